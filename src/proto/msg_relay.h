@@ -29,7 +29,7 @@
 
 /* TLS exporter (RFC 8446 §7.5) used as channel binding, on relay and
  * direct connections alike: this label, an empty context, 32 bytes. */
-#define PQ_TLS_EXPORTER_LABEL "EXPORTER-pqlan v1 channel binding"
+#define PQ_TLS_EXPORTER_LABEL "EXPERIMENTAL-pqlan v1 channel binding"
 
 /* The bytes a node signs to authenticate to the relay (DESIGN §2):
  * label (19 ASCII bytes, no terminator) || challenge 32 || exporter 32. */

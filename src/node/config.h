@@ -1,0 +1,157 @@
+/*
+ * config.h - the configuration files of `pqlan up` (node.conf) and
+ * `pqlan relay` (relay.conf), DESIGN §1 and §7.
+ *
+ * A loader fills a plain struct owned by the caller; the peer and allow
+ * lists are heap arrays inside it, released by the matching _free()
+ * (also safe after a failed load, which frees them itself). Nothing is
+ * global. Keys are not loaded here: private_key is a path for
+ * pq_key_file_load() (a relative one is relative to the working
+ * directory); public keys are decoded with pq_key_from_base64(). A peer
+ * listing our own key cannot be detected here; the caller checks that
+ * once it has loaded the private key.
+ *
+ *   [relay]                        relay.conf
+ *   private_key = PATH             required
+ *   listen = HOST:PORT             required
+ *   allow = PUBKEY                 repeatable; none: any node key may connect
+ *
+ *   [node]                         node.conf
+ *   private_key = PATH             required
+ *   tap = IFNAME                   required, at most 15 of [A-Za-z0-9_.-]
+ *   address = IP/PREFIX            optional, IPv4 /1-32 or IPv6 /1-128
+ *   listen = HOST:PORT             required, direct-path listener
+ *   control = PATH                 optional, default /run/pqlan/<tap>.sock
+ *   retry_interval = SECONDS       optional, 1-86400, default 60
+ *   reauth_interval = SECONDS      optional, 10-86400, default 600
+ *   metrics = HOST:PORT            optional, Prometheus text endpoint
+ *   [relay]                        required, once
+ *   url = wss://HOST[:PORT][/PATH] required
+ *   key = PUBKEY                   required, the relay's pinned key
+ *   [peer]                         repeatable, zero or more
+ *   name = NAME                    optional, 1-32 of [A-Za-z0-9_.-], unique
+ *   key = PUBKEY                   required, unique
+ *   endpoint = HOST:PORT           optional static direct-path candidate
+ *   path = auto | relay | direct   optional, default auto
+ *
+ * HOST:PORT is an IP literal: 192.0.2.7:7443 or [2001:db8::7]:7443 (no
+ * DNS, no IPv6 zone). A listener's port may be 0 (the kernel picks one;
+ * for tests); other ports are 1-65535. The relay URL's host may be an IP
+ * literal or a DNS name: a name is kept as a string for the caller to
+ * resolve at connect time (it is also the TLS server name), a literal is
+ * parsed into url.addr. The port defaults to 443 and the path to "/"
+ * (RFC 6455 §3); a fragment, user info or a ws:// URL is refused.
+ *
+ * Errors: every loader returns 0 or a negative PQ_E_* code and writes
+ * `FILE:LINE: <what was wrong>, expected <what>` into err, one message a
+ * line, at most PQ_CONF_MAX_ERRORS (10) and then a count of the rest;
+ * PQ_CONFIG_ERR_LEN bytes hold them all. Codes: PQ_E_CONFIG (the file's
+ * content), PQ_E_IO (cannot open or read it; err names the file and the
+ * errno text), PQ_E_NOMEM, PQ_E_INVAL (NULL arguments). See
+ * util/conf_ini.h for the file syntax.
+ */
+#ifndef PQ_NODE_CONFIG_H
+#define PQ_NODE_CONFIG_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "util/err.h"
+
+#define PQ_CONFIG_MAX_PEERS 256      /* [peer] sections in node.conf */
+#define PQ_CONFIG_MAX_ALLOW 4096     /* allow lines in relay.conf */
+#define PQ_CONFIG_PATH_MAX 200       /* a file path (lines are < 200 chars) */
+#define PQ_CONFIG_CONTROL_MAX 107    /* sizeof(sun_path) - 1 */
+#define PQ_CONFIG_IFNAME_MAX 15      /* IFNAMSIZ - 1 */
+#define PQ_CONFIG_NAME_MAX 32        /* a peer's name */
+#define PQ_CONFIG_HOST_MAX 253       /* a DNS name (RFC 1035 §2.3.4) */
+#define PQ_CONFIG_URL_PATH_MAX 128   /* the relay URL's path and query */
+#define PQ_CONFIG_ERR_LEN 4096       /* room for all reported messages */
+
+#define PQ_CONFIG_RETRY_DEFAULT 60
+#define PQ_CONFIG_REAUTH_DEFAULT 600
+
+/* An IP literal and port, ready for bind() or connect(). */
+struct pq_config_addr {
+	struct sockaddr_storage ss;   /* AF_INET or AF_INET6, port set */
+	socklen_t len;
+};
+
+/* The TAP's address: family AF_INET (4 bytes of addr used) or AF_INET6. */
+struct pq_config_cidr {
+	int family;
+	uint8_t addr[16];
+	unsigned prefix;
+};
+
+struct pq_config_url {
+	char text[PQ_CONFIG_PATH_MAX + 1];      /* as written */
+	char host[PQ_CONFIG_HOST_MAX + 1];      /* no brackets; TLS server name */
+	uint16_t port;                          /* 443 when not written */
+	char path[PQ_CONFIG_URL_PATH_MAX + 1];  /* "/" when not written */
+	bool host_is_ip;                        /* addr is valid */
+	struct pq_config_addr addr;
+};
+
+enum pq_config_path { PQ_PATH_AUTO = 0, PQ_PATH_RELAY, PQ_PATH_DIRECT };
+
+struct pq_config_peer {
+	char name[PQ_CONFIG_NAME_MAX + 1];      /* "" when not given */
+	uint8_t key[32];
+	bool has_key;                           /* internal: key was read */
+	bool has_endpoint;
+	struct pq_config_addr endpoint;
+	enum pq_config_path path;
+	unsigned line;                          /* its [peer] header */
+};
+
+struct pq_node_config {
+	char private_key[PQ_CONFIG_PATH_MAX + 1];
+	char tap[PQ_CONFIG_IFNAME_MAX + 1];
+	bool has_address;
+	struct pq_config_cidr address;
+	struct pq_config_addr listen;
+	char control[PQ_CONFIG_CONTROL_MAX + 1]; /* always set after a load */
+	uint32_t retry_interval;                 /* seconds */
+	uint32_t reauth_interval;                /* seconds */
+	bool has_metrics;
+	struct pq_config_addr metrics;
+	struct pq_config_url relay_url;
+	uint8_t relay_key[32];
+	struct pq_config_peer *peers;            /* peer_count entries, heap */
+	size_t peer_count;
+	size_t peer_cap;                         /* internal */
+};
+
+struct pq_config_allow {
+	uint8_t key[32];
+	unsigned line;
+};
+
+struct pq_relay_config {
+	char private_key[PQ_CONFIG_PATH_MAX + 1];
+	struct pq_config_addr listen;
+	struct pq_config_allow *allow;           /* allow_count entries, heap */
+	size_t allow_count;                      /* 0: any node key may connect */
+	size_t allow_cap;                        /* internal */
+};
+
+/* Load node.conf / relay.conf from path; name it path in messages. */
+PQ_MUST_CHECK int pq_node_config_load(struct pq_node_config *cfg, const char *path,
+				      char *err, size_t err_len);
+PQ_MUST_CHECK int pq_relay_config_load(struct pq_relay_config *cfg, const char *path,
+				       char *err, size_t err_len);
+
+/* The same from text in memory (len bytes), named name in messages. */
+PQ_MUST_CHECK int pq_node_config_parse(struct pq_node_config *cfg, const char *name,
+				       const char *text, size_t len, char *err, size_t err_len);
+PQ_MUST_CHECK int pq_relay_config_parse(struct pq_relay_config *cfg, const char *name,
+					const char *text, size_t len, char *err, size_t err_len);
+
+void pq_node_config_free(struct pq_node_config *cfg);
+void pq_relay_config_free(struct pq_relay_config *cfg);
+
+#endif

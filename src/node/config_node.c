@@ -1,0 +1,255 @@
+/*
+ * config_node.c - node.conf for `pqlan up`: the schema (sections, keys,
+ * their checks) and the cross-checks between peers. Format in config.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/config.h"
+#include "node/config_value.h"
+#include "util/conf_ini.h"
+
+#define PEER_KEY "the peer's"
+
+/* [node] */
+
+static int set_private_key(struct pq_conf_arg *a)
+{
+	struct pq_node_config *cfg = a->cfg;
+
+	return pq_cv_path(cfg->private_key, sizeof(cfg->private_key), a->value, false,
+			  "/etc/pqlan/node.key", a->why, a->why_len);
+}
+
+static int set_tap(struct pq_conf_arg *a)
+{
+	return pq_cv_ifname(((struct pq_node_config *)a->cfg)->tap, a->value, a->why, a->why_len);
+}
+
+static int set_address(struct pq_conf_arg *a)
+{
+	struct pq_node_config *cfg = a->cfg;
+	int rc = pq_cv_cidr(&cfg->address, a->value, a->why, a->why_len);
+
+	cfg->has_address = rc == 0;
+	return rc;
+}
+
+static int set_listen(struct pq_conf_arg *a)
+{
+	return pq_cv_hostport(&((struct pq_node_config *)a->cfg)->listen, a->value, true,
+			      "0.0.0.0:7443", a->why, a->why_len);
+}
+
+static int set_control(struct pq_conf_arg *a)
+{
+	struct pq_node_config *cfg = a->cfg;
+
+	return pq_cv_path(cfg->control, sizeof(cfg->control), a->value, true,
+			  "/run/pqlan/pqlan0.sock", a->why, a->why_len);
+}
+
+static int set_retry(struct pq_conf_arg *a)
+{
+	return pq_cv_uint(&((struct pq_node_config *)a->cfg)->retry_interval, a->value, 1,
+			  86400, "seconds", a->why, a->why_len);
+}
+
+static int set_reauth(struct pq_conf_arg *a)
+{
+	return pq_cv_uint(&((struct pq_node_config *)a->cfg)->reauth_interval, a->value, 10,
+			  86400, "seconds", a->why, a->why_len);
+}
+
+static int set_metrics(struct pq_conf_arg *a)
+{
+	struct pq_node_config *cfg = a->cfg;
+	int rc = pq_cv_hostport(&cfg->metrics, a->value, true, "127.0.0.1:9464",
+				a->why, a->why_len);
+
+	cfg->has_metrics = rc == 0;
+	return rc;
+}
+
+/* [relay] */
+
+static int set_relay_url(struct pq_conf_arg *a)
+{
+	return pq_cv_wss_url(&((struct pq_node_config *)a->cfg)->relay_url, a->value,
+			     a->why, a->why_len);
+}
+
+static int set_relay_key(struct pq_conf_arg *a)
+{
+	return pq_cv_pubkey(((struct pq_node_config *)a->cfg)->relay_key, a->value,
+			    "the relay's", a->why, a->why_len);
+}
+
+/* [peer] */
+
+/* Each [peer] header appends a zeroed peer, which its keys then fill. */
+static int open_peer(void *vcfg, unsigned line, void **sec, char *why, size_t why_len)
+{
+	struct pq_node_config *cfg = vcfg;
+	struct pq_config_peer *grown;
+	size_t cap;
+
+	if (cfg->peer_count == PQ_CONFIG_MAX_PEERS)
+		return pq_cv_fail(why, why_len, "more than %d [peer] sections, expected at most %d",
+				  PQ_CONFIG_MAX_PEERS, PQ_CONFIG_MAX_PEERS);
+	if (cfg->peer_count == cfg->peer_cap) {
+		cap = cfg->peer_cap ? cfg->peer_cap * 2 : 8;
+		grown = realloc(cfg->peers, cap * sizeof(*grown));
+		if (!grown)
+			return PQ_E_NOMEM;
+		cfg->peers = grown;
+		cfg->peer_cap = cap;
+	}
+	*sec = &cfg->peers[cfg->peer_count];
+	memset(*sec, 0, sizeof(cfg->peers[0]));
+	cfg->peers[cfg->peer_count++].line = line;
+	return 0;
+}
+
+static int set_peer_name(struct pq_conf_arg *a)
+{
+	struct pq_node_config *cfg = a->cfg;
+	struct pq_config_peer *peer = a->sec, *other;
+	char name[PQ_CONFIG_NAME_MAX + 1];
+	int rc = pq_cv_name(name, a->value, a->why, a->why_len);
+
+	if (rc)
+		return rc;
+	for (other = cfg->peers; other < peer; other++)
+		if (!strcmp(other->name, name))
+			return pq_cv_fail(a->why, a->why_len, "is already the name of the [peer] at "
+					  "line %u, expected a different name for each peer",
+					  other->line);
+	memcpy(peer->name, name, sizeof(name));
+	return 0;
+}
+
+/* Public keys: memcmp is fine (nothing secret). Only earlier peers are
+ * compared, so each repeat is reported once, at the later one. */
+static int set_peer_key(struct pq_conf_arg *a)
+{
+	struct pq_node_config *cfg = a->cfg;
+	struct pq_config_peer *peer = a->sec, *other;
+	uint8_t key[32];
+	int rc = pq_cv_pubkey(key, a->value, PEER_KEY, a->why, a->why_len);
+
+	if (rc)
+		return rc;
+	for (other = cfg->peers; other < peer; other++)
+		if (other->has_key && !memcmp(other->key, key, sizeof(key)))
+			return pq_cv_fail(a->why, a->why_len, "is already the key of the [peer] at "
+					  "line %u, expected one [peer] section per key",
+					  other->line);
+	memcpy(peer->key, key, sizeof(key));
+	peer->has_key = true;
+	return 0;
+}
+
+static int set_peer_endpoint(struct pq_conf_arg *a)
+{
+	struct pq_config_peer *peer = a->sec;
+	int rc = pq_cv_hostport(&peer->endpoint, a->value, false, "192.0.2.7:7443",
+				a->why, a->why_len);
+
+	peer->has_endpoint = rc == 0;
+	return rc;
+}
+
+static int set_peer_path(struct pq_conf_arg *a)
+{
+	return pq_cv_path_mode(&((struct pq_config_peer *)a->sec)->path, a->value,
+			       a->why, a->why_len);
+}
+
+static const struct pq_conf_key node_keys[] = {
+	{ "private_key", set_private_key, PQ_CONF_REQUIRED, "/etc/pqlan/node.key" },
+	{ "tap", set_tap, PQ_CONF_REQUIRED, "pqlan0" },
+	{ "address", set_address, 0, "10.77.0.1/24" },
+	{ "listen", set_listen, PQ_CONF_REQUIRED, "0.0.0.0:7443" },
+	{ "control", set_control, 0, "/run/pqlan/pqlan0.sock" },
+	{ "retry_interval", set_retry, 0, "60" },
+	{ "reauth_interval", set_reauth, 0, "600" },
+	{ "metrics", set_metrics, 0, "127.0.0.1:9464" },
+};
+
+static const struct pq_conf_key relay_keys[] = {
+	{ "url", set_relay_url, PQ_CONF_REQUIRED, "wss://198.18.0.1:8443/" },
+	{ "key", set_relay_key, PQ_CONF_REQUIRED, "<relay public key>" },
+};
+
+static const struct pq_conf_key peer_keys[] = {
+	{ "name", set_peer_name, 0, "bob" },
+	{ "key", set_peer_key, PQ_CONF_REQUIRED, "<peer public key>" },
+	{ "endpoint", set_peer_endpoint, 0, "192.0.2.7:7443" },
+	{ "path", set_peer_path, 0, "auto" },
+};
+
+#define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct pq_conf_section node_sections[] = {
+	{ "node", node_keys, NKEYS(node_keys), PQ_CONF_REQUIRED, NULL },
+	{ "relay", relay_keys, NKEYS(relay_keys), PQ_CONF_REQUIRED, NULL },
+	{ "peer", peer_keys, NKEYS(peer_keys), PQ_CONF_REPEAT, open_peer },
+};
+
+/* Defaults that depend on other keys. */
+static void node_finish(struct pq_conf *p, void *vcfg)
+{
+	struct pq_node_config *cfg = vcfg;
+
+	if (!cfg->control[0] && cfg->tap[0])
+		snprintf(cfg->control, sizeof(cfg->control), "/run/pqlan/%s.sock", cfg->tap);
+}
+
+static const struct pq_conf_schema node_schema = {
+	node_sections, NKEYS(node_sections), node_finish,
+};
+
+static void node_init(struct pq_node_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->retry_interval = PQ_CONFIG_RETRY_DEFAULT;
+	cfg->reauth_interval = PQ_CONFIG_REAUTH_DEFAULT;
+}
+
+void pq_node_config_free(struct pq_node_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->peers);
+	cfg->peers = NULL;
+	cfg->peer_count = cfg->peer_cap = 0;
+}
+
+int pq_node_config_parse(struct pq_node_config *cfg, const char *name, const char *text,
+			 size_t len, char *err, size_t err_len)
+{
+	int rc;
+
+	if (!cfg || !name || !text)
+		return PQ_E_INVAL;
+	node_init(cfg);
+	rc = pq_conf_parse(&node_schema, cfg, name, text, len, err, err_len);
+	if (rc)
+		pq_node_config_free(cfg);
+	return rc;
+}
+
+int pq_node_config_load(struct pq_node_config *cfg, const char *path, char *err, size_t err_len)
+{
+	int rc;
+
+	if (!cfg || !path)
+		return PQ_E_INVAL;
+	node_init(cfg);
+	rc = pq_conf_load(&node_schema, cfg, path, err, err_len);
+	if (rc)
+		pq_node_config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,118 @@
+/*
+ * config_relay.c - relay.conf for `pqlan relay`: one [relay] section with
+ * the private key path, the listen address and the optional allow list of
+ * node public keys (format in node/config.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/config.h"
+#include "node/config_value.h"
+#include "util/conf_ini.h"
+
+static int set_private_key(struct pq_conf_arg *a)
+{
+	struct pq_relay_config *cfg = a->cfg;
+
+	return pq_cv_path(cfg->private_key, sizeof(cfg->private_key), a->value, false,
+			  "/etc/pqlan/relay.key", a->why, a->why_len);
+}
+
+static int set_listen(struct pq_conf_arg *a)
+{
+	return pq_cv_hostport(&((struct pq_relay_config *)a->cfg)->listen, a->value, true,
+			      "0.0.0.0:8443", a->why, a->why_len);
+}
+
+static int grow_allow(struct pq_relay_config *cfg)
+{
+	struct pq_config_allow *grown;
+	size_t cap;
+
+	if (cfg->allow_count < cfg->allow_cap)
+		return 0;
+	cap = cfg->allow_cap ? cfg->allow_cap * 2 : 16;
+	grown = realloc(cfg->allow, cap * sizeof(*grown));
+	if (!grown)
+		return PQ_E_NOMEM;
+	cfg->allow = grown;
+	cfg->allow_cap = cap;
+	return 0;
+}
+
+/* Public keys: memcmp is fine. A repeat is refused because it is almost
+ * always a copy-paste slip that hides a missing key. The scan is linear;
+ * at most PQ_CONFIG_MAX_ALLOW^2 / 2 compares once, at startup. */
+static int add_allow(struct pq_conf_arg *a)
+{
+	struct pq_relay_config *cfg = a->cfg;
+	uint8_t key[32];
+	size_t i;
+	int rc = pq_cv_pubkey(key, a->value, "a node's", a->why, a->why_len);
+
+	if (rc)
+		return rc;
+	if (cfg->allow_count == PQ_CONFIG_MAX_ALLOW)
+		return pq_cv_fail(a->why, a->why_len, "is allow line %d, expected at most %d",
+				  PQ_CONFIG_MAX_ALLOW + 1, PQ_CONFIG_MAX_ALLOW);
+	for (i = 0; i < cfg->allow_count; i++)
+		if (!memcmp(cfg->allow[i].key, key, sizeof(key)))
+			return pq_cv_fail(a->why, a->why_len, "is already allowed at line %u, "
+					  "expected each key once", cfg->allow[i].line);
+	rc = grow_allow(cfg);
+	if (rc)
+		return rc;
+	memcpy(cfg->allow[cfg->allow_count].key, key, sizeof(key));
+	cfg->allow[cfg->allow_count++].line = a->line;
+	return 0;
+}
+
+static const struct pq_conf_key relay_keys[] = {
+	{ "private_key", set_private_key, PQ_CONF_REQUIRED, "/etc/pqlan/relay.key" },
+	{ "listen", set_listen, PQ_CONF_REQUIRED, "0.0.0.0:8443" },
+	{ "allow", add_allow, PQ_CONF_REPEAT, "<node public key>" },
+};
+
+static const struct pq_conf_section relay_sections[] = {
+	{ "relay", relay_keys, sizeof(relay_keys) / sizeof(relay_keys[0]), PQ_CONF_REQUIRED,
+	  NULL },
+};
+
+static const struct pq_conf_schema relay_schema = { relay_sections, 1, NULL };
+
+void pq_relay_config_free(struct pq_relay_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->allow);
+	cfg->allow = NULL;
+	cfg->allow_count = cfg->allow_cap = 0;
+}
+
+int pq_relay_config_parse(struct pq_relay_config *cfg, const char *name, const char *text,
+			  size_t len, char *err, size_t err_len)
+{
+	int rc;
+
+	if (!cfg || !name || !text)
+		return PQ_E_INVAL;
+	memset(cfg, 0, sizeof(*cfg));
+	rc = pq_conf_parse(&relay_schema, cfg, name, text, len, err, err_len);
+	if (rc)
+		pq_relay_config_free(cfg);
+	return rc;
+}
+
+int pq_relay_config_load(struct pq_relay_config *cfg, const char *path, char *err,
+			 size_t err_len)
+{
+	int rc;
+
+	if (!cfg || !path)
+		return PQ_E_INVAL;
+	memset(cfg, 0, sizeof(*cfg));
+	rc = pq_conf_load(&relay_schema, cfg, path, err, err_len);
+	if (rc)
+		pq_relay_config_free(cfg);
+	return rc;
+}

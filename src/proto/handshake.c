@@ -1,0 +1,270 @@
+/*
+ * handshake.c - the initiator's side of the hybrid handshake and the
+ * message dispatch (DESIGN §3). The responder's side is hs_responder.c.
+ *
+ * Initiator: HS_INIT = e_x25519, ek_mlkem, signed transcript.
+ *            HS_RESP: verify signature -> decaps -> X25519 -> key schedule
+ *            -> verify the responder's confirmation MAC -> HS_FINISH.
+ */
+#include <string.h>
+
+#include "crypto/util.h"
+#include "proto/hs_internal.h"
+#include "proto/hs_transcript.h"
+
+int pq_hs_init(struct pq_hs *hs, const struct pq_signer *signer, const struct pq_hs_callbacks *cb)
+{
+	if (!hs || !signer || !cb || !cb->lookup)
+		return PQ_E_INVAL;
+	memset(hs, 0, sizeof(*hs));
+	hs->signer = signer;
+	memcpy(hs->pub, pq_signer_public(signer), PQ_PUBKEY_LEN);
+	hs->cb = *cb;
+	return 0;
+}
+
+void pq_hs_wipe(struct pq_hs *hs)
+{
+	pq_wipe(hs->half_open, sizeof(hs->half_open));
+}
+
+void pq_hs_peer_init(struct pq_hs_peer *p, const uint8_t pub[PQ_PUBKEY_LEN], uint64_t now_ms)
+{
+	memset(p, 0, sizeof(*p));
+	memcpy(p->pub, pub, PQ_PUBKEY_LEN);
+	pq_ratelimit_init(&p->rate, PQ_HS_RATE_INTERVAL_MS, PQ_HS_RATE_BURST, now_ms);
+}
+
+void pq_hs_peer_wipe(struct pq_hs_peer *p)
+{
+	pq_wipe(&p->pending, sizeof(p->pending));
+}
+
+void pq_hs_result_wipe(struct pq_hs_result *r)
+{
+	pq_wipe(r, sizeof(*r));
+}
+
+int pq_hs__random(struct pq_hs *hs, void *out, size_t len)
+{
+	if (hs->cb.random)
+		return hs->cb.random(hs->cb.ctx, out, len) ? PQ_E_RANDOM : 0;
+	return pq_random_bytes(out, len);
+}
+
+static bool index_in_half_open(const struct pq_hs *hs, uint32_t index)
+{
+	for (size_t i = 0; i < PQ_HS_HALF_OPEN_MAX; i++)
+		if (hs->half_open[i].active && hs->half_open[i].local_index == index)
+			return true;
+	return false;
+}
+
+int pq_hs__new_index(struct pq_hs *hs, uint32_t *index)
+{
+	/* A few draws make a collision vanishingly unlikely; our own pending
+	 * initiations live in the caller's peers and are not searched (a
+	 * 2^-32 clash only makes the HS_RESP fail and the handshake retry). */
+	for (int tries = 0; tries < 8; tries++) {
+		uint8_t b[4];
+		int ret = pq_hs__random(hs, b, sizeof(b));
+
+		if (ret)
+			return ret;
+		*index = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+		if (index_in_half_open(hs, *index))
+			continue;
+		if (hs->cb.index_taken && hs->cb.index_taken(hs->cb.ctx, *index))
+			continue;
+		return 0;
+	}
+	return PQ_E_LIMIT;
+}
+
+bool pq_hs__expired(uint64_t started_ms, uint64_t now_ms)
+{
+	return now_ms >= started_ms + PQ_HS_TIMEOUT_MS || now_ms < started_ms;
+}
+
+bool pq_hs_pending(const struct pq_hs_peer *peer, uint64_t now_ms)
+{
+	return peer->pending.active && !pq_hs__expired(peer->pending.started_ms, now_ms);
+}
+
+/* Fresh ephemeral keys: X25519 from 32 random bytes (clamped by X25519
+ * itself, RFC 7748 §5), ML-KEM-1024 from d || z (FIPS 203 Alg. 19). */
+static int make_ephemerals(struct pq_hs *hs, struct pq_hs_pending *p, struct pq_hs_init_msg *m)
+{
+	uint8_t dz[64];
+	int ret;
+
+	ret = pq_hs__random(hs, p->x25519_priv, sizeof(p->x25519_priv));
+	if (!ret)
+		ret = pq_hs__random(hs, dz, sizeof(dz));
+	if (!ret)
+		ret = pq_x25519_public(m->x25519_pub, p->x25519_priv);
+	if (!ret && pq_mlkem1024_keypair_derand(m->mlkem_ek, p->mlkem_dk, dz, dz + 32))
+		ret = PQ_E_CRYPTO;
+	pq_wipe(dz, sizeof(dz));
+	return ret;
+}
+
+long pq_hs_initiate(struct pq_hs *hs, struct pq_hs_peer *peer, uint64_t now_ms, uint8_t *out, size_t cap)
+{
+	struct pq_hs_init_msg m;
+	struct pq_hs_pending *p = &peer->pending;
+	uint8_t h[PQ_SHA256_LEN];
+	long n = PQ_E_TOOBIG;
+	int ret;
+
+	pq_wipe(p, sizeof(*p));
+	if (cap < PQ_HS_INIT_LEN)
+		goto out;
+	memset(&m, 0, sizeof(m));
+	m.version = PQ_HS_VERSION;
+	m.suite = PQ_HS_SUITE_HYBRID1;
+	memcpy(m.initiator_pub, hs->pub, PQ_PUBKEY_LEN);
+	/* Strictly increasing, even when called twice in one millisecond,
+	 * so the responder's freshness check never refuses a retry. */
+	m.timestamp_ms = now_ms > peer->last_sent_ts ? now_ms : peer->last_sent_ts + 1;
+	ret = pq_hs__new_index(hs, &m.sender_index);
+	if (!ret)
+		ret = pq_hs__random(hs, m.random, sizeof(m.random));
+	if (!ret)
+		ret = make_ephemerals(hs, p, &m);
+	if (!ret && pq_hs_init_encode(&m, out, cap) != PQ_HS_INIT_LEN)
+		ret = PQ_E_TOOBIG;
+	/* The signature covers the transcript up to its own field. */
+	if (!ret)
+		ret = pq_hs_transcript_start(h, hs->pub, peer->pub);
+	if (!ret)
+		ret = pq_hs_transcript_mix(h, out, PQ_HS_INIT_SIG_OFF);
+	if (!ret)
+		ret = pq_hs_sign(hs->signer, PQ_HS_SIG_INIT, h, out + PQ_HS_INIT_SIG_OFF);
+	if (!ret)
+		ret = pq_hs_transcript_mix(h, out + PQ_HS_INIT_SIG_OFF, PQ_ED25519_SIG_LEN);
+	if (ret) {
+		n = ret;
+		goto out;
+	}
+	memcpy(p->transcript, h, sizeof(h));
+	p->local_index = m.sender_index;
+	p->started_ms = now_ms;
+	p->active = true;
+	peer->last_sent_ts = m.timestamp_ms;
+	hs->stats.init_sent++;
+	n = PQ_HS_INIT_LEN;
+out:
+	if (n < 0)
+		pq_wipe(p, sizeof(*p));
+	pq_wipe(&m, sizeof(m));
+	return n;
+}
+
+/* Keys from HS_RESP: decaps (a wrong ciphertext yields the implicit-
+ * rejection key, caught by the MAC), X25519, key schedule, then the
+ * responder's confirmation MAC. h is the transcript through HS_RESP's
+ * signature. Counts its own drops. */
+static long derive_and_confirm(struct pq_hs *hs, const struct pq_hs_pending *p, const struct pq_hs_resp_msg *m,
+			       const uint8_t h[PQ_SHA256_LEN], struct pq_session_keys *keys)
+{
+	uint8_t ss_mlkem[32], ss_x[32], mac[PQ_HMAC_LEN];
+	long n = 0;
+	int ret = 0;
+
+	if (pq_mlkem1024_decaps(ss_mlkem, m->mlkem_ct, p->mlkem_dk))
+		ret = PQ_E_CRYPTO;
+	if (!ret)
+		ret = pq_x25519_shared(ss_x, p->x25519_priv, m->x25519_pub);
+	if (ret) {
+		n = ret == PQ_E_KEY ? DROP(hs, drop_bad_key, ret) : DROP(hs, drop_internal, ret);
+		goto out;
+	}
+	ret = pq_key_schedule(keys, ss_mlkem, ss_x, h);
+	if (!ret)
+		ret = pq_hs_resp_mac(mac, keys->confirm_r2i, h);
+	if (ret)
+		n = DROP(hs, drop_internal, ret);
+	else if (!pq_ct_equal(mac, m->mac, sizeof(mac)))
+		n = DROP(hs, drop_mac, PQ_E_AUTH);
+out:
+	if (n)
+		pq_wipe(keys, sizeof(*keys));
+	pq_wipe(ss_mlkem, sizeof(ss_mlkem));
+	pq_wipe(ss_x, sizeof(ss_x));
+	pq_wipe(mac, sizeof(mac));
+	return n;
+}
+
+static long handle_resp(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,
+			uint64_t now_ms, uint8_t *out, size_t cap, struct pq_hs_result *res)
+{
+	struct pq_hs_resp_msg m;
+	struct pq_hs_finish_msg f = { 0 };
+	struct pq_hs_peer *peer;
+	struct pq_hs_pending *p;
+	uint8_t h[PQ_SHA256_LEN];
+	long n;
+
+	if (pq_hs_resp_decode(&m, msg, len))
+		return DROP(hs, drop_decode, PQ_E_DECODE);
+	if (!sender_pub || !(peer = hs->cb.lookup(hs->cb.ctx, sender_pub)))
+		return DROP(hs, drop_unknown_peer, PQ_E_PEER);
+	p = &peer->pending;
+	if (!pq_hs_pending(peer, now_ms) || p->local_index != m.receiver_index)
+		return DROP(hs, drop_unexpected, PQ_E_STATE);
+	if (cap < PQ_HS_FINISH_LEN)
+		return PQ_E_TOOBIG;
+	memcpy(h, p->transcript, sizeof(h));
+	if (pq_hs_transcript_mix(h, msg, PQ_HS_RESP_SIG_OFF))
+		return DROP(hs, drop_internal, PQ_E_CRYPTO);
+	if (pq_hs_verify(peer->pub, PQ_HS_SIG_RESP, h, m.sig))
+		return DROP(hs, drop_signature, PQ_E_AUTH);
+	if (pq_hs_transcript_mix(h, m.sig, sizeof(m.sig)))
+		return DROP(hs, drop_internal, PQ_E_CRYPTO);
+	n = derive_and_confirm(hs, p, &m, h, &res->keys);
+	if (n)
+		goto out;
+	f.sender_index = p->local_index;
+	f.receiver_index = m.sender_index;
+	if (pq_hs_finish_encode(&f, out, cap) != PQ_HS_FINISH_LEN ||
+	    pq_hs_finish_mac(out + PQ_HS_FINISH_MAC_OFF, res->keys.confirm_i2r, h, m.mac, out,
+			     PQ_HS_FINISH_MAC_OFF)) {
+		pq_wipe(&res->keys, sizeof(res->keys));
+		n = DROP(hs, drop_internal, PQ_E_CRYPTO);
+		goto out;
+	}
+	res->event = PQ_HS_EV_KEYS;
+	res->peer = peer;
+	res->initiator = true;
+	res->confirmed = true;
+	res->local_index = p->local_index;
+	res->remote_index = m.sender_index;
+	/* Forward secrecy: the ephemeral secrets go as soon as keys exist. */
+	pq_wipe(p, sizeof(*p));
+	hs->stats.finish_sent++;
+	hs->stats.done_initiator++;
+	n = PQ_HS_FINISH_LEN;
+out:
+	pq_wipe(h, sizeof(h));
+	return n;
+}
+
+long pq_hs_receive(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len, uint64_t now_ms,
+		   uint8_t *out, size_t cap, struct pq_hs_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	pq_hs_expire(hs, now_ms);
+	if (!msg || len < 1)
+		return DROP(hs, drop_decode, PQ_E_DECODE);
+	switch (msg[0]) {
+	case PQ_MSG_HS_INIT:
+		return pq_hs__handle_init(hs, sender_pub, msg, len, now_ms, out, cap, res);
+	case PQ_MSG_HS_RESP:
+		return handle_resp(hs, sender_pub, msg, len, now_ms, out, cap, res);
+	case PQ_MSG_HS_FINISH:
+		return pq_hs__handle_finish(hs, sender_pub, msg, len, now_ms, res);
+	default:
+		return DROP(hs, drop_decode, PQ_E_DECODE);
+	}
+}

@@ -1,0 +1,163 @@
+/*
+ * handshake.h - the end-to-end hybrid handshake, sans I/O (DESIGN §3).
+ *
+ *   initiator                                    responder
+ *   pq_hs_initiate()        -- HS_INIT -->       pq_hs_receive(): HS_RESP out,
+ *                                                  keys out (unconfirmed: "next")
+ *   pq_hs_receive(): keys   <-- HS_RESP --
+ *     out (confirmed), HS_FINISH out
+ *                           -- HS_FINISH -->     pq_hs_receive(): confirmation
+ *
+ * Byte layouts, transcript, labels and state machines: docs/protocol-handshake.md.
+ *
+ * Ownership: the caller owns every struct here. struct pq_hs (one per node)
+ * borrows the signer and holds the bounded half-open table (responder side,
+ * waiting for HS_FINISH). struct pq_hs_peer (one per allowed peer, found by
+ * the lookup callback) holds that peer's freshness, rate limit and our own
+ * pending initiation to it. A struct pq_hs_result hands session keys to the
+ * caller, who installs them (session.h) and wipes the result.
+ *
+ * No clock, no sockets: now_ms (Unix milliseconds) is a parameter, and
+ * randomness and the allowlist come through struct pq_hs_callbacks.
+ */
+#ifndef PQ_PROTO_HANDSHAKE_H
+#define PQ_PROTO_HANDSHAKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/ed25519.h"
+#include "crypto/keysched.h"
+#include "crypto/mlkem.h"
+#include "crypto/x25519.h"
+#include "proto/msg_handshake.h"
+#include "proto/ratelimit.h"
+#include "util/err.h"
+
+/* A pending initiation and a half-open responder slot live this long. */
+#define PQ_HS_TIMEOUT_MS 5000
+/* Per-peer initiation rate limit: a burst of 4, then one per 250 ms. */
+#define PQ_HS_RATE_INTERVAL_MS 250
+#define PQ_HS_RATE_BURST 4
+/* Responder slots waiting for HS_FINISH; the oldest is evicted when full. */
+#define PQ_HS_HALF_OPEN_MAX 32
+
+/* Our own initiation to one peer, waiting for HS_RESP. Secret. */
+struct pq_hs_pending {
+	bool active;
+	uint32_t local_index;
+	uint64_t started_ms;
+	uint8_t x25519_priv[PQ_X25519_LEN];
+	uint8_t mlkem_dk[PQ_MLKEM1024_DK_LEN];
+	uint8_t transcript[PQ_SHA256_LEN];  /* hash through the whole HS_INIT */
+};
+
+struct pq_hs_peer {
+	uint8_t pub[PQ_PUBKEY_LEN];
+	uint64_t last_init_ts;  /* newest HS_INIT timestamp accepted from it */
+	uint64_t last_sent_ts;  /* newest timestamp we sent it, kept increasing */
+	struct pq_ratelimit rate;
+	struct pq_hs_pending pending;
+	void *user;             /* the caller's, untouched */
+};
+
+/* A responder slot: HS_RESP sent, HS_FINISH awaited. Holds no traffic key. */
+struct pq_hs_half_open {
+	bool active;
+	struct pq_hs_peer *peer;
+	uint32_t local_index;
+	uint32_t remote_index;
+	uint64_t created_ms;
+	uint8_t confirm_i2r[PQ_KEY_LEN];
+	uint8_t transcript[PQ_SHA256_LEN];
+	uint8_t resp_mac[PQ_HMAC_LEN];
+};
+
+/* What happened, counted; drop_* are refused messages by reason. */
+struct pq_hs_stats {
+	uint64_t init_sent, resp_sent, finish_sent;
+	uint64_t done_initiator, done_responder;  /* keys confirmed */
+	uint64_t drop_decode;          /* wrong size or type byte */
+	uint64_t drop_version;         /* unknown version or suite */
+	uint64_t drop_unknown_peer;    /* not in the allowlist (or ourselves) */
+	uint64_t drop_sender_mismatch; /* transport's sender != message's */
+	uint64_t drop_stale;           /* HS_INIT timestamp not newer */
+	uint64_t drop_rate;            /* initiation rate limit */
+	uint64_t drop_signature;       /* Ed25519 signature failed */
+	uint64_t drop_bad_key;         /* ML-KEM ek check, X25519 low order */
+	uint64_t drop_crossing;        /* their initiation lost to ours */
+	uint64_t drop_unexpected;      /* no pending state for this index */
+	uint64_t drop_mac;             /* key confirmation failed */
+	uint64_t drop_internal;        /* our randomness or crypto failed */
+	uint64_t half_open_evicted, half_open_expired, pending_abandoned;
+};
+
+struct pq_hs_callbacks {
+	void *ctx;
+	/* Fill out with len random bytes; 0 or PQ_E_RANDOM. NULL: system CSPRNG. */
+	int (*random)(void *ctx, void *out, size_t len);
+	/* The allowlist: the peer with this identity key, or NULL if not allowed. */
+	struct pq_hs_peer *(*lookup)(void *ctx, const uint8_t pub[PQ_PUBKEY_LEN]);
+	/* Optional: true if a local index is already used by a session. */
+	bool (*index_taken)(void *ctx, uint32_t index);
+};
+
+struct pq_hs {
+	const struct pq_signer *signer;
+	uint8_t pub[PQ_PUBKEY_LEN];
+	struct pq_hs_callbacks cb;
+	struct pq_hs_half_open half_open[PQ_HS_HALF_OPEN_MAX];
+	struct pq_hs_stats stats;
+};
+
+enum pq_hs_event {
+	PQ_HS_EV_NONE = 0,
+	PQ_HS_EV_KEYS,       /* new keys in result.keys (see .confirmed) */
+	PQ_HS_EV_CONFIRMED,  /* HS_FINISH verified: the responder's keys may send */
+};
+
+struct pq_hs_result {
+	enum pq_hs_event event;
+	struct pq_hs_peer *peer;
+	bool initiator;      /* our role in this handshake */
+	bool confirmed;      /* keys may be used to send */
+	bool abandoned_own;  /* our initiation to peer lost a crossing */
+	uint32_t local_index;
+	uint32_t remote_index;
+	struct pq_session_keys keys;  /* event KEYS only; wipe with pq_hs_result_wipe */
+};
+
+/* Borrow signer (must outlive hs); copy cb. PQ_E_INVAL without lookup. */
+PQ_MUST_CHECK int pq_hs_init(struct pq_hs *hs, const struct pq_signer *signer,
+			     const struct pq_hs_callbacks *cb);
+/* Wipe every half-open slot. */
+void pq_hs_wipe(struct pq_hs *hs);
+void pq_hs_peer_init(struct pq_hs_peer *p, const uint8_t pub[PQ_PUBKEY_LEN], uint64_t now_ms);
+void pq_hs_peer_wipe(struct pq_hs_peer *p);
+void pq_hs_result_wipe(struct pq_hs_result *r);
+
+/* Start (or restart) an initiation to peer: HS_INIT into out.
+ * Returns its length, or PQ_E_TOOBIG, PQ_E_RANDOM, PQ_E_CRYPTO. */
+PQ_MUST_CHECK long pq_hs_initiate(struct pq_hs *hs, struct pq_hs_peer *peer, uint64_t now_ms, uint8_t *out,
+				  size_t cap);
+/* Whether our initiation to peer still waits for HS_RESP at now_ms. */
+bool pq_hs_pending(const struct pq_hs_peer *peer, uint64_t now_ms);
+
+/*
+ * Handle one handshake message (type byte first). sender_pub is the
+ * identity the transport vouches for (relay source, pinned direct peer) or
+ * NULL if none; HS_RESP needs it to find our initiation. A reply (HS_RESP,
+ * HS_FINISH) goes into out: returns its length, 0 when there is none, or a
+ * negative code when the message was dropped (counted in hs->stats):
+ * PQ_E_DECODE, PQ_E_PEER, PQ_E_REPLAY, PQ_E_LIMIT, PQ_E_AUTH, PQ_E_KEY,
+ * PQ_E_STATE, PQ_E_TOOBIG (out too small), PQ_E_RANDOM, PQ_E_CRYPTO.
+ * res->event says what the caller must do with res (always set).
+ */
+PQ_MUST_CHECK long pq_hs_receive(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,
+				 uint64_t now_ms, uint8_t *out, size_t cap, struct pq_hs_result *res);
+
+/* Drop half-open slots older than PQ_HS_TIMEOUT_MS. */
+void pq_hs_expire(struct pq_hs *hs, uint64_t now_ms);
+
+#endif

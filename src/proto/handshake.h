@@ -8,7 +8,7 @@
  *     out (confirmed), HS_FINISH out
  *                           -- HS_FINISH -->     pq_hs_receive(): confirmation
  *
- * Byte layouts, transcript, labels and state machines: docs/protocol-handshake.md.
+ * Byte layouts, transcript, labels and state machines: docs/PROTOCOL.md §4.
  *
  * Ownership: the caller owns every struct here. struct pq_hs (one per node)
  * borrows the signer and holds the bounded half-open table (responder side,

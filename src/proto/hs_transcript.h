@@ -6,7 +6,7 @@
  * label, the version and suite, and both identity keys, then fed every byte
  * of every handshake message in order. Chaining lets each side keep 32
  * bytes between messages instead of the messages themselves. Labels are in
- * hs_transcript.c and docs/protocol-handshake.md.
+ * hs_transcript.c and docs/PROTOCOL.md §4.
  */
 #ifndef PQ_PROTO_HS_TRANSCRIPT_H
 #define PQ_PROTO_HS_TRANSCRIPT_H

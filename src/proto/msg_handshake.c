@@ -1,6 +1,6 @@
 /*
  * msg_handshake.c - HS_INIT / HS_RESP / HS_FINISH codecs (DESIGN §3).
- * Layouts in msg_handshake.h and docs/protocol-handshake.md.
+ * Layouts in msg_handshake.h and docs/PROTOCOL.md §4.
  */
 #include "proto/msg_handshake.h"
 #include "util/cursor.h"

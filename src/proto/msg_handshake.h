@@ -1,6 +1,6 @@
 /*
  * msg_handshake.h - wire codecs of the end-to-end hybrid handshake
- * (DESIGN §3; byte layouts in docs/protocol-handshake.md).
+ * (DESIGN §3; byte layouts in docs/PROTOCOL.md §4).
  *
  * Every message has one exact size, type byte included. Decoders check the
  * type byte and the size before reading anything else, then copy the fields

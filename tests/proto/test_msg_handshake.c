@@ -74,7 +74,7 @@ static void test_init_round_trip(void **state)
 	(void)state;
 	sample_init(&a);
 	assert_int_equal(pq_hs_init_encode(&a, buf, sizeof(buf)), PQ_HS_INIT_LEN);
-	/* Field offsets as documented in docs/protocol-handshake.md. */
+	/* Field offsets as documented in docs/PROTOCOL.md §4. */
 	assert_int_equal(buf[0], 0x10);
 	assert_int_equal(buf[1], 1);
 	assert_int_equal(buf[2], 1);

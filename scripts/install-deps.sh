@@ -39,6 +39,6 @@ fi
 here=$(cd "$(dirname "$0")/.." && pwd)
 if [ -f "$here/tests/crypto/noble/package.json" ] &&
 	[ ! -d "$here/tests/crypto/noble/node_modules/@noble/post-quantum" ]; then
-	(cd "$here/tests/crypto/noble" && npm install --no-audit --no-fund --loglevel=error)
+	(cd "$here/tests/crypto/noble" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 echo "install-deps: all dependencies present"

@@ -18,4 +18,10 @@ PQ_MUST_CHECK int pq_x25519_public(uint8_t pub[PQ_X25519_LEN], const uint8_t pri
 PQ_MUST_CHECK int pq_x25519_shared(uint8_t out[PQ_X25519_LEN], const uint8_t priv[PQ_X25519_LEN],
 				   const uint8_t peer_pub[PQ_X25519_LEN]);
 
+/* The same, for a caller that still holds its own public key (pub must be
+ * the public key of priv): saves a scalar multiplication. */
+PQ_MUST_CHECK int pq_x25519_shared_with_pub(uint8_t out[PQ_X25519_LEN], const uint8_t priv[PQ_X25519_LEN],
+					    const uint8_t pub[PQ_X25519_LEN],
+					    const uint8_t peer_pub[PQ_X25519_LEN]);
+
 #endif

@@ -103,6 +103,8 @@ static int make_ephemerals(struct pq_hs *hs, struct pq_hs_pending *p, struct pq_
 		ret = pq_hs__random(hs, dz, sizeof(dz));
 	if (!ret)
 		ret = pq_x25519_public(m->x25519_pub, p->x25519_priv);
+	if (!ret)
+		memcpy(p->x25519_pub, m->x25519_pub, PQ_X25519_LEN);
 	if (!ret && pq_mlkem1024_keypair_derand(m->mlkem_ek, p->mlkem_dk, dz, dz + 32))
 		ret = PQ_E_CRYPTO;
 	pq_wipe(dz, sizeof(dz));
@@ -175,7 +177,7 @@ static long derive_and_confirm(struct pq_hs *hs, const struct pq_hs_pending *p, 
 	if (pq_mlkem1024_decaps(ss_mlkem, m->mlkem_ct, p->mlkem_dk))
 		ret = PQ_E_CRYPTO;
 	if (!ret)
-		ret = pq_x25519_shared(ss_x, p->x25519_priv, m->x25519_pub);
+		ret = pq_x25519_shared_with_pub(ss_x, p->x25519_priv, p->x25519_pub, m->x25519_pub);
 	if (ret) {
 		n = ret == PQ_E_KEY ? DROP(hs, drop_bad_key, ret) : DROP(hs, drop_internal, ret);
 		goto out;

@@ -49,6 +49,7 @@ struct pq_hs_pending {
 	uint32_t local_index;
 	uint64_t started_ms;
 	uint8_t x25519_priv[PQ_X25519_LEN];
+	uint8_t x25519_pub[PQ_X25519_LEN];  /* saves recomputing it from priv */
 	uint8_t mlkem_dk[PQ_MLKEM1024_DK_LEN];
 	uint8_t transcript[PQ_SHA256_LEN];  /* hash through the whole HS_INIT */
 };

@@ -94,7 +94,7 @@ static int responder_secrets(struct pq_hs *hs, const struct pq_hs_init_msg *m, s
 	if (!ret)
 		ret = pq_x25519_public(r->x25519_pub, x_priv);
 	if (!ret)
-		ret = pq_x25519_shared(ss_x, x_priv, m->x25519_pub);
+		ret = pq_x25519_shared_with_pub(ss_x, x_priv, r->x25519_pub, m->x25519_pub);
 	pq_wipe(x_priv, sizeof(x_priv));
 	pq_wipe(coins, sizeof(coins));
 	return ret;

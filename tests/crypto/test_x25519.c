@@ -55,6 +55,13 @@ static void test_rfc7748_6_1(void **state)
 	assert_int_equal(pq_x25519_shared(k2, b, a_pub), 0);
 	assert_memory_equal(k1, want_k, 32);
 	assert_memory_equal(k2, want_k, 32);
+	/* The variant that is handed our own public key agrees. */
+	memset(k1, 0, 32);
+	memset(k2, 0, 32);
+	assert_int_equal(pq_x25519_shared_with_pub(k1, a, a_pub, b_pub), 0);
+	assert_int_equal(pq_x25519_shared_with_pub(k2, b, b_pub, a_pub), 0);
+	assert_memory_equal(k1, want_k, 32);
+	assert_memory_equal(k2, want_k, 32);
 	n_checked++;
 }
 
@@ -78,6 +85,9 @@ static void test_low_order_rejected(void **state)
 		unhex(peer, 32, low[i]);
 		memset(out, 0xa5, sizeof(out));
 		assert_int_equal(pq_x25519_shared(out, priv, peer), PQ_E_KEY);
+		assert_memory_equal(out, zero, 32);
+		memset(out, 0xa5, sizeof(out));
+		assert_int_equal(pq_x25519_shared_with_pub(out, priv, pub, peer), PQ_E_KEY);
 		assert_memory_equal(out, zero, 32);
 		n_checked++;
 	}

@@ -49,12 +49,16 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libpqlan.a
 
 # The whole suite: plain build, then the same tests under sanitizers, then
 # every fuzz target for a few seconds.
+# Each stage appends "passed failed" to build/check-counts; the last line
+# is the total over all stages.
 check:
 	./scripts/install-deps.sh
-	$(MAKE) check-unit
-	$(MAKE) check-san
-	$(MAKE) fuzz FUZZ_SECONDS=$(or $(CHECK_FUZZ_SECONDS),10)
-	@echo "make check: all stages passed"
+	@mkdir -p build && rm -f build/check-counts
+	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) check-unit
+	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) check-san
+	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) fuzz FUZZ_SECONDS=$(or $(CHECK_FUZZ_SECONDS),10)
+	@echo "make check: all stages passed (plain build, ASan+UBSan build, fuzz)"
+	@awk '{p += $$1; f += $$2} END {printf "check: %d passed, %d failed\n", p, f}' build/check-counts
 
 check-unit: all tests
 	PQ_VECTORS=$(VECTORS) ./tests/run.sh $(BUILD)

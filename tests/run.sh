@@ -44,4 +44,5 @@ done
 echo
 [ "$fail" -eq 0 ] || printf 'failed: %s\n' "${failed[*]}"
 echo "$pass passed, $fail failed"
+[ -z "${PQ_COUNTS:-}" ] || echo "$pass $fail" >>"$PQ_COUNTS"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -25,4 +25,5 @@ for bin in "$@"; do
 	fi
 done
 echo "$pass passed, $fail failed"
+[ -z "${PQ_COUNTS:-}" ] || echo "$pass $fail" >>"$PQ_COUNTS"
 [ "$fail" -eq 0 ]

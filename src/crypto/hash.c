@@ -6,10 +6,43 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "crypto/hash.h"
 #include "crypto/util.h"
+
+/* OpenSSL 3 looks algorithms up in its provider tables on every implicit
+ * fetch, which costs more than hashing a short input. Fetch once for the
+ * process; the objects stay alive until exit. */
+static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_alg;
+static EVP_MAC_CTX *hmac_template;  /* HMAC with SHA-256 chosen, no key */
+
+static void fetch_algs(void)
+{
+	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	OSSL_PARAM params[2];
+
+	sha256_alg = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	if (!hmac)
+		return;
+	/* Setting the digest by name fetches it again; do it once here and
+	 * copy the context per call instead. */
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA2-256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	hmac_template = EVP_MAC_CTX_new(hmac);
+	if (hmac_template && EVP_MAC_CTX_set_params(hmac_template, params) != 1) {
+		EVP_MAC_CTX_free(hmac_template);
+		hmac_template = NULL;
+	}
+	EVP_MAC_free(hmac);  /* the context holds its own reference */
+}
+
+static int algs_ready(void)
+{
+	return pthread_once(&algs_once, fetch_algs) == 0 && sha256_alg && hmac_template;
+}
 
 int pq_sha256(uint8_t out[PQ_SHA256_LEN], const struct pq_iov *iov, size_t n_iov)
 {
@@ -19,7 +52,7 @@ int pq_sha256(uint8_t out[PQ_SHA256_LEN], const struct pq_iov *iov, size_t n_iov
 
 	if (!ctx)
 		return PQ_E_NOMEM;
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+	if (!algs_ready() || EVP_DigestInit_ex(ctx, sha256_alg, NULL) != 1)
 		goto out;
 	for (size_t i = 0; i < n_iov; i++)
 		if (iov[i].len && EVP_DigestUpdate(ctx, iov[i].base, iov[i].len) != 1)
@@ -36,25 +69,20 @@ int pq_hmac_sha256(uint8_t out[PQ_HMAC_LEN], const uint8_t *key, size_t key_len,
 		   const struct pq_iov *iov, size_t n_iov)
 {
 	static const uint8_t empty_key[1];
-	EVP_MAC *mac = NULL;
 	EVP_MAC_CTX *ctx = NULL;
-	OSSL_PARAM params[2];
 	size_t out_len = 0;
 	int ret = PQ_E_CRYPTO;
 
-	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (!mac)
+	if (!algs_ready())
 		goto out;
-	ctx = EVP_MAC_CTX_new(mac);
+	ctx = EVP_MAC_CTX_dup(hmac_template);
 	if (!ctx) {
 		ret = PQ_E_NOMEM;
 		goto out;
 	}
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
 	/* A zero-length HMAC key is legal (RFC 2104 pads it); pass a valid
 	 * pointer so OpenSSL does not treat NULL as "no key given". */
-	if (EVP_MAC_init(ctx, key_len ? key : empty_key, key_len, params) != 1)
+	if (EVP_MAC_init(ctx, key_len ? key : empty_key, key_len, NULL) != 1)
 		goto out;
 	for (size_t i = 0; i < n_iov; i++)
 		if (iov[i].len && EVP_MAC_update(ctx, iov[i].base, iov[i].len) != 1)
@@ -64,7 +92,6 @@ int pq_hmac_sha256(uint8_t out[PQ_HMAC_LEN], const uint8_t *key, size_t key_len,
 	ret = 0;
 out:
 	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
 	return ret;
 }
 

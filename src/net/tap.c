@@ -1,0 +1,272 @@
+/*
+ * tap.c - the TAP device (see tap.h). The tun driver's contract is in
+ * Documentation/networking/tuntap.rst: open /dev/net/tun, TUNSETIFF with
+ * IFF_TAP | IFF_NO_PI names and attaches the device; each read() returns
+ * one frame, each write() injects one. MTU and IFF_UP go through the
+ * classic SIOCSIFMTU / SIOCSIFFLAGS ioctls on a datagram socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "net/tap.h"
+
+static void say(char *err, size_t err_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void say(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || err_len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+}
+
+static int errno_to_pq(int e)
+{
+	switch (e) {
+	case EAGAIN: case EINTR: return PQ_E_AGAIN;
+	case EPERM: case EACCES: return PQ_E_PERM;
+	case ENOMEM: case ENOBUFS: return PQ_E_NOMEM;
+	case EINVAL: return PQ_E_INVAL;
+	default: return PQ_E_IO;
+	}
+}
+
+/* The same rule as config.h's tap = IFNAME; the kernel's dev_valid_name
+ * also refuses "." and "..". No "%d": we want the name we asked for. */
+static bool name_ok(const char *name)
+{
+	size_t len = name ? strnlen(name, PQ_TAP_NAME_MAX + 1) : 0;
+
+	if (len == 0 || len > PQ_TAP_NAME_MAX || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* A hint for the errno of opening the tun device or attaching to it. */
+static const char *open_hint(int e)
+{
+	switch (e) {
+	case ENOENT: case ENODEV: case ENXIO:
+		return " - is the tun module loaded? (modprobe tun)";
+	case EPERM: case EACCES:
+		return " - pqlan up needs root or CAP_NET_ADMIN";
+	case EBUSY:
+		return " - another process has this TAP open";
+	case EINVAL:
+		return " - a network device of that name exists and is not a TAP";
+	default:
+		return "";
+	}
+}
+
+/* SIOCSIFMTU or SIOCSIFFLAGS/SIOCGIFFLAGS on any socket: these ioctls go
+ * to the device layer, whatever the socket's family. */
+static int if_ioctl(unsigned long req, struct ifreq *ifr)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
+
+	if (s < 0)
+		return -errno;
+	if (ioctl(s, req, ifr) != 0)
+		rc = -errno;
+	close(s);
+	return rc;
+}
+
+static int set_mtu(struct pq_tap *tap, unsigned mtu, char *err, size_t err_len)
+{
+	struct ifreq ifr;
+	int rc;
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, tap->name, sizeof(tap->name));
+	ifr.ifr_mtu = (int)mtu;
+	rc = if_ioctl(SIOCSIFMTU, &ifr);
+	if (rc != 0) {
+		say(err, err_len, "tap %s: cannot set MTU %u: %s", tap->name, mtu, strerror(-rc));
+		return errno_to_pq(-rc);
+	}
+	tap->mtu = mtu;
+	return 0;
+}
+
+int pq_tap_open(struct pq_tap *tap, const struct pq_tap_opts *opts, char *err, size_t err_len)
+{
+	const char *dev = (opts && opts->dev_path) ? opts->dev_path : PQ_TAP_DEV_PATH;
+	unsigned mtu = (opts && opts->mtu) ? opts->mtu : PQ_TAP_MTU_DEFAULT;
+	struct ifreq ifr;
+	int rc, e;
+
+	if (tap == NULL)
+		return PQ_E_INVAL;
+	memset(tap, 0, sizeof(*tap));
+	tap->fd = -1;
+	if (opts == NULL)
+		return PQ_E_INVAL;
+	if (!name_ok(opts->name)) {
+		say(err, err_len, "tap name \"%.20s\" is not 1-%d of [A-Za-z0-9_.-]",
+		    opts->name ? opts->name : "", PQ_TAP_NAME_MAX);
+		return PQ_E_INVAL;
+	}
+	if (mtu < PQ_TAP_MTU_MIN || mtu > PQ_TAP_MTU_MAX) {
+		say(err, err_len, "tap %s: MTU %u is outside %d-%d", opts->name, mtu,
+		    PQ_TAP_MTU_MIN, PQ_TAP_MTU_MAX);
+		return PQ_E_INVAL;
+	}
+	tap->fd = open(dev, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (tap->fd < 0) {
+		e = errno;
+		say(err, err_len, "%s: %s%s", dev, strerror(e), open_hint(e));
+		return errno_to_pq(e);
+	}
+	/* IFF_TAP: Ethernet frames; IFF_NO_PI: no 4-byte prefix. Not
+	 * IFF_TUN_EXCL: it would also refuse a leftover persistent TAP of
+	 * this name, which TUNSETIFF can attach to. */
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, opts->name, strlen(opts->name));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	if (ioctl(tap->fd, TUNSETIFF, &ifr) != 0) {
+		e = errno;
+		say(err, err_len, "tap %s: TUNSETIFF: %s%s", opts->name, strerror(e), open_hint(e));
+		rc = errno_to_pq(e);
+		goto out;
+	}
+	memcpy(tap->name, ifr.ifr_name, PQ_TAP_NAME_MAX);  /* the kernel's spelling */
+	tap->ifindex = (int)if_nametoindex(tap->name);
+	if (tap->ifindex == 0) {
+		say(err, err_len, "tap %s: no interface index: %s", tap->name, strerror(errno));
+		rc = PQ_E_IO;
+		goto out;
+	}
+	rc = set_mtu(tap, mtu, err, err_len);
+out:
+	if (rc != 0)
+		pq_tap_close(tap);
+	return rc;
+}
+
+int pq_tap_set_up(struct pq_tap *tap, bool up, char *err, size_t err_len)
+{
+	struct ifreq ifr;
+	int rc;
+
+	if (tap == NULL || tap->fd < 0)
+		return PQ_E_INVAL;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, tap->name, sizeof(tap->name));
+	rc = if_ioctl(SIOCGIFFLAGS, &ifr);
+	if (rc == 0) {
+		if (up)
+			ifr.ifr_flags |= IFF_UP;
+		else
+			ifr.ifr_flags &= ~IFF_UP;
+		rc = if_ioctl(SIOCSIFFLAGS, &ifr);
+	}
+	if (rc != 0) {
+		say(err, err_len, "tap %s: cannot bring the link %s: %s", tap->name,
+		    up ? "up" : "down", strerror(-rc));
+		return errno_to_pq(-rc) == PQ_E_PERM ? PQ_E_PERM : PQ_E_IO;
+	}
+	return 0;
+}
+
+int pq_tap_mac(const struct pq_tap *tap, uint8_t mac[6])
+{
+	struct ifreq ifr;
+
+	if (tap == NULL || tap->fd < 0)
+		return PQ_E_INVAL;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, tap->name, sizeof(tap->name));
+	if (if_ioctl(SIOCGIFHWADDR, &ifr) != 0)
+		return PQ_E_IO;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
+}
+
+/* The errno of a frame read or write: a code, and a message kept in tap. */
+static int frame_error(struct pq_tap *tap, const char *what, int e)
+{
+	const char *hint = "";
+
+	if (e == EAGAIN || e == EINTR)
+		return PQ_E_AGAIN;
+	if (e == EIO)
+		hint = " (is the link down?)";
+	else if (e == EBADFD)
+		hint = " (the device was deleted)";
+	snprintf(tap->err, sizeof(tap->err), "tap %s: %s: %s%s", tap->name, what, strerror(e), hint);
+	return PQ_E_IO;
+}
+
+int pq_tap_read(struct pq_tap *tap, uint8_t *buf, size_t cap, size_t *len)
+{
+	uint8_t spill;
+	struct iovec iov[2] = { { buf, cap }, { &spill, 1 } };
+	ssize_t n;
+
+	if (tap == NULL || tap->fd < 0 || buf == NULL || len == NULL || cap == 0)
+		return PQ_E_INVAL;
+	*len = 0;
+	/* tun truncates a frame longer than the buffer without saying so; one
+	 * spare byte behind buf tells a frame that fitted from one that did
+	 * not (the MTU may have been raised behind our back). */
+	n = readv(tap->fd, iov, 2);
+	if (n < 0)
+		return frame_error(tap, "read", errno);
+	if ((size_t)n > cap) {
+		snprintf(tap->err, sizeof(tap->err), "tap %s: a frame longer than %zu bytes was dropped",
+			 tap->name, cap);
+		return PQ_E_TOOBIG;
+	}
+	if (n == 0)
+		return frame_error(tap, "read", EIO);
+	*len = (size_t)n;
+	return 0;
+}
+
+int pq_tap_write(struct pq_tap *tap, const uint8_t *frame, size_t len)
+{
+	ssize_t n;
+
+	if (tap == NULL || tap->fd < 0 || frame == NULL || len < PQ_TAP_ETH_HLEN)
+		return PQ_E_INVAL;
+	if (len > PQ_MAX_FRAME_LEN)
+		return PQ_E_TOOBIG;
+	n = write(tap->fd, frame, len);
+	if (n < 0)
+		return frame_error(tap, "write", errno);
+	if ((size_t)n != len) {
+		snprintf(tap->err, sizeof(tap->err), "tap %s: short write (%zd of %zu bytes)",
+			 tap->name, n, len);
+		return PQ_E_IO;
+	}
+	return 0;
+}
+
+void pq_tap_close(struct pq_tap *tap)
+{
+	if (tap == NULL || tap->fd < 0)
+		return;
+	close(tap->fd);
+	tap->fd = -1;
+}

@@ -1,0 +1,112 @@
+/*
+ * conn_listen.c - the listener: non-blocking accept, one server conn per
+ * TCP connection, and the conns not yet open (which nobody else knows
+ * about) in a list, bounded by opts.max_pending and freed with the
+ * listener. See conn.h.
+ */
+#include "net/conn_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void listener_adopt(struct pq_listener *l, struct pq_conn *c)
+{
+	c->listener = l;
+	c->next = l->pending;
+	if (l->pending)
+		l->pending->prev = c;
+	l->pending = c;
+	l->pending_n++;
+}
+
+static void accept_one(struct pq_listener *l, int fd, const struct pq_sockaddr *peer)
+{
+	struct pq_conn *c = NULL;
+
+	l->stats.accepted++;
+	if (l->pending_n >= l->opts.max_pending) {
+		/* a handshake flood: keep the conns already shaking hands */
+		l->stats.busy++;
+		close(fd);
+		return;
+	}
+	if (pq_conn_new_fd(&c, l->loop, fd, true, &l->opts, &l->cbs, l->cb_ctx)) {
+		l->stats.failed++;
+		return;
+	}
+	c->peer = *peer;
+	listener_adopt(l, c);
+	if (pq_tls_new(&c->tls, l->tls, fd, NULL, NULL))
+		pq_conn_free(c); /* counted as failed */
+}
+
+static void on_accept(struct pq_loop *loop, int lfd, unsigned events, void *arg, uint64_t now_ms)
+{
+	struct pq_listener *l = arg;
+	struct pq_sockaddr peer;
+	int fd, i;
+
+	/* A bounded batch per wake-up; level-triggered epoll brings us back. */
+	for (i = 0; i < 64; i++) {
+		if (pq_sock_accept(lfd, &fd, &peer))
+			return; /* none left, or out of fds: retried next wake-up */
+		accept_one(l, fd, &peer);
+	}
+}
+
+int pq_listener_new(struct pq_listener **out, struct pq_loop *loop, struct pq_tls_ctx *tls,
+		    const struct pq_sockaddr *addr, const struct pq_conn_opts *opts,
+		    const struct pq_conn_cbs *cbs, void *cb_ctx)
+{
+	struct pq_listener *l;
+	int err;
+
+	*out = NULL;
+	if (!loop || !tls || !addr || !cbs || pq_tls_ctx_role(tls) != PQ_TLS_SERVER)
+		return PQ_E_INVAL;
+	pq_conn_ignore_sigpipe();
+	if (!(l = calloc(1, sizeof(*l))))
+		return PQ_E_NOMEM;
+	l->loop = loop;
+	l->tls = tls;
+	l->cbs = *cbs;
+	l->cb_ctx = cb_ctx;
+	pq_conn_opts_fill(&l->opts, opts);
+	if ((err = pq_sock_listen(&l->fd, addr, 512))) {
+		free(l);
+		return err;
+	}
+	if ((err = pq_sock_local(l->fd, &l->addr)) ||
+	    (err = pq_loop_add(loop, l->fd, PQ_LOOP_READ, on_accept, l))) {
+		close(l->fd);
+		free(l);
+		return err;
+	}
+	*out = l;
+	return 0;
+}
+
+void pq_listener_free(struct pq_listener *l)
+{
+	if (!l)
+		return;
+	if (pq_loop_del(l->loop, l->fd)) {
+		/* not watched: nothing to undo */
+	}
+	close(l->fd);
+	/* Nobody else knows the conns not yet open: they go with us. */
+	while (l->pending)
+		pq_conn_free(l->pending);
+	free(l);
+}
+
+const struct pq_sockaddr *pq_listener_addr(const struct pq_listener *l)
+{
+	return &l->addr;
+}
+
+void pq_listener_stats(const struct pq_listener *l, struct pq_listener_stats *out)
+{
+	*out = l->stats;
+}

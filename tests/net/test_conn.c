@@ -1,0 +1,1017 @@
+/*
+ * test_conn.c - message connections (TCP, TLS 1.3 pinned, WebSocket) on
+ * the real loop over 127.0.0.1: messages both ways and in order, close
+ * reasons from either side, 1009 for an oversize message, 1002 for an
+ * unmasked client frame, garbage and plain HTTP refused without touching
+ * other conns, a stalled upgrade closed at the deadline, a wrong pin, a
+ * refused connect, the bounded send queue; and the throughput figure of
+ * 1420-byte messages (printed, not asserted). alarm() bounds every test.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "crypto/ed25519.h"
+#include "net/conn.h"
+#include "net/ws.h"
+#include "net/ws_handshake.h"
+#include "proto/types.h"
+
+struct key {
+	uint8_t priv[32], pub[32];
+};
+
+struct side {
+	struct pq_conn *conn;
+	int opened, closed;
+	struct pq_conn_reason why;
+	uint8_t exporter[32];
+	uint8_t peer_key[32];
+	bool have_peer_key;
+	size_t msgs, bytes;
+	uint32_t next_seq;
+	bool in_order;
+	uint8_t last[PQ_MAX_MSG_LEN];
+	size_t last_len;
+};
+
+struct env;
+typedef bool pred_fn(struct env *e);
+
+struct env {
+	struct pq_loop *loop;
+	struct key skey, ckey;
+	struct pq_tls_ctx *sctx, *cctx;
+	struct pq_listener *l;
+	struct side srv, cli;
+	bool echo;              /* server sends every message back */
+	bool seq_check;         /* messages carry a 4-byte sequence number */
+	uint16_t srv_close_on_open;
+	size_t cli_close_after; /* client closes from on_message after this many */
+	pred_fn *pred;
+	struct pq_timer tick;
+	uint64_t deadline;
+};
+
+static struct side *side_of(struct env *e, struct pq_conn *c)
+{
+	return pq_conn_is_server(c) ? &e->srv : &e->cli;
+}
+
+static void maybe_stop(struct env *e)
+{
+	if (e->pred && e->pred(e))
+		pq_loop_stop(e->loop);
+}
+
+static void on_open(void *ctx, struct pq_conn *c)
+{
+	struct env *e = ctx;
+	struct side *s = side_of(e, c);
+
+	s->conn = c;
+	s->opened++;
+	s->in_order = true;
+	assert_non_null(pq_conn_exporter(c));
+	memcpy(s->exporter, pq_conn_exporter(c), 32);
+	if ((s->have_peer_key = pq_conn_peer_key(c) != NULL))
+		memcpy(s->peer_key, pq_conn_peer_key(c), 32);
+	if (pq_conn_is_server(c) && e->srv_close_on_open)
+		pq_conn_close(c, e->srv_close_on_open); /* from inside a callback */
+	maybe_stop(e);
+}
+
+static void on_message(void *ctx, struct pq_conn *c, const uint8_t *msg, size_t len)
+{
+	struct env *e = ctx;
+	struct side *s = side_of(e, c);
+
+	s->msgs++;
+	s->bytes += len;
+	memcpy(s->last, msg, len);
+	s->last_len = len;
+	if (e->seq_check) {
+		uint32_t seq = (uint32_t)msg[0] << 24 | (uint32_t)msg[1] << 16 |
+			       (uint32_t)msg[2] << 8 | msg[3];
+		if (seq != s->next_seq)
+			s->in_order = false;
+		s->next_seq = seq + 1;
+	}
+	if (pq_conn_is_server(c) && e->echo)
+		assert_int_equal(pq_conn_send(c, msg, len), 0);
+	if (!pq_conn_is_server(c) && e->cli_close_after && s->msgs == e->cli_close_after)
+		pq_conn_close(c, PQ_WS_CLOSE_NORMAL); /* from inside a callback */
+	maybe_stop(e);
+}
+
+static void on_close(void *ctx, struct pq_conn *c, const struct pq_conn_reason *why)
+{
+	struct env *e = ctx;
+	struct side *s = side_of(e, c);
+
+	s->closed++;
+	s->why = *why;
+	s->conn = NULL;
+	maybe_stop(e);
+}
+
+static const struct pq_conn_cbs cbs = {on_open, on_message, on_close};
+
+static void on_tick(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now)
+{
+	struct env *e = arg;
+
+	if ((e->pred && e->pred(e)) || now >= e->deadline) {
+		pq_loop_stop(loop);
+		return;
+	}
+	assert_int_equal(pq_loop_timer_start(loop, t, 2), 0);
+}
+
+/* Run the loop until pred holds (asserted) or ms pass. */
+static void run_until(struct env *e, pred_fn *pred, uint64_t ms)
+{
+	e->pred = pred;
+	e->deadline = pq_loop_now(e->loop) + ms;
+	assert_int_equal(pq_loop_timer_start(e->loop, &e->tick, 2), 0);
+	assert_int_equal(pq_loop_run(e->loop), 0);
+	pq_loop_timer_cancel(e->loop, &e->tick);
+	assert_true(pred(e));
+	e->pred = NULL;
+}
+
+static void key_new(struct key *k)
+{
+	assert_int_equal(pq_ed25519_generate(k->priv), 0);
+	assert_int_equal(pq_ed25519_public(k->pub, k->priv), 0);
+}
+
+static void env_new(struct env *e, const struct pq_conn_opts *sopts)
+{
+	struct pq_sockaddr any;
+
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(pq_loop_new(&e->loop), 0);
+	pq_timer_init(&e->tick, on_tick, e);
+	key_new(&e->skey);
+	key_new(&e->ckey);
+	assert_int_equal(pq_tls_ctx_new(&e->sctx, PQ_TLS_SERVER, e->skey.priv), 0);
+	assert_int_equal(pq_tls_ctx_new(&e->cctx, PQ_TLS_CLIENT, e->ckey.priv), 0);
+	assert_int_equal(pq_sockaddr_from_ip(&any, "127.0.0.1", 0), 0);
+	assert_int_equal(pq_listener_new(&e->l, e->loop, e->sctx, &any, sopts, &cbs, e), 0);
+	assert_int_not_equal(pq_sockaddr_port(pq_listener_addr(e->l)), 0);
+}
+
+static void env_free(struct env *e)
+{
+	if (e->srv.conn)
+		pq_conn_abort(e->srv.conn);
+	if (e->cli.conn && !e->cli.closed)
+		pq_conn_abort(e->cli.conn);
+	pq_listener_free(e->l);
+	/* let reap timers of conns that ended run */
+	e->pred = NULL;
+	e->deadline = pq_loop_now(e->loop) + 50;
+	assert_int_equal(pq_loop_timer_start(e->loop, &e->tick, 2), 0);
+	assert_int_equal(pq_loop_run(e->loop), 0);
+	pq_loop_free(e->loop);
+	pq_tls_ctx_free(e->sctx);
+	pq_tls_ctx_free(e->cctx);
+}
+
+static void client_connect(struct env *e, const uint8_t *pin, const struct pq_conn_opts *opts)
+{
+	struct pq_conn_target tg = {
+		.addr = *pq_listener_addr(e->l), .pin = pin, .host = NULL, .path = "/pqlan",
+	};
+
+	assert_int_equal(pq_conn_connect(&e->cli.conn, e->loop, e->cctx, &tg, opts, &cbs, e), 0);
+}
+
+static bool both_open(struct env *e)
+{
+	return e->srv.opened && e->cli.opened;
+}
+
+static bool both_closed(struct env *e)
+{
+	return e->srv.closed && e->cli.closed;
+}
+
+static bool cli_closed(struct env *e)
+{
+	return e->cli.closed;
+}
+
+static bool srv_closed(struct env *e)
+{
+	return e->srv.closed;
+}
+
+static void open_pair(struct env *e, const struct pq_conn_opts *copts)
+{
+	client_connect(e, e->skey.pub, copts);
+	run_until(e, both_open, 5000);
+}
+
+/* ---- messages both ways ---- */
+
+static size_t want_cli_msgs;
+static bool cli_has_msgs(struct env *e)
+{
+	return e->cli.msgs >= want_cli_msgs;
+}
+
+static void test_exchange(void **state)
+{
+	static uint8_t msg[PQ_MAX_FRAME_LEN];
+	const size_t sizes[] = {1, 1500, PQ_MAX_FRAME_LEN};
+	struct env e;
+	const struct sockaddr_in *peer;
+	size_t i;
+
+	alarm(30);
+	env_new(&e, NULL);
+	e.echo = true;
+	open_pair(&e, NULL);
+	/* same channel binding both ends; the client saw the pinned key */
+	assert_memory_equal(e.cli.exporter, e.srv.exporter, 32);
+	assert_true(e.cli.have_peer_key);
+	assert_memory_equal(e.cli.peer_key, e.skey.pub, 32);
+	assert_false(e.srv.have_peer_key); /* no client certificates asked */
+	peer = (const struct sockaddr_in *)&pq_conn_peer_addr(e.srv.conn)->ss;
+	assert_int_equal(peer->sin_family, AF_INET);
+	assert_int_equal(ntohl(peer->sin_addr.s_addr), INADDR_LOOPBACK);
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t j;
+
+		for (j = 0; j < sizes[i]; j++)
+			msg[j] = (uint8_t)(j * 7 + i);
+		assert_int_equal(pq_conn_send(e.cli.conn, msg, sizes[i]), 0);
+		want_cli_msgs = i + 1;
+		run_until(&e, cli_has_msgs, 5000);
+		assert_int_equal(e.srv.last_len, sizes[i]);
+		assert_memory_equal(e.srv.last, msg, sizes[i]);
+		assert_int_equal(e.cli.last_len, sizes[i]);
+		assert_memory_equal(e.cli.last, msg, sizes[i]);
+	}
+
+	/* 1000 messages in one burst, in order both ways; the client closes
+	 * from inside on_message after the last echo */
+	e.seq_check = true;
+	e.srv.next_seq = e.cli.next_seq = 0;
+	e.srv.msgs = e.cli.msgs = 0;
+	e.cli_close_after = 1000;
+	for (i = 0; i < 1000; i++) {
+		memset(msg, 0xa5, 200);
+		msg[0] = (uint8_t)(i >> 24);
+		msg[1] = (uint8_t)(i >> 16);
+		msg[2] = (uint8_t)(i >> 8);
+		msg[3] = (uint8_t)i;
+		assert_int_equal(pq_conn_send(e.cli.conn, msg, 100 + i % 200), 0);
+	}
+	run_until(&e, both_closed, 5000);
+	assert_int_equal(e.srv.msgs, 1000);
+	assert_int_equal(e.cli.msgs, 1000);
+	assert_true(e.srv.in_order);
+	assert_true(e.cli.in_order);
+	assert_int_equal(e.cli.why.end, PQ_CONN_END_LOCAL);
+	assert_int_equal(e.cli.why.ws_code, 1000);
+	assert_int_equal(e.srv.why.end, PQ_CONN_END_PEER);
+	assert_int_equal(e.srv.why.ws_code, 1000);
+	assert_int_equal(e.cli.closed, 1);
+	assert_int_equal(e.srv.closed, 1);
+	env_free(&e);
+}
+
+/* ---- the server closes with its own code, from inside on_open ---- */
+
+static void test_server_closes(void **state)
+{
+	struct env e;
+	struct pq_listener_stats st;
+
+	alarm(20);
+	env_new(&e, NULL);
+	e.srv_close_on_open = 4000;
+	client_connect(&e, e.skey.pub, NULL);
+	run_until(&e, both_closed, 5000);
+	assert_int_equal(e.cli.opened, 1);
+	assert_int_equal(e.srv.why.end, PQ_CONN_END_LOCAL);
+	assert_int_equal(e.srv.why.ws_code, 4000);
+	assert_int_equal(e.cli.why.end, PQ_CONN_END_PEER);
+	assert_int_equal(e.cli.why.ws_code, 4000);
+	pq_listener_stats(e.l, &st);
+	assert_int_equal(st.accepted, 1);
+	assert_int_equal(st.opened, 1);
+	assert_int_equal(st.failed, 0);
+	env_free(&e);
+}
+
+/* ---- oversize message: 1009 from the header ---- */
+
+static void test_oversize(void **state)
+{
+	static uint8_t msg[1001];
+	struct pq_conn_opts sopts = {.max_msg = 1000};
+	struct env e;
+
+	alarm(20);
+	env_new(&e, &sopts);
+	open_pair(&e, NULL);
+	memset(msg, 1, sizeof(msg));
+	assert_int_equal(pq_conn_send(e.cli.conn, msg, 1000), 0); /* at the limit: fine */
+	assert_int_equal(pq_conn_send(e.cli.conn, msg, 1001), 0);
+	run_until(&e, both_closed, 5000);
+	assert_int_equal(e.srv.msgs, 1);
+	assert_int_equal(e.srv.last_len, 1000);
+	assert_int_equal(e.srv.why.end, PQ_CONN_END_PROTOCOL);
+	assert_int_equal(e.srv.why.ws_code, PQ_WS_CLOSE_TOO_BIG);
+	assert_int_equal(e.cli.why.end, PQ_CONN_END_PEER);
+	assert_int_equal(e.cli.why.ws_code, PQ_WS_CLOSE_TOO_BIG);
+	env_free(&e);
+}
+
+/* ---- a raw TLS client on the loop: handshake, send a script, collect ---- */
+
+struct raw {
+	struct pq_loop *loop;
+	struct pq_tls *tls;
+	int fd;
+	const uint8_t *script;
+	size_t script_len, sent;
+	uint8_t got[8192];
+	size_t got_len;
+	bool tls_ok, done;
+	uint64_t done_ms;
+};
+
+static void raw_done(struct raw *r, uint64_t now)
+{
+	assert_int_equal(pq_loop_del(r->loop, r->fd), 0);
+	r->done = true;
+	r->done_ms = now;
+}
+
+static void raw_io(struct raw *r, uint64_t now)
+{
+	long n;
+
+	while (r->sent < r->script_len) {
+		n = pq_tls_write(r->tls, r->script + r->sent, r->script_len - r->sent);
+		if (n == PQ_E_AGAIN)
+			break;
+		if (n < 0) {
+			raw_done(r, now);
+			return;
+		}
+		r->sent += (size_t)n;
+	}
+	for (;;) {
+		n = pq_tls_read(r->tls, r->got + r->got_len, sizeof(r->got) - r->got_len);
+		if (n == PQ_E_AGAIN)
+			break;
+		if (n <= 0 || r->got_len + (size_t)n == sizeof(r->got)) {
+			if (n > 0)
+				r->got_len += (size_t)n;
+			raw_done(r, now);
+			return;
+		}
+		r->got_len += (size_t)n;
+	}
+	assert_int_equal(pq_loop_mod(r->loop, r->fd, PQ_LOOP_READ |
+				     (r->sent < r->script_len ? PQ_LOOP_WRITE : 0)), 0);
+}
+
+static void on_raw(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now)
+{
+	struct raw *r = arg;
+
+	if (!r->tls_ok) {
+		int err = pq_tls_handshake(r->tls);
+
+		if (err == PQ_E_AGAIN) {
+			assert_int_equal(pq_loop_mod(loop, fd, pq_tls_want(r->tls)), 0);
+			return;
+		}
+		if (err) {
+			raw_done(r, now);
+			return;
+		}
+		r->tls_ok = true;
+	}
+	raw_io(r, now);
+}
+
+static void raw_start(struct env *e, struct raw *r, const void *script, size_t len)
+{
+	memset(r, 0, sizeof(*r));
+	r->loop = e->loop;
+	r->script = script;
+	r->script_len = len;
+	assert_int_equal(pq_sock_connect(&r->fd, pq_listener_addr(e->l)), 0);
+	assert_int_equal(pq_tls_new(&r->tls, e->cctx, r->fd, e->skey.pub, NULL), 0);
+	assert_int_equal(pq_loop_add(e->loop, r->fd, PQ_LOOP_WRITE, on_raw, r), 0);
+}
+
+static void raw_free(struct raw *r)
+{
+	if (!r->done)
+		assert_int_equal(pq_loop_del(r->loop, r->fd), 0);
+	pq_tls_free(r->tls);
+	close(r->fd);
+}
+
+static struct raw *g_raw;
+static bool raw_is_done(struct env *e)
+{
+	return g_raw->done;
+}
+
+static bool srv_failed_one(struct env *e)
+{
+	struct pq_listener_stats st;
+
+	pq_listener_stats(e->l, &st);
+	return st.failed == 1;
+}
+
+/* ---- plain HTTP over TLS: the 426 and close; nobody is told ---- */
+
+static void test_plain_http(void **state)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: relay\r\n\r\n";
+	struct pq_listener_stats st;
+	struct env e;
+	struct raw r;
+
+	alarm(20);
+	env_new(&e, NULL);
+	raw_start(&e, &r, req, strlen(req));
+	g_raw = &r;
+	run_until(&e, raw_is_done, 5000);
+	assert_true(r.tls_ok);
+	r.got[r.got_len < sizeof(r.got) ? r.got_len : sizeof(r.got) - 1] = 0;
+	assert_true(r.got_len > 12);
+	assert_memory_equal(r.got, "HTTP/1.1 426", 12);
+	assert_non_null(strstr((char *)r.got, "Connection: close"));
+	raw_free(&r); /* the server lingers until our EOF */
+	run_until(&e, srv_failed_one, 5000);
+	pq_listener_stats(e.l, &st);
+	assert_int_equal(st.http_refused, 1);
+	assert_int_equal(st.failed, 1);
+	assert_int_equal(e.srv.opened, 0);
+	assert_int_equal(e.srv.closed, 0);
+	env_free(&e);
+}
+
+/* ---- TLS then silence: dropped at the (shortened) deadline ---- */
+
+static void test_stalled_upgrade(void **state)
+{
+	struct pq_conn_opts sopts = {.open_timeout_ms = 300};
+	struct pq_listener_stats st;
+	struct env e;
+	struct raw r;
+	uint64_t t0;
+
+	alarm(20);
+	env_new(&e, &sopts);
+	t0 = pq_loop_now(e.loop);
+	raw_start(&e, &r, "", 0);
+	g_raw = &r;
+	run_until(&e, raw_is_done, 5000);
+	assert_true(r.tls_ok);
+	assert_int_equal(r.got_len, 0);
+	assert_true(r.done_ms - t0 >= 290);
+	assert_true(r.done_ms - t0 < 2000);
+	run_until(&e, srv_failed_one, 1000);
+	pq_listener_stats(e.l, &st);
+	assert_int_equal(st.failed, 1);
+	assert_int_equal(e.srv.opened, 0);
+	raw_free(&r);
+	env_free(&e);
+}
+
+/* ---- freeing the listener frees the conns it has not opened yet ---- */
+
+static bool raw_tls_ok(struct env *e)
+{
+	return g_raw->tls_ok;
+}
+
+static void test_listener_free_pending(void **state)
+{
+	struct env e;
+	struct raw r;
+
+	alarm(20);
+	env_new(&e, NULL);
+	raw_start(&e, &r, "", 0);
+	g_raw = &r;
+	run_until(&e, raw_tls_ok, 5000);
+	pq_listener_free(e.l); /* ASan: nothing of the pending conn leaks */
+	e.l = NULL;
+	run_until(&e, raw_is_done, 5000); /* and its socket is closed */
+	assert_int_equal(r.got_len, 0);
+	assert_int_equal(e.srv.opened, 0);
+	raw_free(&r);
+	env_free(&e);
+}
+
+/* ---- a raw TLS server that answers the Upgrade with a given reply ---- */
+
+struct rawsrv {
+	struct pq_loop *loop;
+	struct pq_tls_ctx *ctx;
+	int lfd, fd;
+	struct pq_tls *tls;
+	bool tls_ok, replied;
+	const char *reply;
+	char req[4096];
+	size_t req_len;
+	struct pq_sockaddr addr;
+};
+
+static void on_rawsrv(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now)
+{
+	struct rawsrv *r = arg;
+	long n;
+
+	if (!r->tls_ok) {
+		int err = pq_tls_handshake(r->tls);
+
+		if (err == PQ_E_AGAIN)
+			return;
+		assert_int_equal(err, 0);
+		r->tls_ok = true;
+	}
+	n = pq_tls_read(r->tls, (uint8_t *)r->req + r->req_len, sizeof(r->req) - 1 - r->req_len);
+	if (n == PQ_E_AGAIN)
+		return;
+	if (n <= 0) {
+		assert_int_equal(pq_loop_del(loop, fd), 0);
+		return;
+	}
+	r->req_len += (size_t)n;
+	r->req[r->req_len] = 0;
+	if (!r->replied && strstr(r->req, "\r\n\r\n")) {
+		r->replied = true;
+		assert_int_equal(pq_tls_write(r->tls, (const uint8_t *)r->reply, strlen(r->reply)),
+				 (long)strlen(r->reply));
+	}
+}
+
+static void on_rawsrv_accept(struct pq_loop *loop, int lfd, unsigned events, void *arg,
+			     uint64_t now)
+{
+	struct rawsrv *r = arg;
+
+	if (pq_sock_accept(lfd, &r->fd, NULL))
+		return;
+	assert_int_equal(pq_tls_new(&r->tls, r->ctx, r->fd, NULL, NULL), 0);
+	assert_int_equal(pq_loop_add(loop, r->fd, PQ_LOOP_READ, on_rawsrv, r), 0);
+	assert_int_equal(pq_loop_del(loop, lfd), 0);
+}
+
+static void rawsrv_start(struct env *e, struct rawsrv *r, const char *reply)
+{
+	struct pq_sockaddr any;
+
+	memset(r, 0, sizeof(*r));
+	r->loop = e->loop;
+	r->ctx = e->sctx;
+	r->reply = reply;
+	r->fd = -1;
+	assert_int_equal(pq_sockaddr_from_ip(&any, "127.0.0.1", 0), 0);
+	assert_int_equal(pq_sock_listen(&r->lfd, &any, 4), 0);
+	assert_int_equal(pq_sock_local(r->lfd, &r->addr), 0);
+	assert_int_equal(pq_loop_add(e->loop, r->lfd, PQ_LOOP_READ, on_rawsrv_accept, r), 0);
+}
+
+static void rawsrv_free(struct rawsrv *r)
+{
+	if (pq_loop_del(r->loop, r->fd)) {
+		/* already removed at EOF */
+	}
+	pq_tls_free(r->tls);
+	close(r->fd);
+	close(r->lfd);
+}
+
+static void bad_101_case(const char *reply, int want_err)
+{
+	struct pq_conn_target tg = {0};
+	struct rawsrv r;
+	struct env e;
+
+	env_new(&e, NULL);
+	rawsrv_start(&e, &r, reply);
+	tg.addr = r.addr;
+	tg.pin = e.skey.pub;
+	assert_int_equal(pq_conn_connect(&e.cli.conn, e.loop, e.cctx, &tg, NULL, &cbs, &e), 0);
+	run_until(&e, cli_closed, 5000);
+	assert_true(r.replied);
+	assert_non_null(strstr(r.req, "GET / HTTP/1.1\r\n"));
+	assert_non_null(strstr(r.req, "Sec-WebSocket-Version: 13\r\n"));
+	assert_int_equal(e.cli.opened, 0);
+	assert_int_equal(e.cli.why.end, PQ_CONN_END_UPGRADE);
+	assert_int_equal(e.cli.why.err, want_err);
+	rawsrv_free(&r);
+	env_free(&e);
+}
+
+/* ---- the client checks the 101 ---- */
+
+static void test_bad_101(void **state)
+{
+	alarm(20);
+	bad_101_case("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+		     "Connection: Upgrade\r\n"
+		     "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+		     PQ_E_AUTH);
+	bad_101_case("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", PQ_E_DECODE);
+}
+
+/* ---- at most max_pending conns shaking hands ---- */
+
+static void test_max_pending(void **state)
+{
+	struct pq_conn_opts sopts = {.max_pending = 1};
+	struct pq_listener_stats st;
+	struct env e;
+	struct raw r1, r2;
+
+	alarm(20);
+	env_new(&e, &sopts);
+	raw_start(&e, &r1, "", 0); /* TLS, then silence: stays pending */
+	g_raw = &r1;
+	run_until(&e, raw_tls_ok, 5000);
+	raw_start(&e, &r2, "", 0);
+	g_raw = &r2;
+	run_until(&e, raw_is_done, 5000);
+	assert_false(r2.tls_ok); /* closed at accept */
+	pq_listener_stats(e.l, &st);
+	assert_int_equal(st.accepted, 2);
+	assert_int_equal(st.busy, 1);
+	assert_false(r1.done);
+	raw_free(&r1);
+	raw_free(&r2);
+	env_free(&e);
+}
+
+/* ---- an unmasked client frame: 1002 ---- */
+
+static void test_unmasked_frame(void **state)
+{
+	uint8_t script[1024], nonce[16] = {1, 2, 3};
+	struct pq_ws_rx rx;
+	struct pq_ws_event ev;
+	struct env e;
+	struct raw r;
+	const uint8_t *end;
+	size_t used;
+	long n, f;
+
+	alarm(20);
+	env_new(&e, NULL);
+	n = pq_ws_hs_build_request((char *)script, sizeof(script), "relay", "/", nonce);
+	assert_true(n > 0);
+	/* a server-role (unmasked) frame, sent by a client */
+	f = pq_ws_encode(script + n, sizeof(script) - (size_t)n, PQ_WS_SERVER, PQ_WS_OP_BINARY,
+			 (const uint8_t *)"hi", 2, NULL);
+	assert_true(f > 0);
+	raw_start(&e, &r, script, (size_t)(n + f));
+	g_raw = &r;
+	run_until(&e, raw_is_done, 5000);
+	r.got[r.got_len < sizeof(r.got) ? r.got_len : sizeof(r.got) - 1] = 0;
+	assert_memory_equal(r.got, "HTTP/1.1 101", 12);
+	end = (const uint8_t *)strstr((char *)r.got, "\r\n\r\n");
+	assert_non_null(end);
+	end += 4;
+	assert_int_equal(pq_ws_rx_init(&rx, PQ_WS_CLIENT, 0), 0);
+	assert_int_equal(pq_ws_rx_feed(&rx, end, r.got_len - (size_t)(end - r.got), &used, &ev), 1);
+	assert_int_equal(ev.type, PQ_WS_EV_CLOSE);
+	assert_int_equal(ev.close_code, PQ_WS_CLOSE_PROTOCOL);
+	pq_ws_rx_free(&rx);
+	/* the server had opened, then reports the violation */
+	run_until(&e, srv_closed, 5000);
+	assert_int_equal(e.srv.opened, 1);
+	assert_int_equal(e.srv.msgs, 0);
+	assert_int_equal(e.srv.why.end, PQ_CONN_END_PROTOCOL);
+	assert_int_equal(e.srv.why.ws_code, PQ_WS_CLOSE_PROTOCOL);
+	raw_free(&r);
+	env_free(&e);
+}
+
+/* ---- garbage instead of TLS: that conn dropped, the next one fine ---- */
+
+static void test_garbage(void **state)
+{
+	static const char junk[] = "\x16\x03\x01\xff\xff garbage, not a ClientHello\r\n\r\n";
+	uint8_t buf[256];
+	struct env e;
+	int fd;
+	long n;
+
+	alarm(20);
+	env_new(&e, NULL);
+	e.echo = true;
+	open_pair(&e, NULL); /* a good conn, open before and after */
+
+	assert_int_equal(pq_sock_connect(&fd, pq_listener_addr(e.l)), 0);
+	usleep(10000); /* loopback connect completes at once */
+	assert_int_equal(write(fd, junk, sizeof(junk) - 1), (long)(sizeof(junk) - 1));
+	run_until(&e, srv_failed_one, 5000);
+	/* the server hung up: EOF or reset, maybe after an alert */
+	usleep(10000);
+	do
+		n = read(fd, buf, sizeof(buf));
+	while (n > 0);
+	assert_true(n == 0 || (n < 0 && errno != EAGAIN));
+	close(fd);
+	assert_int_equal(e.srv.opened, 1);
+	assert_int_equal(e.srv.closed, 0);
+
+	/* the good conn still works */
+	assert_int_equal(pq_conn_send(e.cli.conn, (const uint8_t *)"ok", 2), 0);
+	want_cli_msgs = 1;
+	run_until(&e, cli_has_msgs, 5000);
+	assert_memory_equal(e.cli.last, "ok", 2);
+	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_GOING_AWAY);
+	run_until(&e, both_closed, 5000);
+	assert_int_equal(e.srv.why.ws_code, PQ_WS_CLOSE_GOING_AWAY);
+	env_free(&e);
+}
+
+/* ---- the client pins another key: never opens ---- */
+
+static void test_wrong_pin(void **state)
+{
+	struct key other;
+	struct env e;
+
+	alarm(20);
+	env_new(&e, NULL);
+	key_new(&other);
+	client_connect(&e, other.pub, NULL);
+	run_until(&e, cli_closed, 5000);
+	assert_int_equal(e.cli.opened, 0);
+	assert_int_equal(e.cli.why.end, PQ_CONN_END_TLS);
+	assert_int_equal(e.cli.why.err, PQ_E_AUTH);
+	run_until(&e, srv_failed_one, 5000);
+	assert_int_equal(e.srv.opened, 0);
+	env_free(&e);
+}
+
+/* ---- mutual TLS through conn: allowed key opens, others do not ---- */
+
+static const uint8_t *g_allowed;
+static int allow_one(void *arg, const uint8_t pub[32])
+{
+	return memcmp(pub, g_allowed, 32) == 0;
+}
+
+static void test_mutual(void **state)
+{
+	struct key stranger;
+	struct env e;
+
+	alarm(20);
+	env_new(&e, NULL);
+	g_allowed = e.ckey.pub;
+	assert_int_equal(pq_tls_ctx_require_client(e.sctx, allow_one, NULL), 0);
+	open_pair(&e, NULL);
+	assert_true(e.srv.have_peer_key);
+	assert_memory_equal(e.srv.peer_key, e.ckey.pub, 32);
+	assert_memory_equal(e.cli.exporter, e.srv.exporter, 32);
+	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
+	run_until(&e, both_closed, 5000);
+
+	/* a client with another identity is refused by the server */
+	key_new(&stranger);
+	g_allowed = stranger.pub;
+	memset(&e.cli, 0, sizeof(e.cli));
+	memset(&e.srv, 0, sizeof(e.srv));
+	client_connect(&e, e.skey.pub, NULL);
+	run_until(&e, cli_closed, 5000);
+	assert_int_equal(e.cli.opened, 0);
+	assert_int_equal(e.cli.why.end, PQ_CONN_END_TLS);
+	assert_int_equal(e.srv.opened, 0);
+	env_free(&e);
+}
+
+/* ---- nobody listens ---- */
+
+static void test_connect_refused(void **state)
+{
+	struct env e;
+	struct pq_conn_target tg = {0};
+	uint16_t port;
+
+	alarm(20);
+	env_new(&e, NULL);
+	tg.addr = *pq_listener_addr(e.l);
+	port = (uint16_t)pq_sockaddr_port(&tg.addr);
+	pq_listener_free(e.l); /* the port is closed now */
+	e.l = NULL;
+	assert_int_equal(pq_sockaddr_from_ip(&tg.addr, "127.0.0.1", port), 0);
+	tg.pin = e.skey.pub;
+	assert_int_equal(pq_conn_connect(&e.cli.conn, e.loop, e.cctx, &tg, NULL, &cbs, &e), 0);
+	run_until(&e, cli_closed, 5000);
+	assert_int_equal(e.cli.opened, 0);
+	assert_int_equal(e.cli.why.end, PQ_CONN_END_IO);
+	env_free(&e);
+}
+
+/* ---- a bounded queue: PQ_E_AGAIN and a drop count when full ---- */
+
+static size_t want_srv_msgs;
+static bool srv_has_msgs(struct env *e)
+{
+	return e->srv.msgs >= want_srv_msgs;
+}
+
+static void test_queue_full(void **state)
+{
+	struct pq_conn_opts copts = {.max_queue = 64 * 1024};
+	uint8_t msg[1500];
+	struct env e;
+	size_t sent = 0;
+	int err;
+
+	alarm(20);
+	env_new(&e, NULL);
+	open_pair(&e, &copts);
+	memset(msg, 3, sizeof(msg));
+	/* nothing is written until the loop runs: the queue fills */
+	while ((err = pq_conn_send(e.cli.conn, msg, sizeof(msg))) == 0)
+		sent++;
+	assert_int_equal(err, PQ_E_AGAIN);
+	assert_int_equal(sent, (64 * 1024) / (sizeof(msg) + 8)); /* 8: masked header */
+	assert_int_equal(pq_conn_drops(e.cli.conn), 1);
+	assert_true(pq_conn_queued(e.cli.conn) <= 64 * 1024);
+	assert_int_equal(pq_conn_send(e.cli.conn, msg, sizeof(msg)), PQ_E_AGAIN);
+	assert_int_equal(pq_conn_drops(e.cli.conn), 2);
+	/* a message over the protocol bound is refused outright, not counted */
+	assert_int_equal(pq_conn_send(e.cli.conn, msg, PQ_MAX_MSG_LEN + 1), PQ_E_TOOBIG);
+	assert_int_equal(pq_conn_send(e.cli.conn, msg, 0), PQ_E_INVAL);
+	want_srv_msgs = sent;
+	run_until(&e, srv_has_msgs, 5000);
+	assert_int_equal(e.srv.msgs, sent);
+	assert_int_equal(pq_conn_queued(e.cli.conn), 0);
+	/* drained: sending works again */
+	assert_int_equal(pq_conn_send(e.cli.conn, msg, sizeof(msg)), 0);
+	want_srv_msgs = sent + 1;
+	run_until(&e, srv_has_msgs, 5000);
+	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
+	assert_int_equal(pq_conn_send(e.cli.conn, msg, 1), PQ_E_STATE);
+	run_until(&e, both_closed, 5000);
+	env_free(&e);
+}
+
+/* ---- idle pings are answered; a host name goes into SNI and Host ---- */
+
+static bool pongs_seen(struct env *e)
+{
+	struct pq_conn_stats st;
+
+	pq_conn_stats(e->cli.conn, &st);
+	return st.pongs_in >= 3;
+}
+
+static void test_ping_and_host(void **state)
+{
+	struct pq_conn_opts copts = {.ping_interval_ms = 20};
+	struct pq_conn_target tg = {0};
+	struct pq_conn_stats cs, ss;
+	struct env e;
+
+	alarm(20);
+	env_new(&e, NULL);
+	tg.addr = *pq_listener_addr(e.l);
+	tg.pin = e.skey.pub;
+	tg.host = "relay.example";
+	assert_int_equal(pq_conn_connect(&e.cli.conn, e.loop, e.cctx, &tg, &copts, &cbs, &e), 0);
+	run_until(&e, both_open, 5000);
+	run_until(&e, pongs_seen, 5000);
+	pq_conn_stats(e.cli.conn, &cs);
+	pq_conn_stats(e.srv.conn, &ss);
+	assert_true(ss.pings_in >= 3);
+	assert_true(cs.pongs_in >= 3);
+	assert_int_equal(ss.msgs_in, 0); /* pings are not messages */
+	assert_int_equal(pq_conn_send(e.srv.conn, (const uint8_t *)"abc", 3), 0);
+	pq_conn_stats(e.srv.conn, &ss);
+	assert_int_equal(ss.msgs_out, 1);
+	assert_int_equal(ss.bytes_out, 3);
+	pq_conn_close(e.srv.conn, PQ_WS_CLOSE_GOING_AWAY);
+	run_until(&e, both_closed, 5000);
+	assert_int_equal(e.cli.msgs, 1);
+	assert_int_equal(e.cli.why.ws_code, PQ_WS_CLOSE_GOING_AWAY);
+	/* an over-long host name is refused up front */
+	{
+		char longname[300];
+
+		memset(longname, 'a', sizeof(longname) - 1);
+		longname[sizeof(longname) - 1] = 0;
+		tg.host = longname;
+		assert_int_equal(pq_conn_connect(&e.cli.conn, e.loop, e.cctx, &tg, NULL, &cbs, &e),
+				 PQ_E_INVAL);
+		e.cli.conn = NULL;
+	}
+	env_free(&e);
+}
+
+/* ---- figure: 1420-byte messages over one loopback conn ---- */
+
+#define BENCH_MSGS 40000
+#define BENCH_LEN 1420
+
+struct bench {
+	struct env *e;
+	struct pq_timer t;
+	size_t queued;
+};
+
+static void bench_fill(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now)
+{
+	static uint8_t msg[BENCH_LEN];
+	struct bench *b = arg;
+
+	while (b->queued < BENCH_MSGS && pq_conn_send(b->e->cli.conn, msg, sizeof(msg)) == 0)
+		b->queued++;
+	if (b->queued < BENCH_MSGS)
+		assert_int_equal(pq_loop_timer_start(loop, t, 0), 0);
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_throughput_figure(void **state)
+{
+	struct pq_conn_opts copts = {.max_queue = 256 * 1024};
+	struct bench b = {0};
+	struct env e;
+	double t0, dt;
+
+	alarm(60);
+	env_new(&e, NULL);
+	open_pair(&e, &copts);
+	b.e = &e;
+	pq_timer_init(&b.t, bench_fill, &b);
+	t0 = mono_s();
+	assert_int_equal(pq_loop_timer_start(e.loop, &b.t, 0), 0);
+	want_srv_msgs = BENCH_MSGS;
+	run_until(&e, srv_has_msgs, 30000);
+	dt = mono_s() - t0;
+	assert_int_equal(e.srv.bytes, (size_t)BENCH_MSGS * BENCH_LEN);
+	printf("figure: %d msgs of %d B over one loopback conn in %.3f s: %.0f msgs/s, %.1f MB/s "
+	       "(drops while refilling: %llu)\n",
+	       BENCH_MSGS, BENCH_LEN, dt, BENCH_MSGS / dt, BENCH_MSGS * (double)BENCH_LEN / dt / 1e6,
+	       (unsigned long long)pq_conn_drops(e.cli.conn));
+	pq_loop_timer_cancel(e.loop, &b.t);
+	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
+	run_until(&e, both_closed, 5000);
+	env_free(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exchange),
+		cmocka_unit_test(test_server_closes),
+		cmocka_unit_test(test_oversize),
+		cmocka_unit_test(test_plain_http),
+		cmocka_unit_test(test_stalled_upgrade),
+		cmocka_unit_test(test_unmasked_frame),
+		cmocka_unit_test(test_listener_free_pending),
+		cmocka_unit_test(test_max_pending),
+		cmocka_unit_test(test_bad_101),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_wrong_pin),
+		cmocka_unit_test(test_mutual),
+		cmocka_unit_test(test_connect_refused),
+		cmocka_unit_test(test_queue_full),
+		cmocka_unit_test(test_ping_and_host),
+		cmocka_unit_test(test_throughput_figure),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -17,6 +17,7 @@ PKGS=(
 	libssl-dev libcmocka-dev libinih-dev
 	valgrind
 	iproute2 iputils-ping iperf3 procps
+	python3 python3-websockets python3-cryptography
 )
 
 missing=()

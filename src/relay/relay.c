@@ -1,0 +1,284 @@
+/*
+ * relay.c - life of the relay and of its conns (relay.h): listener,
+ * TLS context, the per-conn state, closing, shutdown. Authentication is in
+ * relay_auth.c, forwarding in relay_fwd.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/ws.h"
+#include "node/log.h"
+#include "relay/relay_internal.h"
+
+struct relay_node *relay_node_of_key(const struct pq_relay *r, const uint8_t key[PQ_PUBKEY_LEN])
+{
+	struct relay_table_entry *e = relay_table_find(&r->table, key);
+
+	return e ? (struct relay_node *)((char *)e - offsetof(struct relay_node, entry)) : NULL;
+}
+
+int relay_send(struct relay_node *n, const uint8_t *msg, size_t len)
+{
+	int rc = pq_conn_send(n->conn, msg, len);
+
+	/* PROTOCOL §3.4: a slow reader loses messages, never our memory. */
+	if (rc == PQ_E_AGAIN)
+		n->relay->stats.dropped++;
+	return rc;
+}
+
+void relay_close_node(struct relay_node *n, uint16_t reason, uint16_t ws_code)
+{
+	struct pq_close m = { reason };
+	uint8_t buf[PQ_CLOSE_MSG_LEN];
+	size_t len;
+
+	if (n->closing)
+		return;
+	n->closing = true;
+	pq_loop_timer_cancel(n->relay->loop, &n->auth_timer);
+	if (pq_close_encode(buf, sizeof(buf), &len, &m) == 0)
+		(void)relay_send(n, buf, len); /* best effort: the close frame follows */
+	pq_conn_close(n->conn, ws_code);
+}
+
+void relay_protocol_error(struct relay_node *n, const char *what)
+{
+	n->relay->stats.protocol_errors++;
+	pq_log(PQ_LOG_WARN, "relay: %s %s from %s: %s, closing it", n->authed ? "node" : "conn",
+	       n->authed ? n->key_text : "(unauthenticated)", n->addr_text, what);
+	relay_close_node(n, PQ_CLOSE_PROTOCOL, PQ_WS_CLOSE_PROTOCOL);
+}
+
+static void node_link(struct pq_relay *r, struct relay_node *n)
+{
+	n->next = r->nodes;
+	if (r->nodes)
+		r->nodes->prev = n;
+	r->nodes = n;
+	r->node_count++;
+}
+
+static void node_unlink(struct pq_relay *r, struct relay_node *n)
+{
+	if (n->prev)
+		n->prev->next = n->next;
+	else
+		r->nodes = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+	r->node_count--;
+}
+
+static void on_open(void *ctx, struct pq_conn *c)
+{
+	struct pq_relay *r = ctx;
+	struct relay_node *n;
+
+	if (r->shutting_down) {
+		pq_conn_close(c, PQ_WS_CLOSE_GOING_AWAY);
+		return;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		pq_log(PQ_LOG_ERROR, "relay: out of memory for a new conn, closing it");
+		pq_conn_close(c, PQ_WS_CLOSE_INTERNAL);
+		return;
+	}
+	n->relay = r;
+	n->conn = c;
+	pq_sockaddr_format(pq_conn_peer_addr(c), n->addr_text, sizeof(n->addr_text));
+	pq_conn_set_data(c, n);
+	node_link(r, n);
+	if (relay_auth_start(n)) {
+		pq_log(PQ_LOG_ERROR, "relay: cannot start authenticating %s, closing it",
+		       n->addr_text);
+		n->closing = true;
+		pq_conn_close(c, PQ_WS_CLOSE_INTERNAL);
+	}
+}
+
+static void on_message(void *ctx, struct pq_conn *c, const uint8_t *msg, size_t len)
+{
+	struct relay_node *n = pq_conn_data(c);
+	struct pq_close cl;
+
+	if (!n || n->closing)
+		return;
+	if (!n->authed) {
+		relay_auth_message(n, msg, len);
+		return;
+	}
+	/* PROTOCOL §1: the type byte and the size are checked before anything
+	 * else - by the decoders, each of which checks both. An empty
+	 * WebSocket message is legal in RFC 6455 but not a pqlan message. */
+	if (len == 0) {
+		relay_protocol_error(n, "empty message");
+		return;
+	}
+	switch (msg[0]) {
+	case PQ_MSG_RELAY_SEND:
+		relay_forward(n, msg, len);
+		return;
+	case PQ_MSG_CLOSE:
+		if (pq_close_decode(&cl, msg, len)) {
+			relay_protocol_error(n, "malformed CLOSE");
+			return;
+		}
+		pq_log(PQ_LOG_INFO, "relay: node %s closes (%s)", n->key_text,
+		       pq_close_reason_name(cl.reason));
+		n->closing = true;
+		pq_conn_close(c, PQ_WS_CLOSE_NORMAL);
+		return;
+	default:
+		relay_protocol_error(n, "unexpected message type");
+	}
+}
+
+static void on_close(void *ctx, struct pq_conn *c, const struct pq_conn_reason *why)
+{
+	struct pq_relay *r = ctx;
+	struct relay_node *n = pq_conn_data(c);
+
+	if (!n)
+		return;
+	pq_loop_timer_cancel(r->loop, &n->auth_timer);
+	relay_mangle_forget(r, n);
+	if (n->authed && relay_node_of_key(r, n->entry.key) == n) {
+		relay_table_remove(&r->table, &n->entry);
+		r->stats.nodes--;
+		pq_log(PQ_LOG_INFO, "relay: node %s at %s offline (ws close %u)", n->key_text,
+		       n->addr_text, why->ws_code);
+		if (!r->shutting_down)
+			relay_announce_offline(n);
+	}
+	node_unlink(r, n);
+	free(n);
+}
+
+static const struct pq_conn_cbs relay_cbs = { on_open, on_message, on_close };
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, PQ_PUBKEY_LEN);
+}
+
+static int copy_allow(struct pq_relay *r, const uint8_t (*allow)[32], size_t count)
+{
+	if (!count)
+		return 0;
+	r->allow = malloc(count * sizeof(*r->allow));
+	if (!r->allow)
+		return PQ_E_NOMEM;
+	memcpy(r->allow, allow, count * sizeof(*r->allow));
+	r->allow_count = count;
+	/* Sorted once, searched with bsearch per authentication. */
+	qsort(r->allow, count, sizeof(*r->allow), key_cmp);
+	return 0;
+}
+
+static void set_opts(struct pq_relay *r, const struct pq_relay_opts *opts)
+{
+	if (opts)
+		r->opts = *opts;
+	if (!r->opts.auth_timeout_ms)
+		r->opts.auth_timeout_ms = PQ_RELAY_AUTH_TIMEOUT_MS;
+}
+
+int pq_relay_new(struct pq_relay **out, struct pq_loop *loop, const uint8_t priv[32],
+		 const struct pq_sockaddr *listen, const uint8_t (*allow)[32], size_t allow_count,
+		 const struct pq_relay_opts *opts)
+{
+	struct pq_conn_opts copts = { 0 };
+	struct pq_relay *r;
+	int rc;
+
+	if (!out || !loop || !priv || !listen || (allow_count && !allow))
+		return PQ_E_INVAL;
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return PQ_E_NOMEM;
+	r->loop = loop;
+	set_opts(r, opts);
+	rc = relay_table_init(&r->table);
+	if (!rc)
+		rc = copy_allow(r, allow, allow_count);
+	if (!rc && r->opts.mangle == PQ_RELAY_MANGLE_REORDER && !(r->held = malloc(PQ_MAX_MSG_LEN)))
+		rc = PQ_E_NOMEM;
+	if (!rc)
+		rc = pq_tls_ctx_new(&r->tls, PQ_TLS_SERVER, priv);
+	copts.open_timeout_ms = r->opts.open_timeout_ms;
+	copts.max_queue = r->opts.max_queue;
+	if (!rc)
+		rc = pq_listener_new(&r->listener, loop, r->tls, listen, &copts, &relay_cbs, r);
+	if (rc) {
+		pq_relay_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+void pq_relay_shutdown(struct pq_relay *r)
+{
+	struct relay_node *n;
+
+	if (!r || r->shutting_down)
+		return;
+	r->shutting_down = true;
+	pq_relay_stats(r, &r->stats); /* keep the listener's counters */
+	pq_listener_free(r->listener);
+	r->listener = NULL;
+	for (n = r->nodes; n; n = n->next)
+		relay_close_node(n, PQ_CLOSE_GOING_AWAY, PQ_WS_CLOSE_GOING_AWAY);
+}
+
+void pq_relay_free(struct pq_relay *r)
+{
+	struct relay_node *n, *next;
+
+	if (!r)
+		return;
+	pq_listener_free(r->listener);
+	for (n = r->nodes; n; n = next) {
+		next = n->next;
+		pq_loop_timer_cancel(r->loop, &n->auth_timer);
+		pq_conn_abort(n->conn);
+		free(n);
+	}
+	relay_table_free(&r->table);
+	pq_tls_ctx_free(r->tls);
+	free(r->allow);
+	free(r->held);
+	free(r);
+}
+
+/* NULL after pq_relay_shutdown. */
+const struct pq_sockaddr *pq_relay_addr(const struct pq_relay *r)
+{
+	return r->listener ? pq_listener_addr(r->listener) : NULL;
+}
+
+const uint8_t *pq_relay_public(const struct pq_relay *r)
+{
+	return pq_tls_ctx_public(r->tls);
+}
+
+void pq_relay_stats(const struct pq_relay *r, struct pq_relay_stats *out)
+{
+	struct pq_listener_stats ls;
+
+	*out = r->stats;
+	if (!r->listener)
+		return;
+	pq_listener_stats(r->listener, &ls);
+	out->accepted = ls.accepted;
+	out->failed_before_open = ls.failed;
+	out->http_refused = ls.http_refused;
+}
+
+size_t pq_relay_conn_count(const struct pq_relay *r)
+{
+	return r->node_count;
+}

@@ -1,0 +1,99 @@
+/*
+ * relay.h - the relay core of `pqlan relay` (DESIGN §1-§2, docs/PROTOCOL.md
+ * §3): authenticates nodes by an Ed25519 signature over the challenge and
+ * the TLS exporter of their connection, tells each node which peers are
+ * online and where it sees them, and forwards RELAY_SEND as RELAY_RECV. It
+ * never interprets a payload and never holds a session key.
+ *
+ * The relay runs on a loop it borrows (net/loop.h) and owns its listener,
+ * its TLS context and every server conn (net/conn.h). Nothing is global;
+ * nothing here exits the process or installs signal handlers (the CLI
+ * does, cli/cmd_relay.c).
+ *
+ * Per connection (PROTOCOL §3.3, §3.4):
+ *   open    -> RELAY_CHALLENGE (32 fresh random bytes), auth deadline armed
+ *   1st msg must be a valid RELAY_AUTH: else CLOSE(2); bad signature or a
+ *           key not on the allow list: CLOSE(3). Then RELAY_WELCOME, one
+ *           PEER_ONLINE per other node, PEER_ONLINE about it to the others.
+ *           An older conn with the same key gets CLOSE(4) (roaming).
+ *   then    RELAY_SEND -> RELAY_RECV to the destination, or UNREACHABLE;
+ *           CLOSE -> closed; anything else or malformed -> CLOSE(2).
+ *   end     PEER_OFFLINE to the others (unless it was replaced).
+ * A full destination queue drops the message (counted): memory stays
+ * bounded by the conns' max_queue.
+ */
+#ifndef PQ_RELAY_RELAY_H
+#define PQ_RELAY_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/loop.h"
+#include "net/sock.h"
+#include "util/err.h"
+
+struct pq_relay;
+
+/* Test-only payload mangling (env PQLAN_RELAY_TEST_MANGLE, refused by the
+ * CLI unless PQLAN_TEST=1): a hostile relay, for the nodes' end-to-end
+ * tests. Only payloads whose first byte is a sealed type (0x20-0x2f) are
+ * touched, so handshakes still complete. */
+enum pq_relay_mangle {
+	PQ_RELAY_MANGLE_NONE = 0,
+	PQ_RELAY_MANGLE_FLIP,    /* flip the low bit of the payload's last byte */
+	PQ_RELAY_MANGLE_REPLAY,  /* deliver every sealed payload twice */
+	PQ_RELAY_MANGLE_REORDER, /* hold one, deliver it after the next (swap pairs) */
+};
+
+struct pq_relay_opts {
+	uint64_t open_timeout_ms; /* TCP + TLS + Upgrade; 0: PQ_CONN_OPEN_TIMEOUT_MS */
+	uint64_t auth_timeout_ms; /* open -> RELAY_AUTH; 0: PQ_RELAY_AUTH_TIMEOUT_MS */
+	size_t max_queue;         /* per-conn queue bytes; 0: PQ_CONN_MAX_QUEUE */
+	bool verbose;             /* one debug line per forwarded message */
+	enum pq_relay_mangle mangle;
+};
+
+#define PQ_RELAY_AUTH_TIMEOUT_MS 10000
+
+struct pq_relay_stats {
+	uint64_t nodes;        /* authenticated now */
+	uint64_t auth_ok, auth_failed, replaced;
+	uint64_t protocol_errors;
+	uint64_t forwarded, unreachable;
+	uint64_t dropped;      /* a destination queue was full */
+	/* From the listener (net/conn.h): TCP accepted, dropped before the
+	 * WebSocket opened (not TLS, plain HTTP, stalled), of those HTTP 4xx. */
+	uint64_t accepted, failed_before_open, http_refused;
+};
+
+/*
+ * Make a relay listening on listen (port 0 picks one, pq_relay_addr tells)
+ * with the identity private key priv (copied into the TLS context, the
+ * caller wipes its own copy) and the allow list (allow_count keys of 32
+ * bytes, copied; 0 keys: any node). opts may be NULL.
+ * PQ_E_INVAL, PQ_E_NOMEM, PQ_E_KEY, PQ_E_CRYPTO, PQ_E_PERM (address in
+ * use), PQ_E_LIMIT, PQ_E_IO.
+ */
+PQ_MUST_CHECK int pq_relay_new(struct pq_relay **out, struct pq_loop *loop,
+			       const uint8_t priv[32], const struct pq_sockaddr *listen,
+			       const uint8_t (*allow)[32], size_t allow_count,
+			       const struct pq_relay_opts *opts);
+
+/* Stop accepting; send CLOSE(5) to every conn and close them. Run the loop
+ * afterwards until it returns (each conn ends within close_linger_ms),
+ * then pq_relay_free. Safe to call twice. */
+void pq_relay_shutdown(struct pq_relay *r);
+
+/* Free the relay; conns still alive are aborted (no callback). NULL is
+ * fine. Not from inside a relay callback. */
+void pq_relay_free(struct pq_relay *r);
+
+const struct pq_sockaddr *pq_relay_addr(const struct pq_relay *r);
+/* The relay's public key (borrowed). */
+const uint8_t *pq_relay_public(const struct pq_relay *r);
+void pq_relay_stats(const struct pq_relay *r, struct pq_relay_stats *out);
+/* Number of conns the relay holds (authenticated or not). */
+size_t pq_relay_conn_count(const struct pq_relay *r);
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * relay_auth.c - relay authentication (docs/PROTOCOL.md §3.3) and the
+ * announcements that follow it: RELAY_WELCOME, PEER_ONLINE, PEER_OFFLINE,
+ * and the replacement of an older conn with the same key (roaming).
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/ed25519.h"
+#include "crypto/util.h"
+#include "net/ws.h"
+#include "node/log.h"
+#include "relay/relay_internal.h"
+
+static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/* The observed address of PROTOCOL §3.1 from a socket address; PQ_E_INVAL
+ * for anything the wire cannot carry. */
+static int wire_addr_from(struct pq_wire_addr *w, const struct pq_sockaddr *a)
+{
+	memset(w, 0, sizeof(*w));
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&a->ss;
+
+		w->family = PQ_ADDR_V4;
+		memcpy(w->addr, v4_mapped_prefix, sizeof(v4_mapped_prefix));
+		memcpy(w->addr + 12, &in->sin_addr, 4);
+		w->port = ntohs(in->sin_port);
+	} else if (a->ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
+
+		memcpy(w->addr, &in6->sin6_addr, 16);
+		/* A v4 client of a dual-stack listener arrives v4-mapped: it is
+		 * family 4 on the wire (one form per address, §3.1). */
+		w->family = memcmp(w->addr, v4_mapped_prefix, 12) ? PQ_ADDR_V6 : PQ_ADDR_V4;
+		w->port = ntohs(in6->sin6_port);
+	}
+	return pq_wire_addr_valid(w) ? 0 : PQ_E_INVAL;
+}
+
+static void auth_deadline(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now)
+{
+	struct relay_node *n = arg;
+
+	n->relay->stats.auth_failed++;
+	pq_log(PQ_LOG_WARN, "relay: refused %s: no RELAY_AUTH within %llu ms", n->addr_text,
+	       (unsigned long long)n->relay->opts.auth_timeout_ms);
+	relay_close_node(n, PQ_CLOSE_AUTH_FAILED, RELAY_WS_CLOSE_POLICY);
+}
+
+int relay_auth_start(struct relay_node *n)
+{
+	struct pq_relay_challenge m;
+	uint8_t buf[PQ_RELAY_CHALLENGE_MSG_LEN];
+	size_t len;
+	int rc;
+
+	/* PROTOCOL §3.3 step 1: fresh random bytes, one per connection. */
+	rc = pq_random_bytes(m.challenge, sizeof(m.challenge));
+	if (rc)
+		return rc;
+	memcpy(n->challenge, m.challenge, sizeof(n->challenge));
+	rc = pq_relay_challenge_encode(buf, sizeof(buf), &len, &m);
+	if (rc)
+		return rc;
+	pq_timer_init(&n->auth_timer, auth_deadline, n);
+	rc = pq_loop_timer_start(n->relay->loop, &n->auth_timer, n->relay->opts.auth_timeout_ms);
+	if (rc)
+		return rc;
+	return relay_send(n, buf, len);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, PQ_PUBKEY_LEN);
+}
+
+static bool allowed(const struct pq_relay *r, const uint8_t key[PQ_PUBKEY_LEN])
+{
+	if (!r->allow_count)
+		return true;
+	return bsearch(key, r->allow, r->allow_count, sizeof(*r->allow), key_cmp) != NULL;
+}
+
+/* PEER_ONLINE about `about` to `to`. */
+static void send_online(struct relay_node *to, const struct relay_node *about)
+{
+	struct pq_peer_online m;
+	uint8_t buf[PQ_PEER_ONLINE_MSG_LEN];
+	size_t len;
+
+	memcpy(m.key, about->entry.key, PQ_PUBKEY_LEN);
+	m.observed = about->observed;
+	if (pq_peer_online_encode(buf, sizeof(buf), &len, &m) == 0)
+		(void)relay_send(to, buf, len);
+}
+
+/* Is n the current, open conn of an authenticated key? */
+static bool is_live(const struct relay_node *n)
+{
+	return n->authed && !n->closing && relay_node_of_key(n->relay, n->entry.key) == n;
+}
+
+/* After RELAY_WELCOME: the peers to n, and n to the peers (PROTOCOL §3.2). */
+static void announce_online(struct relay_node *n)
+{
+	for (struct relay_node *p = n->relay->nodes; p; p = p->next) {
+		if (p == n || !is_live(p))
+			continue;
+		send_online(n, p);
+		send_online(p, n);
+	}
+}
+
+void relay_announce_offline(struct relay_node *n)
+{
+	struct pq_peer_key_msg m;
+	uint8_t buf[PQ_PEER_OFFLINE_MSG_LEN];
+	size_t len;
+
+	memcpy(m.key, n->entry.key, PQ_PUBKEY_LEN);
+	if (pq_peer_offline_encode(buf, sizeof(buf), &len, &m))
+		return;
+	for (struct relay_node *p = n->relay->nodes; p; p = p->next)
+		if (p != n && is_live(p))
+			(void)relay_send(p, buf, len);
+}
+
+static void refuse(struct relay_node *n, const char *why)
+{
+	n->relay->stats.auth_failed++;
+	pq_log(PQ_LOG_WARN, "relay: refused %s (key %s): %s", n->addr_text, n->key_text, why);
+	relay_close_node(n, PQ_CLOSE_AUTH_FAILED, RELAY_WS_CLOSE_POLICY);
+}
+
+/* PROTOCOL §3.3 step 3: the relay's own challenge and exporter. */
+static int verify_auth(const struct relay_node *n, const struct pq_relay_auth *m)
+{
+	uint8_t signed_bytes[PQ_RELAY_AUTH_SIGNED_LEN];
+	const uint8_t *exporter = pq_conn_exporter(n->conn);
+
+	if (!exporter)
+		return PQ_E_STATE;
+	pq_relay_auth_signed_bytes(signed_bytes, n->challenge, exporter);
+	return pq_ed25519_verify(m->sig, signed_bytes, sizeof(signed_bytes), m->node_key);
+}
+
+/* A newer conn with the same key: the old one gets CLOSE(4) (roaming). */
+static void replace_old(struct relay_node *n)
+{
+	struct relay_node *old = relay_node_of_key(n->relay, n->entry.key);
+
+	if (!old)
+		return;
+	relay_table_remove(&n->relay->table, &old->entry);
+	n->relay->stats.nodes--;
+	n->relay->stats.replaced++;
+	pq_log(PQ_LOG_INFO, "relay: node %s at %s replaced by a new conn from %s", old->key_text,
+	       old->addr_text, n->addr_text);
+	relay_close_node(old, PQ_CLOSE_REPLACED, PQ_WS_CLOSE_NORMAL);
+}
+
+static void welcome(struct relay_node *n)
+{
+	struct pq_relay_welcome m = { n->observed };
+	uint8_t buf[PQ_RELAY_WELCOME_MSG_LEN];
+	size_t len;
+
+	if (pq_relay_welcome_encode(buf, sizeof(buf), &len, &m) == 0)
+		(void)relay_send(n, buf, len);
+}
+
+void relay_auth_message(struct relay_node *n, const uint8_t *msg, size_t len)
+{
+	struct pq_relay_auth m;
+	char b64[PQ_KEY_B64_LEN + 1];
+
+	/* §3.4: before RELAY_WELCOME only RELAY_AUTH, exactly 97 bytes. */
+	if (pq_relay_auth_decode(&m, msg, len)) {
+		relay_protocol_error(n, "first message is not a valid RELAY_AUTH");
+		return;
+	}
+	pq_key_to_base64(b64, m.node_key);
+	memcpy(n->key_text, b64, RELAY_KEY_PREFIX);
+	n->key_text[RELAY_KEY_PREFIX] = '\0';
+	if (verify_auth(n, &m)) {
+		refuse(n, "bad signature");
+		return;
+	}
+	if (!allowed(n->relay, m.node_key)) {
+		refuse(n, "key not on the allow list");
+		return;
+	}
+	if (wire_addr_from(&n->observed, pq_conn_peer_addr(n->conn))) {
+		refuse(n, "its address cannot be reported");
+		return;
+	}
+	memcpy(n->entry.key, m.node_key, PQ_PUBKEY_LEN);
+	replace_old(n);
+	if (relay_table_insert(&n->relay->table, &n->entry)) {
+		pq_log(PQ_LOG_ERROR, "relay: out of memory for node %s, closing it", n->key_text);
+		relay_close_node(n, PQ_CLOSE_GOING_AWAY, PQ_WS_CLOSE_INTERNAL);
+		return;
+	}
+	pq_loop_timer_cancel(n->relay->loop, &n->auth_timer);
+	n->authed = true;
+	n->relay->stats.nodes++;
+	n->relay->stats.auth_ok++;
+	pq_log(PQ_LOG_INFO, "relay: node %s authenticated from %s", n->key_text, n->addr_text);
+	welcome(n);
+	announce_online(n);
+}

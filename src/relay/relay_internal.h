@@ -1,0 +1,82 @@
+/*
+ * relay_internal.h - state shared by the relay's files: relay.c (life of
+ * the relay and its conns), relay_auth.c (challenge, RELAY_AUTH, the
+ * announcements), relay_fwd.c (RELAY_SEND -> RELAY_RECV), relay_mangle.c
+ * (the test-only hostile mode).
+ */
+#ifndef PQ_RELAY_INTERNAL_H
+#define PQ_RELAY_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "crypto/identity.h"
+#include "net/conn.h"
+#include "proto/msg_relay.h"
+#include "relay/relay.h"
+#include "relay/relay_table.h"
+
+/* Printed key prefix in logs: enough to tell nodes apart, short lines. */
+#define RELAY_KEY_PREFIX 8
+/* RFC 6455 §7.4.1 policy violation: the close code under CLOSE(3). */
+#define RELAY_WS_CLOSE_POLICY 1008
+
+/* One server conn that reached on_open. */
+struct relay_node {
+	struct pq_relay *relay;
+	struct pq_conn *conn;
+	struct relay_node *prev, *next;     /* every node of the relay */
+	struct relay_table_entry entry;     /* key; linked while it is the key's conn */
+	uint8_t challenge[PQ_RELAY_CHALLENGE_LEN];
+	struct pq_timer auth_timer;
+	bool authed;
+	bool closing;                       /* we sent CLOSE or closed it */
+	struct pq_wire_addr observed;
+	char addr_text[PQ_SOCKADDR_TEXT];
+	char key_text[RELAY_KEY_PREFIX + 1];
+};
+
+struct pq_relay {
+	struct pq_loop *loop;
+	struct pq_tls_ctx *tls;
+	struct pq_listener *listener;
+	struct pq_relay_opts opts;
+	struct relay_table table;
+	struct relay_node *nodes;           /* list head */
+	size_t node_count;
+	uint8_t (*allow)[PQ_PUBKEY_LEN];    /* sorted, allow_count keys */
+	size_t allow_count;
+	struct pq_relay_stats stats;
+	bool shutting_down;
+	uint8_t *held;                      /* reorder mode: one held message */
+	size_t held_len;
+	struct relay_node *held_dst;
+	uint8_t scratch[PQ_MAX_MSG_LEN];    /* the RELAY_RECV being built */
+};
+
+/* relay.c */
+/* Queue msg to n; a full queue drops it (counted). 0 or the send error. */
+int relay_send(struct relay_node *n, const uint8_t *msg, size_t len);
+/* Send CLOSE(reason) and close n with ws_code; later calls do nothing. */
+void relay_close_node(struct relay_node *n, uint16_t reason, uint16_t ws_code);
+/* A malformed or unexpected message: CLOSE(2), counted and logged. */
+void relay_protocol_error(struct relay_node *n, const char *what);
+struct relay_node *relay_node_of_key(const struct pq_relay *r, const uint8_t key[PQ_PUBKEY_LEN]);
+
+/* relay_auth.c */
+/* Send the challenge and arm the auth deadline. 0 or PQ_E_*. */
+PQ_MUST_CHECK int relay_auth_start(struct relay_node *n);
+/* The first message of n (before RELAY_WELCOME). */
+void relay_auth_message(struct relay_node *n, const uint8_t *msg, size_t len);
+/* PEER_OFFLINE about n to every other authenticated node. */
+void relay_announce_offline(struct relay_node *n);
+
+/* relay_fwd.c */
+void relay_forward(struct relay_node *src, const uint8_t *msg, size_t len);
+
+/* relay_mangle.c (test-only) */
+/* Deliver the RELAY_RECV in msg to dst as the hostile mode says. */
+void relay_mangle_deliver(struct pq_relay *r, struct relay_node *dst, uint8_t *msg, size_t len);
+/* dst is going away: forget a message held for it. */
+void relay_mangle_forget(struct pq_relay *r, struct relay_node *dst);
+
+#endif

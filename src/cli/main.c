@@ -14,6 +14,9 @@ static const struct subcommand subcommands[] = {
 	{ "genkey", cmd_genkey, "print a new private key (base64)" },
 	{ "pubkey", cmd_pubkey, "read a private key on stdin, print its public key" },
 	{ "bench", cmd_bench, "measure the crypto primitives [--json]" },
+	{ "up", cmd_up, "run the node daemon: -c node.conf [-v]" },
+	{ "status", cmd_status, "show a running node's peers: -c node.conf [--json]" },
+	{ "relay", cmd_relay, "run the relay: -c relay.conf [-v]" },
 };
 
 static void usage(FILE *out)

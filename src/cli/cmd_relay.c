@@ -1,0 +1,243 @@
+/*
+ * cmd_relay.c - `pqlan relay -c relay.conf [-v]`: load the configuration
+ * and the identity key, run the relay core (relay/relay.h) on an event loop
+ * until SIGINT or SIGTERM, then send CLOSE(5) to every node and exit 0.
+ *
+ * Test-only environment (honoured only with PQLAN_TEST=1, refused
+ * otherwise so a production relay cannot be made hostile or lax by an
+ * inherited variable):
+ *   PQLAN_RELAY_TEST_MANGLE=flip|replay|reorder   hostile relay (relay.h)
+ *   PQLAN_RELAY_TEST_OPEN_TIMEOUT_MS=N            TCP+TLS+Upgrade deadline
+ *   PQLAN_RELAY_TEST_AUTH_TIMEOUT_MS=N            open -> RELAY_AUTH deadline
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "crypto/ed25519.h"
+#include "crypto/identity.h"
+#include "crypto/util.h"
+#include "node/config.h"
+#include "node/log.h"
+#include "relay/relay.h"
+
+struct relay_run {
+	struct pq_loop *loop;
+	struct pq_relay *relay;
+	int sigfd;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: pqlan relay -c relay.conf [-v]\n");
+}
+
+/* A positive decimal below 2^32 from env name; 0 when unset. -1 bad. */
+static long long env_ms(const char *name)
+{
+	const char *v = getenv(name);
+	char *end;
+	long long n;
+
+	if (!v)
+		return 0;
+	n = strtoll(v, &end, 10);
+	if (!*v || *end || n <= 0 || n > 0xffffffffll)
+		return -1;
+	return n;
+}
+
+static int test_env_opts(struct pq_relay_opts *o)
+{
+	static const char *const vars[] = { "PQLAN_RELAY_TEST_MANGLE",
+					    "PQLAN_RELAY_TEST_OPEN_TIMEOUT_MS",
+					    "PQLAN_RELAY_TEST_AUTH_TIMEOUT_MS" };
+	const char *test = getenv("PQLAN_TEST"), *mangle = getenv(vars[0]);
+	long long open_ms = env_ms(vars[1]), auth_ms = env_ms(vars[2]);
+	bool any = false;
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		any = any || getenv(vars[i]);
+	if (!any)
+		return 0;
+	if (!test || strcmp(test, "1")) {
+		fprintf(stderr, "pqlan relay: PQLAN_RELAY_TEST_* variables are for tests only "
+			"and need PQLAN_TEST=1; unset them\n");
+		return -1;
+	}
+	if (open_ms < 0 || auth_ms < 0) {
+		fprintf(stderr, "pqlan relay: a PQLAN_RELAY_TEST_*_TIMEOUT_MS is not a number "
+			"of milliseconds, expected 1-4294967295\n");
+		return -1;
+	}
+	o->open_timeout_ms = (uint64_t)open_ms;
+	o->auth_timeout_ms = (uint64_t)auth_ms;
+	if (!mangle)
+		return 0;
+	if (!strcmp(mangle, "flip"))
+		o->mangle = PQ_RELAY_MANGLE_FLIP;
+	else if (!strcmp(mangle, "replay"))
+		o->mangle = PQ_RELAY_MANGLE_REPLAY;
+	else if (!strcmp(mangle, "reorder"))
+		o->mangle = PQ_RELAY_MANGLE_REORDER;
+	else {
+		fprintf(stderr, "pqlan relay: PQLAN_RELAY_TEST_MANGLE=%s, expected flip, replay "
+			"or reorder\n", mangle);
+		return -1;
+	}
+	pq_log(PQ_LOG_WARN, "relay: TEST MODE: mangling forwarded sealed payloads (%s)", mangle);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, const char **conf, bool *verbose)
+{
+	*conf = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-c") && i + 1 < argc)
+			*conf = argv[++i];
+		else if (!strcmp(argv[i], "-v"))
+			*verbose = true;
+		else
+			return -1;
+	}
+	return *conf ? 0 : -1;
+}
+
+static void on_signal(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now)
+{
+	struct relay_run *run = arg;
+	struct signalfd_siginfo si;
+
+	if (read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return;
+	pq_log(PQ_LOG_INFO, "relay: %s, closing every conn (CLOSE going away)",
+	       si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+	/* Once: the loop then ends when the last conn has closed. A failed
+	 * del only means it was not watched any more. */
+	if (pq_loop_del(loop, fd))
+		pq_log(PQ_LOG_DEBUG, "relay: signalfd was not watched");
+	pq_relay_shutdown(run->relay);
+}
+
+/* Block SIGINT/SIGTERM and read them from a signalfd on the loop. */
+static int watch_signals(struct relay_run *run)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	run->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (run->sigfd < 0)
+		return -1;
+	return pq_loop_add(run->loop, run->sigfd, PQ_LOOP_READ, on_signal, run) ? -1 : 0;
+}
+
+static void log_start(const struct pq_relay *r, size_t allow_count)
+{
+	char addr[PQ_SOCKADDR_TEXT], key[PQ_KEY_B64_LEN + 1];
+
+	pq_sockaddr_format(pq_relay_addr(r), addr, sizeof(addr));
+	pq_key_to_base64(key, pq_relay_public(r));
+	if (allow_count)
+		pq_log(PQ_LOG_INFO, "relay: listening on %s, key %s, %zu allowed node keys", addr,
+		       key, allow_count);
+	else
+		pq_log(PQ_LOG_INFO, "relay: listening on %s, key %s, any node key", addr, key);
+}
+
+static void log_stop(const struct pq_relay *r)
+{
+	struct pq_relay_stats s;
+
+	pq_relay_stats(r, &s);
+	pq_log(PQ_LOG_INFO, "relay: stopped; conns accepted %llu, dropped before open %llu "
+	       "(HTTP refusals %llu); authenticated %llu, refused %llu, replaced %llu, "
+	       "protocol errors %llu, forwarded %llu, unreachable %llu, dropped %llu",
+	       (unsigned long long)s.accepted, (unsigned long long)s.failed_before_open,
+	       (unsigned long long)s.http_refused, (unsigned long long)s.auth_ok, (unsigned long long)s.auth_failed,
+	       (unsigned long long)s.replaced, (unsigned long long)s.protocol_errors,
+	       (unsigned long long)s.forwarded, (unsigned long long)s.unreachable,
+	       (unsigned long long)s.dropped);
+}
+
+/* Load, listen, run until a signal. 0 on an orderly stop. */
+static int run_relay(struct relay_run *run, const struct pq_relay_config *cfg,
+		     const struct pq_relay_opts *opts)
+{
+	uint8_t priv[PQ_ED25519_PRIV_LEN], (*allow)[32] = NULL;
+	struct pq_sockaddr listen = { 0 };
+	char err[512];
+	int rc;
+
+	rc = pq_key_file_load(priv, cfg->private_key, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "pqlan relay: %s\n", err);
+		goto out;
+	}
+	rc = PQ_E_NOMEM;
+	if (cfg->allow_count && !(allow = calloc(cfg->allow_count, sizeof(*allow))))
+		goto out;
+	for (size_t i = 0; i < cfg->allow_count; i++)
+		memcpy(allow[i], cfg->allow[i].key, 32);
+	memcpy(&listen.ss, &cfg->listen.ss, sizeof(listen.ss));
+	listen.len = cfg->listen.len;
+	rc = pq_loop_new(&run->loop);
+	if (!rc)
+		rc = pq_relay_new(&run->relay, run->loop, priv, &listen,
+				  (const uint8_t(*)[32])allow, cfg->allow_count, opts);
+	if (rc) {
+		fprintf(stderr, "pqlan relay: cannot listen: %s\n", pq_strerror(rc));
+		goto out;
+	}
+	if (watch_signals(run)) {
+		fprintf(stderr, "pqlan relay: cannot watch SIGINT/SIGTERM\n");
+		rc = PQ_E_IO;
+		goto out;
+	}
+	log_start(run->relay, cfg->allow_count);
+	rc = pq_loop_run(run->loop);
+	log_stop(run->relay);
+out:
+	pq_wipe(priv, sizeof(priv));
+	free(allow);
+	return rc;
+}
+
+int cmd_relay(int argc, char **argv)
+{
+	struct relay_run run = { .sigfd = -1 };
+	struct pq_relay_config cfg;
+	struct pq_relay_opts opts = { 0 };
+	const char *conf;
+	char err[PQ_CONFIG_ERR_LEN];
+	int rc;
+
+	if (parse_args(argc, argv, &conf, &opts.verbose)) {
+		usage(stderr);
+		return 2;
+	}
+	if (opts.verbose)
+		pq_log_set_level(PQ_LOG_DEBUG);
+	if (test_env_opts(&opts))
+		return 2;
+	if (pq_relay_config_load(&cfg, conf, err, sizeof(err))) {
+		fprintf(stderr, "%s", err);
+		if (err[0] && err[strlen(err) - 1] != '\n')
+			fputc('\n', stderr);
+		return 1;
+	}
+	rc = run_relay(&run, &cfg, &opts);
+	pq_relay_free(run.relay);
+	if (run.sigfd >= 0)
+		close(run.sigfd);
+	pq_loop_free(run.loop);
+	pq_relay_config_free(&cfg);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,265 @@
+/*
+ * daemon.c - `pqlan up`: set up from node.conf, run the loop, shut down
+ * in order on SIGINT/SIGTERM (DESIGN §1, §7).
+ *
+ * Setup order: the configuration first (a bad file stops us with its
+ * FILE:LINE message before anything touches the network), then the
+ * private key (a peer with our own key is refused), the TAP with its
+ * address, the control socket, and last the relay connection. Shutdown:
+ * CLOSE(going away) to the relay, the TAP closed (the kernel deletes
+ * it), the control socket removed, every key wiped, exit 0.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto/util.h"
+#include "node/daemon.h"
+#include "node/ifaddr.h"
+#include "node/log.h"
+
+#define ERR_LEN PQ_CONFIG_ERR_LEN
+/* Housekeeping: expired MAC entries give their room back, half-open
+ * handshake slots (5 s lifetime) are wiped. */
+#define HOUSEKEEPING_MS 1000u
+
+uint64_t pq_node_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint32_t pq_node_random_below(uint32_t n)
+{
+	uint32_t r;
+
+	if (n == 0 || pq_random_bytes(&r, sizeof(r)))
+		return 0;
+	return r % n; /* jitter only: the slight modulo bias does not matter */
+}
+
+static void stop_timer_fired(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
+{
+	pq_log(PQ_LOG_WARN, "relay close did not finish in time; stopping anyway");
+	pq_loop_stop(loop);
+}
+
+static void housekeeping_fired(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
+{
+	struct pq_node *node = arg;
+
+	pq_l2_expire(node->l2, now_ms);
+	pq_hs_expire(&node->hs, pq_node_wall_ms());
+	if (pq_loop_timer_start(loop, t, HOUSEKEEPING_MS))
+		pq_log(PQ_LOG_ERROR, "cannot re-arm the housekeeping timer");
+}
+
+/* Close the TAP: it disappears with its last fd. */
+static void node_close_tap(struct pq_node *node)
+{
+	if (node->tap.fd < 0)
+		return;
+	if (pq_loop_del(node->loop, node->tap.fd))
+		pq_log(PQ_LOG_DEBUG, "tap was not watched");
+	pq_tap_close(&node->tap);
+}
+
+void pq_node_stop(struct pq_node *node, const char *why, int status)
+{
+	if (node->stopping)
+		return;
+	pq_log(status ? PQ_LOG_ERROR : PQ_LOG_INFO, "%s: shutting down", why);
+	node->stopping = true;
+	node->exit_status = status;
+	for (size_t i = 0; i < node->peer_count; i++)
+		pq_loop_timer_cancel(node->loop, &node->peers[i].timer);
+	pq_loop_timer_cancel(node->loop, &node->housekeeping);
+	node_close_tap(node);
+	pq_control_close(node);
+	if (node->sig_fd >= 0 && pq_loop_del(node->loop, node->sig_fd))
+		pq_log(PQ_LOG_DEBUG, "signalfd was not watched");
+	if (!node->relay) {
+		pq_relay_link_stop(node);
+		pq_loop_stop(node->loop);
+		return;
+	}
+	pq_relay_link_stop(node);
+	/* relay_on_close stops the loop; this bounds the wait. */
+	if (pq_loop_timer_start(node->loop, &node->stop_timer, PQ_NODE_STOP_LINGER_MS))
+		pq_loop_stop(node->loop);
+}
+
+static void signal_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms)
+{
+	struct pq_node *node = arg;
+	struct signalfd_siginfo si;
+
+	if (read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return;
+	pq_node_stop(node, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM", 0);
+}
+
+static int setup_signals(struct pq_node *node, char *err, size_t err_len)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	/* A shell starts background jobs with SIGINT ignored, and an ignored
+	 * signal never reaches a signalfd: restore the default first (it can
+	 * never run, the signals are blocked below). */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    (node->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		snprintf(err, err_len, "cannot set up signal handling");
+		return PQ_E_IO;
+	}
+	return pq_loop_add(node->loop, node->sig_fd, PQ_LOOP_READ, signal_event, node);
+}
+
+/* Key, signer, TLS context, handshake state. priv is wiped here. */
+static int setup_identity(struct pq_node *node, char *err, size_t err_len)
+{
+	struct pq_hs_callbacks cb = {
+		.ctx = node,
+		.lookup = pq_peer_hs_lookup,
+		.index_taken = pq_peer_hs_index_taken,
+	};
+	uint8_t priv[PQ_ED25519_PRIV_LEN];
+	int ret;
+
+	if ((ret = pq_key_file_load(priv, node->cfg.private_key, err, err_len)))
+		goto out;
+	if ((ret = pq_signer_new(&node->signer, priv)) ||
+	    (ret = pq_tls_ctx_new(&node->tls, PQ_TLS_CLIENT, priv))) {
+		snprintf(err, err_len, "%s: the private key is not usable: %s", node->cfg.private_key,
+			 pq_strerror(ret));
+		goto out;
+	}
+	memcpy(node->pub, pq_signer_public(node->signer), PQ_PUBKEY_LEN);
+	pq_key_to_base64(node->pub_b64, node->pub);
+	if ((ret = pq_peers_init(node, err, err_len)))
+		goto out;
+	if ((ret = pq_hs_init(&node->hs, node->signer, &cb))) {
+		snprintf(err, err_len, "handshake setup failed: %s", pq_strerror(ret));
+		goto out;
+	}
+	node->hs_ready = true;
+out:
+	pq_wipe(priv, sizeof(priv));
+	return ret;
+}
+
+static int setup_l2(struct pq_node *node, char *err, size_t err_len)
+{
+	struct pq_l2_limits lim;
+	uint8_t key[PQ_L2_HASH_KEY_LEN];
+	int ret;
+
+	pq_l2_limits_default(&lim, node->peer_count ? (uint32_t)node->peer_count : 1);
+	if ((ret = pq_random_bytes(key, sizeof(key))) || (ret = pq_l2_new(&node->l2, &lim, key)))
+		snprintf(err, err_len, "MAC table setup failed: %s", pq_strerror(ret));
+	pq_wipe(key, sizeof(key));
+	if (ret)
+		return ret;
+	pq_timer_init(&node->housekeeping, housekeeping_fired, node);
+	return pq_loop_timer_start(node->loop, &node->housekeeping, HOUSEKEEPING_MS);
+}
+
+static int setup_tap(struct pq_node *node, char *err, size_t err_len)
+{
+	struct pq_tap_opts opts = { .name = node->cfg.tap };
+	int ret;
+
+	if ((ret = pq_tap_open(&node->tap, &opts, err, err_len)))
+		return ret;
+	if (node->cfg.has_address &&
+	    (ret = pq_ifaddr_add(node->tap.name, node->tap.ifindex, &node->cfg.address, err, err_len)))
+		return ret;
+	if ((ret = pq_tap_set_up(&node->tap, true, err, err_len)))
+		return ret;
+	if ((ret = pq_loop_add(node->loop, node->tap.fd, PQ_LOOP_READ, pq_datapath_tap_event, node)))
+		snprintf(err, err_len, "cannot watch the TAP: %s", pq_strerror(ret));
+	return ret;
+}
+
+static int node_setup(struct pq_node *node, const char *conf_path, char *err, size_t err_len)
+{
+	int ret;
+
+	if ((ret = pq_node_config_load(&node->cfg, conf_path, err, err_len)))
+		return ret;
+	if ((ret = setup_identity(node, err, err_len)))
+		return ret;
+	if ((ret = pq_loop_new(&node->loop))) {
+		snprintf(err, err_len, "event loop: %s", pq_strerror(ret));
+		return ret;
+	}
+	pq_timer_init(&node->stop_timer, stop_timer_fired, node);
+	if ((ret = setup_signals(node, err, err_len)) || (ret = setup_l2(node, err, err_len)) ||
+	    (ret = setup_tap(node, err, err_len)) || (ret = pq_control_open(node, err, err_len)))
+		return ret;
+	pq_log(PQ_LOG_INFO, "node %s up on %s, %zu peer(s), relay %s", node->pub_b64, node->tap.name,
+	       node->peer_count, node->cfg.relay_url.text);
+	pq_relay_link_start(node);
+	return 0;
+}
+
+static void node_teardown(struct pq_node *node)
+{
+	if (node->relay) {
+		pq_conn_abort(node->relay);
+		node->relay = NULL;
+	}
+	if (node->loop) {
+		pq_loop_timer_cancel(node->loop, &node->relay_timer);
+		pq_loop_timer_cancel(node->loop, &node->stop_timer);
+		pq_loop_timer_cancel(node->loop, &node->housekeeping);
+		node_close_tap(node);
+		pq_control_close(node);
+	} else {
+		pq_tap_close(&node->tap);
+	}
+	pq_peers_free(node);
+	if (node->hs_ready)
+		pq_hs_wipe(&node->hs);
+	pq_l2_free(node->l2);
+	pq_signer_free(node->signer);
+	pq_tls_ctx_free(node->tls);
+	if (node->sig_fd >= 0)
+		close(node->sig_fd);
+	pq_loop_free(node->loop);
+	pq_node_config_free(&node->cfg);
+}
+
+int pq_node_main(const char *conf_path)
+{
+	static struct pq_node node; /* large scratch buffers: not on the stack */
+	char err[ERR_LEN] = "";
+	int ret, status = 1;
+
+	memset(&node, 0, sizeof(node));
+	node.tap.fd = -1;
+	node.ctl_fd = -1;
+	node.sig_fd = -1;
+	if ((ret = node_setup(&node, conf_path, err, sizeof(err)))) {
+		fprintf(stderr, "pqlan up: %s\n", err[0] ? err : pq_strerror(ret));
+		goto out;
+	}
+	if ((ret = pq_loop_run(node.loop))) {
+		pq_log(PQ_LOG_ERROR, "event loop failed: %s", pq_strerror(ret));
+		goto out;
+	}
+	status = node.stopping ? node.exit_status : 1;
+	pq_log(PQ_LOG_INFO, "stopped");
+out:
+	node_teardown(&node);
+	return status;
+}

@@ -1,0 +1,124 @@
+/*
+ * datapath.c - Ethernet frames between the TAP and the peers' sessions
+ * (DESIGN §4, §6).
+ *
+ *   TAP -> l2 decision -> for each target peer with usable keys:
+ *          seal DATA -> RELAY_SEND
+ *   RELAY_RECV from a [peer] -> 0x10-0x12 handshake, 0x20-0x24 session
+ *          open (tag, then replay window) -> DATA: l2 learn -> TAP
+ *
+ * A frame received from a peer goes to the TAP and nowhere else: l2.h's
+ * pq_l2_from_peer has no peer set to return, so no frame is forwarded
+ * from one peer to another.
+ */
+#include <string.h>
+
+#include "node/daemon.h"
+#include "node/log.h"
+#include "proto/msg_sealed.h"
+
+/* The peers a frame from the TAP may be sealed to at now_ms. */
+static void established_set(struct pq_node *node, struct pq_l2_peerset *set, uint64_t now_ms)
+{
+	pq_l2_peerset_clear(set);
+	for (size_t i = 0; i < node->peer_count; i++)
+		if (pq_peer_state(&node->peers[i], now_ms) == PQ_PEER_ESTABLISHED)
+			pq_l2_peerset_add(set, (uint32_t)i);
+}
+
+static void frame_to_peer(struct pq_node_peer *p, const uint8_t *frame, size_t len, uint64_t now_ms)
+{
+	int ret = pq_peer_send_sealed(p, PQ_MSG_DATA, frame, len, now_ms);
+
+	if (ret) {
+		p->count.dropped_frames++;
+		return;
+	}
+	p->count.tx_frames++;
+	p->count.tx_bytes += len;
+}
+
+static void frame_from_tap(struct pq_node *node, const uint8_t *frame, size_t len, uint64_t now_ms)
+{
+	struct pq_l2_peerset est;
+	struct pq_l2_out out;
+
+	established_set(node, &est, now_ms);
+	if (pq_l2_from_tap(node->l2, frame, len, &est, now_ms, &out) != PQ_L2_PASS)
+		return;
+	for (size_t i = 0; i < node->peer_count; i++)
+		if (pq_l2_peerset_has(&out.to, (uint32_t)i))
+			frame_to_peer(&node->peers[i], frame, len, now_ms);
+}
+
+void pq_datapath_tap_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms)
+{
+	struct pq_node *node = arg;
+
+	for (int i = 0; i < PQ_NODE_TAP_BATCH; i++) {
+		size_t len = 0;
+		int ret = pq_tap_read(&node->tap, node->frame, sizeof(node->frame), &len);
+
+		if (ret == PQ_E_AGAIN)
+			break;
+		if (ret == PQ_E_TOOBIG)
+			continue;
+		if (ret) {
+			/* The device failed or was deleted: nothing left to carry. */
+			pq_log(PQ_LOG_ERROR, "tap %s: %s", node->tap.name, node->tap.err);
+			pq_node_stop(node, "TAP failed", 1);
+			return;
+		}
+		frame_from_tap(node, node->frame, len, now_ms);
+	}
+}
+
+/* An opened DATA frame from p: learn, then the TAP. */
+static void frame_from_peer(struct pq_node_peer *p, const uint8_t *frame, size_t len, uint64_t now_ms)
+{
+	struct pq_node *node = p->node;
+	int ret;
+
+	if (pq_l2_from_peer(node->l2, p->id, frame, len, now_ms) != PQ_L2_PASS) {
+		p->count.dropped_frames++;
+		return;
+	}
+	p->count.rx_frames++;
+	p->count.rx_bytes += len;
+	ret = pq_tap_write(&node->tap, frame, len);
+	if (ret && ret != PQ_E_AGAIN)
+		pq_log(PQ_LOG_DEBUG, "tap %s: frame not written: %s", node->tap.name, node->tap.err);
+}
+
+static void sealed_from_peer(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+	struct pq_node *node = p->node;
+	uint8_t type = 0;
+	long n;
+
+	n = pq_session_open(&p->session, msg, len, node->frame, sizeof(node->frame), now_ms, &type);
+	if (n < 0) {
+		/* Auth failure, replay, unknown index, malformed: counted. */
+		p->count.dropped_frames++;
+		return;
+	}
+	p->online = true;
+	if (type == PQ_MSG_DATA)
+		frame_from_peer(p, node->frame, (size_t)n, now_ms);
+	/* KEEPALIVE needs nothing; ENDPOINTS and PROBE belong to the direct
+	 * path, which this daemon does not open yet. */
+	/* Keepalive and confirmation deadlines moved: re-arm p's timer. */
+	pq_peer_service(p, now_ms);
+}
+
+void pq_datapath_from_peer(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+	uint8_t type = msg[0];
+
+	if (type >= PQ_MSG_HS_INIT && type <= PQ_MSG_HS_FINISH)
+		pq_peer_handshake_msg(p, msg, len, now_ms);
+	else if (pq_sealed_type_ok(type))
+		sealed_from_peer(p, msg, len, now_ms);
+	else
+		p->count.dropped_frames++;
+}

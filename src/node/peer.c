@@ -1,0 +1,264 @@
+/*
+ * peer.c - per-peer handshake, session and timer (DESIGN §3, §4; state
+ * machines in docs/PROTOCOL.md §4.4-§4.5). Handshake messages travel as
+ * RELAY_SEND payloads; keys from a finished handshake go straight into
+ * the peer's pq_session and the result is wiped.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/util.h"
+#include "node/daemon.h"
+#include "node/log.h"
+#include "node/peer.h"
+
+/* Room for the largest handshake message (HS_INIT, 1743 bytes). */
+#define HS_MSG_CAP 2048
+
+const char *pq_peer_label(const struct pq_node_peer *p)
+{
+	return p->cfg->name[0] ? p->cfg->name : p->key_b64;
+}
+
+struct pq_hs_peer *pq_peer_hs_lookup(void *ctx, const uint8_t pub[PQ_PUBKEY_LEN])
+{
+	struct pq_node_peer *p = pq_peer_find(ctx, pub);
+
+	return p ? &p->hs : NULL;
+}
+
+bool pq_peer_hs_index_taken(void *ctx, uint32_t index)
+{
+	struct pq_node *node = ctx;
+
+	for (size_t i = 0; i < node->peer_count; i++)
+		if (pq_session_owns_index(&node->peers[i].session, index))
+			return true;
+	return false;
+}
+
+int pq_peers_init(struct pq_node *node, char *err, size_t err_len)
+{
+	uint64_t wall = pq_node_wall_ms();
+
+	node->peer_count = 0;
+	if (node->cfg.peer_count == 0)
+		return 0;
+	node->peers = calloc(node->cfg.peer_count, sizeof(*node->peers));
+	if (!node->peers)
+		return PQ_E_NOMEM;
+	for (size_t i = 0; i < node->cfg.peer_count; i++) {
+		struct pq_node_peer *p = &node->peers[i];
+		const struct pq_config_peer *c = &node->cfg.peers[i];
+
+		if (memcmp(c->key, node->pub, PQ_PUBKEY_LEN) == 0) {
+			snprintf(err, err_len, "the [peer] at line %u has this node's own key", c->line);
+			return PQ_E_CONFIG;
+		}
+		p->node = node;
+		p->id = (uint32_t)i;
+		p->cfg = c;
+		memcpy(p->key, c->key, PQ_PUBKEY_LEN);
+		pq_key_to_base64(p->key_b64, p->key);
+		pq_hs_peer_init(&p->hs, p->key, wall);
+		p->hs.user = p;
+		pq_session_init(&p->session);
+		pq_timer_init(&p->timer, NULL, p);
+		node->peer_count++;
+	}
+	return 0;
+}
+
+void pq_peers_free(struct pq_node *node)
+{
+	for (size_t i = 0; i < node->peer_count; i++) {
+		struct pq_node_peer *p = &node->peers[i];
+
+		if (node->loop)
+			pq_loop_timer_cancel(node->loop, &p->timer);
+		pq_session_wipe(&p->session);
+		pq_hs_peer_wipe(&p->hs);
+	}
+	free(node->peers);
+	node->peers = NULL;
+	node->peer_count = 0;
+}
+
+struct pq_node_peer *pq_peer_find(struct pq_node *node, const uint8_t key[PQ_PUBKEY_LEN])
+{
+	/* Public keys: memcmp is fine; 256 peers at most. */
+	for (size_t i = 0; i < node->peer_count; i++)
+		if (memcmp(node->peers[i].key, key, PQ_PUBKEY_LEN) == 0)
+			return &node->peers[i];
+	return NULL;
+}
+
+enum pq_peer_state pq_peer_state(const struct pq_node_peer *p, uint64_t now_ms)
+{
+	if (!p->online)
+		return PQ_PEER_OFFLINE;
+	return pq_session_can_send(&p->session, now_ms) ? PQ_PEER_ESTABLISHED : PQ_PEER_HANDSHAKING;
+}
+
+/* Send HS_INIT to p; failures are logged and retried by the timer. */
+static void peer_initiate(struct pq_node_peer *p, uint64_t now_ms)
+{
+	uint8_t out[HS_MSG_CAP];
+	long n;
+	int ret;
+
+	p->next_retry_ms = now_ms + PQ_NODE_HS_RETRY_MS + pq_node_random_below(PQ_NODE_HS_RETRY_JITTER_MS);
+	if (p->node->relay_state != PQ_RELAY_CONNECTED)
+		return;
+	n = pq_hs_initiate(&p->node->hs, &p->hs, pq_node_wall_ms(), out, sizeof(out));
+	if (n < 0) {
+		pq_log(PQ_LOG_WARN, "peer %s: cannot start a handshake: %s", pq_peer_label(p),
+		       pq_strerror((int)n));
+		return;
+	}
+	ret = pq_relay_link_send(p->node, p->key, out, (size_t)n);
+	if (ret)
+		pq_log(PQ_LOG_WARN, "peer %s: HS_INIT not sent: %s", pq_peer_label(p), pq_strerror(ret));
+	else
+		pq_log(PQ_LOG_DEBUG, "peer %s: handshake initiated", pq_peer_label(p));
+}
+
+void pq_peer_online(struct pq_node_peer *p, uint64_t now_ms)
+{
+	if (!p->online)
+		pq_log(PQ_LOG_INFO, "peer %s: online", pq_peer_label(p));
+	p->online = true;
+	if (!pq_hs_pending(&p->hs, pq_node_wall_ms()))
+		peer_initiate(p, now_ms);
+	pq_peer_service(p, now_ms);
+}
+
+void pq_peer_offline(struct pq_node_peer *p, uint64_t now_ms)
+{
+	if (p->online)
+		pq_log(PQ_LOG_INFO, "peer %s: offline", pq_peer_label(p));
+	p->online = false;
+	pq_session_wipe(&p->session);
+	pq_session_init(&p->session);
+	pq_l2_forget_peer(p->node->l2, p->id);
+	pq_peer_service(p, now_ms);
+}
+
+/* Install a handshake outcome into p's session. */
+static void peer_install(struct pq_node_peer *p, const struct pq_hs_result *res, uint64_t now_ms)
+{
+	int ret = pq_session_install(&p->session, res, now_ms);
+
+	if (ret) {
+		pq_log(PQ_LOG_WARN, "peer %s: keys not installed: %s", pq_peer_label(p), pq_strerror(ret));
+		return;
+	}
+	if (res->event == PQ_HS_EV_KEYS) {
+		p->handshake_ms = now_ms;
+		/* Responder keys wait for HS_FINISH: no initiation of our own
+		 * while it is on its way (it would only cross this one). */
+		if (!res->confirmed)
+			p->next_retry_ms = now_ms + PQ_NODE_HS_RETRY_MS +
+					   pq_node_random_below(PQ_NODE_HS_RETRY_JITTER_MS);
+		pq_log(PQ_LOG_INFO, "peer %s: handshake done (%s%s)", pq_peer_label(p),
+		       res->initiator ? "initiator" : "responder",
+		       res->confirmed ? "" : ", awaiting confirmation");
+	} else {
+		pq_log(PQ_LOG_INFO, "peer %s: keys confirmed", pq_peer_label(p));
+	}
+}
+
+void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+	struct pq_node *node = p->node;
+	struct pq_hs_result res;
+	uint8_t out[HS_MSG_CAP];
+	long n;
+
+	memset(&res, 0, sizeof(res));
+	n = pq_hs_receive(&node->hs, p->key, msg, len, pq_node_wall_ms(), out, sizeof(out), &res);
+	if (n < 0) {
+		pq_log(PQ_LOG_DEBUG, "peer %s: handshake message 0x%02x dropped: %s", pq_peer_label(p),
+		       msg[0], pq_strerror((int)n));
+		goto out;
+	}
+	if (res.event != PQ_HS_EV_NONE && res.peer == &p->hs)
+		peer_install(p, &res, now_ms);
+	if (n > 0) {
+		int ret = pq_relay_link_send(node, p->key, out, (size_t)n);
+
+		if (ret)
+			pq_log(PQ_LOG_WARN, "peer %s: handshake reply not sent: %s", pq_peer_label(p),
+			       pq_strerror(ret));
+	}
+	/* A peer that talks to us through the relay is online. */
+	p->online = true;
+	pq_peer_service(p, now_ms);
+out:
+	pq_hs_result_wipe(&res);
+	pq_wipe(out, sizeof(out));
+}
+
+int pq_peer_send_sealed(struct pq_node_peer *p, uint8_t type, const uint8_t *pt, size_t len,
+			uint64_t now_ms)
+{
+	struct pq_node *node = p->node;
+	long n = pq_session_seal(&p->session, type, pt, len, node->sealed, sizeof(node->sealed), now_ms);
+
+	if (n < 0)
+		return (int)n;
+	return pq_relay_link_send(node, p->key, node->sealed, (size_t)n);
+}
+
+/* The next time p's timer must fire, UINT64_MAX for never. */
+static uint64_t peer_deadline(const struct pq_node_peer *p, uint64_t now_ms)
+{
+	uint64_t due = pq_session_next_deadline(&p->session, now_ms);
+
+	if (p->online && (p->rekey_wanted || !pq_session_can_send(&p->session, now_ms)) &&
+	    p->next_retry_ms < due)
+		due = p->next_retry_ms;
+	return due;
+}
+
+static void peer_timer_fired(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
+{
+	pq_peer_service(arg, now_ms);
+}
+
+void pq_peer_service(struct pq_node_peer *p, uint64_t now_ms)
+{
+	struct pq_node *node = p->node;
+	unsigned want;
+	uint64_t due;
+
+	if (node->stopping)
+		return;
+	want = pq_session_poll(&p->session, now_ms);
+	p->rekey_wanted = (want & PQ_SESSION_WANT_REKEY) != 0;
+	if (p->online) {
+		bool can_send = pq_session_can_send(&p->session, now_ms);
+
+		/* No usable keys, or the session asks for new ones: start a
+		 * handshake unless ours is still waiting for its answer. */
+		if ((!can_send || (want & PQ_SESSION_WANT_REKEY)) && now_ms >= p->next_retry_ms &&
+		    !pq_hs_pending(&p->hs, pq_node_wall_ms()))
+			peer_initiate(p, now_ms);
+		if ((want & PQ_SESSION_WANT_KEEPALIVE) && can_send) {
+			int ret = pq_peer_send_sealed(p, PQ_MSG_KEEPALIVE, NULL, 0, now_ms);
+
+			if (ret)
+				pq_log(PQ_LOG_DEBUG, "peer %s: keepalive not sent: %s", pq_peer_label(p),
+				       pq_strerror(ret));
+		}
+	}
+	due = peer_deadline(p, now_ms);
+	p->timer.fn = peer_timer_fired;
+	if (due == UINT64_MAX) {
+		pq_loop_timer_cancel(node->loop, &p->timer);
+		return;
+	}
+	if (pq_loop_timer_start(node->loop, &p->timer, due > now_ms + 10 ? due - now_ms : 10))
+		pq_log(PQ_LOG_ERROR, "peer %s: cannot arm its timer", pq_peer_label(p));
+}

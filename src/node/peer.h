@@ -1,0 +1,99 @@
+/*
+ * peer.h - one configured peer of the node daemon: its handshake state,
+ * its end-to-end session, its timer and its counters (DESIGN §3, §4).
+ *
+ * A peer is "online" while the relay says it is connected (PEER_ONLINE,
+ * or any RELAY_RECV from it). Its state for `pqlan status`:
+ *   offline      not online
+ *   handshaking  online, no keys that may send yet
+ *   established  online and pq_session_can_send()
+ * When a peer goes offline (PEER_OFFLINE, or our relay connection is
+ * lost) its session keys are wiped at once and its MACs forgotten: the
+ * peer comes back through PEER_ONLINE, which always starts a fresh
+ * handshake anyway (it may have restarted and lost its keys), so keeping
+ * old keys would buy nothing and would stretch their lifetime.
+ *
+ * The peer's timer is armed at the earliest of the session's next
+ * deadline (keepalive, rekey, key retirement) and, while online without
+ * usable keys, the next handshake retry. Times: "now" is the loop's
+ * monotonic clock; handshake messages carry Unix time (pq_node_wall_ms).
+ */
+#ifndef PQ_NODE_PEER_H
+#define PQ_NODE_PEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto/identity.h"
+#include "net/loop.h"
+#include "node/config.h"
+#include "proto/handshake.h"
+#include "proto/session.h"
+#include "util/err.h"
+
+struct pq_node;
+
+/* An unanswered initiation is retried this long after it was sent, plus
+ * up to HS_RETRY_JITTER_MS so two peers do not stay in lock step. */
+#define PQ_NODE_HS_RETRY_MS 5000u
+#define PQ_NODE_HS_RETRY_JITTER_MS 1000u
+
+enum pq_peer_state { PQ_PEER_OFFLINE = 0, PQ_PEER_HANDSHAKING, PQ_PEER_ESTABLISHED };
+
+struct pq_peer_counters {
+	uint64_t rx_bytes, tx_bytes;   /* Ethernet frame bytes */
+	uint64_t rx_frames, tx_frames; /* DATA frames */
+	uint64_t dropped_frames;       /* refused by the session (auth, replay,
+					* malformed) or lost to a full relay queue */
+};
+
+struct pq_node_peer {
+	struct pq_node *node;
+	uint32_t id;                   /* index in node->peers, the l2 peer id */
+	const struct pq_config_peer *cfg;
+	uint8_t key[PQ_PUBKEY_LEN];
+	char key_b64[PQ_KEY_B64_LEN + 1];
+	struct pq_hs_peer hs;
+	struct pq_session session;
+	bool online;
+	bool rekey_wanted;             /* the session's last poll asked for one */
+	uint64_t next_retry_ms;        /* monotonic: earliest next initiation */
+	uint64_t handshake_ms;         /* monotonic: last keys derived, 0 none */
+	struct pq_timer timer;
+	struct pq_peer_counters count;
+};
+
+/* A short name for logs: the configured name, else the key. */
+const char *pq_peer_label(const struct pq_node_peer *p);
+
+/* Fill node->peers from the configuration. PQ_E_NOMEM, PQ_E_CONFIG (a
+ * peer with our own key; err says which). */
+PQ_MUST_CHECK int pq_peers_init(struct pq_node *node, char *err, size_t err_len);
+/* Wipe every peer's keys and handshake state, cancel timers, free. */
+void pq_peers_free(struct pq_node *node);
+/* The peer with this key, or NULL. */
+struct pq_node_peer *pq_peer_find(struct pq_node *node, const uint8_t key[PQ_PUBKEY_LEN]);
+
+enum pq_peer_state pq_peer_state(const struct pq_node_peer *p, uint64_t now_ms);
+
+/* The relay says p is online (restart: a fresh handshake) or offline. */
+void pq_peer_online(struct pq_node_peer *p, uint64_t now_ms);
+void pq_peer_offline(struct pq_node_peer *p, uint64_t now_ms);
+
+/* Handle one handshake message (0x10-0x12) from p through the relay. */
+void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms);
+
+/* Poll the session, send what it asks for, retry handshakes, re-arm the
+ * timer. Call after anything changed p. */
+void pq_peer_service(struct pq_node_peer *p, uint64_t now_ms);
+
+/* Seal pt as a message of type and send it to p through the relay.
+ * 0, or a negative code (no keys, relay queue full, ...). */
+PQ_MUST_CHECK int pq_peer_send_sealed(struct pq_node_peer *p, uint8_t type, const uint8_t *pt,
+				      size_t len, uint64_t now_ms);
+
+/* The handshake allowlist and index callbacks for struct pq_hs. */
+struct pq_hs_peer *pq_peer_hs_lookup(void *ctx, const uint8_t pub[PQ_PUBKEY_LEN]);
+bool pq_peer_hs_index_taken(void *ctx, uint32_t index);
+
+#endif

@@ -1,0 +1,358 @@
+/*
+ * relay_link.c - the node's one relay connection (DESIGN §2; messages in
+ * docs/PROTOCOL.md §3): TLS 1.3 + WebSocket to the pinned relay, the
+ * challenge/response authentication bound to this TLS connection's
+ * exporter, then PEER_ONLINE / PEER_OFFLINE / RELAY_RECV / UNREACHABLE.
+ *
+ * Any loss (connect refused, TLS failure, CLOSE, auth timeout, protocol
+ * error) marks every peer offline and schedules a reconnect with jittered
+ * exponential backoff: 0.5 s doubling to 30 s, each wait +-25%, reset
+ * once the relay welcomes us.
+ */
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/util.h"
+#include "net/sock.h"
+#include "node/daemon.h"
+#include "node/log.h"
+#include "proto/msg_relay.h"
+
+static void relay_connect(struct pq_node *node);
+
+const char *pq_relay_state_name(enum pq_relay_state s)
+{
+	switch (s) {
+	case PQ_RELAY_CONNECTED:
+		return "connected";
+	case PQ_RELAY_CONNECTING:
+	case PQ_RELAY_IDLE:
+	default:
+		return "connecting";
+	}
+}
+
+static void relay_timer_fired(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
+{
+	struct pq_node *node = arg;
+
+	if (node->stopping)
+		return;
+	if (node->relay_state == PQ_RELAY_IDLE) {
+		relay_connect(node);
+	} else if (node->relay_state == PQ_RELAY_CONNECTING && node->relay) {
+		pq_log(PQ_LOG_WARN, "relay: no RELAY_WELCOME within %u ms", PQ_NODE_RELAY_AUTH_TIMEOUT_MS);
+		pq_conn_close(node->relay, 1002);
+	}
+}
+
+/* Wait the current backoff (+-25%), then double it for next time. */
+static void relay_schedule_reconnect(struct pq_node *node)
+{
+	uint32_t base = node->backoff_ms ? node->backoff_ms : PQ_NODE_RELAY_BACKOFF_MIN_MS;
+	uint32_t wait = base - base / 4 + pq_node_random_below(base / 2 + 1);
+
+	node->backoff_ms = base * 2 > PQ_NODE_RELAY_BACKOFF_MAX_MS ? PQ_NODE_RELAY_BACKOFF_MAX_MS : base * 2;
+	node->relay_state = PQ_RELAY_IDLE;
+	pq_log(PQ_LOG_INFO, "relay: reconnecting in %u ms", wait);
+	if (pq_loop_timer_start(node->loop, &node->relay_timer, wait))
+		pq_log(PQ_LOG_ERROR, "relay: cannot arm the reconnect timer");
+}
+
+/* Every peer is unreachable without the relay. */
+static void relay_lost(struct pq_node *node, uint64_t now_ms)
+{
+	node->relay = NULL;
+	for (size_t i = 0; i < node->peer_count; i++)
+		if (node->peers[i].online)
+			pq_peer_offline(&node->peers[i], now_ms);
+	if (!node->stopping)
+		relay_schedule_reconnect(node);
+}
+
+/* The relay's address: the URL's IP literal, or its name resolved now. */
+static int relay_addr(const struct pq_node *node, struct pq_sockaddr *out)
+{
+	const struct pq_config_url *u = &node->cfg.relay_url;
+	struct addrinfo hints, *res = NULL;
+	char port[8];
+	int ret;
+
+	if (u->host_is_ip) {
+		memcpy(&out->ss, &u->addr.ss, sizeof(out->ss));
+		out->len = u->addr.len;
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%u", (unsigned)u->port);
+	ret = getaddrinfo(u->host, port, &hints, &res);
+	if (ret || !res || res->ai_addrlen > sizeof(out->ss)) {
+		pq_log(PQ_LOG_WARN, "relay: cannot resolve %s: %s", u->host, ret ? gai_strerror(ret) : "no address");
+		if (res)
+			freeaddrinfo(res);
+		return PQ_E_IO;
+	}
+	memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
+	out->len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static void relay_on_open(void *ctx, struct pq_conn *c)
+{
+	pq_log(PQ_LOG_DEBUG, "relay: TLS and WebSocket open, waiting for the challenge");
+}
+
+/* RELAY_CHALLENGE -> RELAY_AUTH, signed over this connection's exporter. */
+static int relay_answer_challenge(struct pq_node *node, const uint8_t *msg, size_t len)
+{
+	struct pq_relay_challenge ch;
+	struct pq_relay_auth auth;
+	uint8_t signed_bytes[PQ_RELAY_AUTH_SIGNED_LEN];
+	uint8_t out[PQ_RELAY_AUTH_MSG_LEN];
+	const uint8_t *exporter = pq_conn_exporter(node->relay);
+	size_t out_len;
+	int ret;
+
+	if ((ret = pq_relay_challenge_decode(&ch, msg, len)))
+		return ret;
+	if (!exporter)
+		return PQ_E_STATE;
+	pq_relay_auth_signed_bytes(signed_bytes, ch.challenge, exporter);
+	memcpy(auth.node_key, node->pub, PQ_PUBKEY_LEN);
+	if ((ret = pq_signer_sign(node->signer, auth.sig, signed_bytes, sizeof(signed_bytes))))
+		return ret;
+	if ((ret = pq_relay_auth_encode(out, sizeof(out), &out_len, &auth)))
+		return ret;
+	return pq_conn_send(node->relay, out, out_len);
+}
+
+static void relay_welcomed(struct pq_node *node, const uint8_t *msg, size_t len)
+{
+	struct pq_relay_welcome w;
+	struct pq_sockaddr a;
+	char text[PQ_SOCKADDR_TEXT];
+
+	if (pq_relay_welcome_decode(&w, msg, len)) {
+		pq_log(PQ_LOG_WARN, "relay: malformed RELAY_WELCOME");
+		pq_conn_close(node->relay, 1002);
+		return;
+	}
+	node->relay_state = PQ_RELAY_CONNECTED;
+	node->backoff_ms = 0;
+	pq_loop_timer_cancel(node->loop, &node->relay_timer);
+	/* The observed address, printed through sock.h's formatter. */
+	memset(&a, 0, sizeof(a));
+	if (w.observed.family == PQ_ADDR_V4) {
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", w.observed.addr[12], w.observed.addr[13],
+			 w.observed.addr[14], w.observed.addr[15]);
+		if (pq_sockaddr_from_ip(&a, ip, w.observed.port))
+			a.len = 0;
+	}
+	if (a.len)
+		pq_sockaddr_format(&a, text, sizeof(text));
+	else
+		snprintf(text, sizeof(text), "an IPv6 address");
+	pq_log(PQ_LOG_INFO, "relay: connected to %s, it sees us at %s", node->cfg.relay_url.text, text);
+}
+
+/* Signalling about a peer; keys not in [peer] are ignored. */
+static void relay_signal(struct pq_node *node, const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+	struct pq_peer_online on;
+	struct pq_peer_key_msg k;
+	struct pq_node_peer *p;
+
+	switch (msg[0]) {
+	case PQ_MSG_PEER_ONLINE:
+		if (pq_peer_online_decode(&on, msg, len) == 0 && (p = pq_peer_find(node, on.key)))
+			pq_peer_online(p, now_ms);
+		return;
+	case PQ_MSG_PEER_OFFLINE:
+		if (pq_peer_offline_decode(&k, msg, len) == 0 && (p = pq_peer_find(node, k.key)))
+			pq_peer_offline(p, now_ms);
+		return;
+	case PQ_MSG_UNREACHABLE:
+		if (pq_unreachable_decode(&k, msg, len) == 0 && (p = pq_peer_find(node, k.key)) && p->online)
+			pq_peer_offline(p, now_ms);
+		return;
+	default:
+		pq_log(PQ_LOG_DEBUG, "relay: malformed message 0x%02x ignored", msg[0]);
+	}
+}
+
+static void relay_forwarded(struct pq_node *node, const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+	struct pq_relay_fwd f;
+	struct pq_node_peer *p;
+
+	if (pq_relay_recv_decode(&f, msg, len)) {
+		pq_log(PQ_LOG_DEBUG, "relay: malformed RELAY_RECV dropped");
+		return;
+	}
+	p = pq_peer_find(node, f.key);
+	if (!p) {
+		/* Not in [peer]: refused whatever the relay says (DESIGN §1). */
+		node->relay_drops++;
+		return;
+	}
+	pq_datapath_from_peer(p, f.payload, f.payload_len, now_ms);
+}
+
+static void relay_on_message(void *ctx, struct pq_conn *c, const uint8_t *msg, size_t len)
+{
+	struct pq_node *node = ctx;
+	uint64_t now_ms = pq_loop_now(node->loop);
+	struct pq_close cl;
+	int ret;
+
+	if (c != node->relay || len == 0)
+		return;
+	if (msg[0] == PQ_MSG_CLOSE) {
+		bool bad = pq_close_decode(&cl, msg, len) != 0;
+		bool replaced = !bad && cl.reason == PQ_CLOSE_REPLACED;
+
+		pq_log(PQ_LOG_INFO, "relay: closed by the relay (%s)",
+		       bad ? "malformed" : pq_close_reason_name(cl.reason));
+		/* Another process with our key took our place: coming straight
+		 * back would only make the two evict each other in a loop. */
+		if (replaced) {
+			pq_log(PQ_LOG_WARN, "relay: another node uses this key; retrying slowly");
+			node->backoff_ms = PQ_NODE_RELAY_BACKOFF_MAX_MS;
+		}
+		pq_conn_close(c, 1000);
+		return;
+	}
+	if (node->relay_state != PQ_RELAY_CONNECTED) {
+		/* Before RELAY_WELCOME only CHALLENGE and WELCOME (§3.4). */
+		if (msg[0] == PQ_MSG_RELAY_CHALLENGE) {
+			if ((ret = relay_answer_challenge(node, msg, len))) {
+				pq_log(PQ_LOG_WARN, "relay: cannot answer the challenge: %s", pq_strerror(ret));
+				pq_conn_close(c, 1002);
+			}
+		} else if (msg[0] == PQ_MSG_RELAY_WELCOME) {
+			relay_welcomed(node, msg, len);
+		} else {
+			pq_log(PQ_LOG_WARN, "relay: message 0x%02x before RELAY_WELCOME", msg[0]);
+			pq_conn_close(c, 1002);
+		}
+		return;
+	}
+	if (msg[0] == PQ_MSG_RELAY_RECV)
+		relay_forwarded(node, msg, len, now_ms);
+	else
+		relay_signal(node, msg, len, now_ms);
+}
+
+static const char *conn_end_name(enum pq_conn_end end)
+{
+	switch (end) {
+	case PQ_CONN_END_LOCAL:
+		return "closed by us";
+	case PQ_CONN_END_PEER:
+		return "closed by the relay";
+	case PQ_CONN_END_PROTOCOL:
+		return "WebSocket protocol error";
+	case PQ_CONN_END_TIMEOUT:
+		return "open timed out";
+	case PQ_CONN_END_TLS:
+		return "TLS failed";
+	case PQ_CONN_END_UPGRADE:
+		return "WebSocket upgrade refused";
+	case PQ_CONN_END_IO:
+	default:
+		return "connection failed";
+	}
+}
+
+static void relay_on_close(void *ctx, struct pq_conn *c, const struct pq_conn_reason *why)
+{
+	struct pq_node *node = ctx;
+
+	if (c != node->relay)
+		return;
+	pq_log(node->stopping ? PQ_LOG_DEBUG : PQ_LOG_WARN, "relay: %s (%s, WebSocket code %u)",
+	       conn_end_name(why->end), why->err ? pq_strerror(why->err) : "no detail",
+	       (unsigned)why->ws_code);
+	pq_loop_timer_cancel(node->loop, &node->relay_timer);
+	relay_lost(node, pq_loop_now(node->loop));
+	if (node->stopping)
+		pq_loop_stop(node->loop);
+}
+
+static void relay_connect(struct pq_node *node)
+{
+	static const struct pq_conn_cbs cbs = {
+		.on_open = relay_on_open,
+		.on_message = relay_on_message,
+		.on_close = relay_on_close,
+	};
+	const struct pq_config_url *u = &node->cfg.relay_url;
+	struct pq_conn_target tg;
+	int ret;
+
+	memset(&tg, 0, sizeof(tg));
+	if (relay_addr(node, &tg.addr)) {
+		relay_schedule_reconnect(node);
+		return;
+	}
+	tg.pin = node->cfg.relay_key;
+	tg.host = u->host_is_ip ? NULL : u->host;
+	tg.path = u->path;
+	ret = pq_conn_connect(&node->relay, node->loop, node->tls, &tg, NULL, &cbs, node);
+	if (ret) {
+		node->relay = NULL;
+		pq_log(PQ_LOG_WARN, "relay: cannot connect to %s: %s", u->text, pq_strerror(ret));
+		relay_schedule_reconnect(node);
+		return;
+	}
+	node->relay_state = PQ_RELAY_CONNECTING;
+	/* Covers TCP + TLS + Upgrade (the conn's own 10 s) and the auth. */
+	if (pq_loop_timer_start(node->loop, &node->relay_timer,
+				PQ_CONN_OPEN_TIMEOUT_MS + PQ_NODE_RELAY_AUTH_TIMEOUT_MS))
+		pq_log(PQ_LOG_ERROR, "relay: cannot arm the auth timer");
+}
+
+void pq_relay_link_start(struct pq_node *node)
+{
+	pq_timer_init(&node->relay_timer, relay_timer_fired, node);
+	node->relay_state = PQ_RELAY_IDLE;
+	node->backoff_ms = 0;
+	relay_connect(node);
+}
+
+int pq_relay_link_send(struct pq_node *node, const uint8_t dst[PQ_PUBKEY_LEN], const uint8_t *payload,
+		       size_t len)
+{
+	struct pq_relay_fwd f;
+	size_t out_len;
+	int ret;
+
+	if (node->relay_state != PQ_RELAY_CONNECTED || !node->relay)
+		return PQ_E_STATE;
+	memcpy(f.key, dst, PQ_PUBKEY_LEN);
+	f.payload = payload;
+	f.payload_len = len;
+	if ((ret = pq_relay_send_encode(node->msg, sizeof(node->msg), &out_len, &f)))
+		return ret;
+	return pq_conn_send(node->relay, node->msg, out_len);
+}
+
+void pq_relay_link_stop(struct pq_node *node)
+{
+	struct pq_close cl = { .reason = PQ_CLOSE_GOING_AWAY };
+	uint8_t out[PQ_CLOSE_MSG_LEN];
+	size_t out_len;
+
+	pq_loop_timer_cancel(node->loop, &node->relay_timer);
+	if (!node->relay)
+		return;
+	if (pq_conn_is_open(node->relay) && pq_close_encode(out, sizeof(out), &out_len, &cl) == 0 &&
+	    pq_conn_send(node->relay, out, out_len) != 0)
+		pq_log(PQ_LOG_DEBUG, "relay: CLOSE not queued");
+	pq_conn_close(node->relay, 1001);
+}

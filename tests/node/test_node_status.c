@@ -1,0 +1,168 @@
+/*
+ * test_node_status.c - the `pqlan status` report of the node daemon
+ * (node/control.c): the JSON form byte for byte as the interface fixes it
+ * (field order, null for no name / no handshake, the three states and
+ * their paths, counters), the text form's lines, and PQ_E_TOOBIG for a
+ * buffer that cannot hold the report.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "node/daemon.h"
+
+static struct pq_node node;
+static struct pq_config_peer peer_cfg[3];
+static struct pq_node_peer peers[3];
+static int checks;
+
+/* Keys printed as 44 base64 characters: fixed, distinct, readable. */
+#define KEY(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c "="
+
+static void setup_node(void)
+{
+	struct pq_hs_result res;
+
+	memset(&node, 0, sizeof(node));
+	memset(peer_cfg, 0, sizeof(peer_cfg));
+	memset(peers, 0, sizeof(peers));
+	strcpy(node.pub_b64, KEY("A"));
+	strcpy(node.cfg.tap, "pq0");
+	strcpy(node.cfg.relay_url.text, "wss://192.0.2.1:7443/");
+	node.relay_state = PQ_RELAY_CONNECTED;
+	node.peers = peers;
+	node.peer_count = 3;
+
+	/* bob: established (confirmed keys), counters, handshake 12.9 s ago */
+	strcpy(peer_cfg[0].name, "bob");
+	strcpy(peers[0].key_b64, KEY("B"));
+	peers[0].online = true;
+	pq_session_init(&peers[0].session);
+	memset(&res, 0, sizeof(res));
+	res.event = PQ_HS_EV_KEYS;
+	res.initiator = true;
+	res.confirmed = true;
+	res.local_index = 7;
+	res.remote_index = 9;
+	memset(&res.keys, 0x42, sizeof(res.keys));
+	assert_int_equal(pq_session_install(&peers[0].session, &res, 100000), 0);
+	peers[0].handshake_ms = 100000;
+	peers[0].count = (struct pq_peer_counters){ .rx_bytes = 1500, .tx_bytes = 3000, .rx_frames = 1,
+						    .tx_frames = 2, .dropped_frames = 5 };
+	/* unnamed: online, no keys yet, never a handshake */
+	strcpy(peers[1].key_b64, KEY("C"));
+	peers[1].online = true;
+	pq_session_init(&peers[1].session);
+	/* carol: offline */
+	strcpy(peer_cfg[2].name, "carol");
+	strcpy(peers[2].key_b64, KEY("D"));
+	pq_session_init(&peers[2].session);
+	for (int i = 0; i < 3; i++)
+		peers[i].cfg = &peer_cfg[i];
+}
+
+static void teardown_node(void)
+{
+	for (int i = 0; i < 3; i++)
+		pq_session_wipe(&peers[i].session);
+}
+
+static void test_json_exact(void **state)
+{
+	static const char want[] =
+		"{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connected\"},\"peers\":["
+		"{\"name\":\"bob\",\"key\":\"" KEY("B") "\",\"state\":\"established\",\"path\":\"relay\","
+		"\"handshake_age_s\":12,\"rx_bytes\":1500,\"tx_bytes\":3000,\"rx_frames\":1,\"tx_frames\":2,"
+		"\"dropped_frames\":5},"
+		"{\"name\":null,\"key\":\"" KEY("C") "\",\"state\":\"handshaking\",\"path\":\"none\","
+		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
+		"\"dropped_frames\":0},"
+		"{\"name\":\"carol\",\"key\":\"" KEY("D") "\",\"state\":\"offline\",\"path\":\"none\","
+		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
+		"\"dropped_frames\":0}]}\n";
+	char out[4096];
+	long n;
+
+	setup_node();
+	n = pq_control_status(&node, true, out, sizeof(out), 112900);
+	assert_true(n > 0);
+	out[n] = 0;
+	assert_string_equal(out, want);
+	checks++;
+
+	/* Relay down: "connecting", and the established peer is not. */
+	node.relay_state = PQ_RELAY_CONNECTING;
+	peers[0].online = false;
+	n = pq_control_status(&node, true, out, sizeof(out), 112900);
+	assert_true(n > 0);
+	out[n] = 0;
+	assert_non_null(strstr(out, "\"relay\":\"connecting\"}"));
+	assert_non_null(strstr(out, "\"key\":\"" KEY("B") "\",\"state\":\"offline\",\"path\":\"none\""));
+	checks++;
+	/* No peers at all: an empty list. */
+	node.peer_count = 0;
+	n = pq_control_status(&node, true, out, sizeof(out), 112900);
+	assert_true(n > 0);
+	out[n] = 0;
+	assert_string_equal(out, "{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connecting\"},\"peers\":[]}\n");
+	checks++;
+	teardown_node();
+}
+
+static void test_text(void **state)
+{
+	static const char *const lines[] = {
+		"node: " KEY("A") "\n",
+		"  relay: connected (wss://192.0.2.1:7443/)\n",
+		"\npeer: " KEY("B") "\n  name: bob\n  state: established\n  path: relay\n"
+		"  latest handshake: 12 s ago\n  transfer: 1500 B received, 3000 B sent\n"
+		"  frames: 1 received, 2 sent, 5 dropped\n",
+		"\npeer: " KEY("C") "\n  state: handshaking\n  path: none\n  latest handshake: none\n",
+		"\npeer: " KEY("D") "\n  name: carol\n  state: offline\n",
+	};
+	char out[4096];
+	long n;
+
+	setup_node();
+	n = pq_control_status(&node, false, out, sizeof(out), 112900);
+	assert_true(n > 0);
+	out[n] = 0;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++, checks++)
+		if (!strstr(out, lines[i]))
+			fail_msg("text report lacks \"%s\" in:\n%s", lines[i], out);
+	teardown_node();
+}
+
+static void test_too_small(void **state)
+{
+	char out[4096];
+	long full;
+
+	setup_node();
+	full = pq_control_status(&node, true, out, sizeof(out), 112900);
+	assert_true(full > 0);
+	/* Every capacity up to the report's length + its NUL is refused. */
+	for (size_t cap = 0; cap <= (size_t)full; cap++, checks++)
+		assert_int_equal(pq_control_status(&node, true, out, cap, 112900), PQ_E_TOOBIG);
+	assert_int_equal(pq_control_status(&node, true, out, (size_t)full + 1, 112900), full);
+	checks++;
+	teardown_node();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_exact),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_too_small),
+	};
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+	printf("checked: node status report %d cases\n", checks);
+	return failed;
+}

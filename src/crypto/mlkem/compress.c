@@ -7,10 +7,12 @@
 #include "crypto/mlkem/compress.h"
 
 #include "crypto/mlkem/verify.h"
+#include "crypto/mlkem/x86/avx2.h"
 
 /* Alg. 5 with d = 12: two coefficients in three bytes. */
 void pq_mlkem_poly_tobytes(uint8_t r[MLKEM_POLYBYTES], const pq_mlkem_poly *a)
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_tobytes(r, a->coeffs));
 	for (unsigned int i = 0; i < MLKEM_N / 2; i++) {
 		uint32_t t0 = pq_mlkem_to_unsigned(a->coeffs[2 * i]);
 		uint32_t t1 = pq_mlkem_to_unsigned(a->coeffs[2 * i + 1]);
@@ -23,6 +25,7 @@ void pq_mlkem_poly_tobytes(uint8_t r[MLKEM_POLYBYTES], const pq_mlkem_poly *a)
 /* Alg. 6 with d = 12, leaving out the final reduction mod q. */
 void pq_mlkem_poly_frombytes(pq_mlkem_poly *r, const uint8_t a[MLKEM_POLYBYTES])
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_frombytes(r->coeffs, a));
 	for (unsigned int i = 0; i < MLKEM_N / 2; i++) {
 		const uint8_t *b = &a[3 * i];
 		r->coeffs[2 * i] = (int16_t)(b[0] | ((uint16_t)(b[1] & 0x0f) << 8));
@@ -44,6 +47,7 @@ int pq_mlkem_poly_bytes_reduced(const uint8_t a[MLKEM_POLYBYTES])
 /* Alg. 5 with d = 5: eight 5-bit values in five bytes. */
 void pq_mlkem_poly_compress_dv(uint8_t r[MLKEM_POLY_DV_BYTES], const pq_mlkem_poly *a)
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_compress_dv(r, a->coeffs));
 	for (unsigned int i = 0; i < MLKEM_N / 8; i++) {
 		uint32_t t[8];
 		uint8_t *o = &r[5 * i];
@@ -60,6 +64,7 @@ void pq_mlkem_poly_compress_dv(uint8_t r[MLKEM_POLY_DV_BYTES], const pq_mlkem_po
 /* Alg. 6 with d = 5, then Decompress_5. */
 void pq_mlkem_poly_decompress_dv(pq_mlkem_poly *r, const uint8_t a[MLKEM_POLY_DV_BYTES])
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_decompress_dv(r->coeffs, a));
 	for (unsigned int i = 0; i < MLKEM_N / 8; i++) {
 		const uint8_t *b = &a[5 * i];
 		uint32_t t[8];
@@ -79,6 +84,7 @@ void pq_mlkem_poly_decompress_dv(pq_mlkem_poly *r, const uint8_t a[MLKEM_POLY_DV
 /* Alg. 5 with d = 11: eight 11-bit values in eleven bytes. */
 void pq_mlkem_poly_compress_du(uint8_t r[MLKEM_POLY_DU_BYTES], const pq_mlkem_poly *a)
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_compress_du(r, a->coeffs));
 	for (unsigned int i = 0; i < MLKEM_N / 8; i++) {
 		uint32_t t[8];
 		uint8_t *o = &r[11 * i];
@@ -101,6 +107,7 @@ void pq_mlkem_poly_compress_du(uint8_t r[MLKEM_POLY_DU_BYTES], const pq_mlkem_po
 /* Alg. 6 with d = 11, then Decompress_11. */
 void pq_mlkem_poly_decompress_du(pq_mlkem_poly *r, const uint8_t a[MLKEM_POLY_DU_BYTES])
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_decompress_du(r->coeffs, a));
 	for (unsigned int i = 0; i < MLKEM_N / 8; i++) {
 		const uint8_t *b = &a[11 * i];
 		uint32_t t[8];
@@ -120,6 +127,7 @@ void pq_mlkem_poly_decompress_du(pq_mlkem_poly *r, const uint8_t a[MLKEM_POLY_DU
 /* Decompress_1: bit 1 -> round(q/2) = 1665, by mask, not by branch. */
 void pq_mlkem_poly_frommsg(pq_mlkem_poly *r, const uint8_t msg[MLKEM_SYMBYTES])
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_frommsg(r->coeffs, msg));
 	for (unsigned int i = 0; i < MLKEM_SYMBYTES; i++)
 		for (unsigned int j = 0; j < 8; j++)
 			r->coeffs[8 * i + j] = (int16_t)(pq_mlkem_mask_from_bit(msg[i] >> j) & ((MLKEM_Q + 1) / 2));
@@ -127,6 +135,7 @@ void pq_mlkem_poly_frommsg(pq_mlkem_poly *r, const uint8_t msg[MLKEM_SYMBYTES])
 
 void pq_mlkem_poly_tomsg(uint8_t msg[MLKEM_SYMBYTES], const pq_mlkem_poly *a)
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_tomsg(msg, a->coeffs));
 	for (unsigned int i = 0; i < MLKEM_SYMBYTES; i++) {
 		uint32_t byte = 0;
 		for (unsigned int j = 0; j < 8; j++)

@@ -31,7 +31,6 @@ void pq_mlkem_indcpa_keypair(uint8_t ek[MLKEM_PKE_EK_BYTES], uint8_t dk[MLKEM_PK
 	pq_mlkem_matrix a;
 	pq_mlkem_polyvec t;
 	const uint8_t *rho, *sigma;
-	uint8_t nonce = 0;
 
 	/* line 1: (rho, sigma) = G(d || k) */
 	memcpy(sec.g_input, d, MLKEM_SYMBYTES);
@@ -41,10 +40,8 @@ void pq_mlkem_indcpa_keypair(uint8_t ek[MLKEM_PKE_EK_BYTES], uint8_t dk[MLKEM_PK
 	sigma = sec.rho_sigma + MLKEM_SYMBYTES;
 
 	pq_mlkem_matrix_expand(&a, rho, 0);                   /* lines 3-7 */
-	for (unsigned int i = 0; i < MLKEM_K; i++)            /* lines 8-11 */
-		pq_mlkem_sample_noise(&sec.s.vec[i], sigma, nonce++);
-	for (unsigned int i = 0; i < MLKEM_K; i++)            /* lines 12-15 */
-		pq_mlkem_sample_noise(&sec.e.vec[i], sigma, nonce++);
+	pq_mlkem_polyvec_noise(&sec.s, sigma, 0);             /* lines 8-11 */
+	pq_mlkem_polyvec_noise(&sec.e, sigma, MLKEM_K);       /* lines 12-15 */
 	pq_mlkem_polyvec_ntt(&sec.s);                          /* line 16 */
 	pq_mlkem_polyvec_ntt(&sec.e);                          /* line 17 */
 
@@ -78,15 +75,12 @@ void pq_mlkem_indcpa_enc(uint8_t ct[MLKEM_CT_BYTES], const uint8_t ek[MLKEM_PKE_
 	pq_mlkem_matrix at;
 	pq_mlkem_polyvec t;
 	const uint8_t *rho = ek + MLKEM_POLYVECBYTES;
-	uint8_t nonce = 0;
 
 	pq_mlkem_polyvec_frombytes(&t, ek);                    /* line 2 */
 	pq_mlkem_matrix_expand(&at, rho, 1);                   /* lines 4-8, transposed */
-	for (unsigned int i = 0; i < MLKEM_K; i++)            /* lines 9-12 */
-		pq_mlkem_sample_noise(&sec.y.vec[i], r, nonce++);
-	for (unsigned int i = 0; i < MLKEM_K; i++)            /* lines 13-16 */
-		pq_mlkem_sample_noise(&sec.e1.vec[i], r, nonce++);
-	pq_mlkem_sample_noise(&sec.e2, r, nonce);              /* line 17 */
+	pq_mlkem_polyvec_noise(&sec.y, r, 0);                  /* lines 9-12 */
+	pq_mlkem_polyvec_noise(&sec.e1, r, MLKEM_K);           /* lines 13-16 */
+	pq_mlkem_sample_noise(&sec.e2, r, 2 * MLKEM_K);        /* line 17 */
 	pq_mlkem_polyvec_ntt(&sec.y);                          /* line 18 */
 	pq_mlkem_polyvec_mulcache_compute(&sec.y_cache, &sec.y);
 

@@ -12,6 +12,8 @@
  */
 #include "crypto/mlkem/poly.h"
 
+#include "crypto/mlkem/x86/avx2.h"
+
 /* zetas[i] = 17^BitRev7(i) * 2^16 mod q, centred; zetas[0] is unused. */
 static const int16_t zetas[128] = {
 	-1044, -758, -359, -1517, 1493, 1422, 287, 202, -171, 622, 1577, 182, 962,
@@ -47,6 +49,7 @@ static inline __attribute__((always_inline)) void ntt_layer(int16_t f[MLKEM_N], 
  * coefficient's bound, so 7 layers on |f| < q stay below 8q. */
 void pq_mlkem_poly_ntt(pq_mlkem_poly *p)
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_ntt(p->coeffs));
 	ntt_layer(p->coeffs, 128, 1);
 	ntt_layer(p->coeffs, 64, 2);
 	ntt_layer(p->coeffs, 32, 4);
@@ -78,6 +81,7 @@ static inline __attribute__((always_inline)) void invntt_layer(int16_t f[MLKEM_N
  * gives the 1/128 of Alg. 10 times R (see file comment). */
 void pq_mlkem_poly_invntt_tomont(pq_mlkem_poly *p)
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_invntt_tomont(p->coeffs));
 	invntt_layer(p->coeffs, 2, 127);
 	invntt_layer(p->coeffs, 4, 63);
 	invntt_layer(p->coeffs, 8, 31);
@@ -102,6 +106,7 @@ static int16_t pair_gamma(unsigned int i)
 
 void pq_mlkem_poly_mulcache_compute(pq_mlkem_poly_mulcache *c, const pq_mlkem_poly *b)
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_mulcache_compute(c->coeffs, b->coeffs));
 	for (unsigned int i = 0; i < MLKEM_N / 2; i++)
 		c->coeffs[i] = pq_mlkem_fqmul(b->coeffs[2 * i + 1], pair_gamma(i));
 }
@@ -122,6 +127,7 @@ void pq_mlkem_poly_basemul_acc(int32_t acc[MLKEM_N], const pq_mlkem_poly *a, con
 
 void pq_mlkem_poly_tomont(pq_mlkem_poly *r)
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_tomont(r->coeffs));
 	/* 1353 = R^2 mod q, so fqmul gives r * R */
 	for (unsigned int i = 0; i < MLKEM_N; i++)
 		r->coeffs[i] = pq_mlkem_fqmul(r->coeffs[i], 1353);
@@ -129,18 +135,21 @@ void pq_mlkem_poly_tomont(pq_mlkem_poly *r)
 
 void pq_mlkem_poly_reduce(pq_mlkem_poly *r)
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_reduce(r->coeffs));
 	for (unsigned int i = 0; i < MLKEM_N; i++)
 		r->coeffs[i] = pq_mlkem_barrett_reduce(r->coeffs[i]);
 }
 
 void pq_mlkem_poly_add(pq_mlkem_poly *r, const pq_mlkem_poly *a, const pq_mlkem_poly *b)
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_add(r->coeffs, a->coeffs, b->coeffs));
 	for (unsigned int i = 0; i < MLKEM_N; i++)
 		r->coeffs[i] = (int16_t)(a->coeffs[i] + b->coeffs[i]);
 }
 
 void pq_mlkem_poly_sub(pq_mlkem_poly *r, const pq_mlkem_poly *a, const pq_mlkem_poly *b)
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_sub(r->coeffs, a->coeffs, b->coeffs));
 	for (unsigned int i = 0; i < MLKEM_N; i++)
 		r->coeffs[i] = (int16_t)(a->coeffs[i] - b->coeffs[i]);
 }

@@ -6,6 +6,7 @@
 #include "crypto/mlkem/compress.h"
 #include "crypto/mlkem/sampling.h"
 #include "crypto/mlkem/verify.h"
+#include "crypto/mlkem/x86/avx2.h"
 
 void pq_mlkem_polyvec_ntt(pq_mlkem_polyvec *v)
 {
@@ -44,6 +45,7 @@ void pq_mlkem_polyvec_mulcache_compute(pq_mlkem_polyvec_mulcache *c, const pq_ml
 void pq_mlkem_polyvec_dot(pq_mlkem_poly *r, const pq_mlkem_polyvec *a, const pq_mlkem_polyvec *b,
 			  const pq_mlkem_polyvec_mulcache *b_cache)
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_polyvec_dot(r, a, b, b_cache));
 	int32_t acc[MLKEM_N] = { 0 };
 
 	for (unsigned int i = 0; i < MLKEM_K; i++)
@@ -77,8 +79,16 @@ void pq_mlkem_polyvec_decompress_du(pq_mlkem_polyvec *v, const uint8_t a[MLKEM_P
 		pq_mlkem_poly_decompress_du(&v->vec[i], &a[i * MLKEM_POLY_DU_BYTES]);
 }
 
+void pq_mlkem_polyvec_noise(pq_mlkem_polyvec *r, const uint8_t seed[MLKEM_SYMBYTES], uint8_t nonce0)
+{
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_polyvec_noise(r, seed, nonce0));
+	for (unsigned int i = 0; i < MLKEM_K; i++)
+		pq_mlkem_sample_noise(&r->vec[i], seed, (uint8_t)(nonce0 + i));
+}
+
 void pq_mlkem_matrix_expand(pq_mlkem_matrix *a, const uint8_t rho[MLKEM_SYMBYTES], int transposed)
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_matrix_expand(a, rho, transposed));
 	for (unsigned int i = 0; i < MLKEM_K; i++) {
 		for (unsigned int j = 0; j < MLKEM_K; j++) {
 			if (transposed)

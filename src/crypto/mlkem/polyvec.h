@@ -38,6 +38,10 @@ void pq_mlkem_polyvec_frombytes(pq_mlkem_polyvec *v, const uint8_t a[MLKEM_POLYV
 void pq_mlkem_polyvec_compress_du(uint8_t r[MLKEM_POLYVEC_DU_BYTES], const pq_mlkem_polyvec *v);
 void pq_mlkem_polyvec_decompress_du(pq_mlkem_polyvec *v, const uint8_t a[MLKEM_POLYVEC_DU_BYTES]);
 
+/* r[i] = SamplePolyCBD_2(PRF_2(seed, nonce0 + i)) for i < k (Alg. 13
+ * lines 8-15, Alg. 14 lines 9-16). */
+void pq_mlkem_polyvec_noise(pq_mlkem_polyvec *r, const uint8_t seed[MLKEM_SYMBYTES], uint8_t nonce0);
+
 /* A_hat[i][j] = SampleNTT(rho || j || i) (Alg. 13 line 5); with transposed
  * set, row i column j holds A_hat[j][i] instead (Alg. 14 line 19). */
 void pq_mlkem_matrix_expand(pq_mlkem_matrix *a, const uint8_t rho[MLKEM_SYMBYTES], int transposed);

@@ -5,6 +5,7 @@
 
 #include "crypto/mlkem/fips202.h"
 #include "crypto/mlkem/verify.h"
+#include "crypto/mlkem/x86/avx2.h"
 
 /* Rejection step of Alg. 7 on one block: each 3 bytes give two 12-bit
  * candidates, kept when < q. Writes are unconditional and the count
@@ -56,6 +57,7 @@ void pq_mlkem_sample_ntt(pq_mlkem_poly *r, const uint8_t rho[MLKEM_SYMBYTES], ui
  * sums of a byte are formed at once. */
 void pq_mlkem_sample_cbd2(pq_mlkem_poly *r, const uint8_t buf[MLKEM_CBD_BYTES])
 {
+	PQ_MLKEM_AVX2_INSTEAD(pq_mlkem_avx2_cbd2(r->coeffs, buf));
 	for (unsigned int i = 0; i < MLKEM_CBD_BYTES; i++) {
 		uint32_t sums = (uint32_t)(buf[i] & 0x55) + (uint32_t)((buf[i] >> 1) & 0x55);
 		r->coeffs[2 * i] = (int16_t)((int32_t)(sums & 3) - (int32_t)((sums >> 2) & 3));

@@ -96,6 +96,9 @@ demo:
 bench: all
 	$(BUILD)/pqlan bench
 
+bench-relay: all
+	./bench/bench_relay_handshake.sh $(BUILD) && ./bench/bench_relay_throughput.sh $(BUILD)
+
 clean:
 	rm -rf build
 

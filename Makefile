@@ -27,7 +27,7 @@ TEST_SRCS := $(shell find tests -name 'test_*.c' -o -name 'tool_*.c' | grep -v '
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all tests check check-unit check-san fuzz fuzz-build demo bench clean
+.PHONY: all tests check check-unit check-san fuzz fuzz-build demo bench bench-relay clean
 all: $(BUILD)/pqlan $(BUILD)/libpqlan.a
 
 $(BUILD)/obj/%.o: %.c

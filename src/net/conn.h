@@ -174,6 +174,7 @@ struct pq_listener_stats {
 	uint64_t failed;       /* dropped before open (TLS, HTTP refusal, timeout, I/O) */
 	uint64_t http_refused; /* of those: answered with an HTTP 4xx/5xx */
 	uint64_t busy;         /* closed at once: max_pending conns were opening */
+	uint64_t paused;       /* accepting paused: out of fds (EMFILE/ENFILE) or memory */
 };
 
 /*

@@ -36,6 +36,7 @@ struct pq_listener {
 	struct pq_listener_stats stats;
 	struct pq_conn *pending; /* server conns not yet open (list) */
 	size_t pending_n;
+	struct pq_timer pause;   /* re-enables accepting after EMFILE/ENFILE */
 };
 
 struct pq_conn {

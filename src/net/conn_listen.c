@@ -10,6 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* How long accepting pauses when the process is out of fds. */
+#define LISTEN_PAUSE_MS 100
+
 static void listener_adopt(struct pq_listener *l, struct pq_conn *c)
 {
 	c->listener = l;
@@ -41,16 +44,44 @@ static void accept_one(struct pq_listener *l, int fd, const struct pq_sockaddr *
 		pq_conn_free(c); /* counted as failed */
 }
 
+static void resume_accept(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
+{
+	struct pq_listener *l = arg;
+
+	if (pq_loop_mod(loop, l->fd, PQ_LOOP_READ) &&
+	    pq_loop_timer_start(loop, &l->pause, LISTEN_PAUSE_MS)) {
+		/* unreachable: the timer just fired, its heap slot is free */
+	}
+}
+
+/*
+ * Out of fds (or kernel memory): the pending connection stays in the
+ * backlog, so the listening socket stays readable and level-triggered
+ * epoll would wake us again at once - a busy loop for as long as someone
+ * holds our fds. Stop watching it for LISTEN_PAUSE_MS instead.
+ */
+static void pause_accept(struct pq_listener *l)
+{
+	l->stats.paused++;
+	if (pq_loop_timer_start(l->loop, &l->pause, LISTEN_PAUSE_MS))
+		return; /* no memory for the timer: keep watching (spin) rather than stop for good */
+	if (pq_loop_mod(l->loop, l->fd, 0))
+		pq_loop_timer_cancel(l->loop, &l->pause);
+}
+
 static void on_accept(struct pq_loop *loop, int lfd, unsigned events, void *arg, uint64_t now_ms)
 {
 	struct pq_listener *l = arg;
 	struct pq_sockaddr peer;
-	int fd, i;
+	int fd, i, err;
 
 	/* A bounded batch per wake-up; level-triggered epoll brings us back. */
 	for (i = 0; i < 64; i++) {
-		if (pq_sock_accept(lfd, &fd, &peer))
-			return; /* none left, or out of fds: retried next wake-up */
+		if ((err = pq_sock_accept(lfd, &fd, &peer))) {
+			if (err == PQ_E_LIMIT)
+				pause_accept(l);
+			return; /* none left: the next wake-up */
+		}
 		accept_one(l, fd, &peer);
 	}
 }
@@ -72,6 +103,7 @@ int pq_listener_new(struct pq_listener **out, struct pq_loop *loop, struct pq_tl
 	l->tls = tls;
 	l->cbs = *cbs;
 	l->cb_ctx = cb_ctx;
+	pq_timer_init(&l->pause, resume_accept, l);
 	pq_conn_opts_fill(&l->opts, opts);
 	if ((err = pq_sock_listen(&l->fd, addr, 512))) {
 		free(l);
@@ -91,6 +123,7 @@ void pq_listener_free(struct pq_listener *l)
 {
 	if (!l)
 		return;
+	pq_loop_timer_cancel(l->loop, &l->pause);
 	if (pq_loop_del(l->loop, l->fd)) {
 		/* not watched: nothing to undo */
 	}

@@ -62,6 +62,7 @@ struct pq_relay_stats {
 	uint64_t protocol_errors;
 	uint64_t forwarded, unreachable;
 	uint64_t dropped;      /* a destination queue was full */
+	uint64_t sig_checks;   /* Ed25519 verifications of RELAY_AUTH (allowed keys only) */
 	/* From the listener (net/conn.h): TCP accepted, dropped before the
 	 * WebSocket opened (not TLS, plain HTTP, stalled), of those HTTP 4xx. */
 	uint64_t accepted, failed_before_open, http_refused;

@@ -135,13 +135,14 @@ static void refuse(struct relay_node *n, const char *why)
 }
 
 /* PROTOCOL §3.3 step 3: the relay's own challenge and exporter. */
-static int verify_auth(const struct relay_node *n, const struct pq_relay_auth *m)
+static int verify_auth(struct relay_node *n, const struct pq_relay_auth *m)
 {
 	uint8_t signed_bytes[PQ_RELAY_AUTH_SIGNED_LEN];
 	const uint8_t *exporter = pq_conn_exporter(n->conn);
 
 	if (!exporter)
 		return PQ_E_STATE;
+	n->relay->stats.sig_checks++;
 	pq_relay_auth_signed_bytes(signed_bytes, n->challenge, exporter);
 	return pq_ed25519_verify(m->sig, signed_bytes, sizeof(signed_bytes), m->node_key);
 }
@@ -184,12 +185,15 @@ void relay_auth_message(struct relay_node *n, const uint8_t *msg, size_t len)
 	pq_key_to_base64(b64, m.node_key);
 	memcpy(n->key_text, b64, RELAY_KEY_PREFIX);
 	n->key_text[RELAY_KEY_PREFIX] = '\0';
-	if (verify_auth(n, &m)) {
-		refuse(n, "bad signature");
-		return;
-	}
+	/* PROTOCOL §1, cheapest check first: a key not on the allow list is
+	 * refused by a binary search, never by an Ed25519 verification that
+	 * any stranger could make us run. */
 	if (!allowed(n->relay, m.node_key)) {
 		refuse(n, "key not on the allow list");
+		return;
+	}
+	if (verify_auth(n, &m)) {
+		refuse(n, "bad signature");
 		return;
 	}
 	if (wire_addr_from(&n->observed, pq_conn_peer_addr(n->conn))) {

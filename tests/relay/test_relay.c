@@ -305,6 +305,35 @@ static void test_allow_list(void **state)
 	fix_stop(&f);
 }
 
+/* PROTOCOL §1, cheapest check first: an unlisted key is refused before
+ * its signature is looked at, so strangers cannot make the relay run
+ * Ed25519 verifications; a listed key's signature is verified once. */
+static void test_allow_list_before_signature(void **state)
+{
+	static const enum rc_auth_mode modes[] = { RC_AUTH_GOOD, RC_AUTH_BADSIG };
+	uint8_t allow[1][32], bpriv[32];
+	struct pq_relay_stats st;
+	struct fix f;
+	size_t i;
+
+	assert_int_equal(pq_ed25519_generate(bpriv), 0);
+	assert_int_equal(pq_ed25519_public(allow[0], bpriv), 0);
+	fix_start(&f, (const uint8_t(*)[32])allow, 1, NULL);
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		expect_refused(&f, modes[i], NULL, PQ_CLOSE_AUTH_FAILED);
+	}
+	pq_relay_stats(f.relay, &st);
+	assert_int_equal(st.auth_failed, i);
+	assert_int_equal(st.sig_checks, 0);
+	assert_int_equal(rc_connect(&f.env, &f.b, bpriv, RC_AUTH_GOOD), 0);
+	assert_int_equal(rc_run(&f.env, b_welcomed, &f, WAIT_MS), 0);
+	pq_relay_stats(f.relay, &st);
+	assert_int_equal(st.sig_checks, 1);
+	assert_int_equal(st.auth_ok, 1);
+	fix_stop(&f);
+	printf("checked: %zu unlisted keys refused with no signature check\n", i);
+}
+
 static bool a_closed_b_offline(struct rc_env *e)
 {
 	struct fix *f = e->arg;
@@ -389,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_message_before_auth),
 		cmocka_unit_test(test_auth_deadline),
 		cmocka_unit_test(test_allow_list),
+		cmocka_unit_test(test_allow_list_before_signature),
 		cmocka_unit_test(test_malformed_after_auth),
 		cmocka_unit_test(test_queue_full_drops),
 	};

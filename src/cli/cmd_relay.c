@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -167,6 +168,21 @@ static void log_stop(const struct pq_relay *r)
 	       (unsigned long long)s.dropped);
 }
 
+/* Every node holds one connection open, and connections still opening
+ * (capped per listener) come on top: the usual soft limit of 1024 fds is
+ * too low for a relay, and lets a few slow strangers lock nodes out. Raise
+ * it to the hard limit; failing that is not fatal. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			pq_log(PQ_LOG_WARN, "relay: could not raise the open-file limit");
+	}
+}
+
 /* Load, listen, run until a signal. 0 on an orderly stop. */
 static int run_relay(struct relay_run *run, const struct pq_relay_config *cfg,
 		     const struct pq_relay_opts *opts)
@@ -188,6 +204,7 @@ static int run_relay(struct relay_run *run, const struct pq_relay_config *cfg,
 		memcpy(allow[i], cfg->allow[i].key, 32);
 	memcpy(&listen.ss, &cfg->listen.ss, sizeof(listen.ss));
 	listen.len = cfg->listen.len;
+	raise_fd_limit();
 	rc = pq_loop_new(&run->loop);
 	if (!rc)
 		rc = pq_relay_new(&run->relay, run->loop, priv, &listen,

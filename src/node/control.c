@@ -14,7 +14,13 @@
  *    "peers":[{"name":null|N,"key":K,"state":"offline"|"handshaking"|
  *    "established","path":"relay"|"direct"|"none","handshake_age_s":null|S,
  *    "rx_bytes":..,"tx_bytes":..,"rx_frames":..,"tx_frames":..,
- *    "dropped_frames":..}]}
+ *    "dropped_frames":..,"endpoint":null|"IP:PORT",
+ *    "last_rehandshake_age_s":null|S,"last_rehandshake_us":null|US,
+ *    "migrations":..,"fallbacks":..,"rehandshakes":..,
+ *    "rehandshake_failures":..}]}
+ * "path" is "direct" while frames take a direct conn whose re-handshake
+ * completed, and "endpoint" is the peer's address on it; "none" for an
+ * established peer with `path = direct` and no direct conn yet.
  * Keys are base64; names and TAP names are limited by the config loader
  * to [A-Za-z0-9_.-], so no string needs JSON escaping.
  */
@@ -33,11 +39,12 @@
 
 #include "node/control.h"
 #include "node/daemon.h"
+#include "node/direct.h"
 #include "node/log.h"
 
 /* Room for the node line and one peer entry, text or JSON. */
 #define STATUS_HEAD_MAX 512
-#define STATUS_PEER_MAX 640
+#define STATUS_PEER_MAX 1024
 
 static const char *state_name(enum pq_peer_state s)
 {
@@ -52,10 +59,16 @@ static const char *state_name(enum pq_peer_state s)
 	}
 }
 
-/* Frames go through the relay once established; no direct path yet. */
-static const char *path_name(enum pq_peer_state s)
+/* Established frames take the active direct conn, else the relay
+ * (never with `path = direct`: then no frame moves until a direct conn
+ * is up). */
+static const char *path_name(const struct pq_node_peer *p, enum pq_peer_state s)
 {
-	return s == PQ_PEER_ESTABLISHED ? "relay" : "none";
+	if (s != PQ_PEER_ESTABLISHED)
+		return "none";
+	if (p->direct.active)
+		return "direct";
+	return p->cfg->path == PQ_PATH_DIRECT ? "none" : "relay";
 }
 
 struct sbuf {
@@ -82,6 +95,38 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+/* Re-handshakes that failed, whatever the reason. */
+static uint64_t rehs_failures(const struct pq_node_peer *p)
+{
+	const struct pq_rehs_counters *c = &p->direct.rehs_count;
+
+	return (uint64_t)c->decode + c->unexpected + c->session_id + c->time + c->replay + c->reflect +
+	       c->mac + c->timeout + c->cache_full + c->local + p->direct.rehs_not_started;
+}
+
+static void direct_json(struct sbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
+{
+	const struct pq_peer_direct *d = &p->direct;
+	char text[PQ_SOCKADDR_TEXT];
+
+	sb_printf(b, ",\"endpoint\":");
+	if (d->active) {
+		pq_sockaddr_format(&d->active->addr, text, sizeof(text));
+		sb_printf(b, "\"%s\"", text);
+	} else {
+		sb_printf(b, "null");
+	}
+	if (d->last_rehs_ms)
+		sb_printf(b, ",\"last_rehandshake_age_s\":%" PRIu64 ",\"last_rehandshake_us\":%" PRIu64,
+			  (now_ms - d->last_rehs_ms) / 1000, d->last_rehs_us);
+	else
+		sb_printf(b, ",\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null");
+	sb_printf(b,
+		  ",\"migrations\":%" PRIu64 ",\"fallbacks\":%" PRIu64 ",\"rehandshakes\":%" PRIu32
+		  ",\"rehandshake_failures\":%" PRIu64,
+		  d->migrations, d->fallbacks, d->rehs_count.completed, rehs_failures(p));
+}
+
 static void peer_json(struct sbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
 {
 	enum pq_peer_state st = pq_peer_state(p, now_ms);
@@ -92,16 +137,18 @@ static void peer_json(struct sbuf *b, const struct pq_node_peer *p, uint64_t now
 	else
 		sb_printf(b, "null");
 	sb_printf(b, ",\"key\":\"%s\",\"state\":\"%s\",\"path\":\"%s\",\"handshake_age_s\":", p->key_b64,
-		  state_name(st), path_name(st));
+		  state_name(st), path_name(p, st));
 	if (p->handshake_ms)
 		sb_printf(b, "%" PRIu64, (now_ms - p->handshake_ms) / 1000);
 	else
 		sb_printf(b, "null");
 	sb_printf(b,
 		  ",\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"rx_frames\":%" PRIu64
-		  ",\"tx_frames\":%" PRIu64 ",\"dropped_frames\":%" PRIu64 "}",
+		  ",\"tx_frames\":%" PRIu64 ",\"dropped_frames\":%" PRIu64,
 		  p->count.rx_bytes, p->count.tx_bytes, p->count.rx_frames, p->count.tx_frames,
 		  p->count.dropped_frames);
+	direct_json(b, p, now_ms);
+	sb_printf(b, "}");
 }
 
 static void peer_text(struct sbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
@@ -111,7 +158,7 @@ static void peer_text(struct sbuf *b, const struct pq_node_peer *p, uint64_t now
 	sb_printf(b, "\npeer: %s\n", p->key_b64);
 	if (p->cfg->name[0])
 		sb_printf(b, "  name: %s\n", p->cfg->name);
-	sb_printf(b, "  state: %s\n  path: %s\n", state_name(st), path_name(st));
+	sb_printf(b, "  state: %s\n  path: %s\n", state_name(st), path_name(p, st));
 	if (p->handshake_ms)
 		sb_printf(b, "  latest handshake: %" PRIu64 " s ago\n", (now_ms - p->handshake_ms) / 1000);
 	else
@@ -120,6 +167,15 @@ static void peer_text(struct sbuf *b, const struct pq_node_peer *p, uint64_t now
 		  p->count.tx_bytes);
 	sb_printf(b, "  frames: %" PRIu64 " received, %" PRIu64 " sent, %" PRIu64 " dropped\n",
 		  p->count.rx_frames, p->count.tx_frames, p->count.dropped_frames);
+	if (p->direct.active) {
+		char text[PQ_SOCKADDR_TEXT];
+
+		pq_sockaddr_format(&p->direct.active->addr, text, sizeof(text));
+		sb_printf(b, "  endpoint: %s\n", text);
+	}
+	sb_printf(b, "  direct: %" PRIu64 " migrations, %" PRIu64 " fallbacks, %" PRIu32
+		  " re-handshakes (%" PRIu64 " failed)\n",
+		  p->direct.migrations, p->direct.fallbacks, p->direct.rehs_count.completed, rehs_failures(p));
 }
 
 long pq_control_status(const struct pq_node *node, bool json, char *out, size_t cap, uint64_t now_ms)

@@ -18,6 +18,7 @@
 
 #include "crypto/util.h"
 #include "node/daemon.h"
+#include "node/direct.h"
 #include "node/ifaddr.h"
 #include "node/log.h"
 
@@ -79,6 +80,9 @@ void pq_node_stop(struct pq_node *node, const char *why, int status)
 	for (size_t i = 0; i < node->peer_count; i++)
 		pq_loop_timer_cancel(node->loop, &node->peers[i].timer);
 	pq_loop_timer_cancel(node->loop, &node->housekeeping);
+	pq_direct_stop(node);
+	for (size_t i = 0; i < node->peer_count; i++)
+		pq_direct_reset(&node->peers[i], pq_loop_now(node->loop));
 	node_close_tap(node);
 	pq_control_close(node);
 	if (node->sig_fd >= 0 && pq_loop_del(node->loop, node->sig_fd))
@@ -145,7 +149,7 @@ static int setup_identity(struct pq_node *node, char *err, size_t err_len)
 	}
 	memcpy(node->pub, pq_signer_public(node->signer), PQ_PUBKEY_LEN);
 	pq_key_to_base64(node->pub_b64, node->pub);
-	if ((ret = pq_peers_init(node, err, err_len)))
+	if ((ret = pq_peers_init(node, err, err_len)) || (ret = pq_direct_start(node, priv, err, err_len)))
 		goto out;
 	if ((ret = pq_hs_init(&node->hs, node->signer, &cb))) {
 		snprintf(err, err_len, "handshake setup failed: %s", pq_strerror(ret));
@@ -204,7 +208,8 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 	}
 	pq_timer_init(&node->stop_timer, stop_timer_fired, node);
 	if ((ret = setup_signals(node, err, err_len)) || (ret = setup_l2(node, err, err_len)) ||
-	    (ret = setup_tap(node, err, err_len)) || (ret = pq_control_open(node, err, err_len)))
+	    (ret = setup_tap(node, err, err_len)) || (ret = pq_control_open(node, err, err_len)) ||
+	    (ret = pq_direct_listen(node, err, err_len)))
 		return ret;
 	pq_log(PQ_LOG_INFO, "node %s up on %s, %zu peer(s), relay %s", node->pub_b64, node->tap.name,
 	       node->peer_count, node->cfg.relay_url.text);
@@ -227,6 +232,7 @@ static void node_teardown(struct pq_node *node)
 	} else {
 		pq_tap_close(&node->tap);
 	}
+	pq_direct_free(node);
 	pq_peers_free(node);
 	if (node->hs_ready)
 		pq_hs_wipe(&node->hs);

@@ -9,6 +9,8 @@
  *   peer.c        per-peer handshake, session, timers, counters
  *   relay_link.c  the relay connection: auth, signalling, reconnect
  *   datapath.c    TAP <-> sessions (frames in and out)
+ *   direct.c      direct conns: listener, re-handshake, migration, fallback
+ *   direct_dial.c candidates, ENDPOINTS, dialling, liveness probes
  *   control.c     the UNIX control socket and `pqlan status` output
  *   log.c         one stderr line per event (also used by `pqlan relay`)
  *
@@ -67,6 +69,14 @@ struct pq_node {
 	uint32_t backoff_ms;
 	struct pq_timer relay_timer;   /* reconnect, or auth deadline */
 	uint64_t relay_drops;          /* RELAY_RECV from a key not in [peer] */
+	struct pq_endpoint observed;   /* our address as the relay sees it */
+	bool has_observed;
+
+	/* direct path (node/direct.h) */
+	struct pq_tls_ctx *tls_server; /* mutual TLS, [peer] keys only */
+	struct pq_listener *listener;  /* NULL when listen's port is 0 */
+	struct pq_sockaddr listen_addr; /* bound address, when listening */
+	struct pq_dconn *dconns;       /* every direct conn until its on_close */
 
 	/* control socket, signals, shutdown */
 	int ctl_fd;
@@ -110,6 +120,10 @@ const char *pq_relay_state_name(enum pq_relay_state s);
 void pq_datapath_tap_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms);
 /* One end-to-end message from p (a RELAY_RECV payload). */
 void pq_datapath_from_peer(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms);
+/* One sealed message from p, through the relay (via NULL) or on a direct
+ * conn: its type once opened, or a negative code (counted as dropped). */
+long pq_datapath_sealed(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms,
+			struct pq_dconn *via);
 
 /* control.c */
 PQ_MUST_CHECK int pq_control_open(struct pq_node *node, char *err, size_t err_len);

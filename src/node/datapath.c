@@ -3,9 +3,11 @@
  * (DESIGN §4, §6).
  *
  *   TAP -> l2 decision -> for each target peer with usable keys:
- *          seal DATA -> RELAY_SEND
+ *          seal DATA -> the active direct conn, else RELAY_SEND
  *   RELAY_RECV from a [peer] -> 0x10-0x12 handshake, 0x20-0x24 session
  *          open (tag, then replay window) -> DATA: l2 learn -> TAP
+ *   a direct conn (node/direct.c) -> 0x20-0x24 the same way: one replay
+ *          window per key, whichever path a frame took
  *
  * A frame received from a peer goes to the TAP and nowhere else: l2.h's
  * pq_l2_from_peer has no peer set to return, so no frame is forwarded
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "node/daemon.h"
+#include "node/direct.h"
 #include "node/log.h"
 #include "proto/msg_sealed.h"
 
@@ -90,7 +93,8 @@ static void frame_from_peer(struct pq_node_peer *p, const uint8_t *frame, size_t
 		pq_log(PQ_LOG_DEBUG, "tap %s: frame not written: %s", node->tap.name, node->tap.err);
 }
 
-static void sealed_from_peer(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms)
+long pq_datapath_sealed(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms,
+			struct pq_dconn *via)
 {
 	struct pq_node *node = p->node;
 	uint8_t type = 0;
@@ -100,15 +104,20 @@ static void sealed_from_peer(struct pq_node_peer *p, const uint8_t *msg, size_t 
 	if (n < 0) {
 		/* Auth failure, replay, unknown index, malformed: counted. */
 		p->count.dropped_frames++;
-		return;
+		return n;
 	}
 	p->online = true;
 	if (type == PQ_MSG_DATA)
 		frame_from_peer(p, node->frame, (size_t)n, now_ms);
-	/* KEEPALIVE needs nothing; ENDPOINTS and PROBE belong to the direct
-	 * path, which this daemon does not open yet. */
+	else if (type == PQ_MSG_ENDPOINTS)
+		pq_direct_endpoints_in(p, node->frame, (size_t)n, now_ms);
+	else if (type == PQ_MSG_PROBE)
+		pq_direct_probe_in(p, via, node->frame, (size_t)n, now_ms);
+	/* KEEPALIVE and PROBE_ACK need nothing more: being authenticated,
+	 * they already count as liveness of the conn they came on. */
 	/* Keepalive and confirmation deadlines moved: re-arm p's timer. */
 	pq_peer_service(p, now_ms);
+	return type;
 }
 
 void pq_datapath_from_peer(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms)
@@ -118,7 +127,7 @@ void pq_datapath_from_peer(struct pq_node_peer *p, const uint8_t *msg, size_t le
 	if (type >= PQ_MSG_HS_INIT && type <= PQ_MSG_HS_FINISH)
 		pq_peer_handshake_msg(p, msg, len, now_ms);
 	else if (pq_sealed_type_ok(type))
-		sealed_from_peer(p, msg, len, now_ms);
+		(void)pq_datapath_sealed(p, msg, len, now_ms, NULL);
 	else
 		p->count.dropped_frames++;
 }

@@ -10,6 +10,7 @@
 
 #include "crypto/util.h"
 #include "node/daemon.h"
+#include "node/direct.h"
 #include "node/log.h"
 #include "node/peer.h"
 
@@ -139,6 +140,7 @@ void pq_peer_offline(struct pq_node_peer *p, uint64_t now_ms)
 	if (p->online)
 		pq_log(PQ_LOG_INFO, "peer %s: offline", pq_peer_label(p));
 	p->online = false;
+	pq_direct_reset(p, now_ms);
 	pq_session_wipe(&p->session);
 	pq_session_init(&p->session);
 	pq_l2_forget_peer(p->node->l2, p->id);
@@ -204,10 +206,26 @@ int pq_peer_send_sealed(struct pq_node_peer *p, uint8_t type, const uint8_t *pt,
 			uint64_t now_ms)
 {
 	struct pq_node *node = p->node;
-	long n = pq_session_seal(&p->session, type, pt, len, node->sealed, sizeof(node->sealed), now_ms);
+	bool direct = p->cfg->path != PQ_PATH_RELAY && pq_direct_active(p);
+	long n;
+	int ret;
 
+	/* path = direct: data never through the relay (DESIGN §5 policy);
+	 * signalling (ENDPOINTS, keepalives) still may. */
+	if (!direct && p->cfg->path == PQ_PATH_DIRECT && type == PQ_MSG_DATA)
+		return PQ_E_STATE;
+	n = pq_session_seal(&p->session, type, pt, len, node->sealed, sizeof(node->sealed), now_ms);
 	if (n < 0)
 		return (int)n;
+	if (direct) {
+		ret = pq_direct_send(p, node->sealed, (size_t)n, now_ms);
+		/* PQ_E_STATE: the conn just failed and was dropped: the relay
+		 * carries this message (same keys, same counter). */
+		if (ret != PQ_E_STATE)
+			return ret;
+		if (p->cfg->path == PQ_PATH_DIRECT && type == PQ_MSG_DATA)
+			return ret;
+	}
 	return pq_relay_link_send(node, p->key, node->sealed, (size_t)n);
 }
 
@@ -253,6 +271,7 @@ void pq_peer_service(struct pq_node_peer *p, uint64_t now_ms)
 				       pq_strerror(ret));
 		}
 	}
+	pq_direct_service(p, now_ms);
 	due = peer_deadline(p, now_ms);
 	p->timer.fn = peer_timer_fired;
 	if (due == UINT64_MAX) {

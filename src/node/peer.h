@@ -27,11 +27,36 @@
 #include "crypto/identity.h"
 #include "net/loop.h"
 #include "node/config.h"
+#include "proto/challenge_cache.h"
 #include "proto/handshake.h"
+#include "proto/msg_sealed.h"
+#include "proto/rehandshake.h"
 #include "proto/session.h"
 #include "util/err.h"
 
 struct pq_node;
+struct pq_dconn;
+
+/* Direct connections one peer may have at once (ours, theirs, one being
+ * replaced, one spare); more are refused. */
+#define PQ_DIRECT_MAX_CONNS 4
+
+/* The direct path to one peer (DESIGN §5; node/direct.c). */
+struct pq_peer_direct {
+	struct pq_dconn *conns[PQ_DIRECT_MAX_CONNS]; /* live conns, any state */
+	struct pq_dconn *active;       /* frames go here when set, else relay */
+	struct pq_endpoints cands;     /* from the peer's ENDPOINTS */
+	unsigned next_cand;            /* index into static endpoint + cands */
+	uint64_t next_dial_ms;         /* monotonic; 0: not scheduled */
+	bool endpoints_sent;           /* ours, for the current session */
+	struct pq_challenge_cache cache;
+	struct pq_rehs_counters rehs_count;
+	uint64_t last_rehs_ms;         /* monotonic; 0: none */
+	uint64_t last_rehs_us;         /* duration of the last completed run */
+	uint64_t migrations, fallbacks;
+	uint64_t rehs_not_started;     /* runs that failed before a message */
+	struct pq_timer timer;         /* tick: dial, probes, re-handshake timeouts */
+};
 
 /* An unanswered initiation is retried this long after it was sent, plus
  * up to HS_RETRY_JITTER_MS so two peers do not stay in lock step. */
@@ -61,6 +86,7 @@ struct pq_node_peer {
 	uint64_t handshake_ms;         /* monotonic: last keys derived, 0 none */
 	struct pq_timer timer;
 	struct pq_peer_counters count;
+	struct pq_peer_direct direct;
 };
 
 /* A short name for logs: the configured name, else the key. */

@@ -142,6 +142,13 @@ static void relay_welcomed(struct pq_node *node, const uint8_t *msg, size_t len)
 	}
 	node->relay_state = PQ_RELAY_CONNECTED;
 	node->backoff_ms = 0;
+	/* A direct-path candidate for our peers (node/direct_dial.c). */
+	node->has_observed = pq_wire_addr_valid(&w.observed) != 0;
+	if (node->has_observed) {
+		node->observed.family = w.observed.family;
+		memcpy(node->observed.addr, w.observed.addr, sizeof(node->observed.addr));
+		node->observed.port = w.observed.port;
+	}
 	pq_loop_timer_cancel(node->loop, &node->relay_timer);
 	/* The observed address, printed through sock.h's formatter. */
 	memset(&a, 0, sizeof(a));

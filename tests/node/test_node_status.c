@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "node/daemon.h"
+#include "node/direct.h"
 
 static struct pq_node node;
 static struct pq_config_peer peer_cfg[3];
@@ -78,13 +79,16 @@ static void test_json_exact(void **state)
 		"{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connected\"},\"peers\":["
 		"{\"name\":\"bob\",\"key\":\"" KEY("B") "\",\"state\":\"established\",\"path\":\"relay\","
 		"\"handshake_age_s\":12,\"rx_bytes\":1500,\"tx_bytes\":3000,\"rx_frames\":1,\"tx_frames\":2,"
-		"\"dropped_frames\":5},"
+		"\"dropped_frames\":5,\"endpoint\":null,\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,"
+		"\"migrations\":0,\"fallbacks\":0,\"rehandshakes\":0,\"rehandshake_failures\":0},"
 		"{\"name\":null,\"key\":\"" KEY("C") "\",\"state\":\"handshaking\",\"path\":\"none\","
 		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
-		"\"dropped_frames\":0},"
+		"\"dropped_frames\":0,\"endpoint\":null,\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,"
+		"\"migrations\":0,\"fallbacks\":0,\"rehandshakes\":0,\"rehandshake_failures\":0},"
 		"{\"name\":\"carol\",\"key\":\"" KEY("D") "\",\"state\":\"offline\",\"path\":\"none\","
 		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
-		"\"dropped_frames\":0}]}\n";
+		"\"dropped_frames\":0,\"endpoint\":null,\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,"
+		"\"migrations\":0,\"fallbacks\":0,\"rehandshakes\":0,\"rehandshake_failures\":0}]}\n";
 	char out[4096];
 	long n;
 
@@ -111,6 +115,50 @@ static void test_json_exact(void **state)
 	out[n] = 0;
 	assert_string_equal(out, "{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connecting\"},\"peers\":[]}\n");
 	checks++;
+	teardown_node();
+}
+
+/* bob on a direct conn: path "direct", its endpoint, the counters. */
+static void test_json_direct(void **state)
+{
+	static const char want[] =
+		"{\"name\":\"bob\",\"key\":\"" KEY("B") "\",\"state\":\"established\",\"path\":\"direct\","
+		"\"handshake_age_s\":12,\"rx_bytes\":1500,\"tx_bytes\":3000,\"rx_frames\":1,\"tx_frames\":2,"
+		"\"dropped_frames\":5,\"endpoint\":\"192.0.2.12:7444\",\"last_rehandshake_age_s\":2,"
+		"\"last_rehandshake_us\":873,\"migrations\":2,\"fallbacks\":1,\"rehandshakes\":3,"
+		"\"rehandshake_failures\":3},";
+	struct pq_dconn dc;
+	char out[4096];
+	long n;
+
+	setup_node();
+	memset(&dc, 0, sizeof(dc));
+	assert_int_equal(pq_sockaddr_from_ip(&dc.addr, "192.0.2.12", 7444), 0);
+	dc.peer = &peers[0];
+	dc.usable = true;
+	peers[0].direct.active = &dc;
+	peers[0].direct.last_rehs_ms = 110000;
+	peers[0].direct.last_rehs_us = 873;
+	peers[0].direct.migrations = 2;
+	peers[0].direct.fallbacks = 1;
+	peers[0].direct.rehs_count.completed = 3;
+	peers[0].direct.rehs_count.mac = 1;
+	peers[0].direct.rehs_count.timeout = 1;
+	peers[0].direct.rehs_not_started = 1;
+	n = pq_control_status(&node, true, out, sizeof(out), 112900);
+	assert_true(n > 0);
+	out[n] = 0;
+	if (!strstr(out, want))
+		fail_msg("JSON lacks\n%s\nin\n%s", want, out);
+	checks++;
+	n = pq_control_status(&node, false, out, sizeof(out), 112900);
+	assert_true(n > 0);
+	out[n] = 0;
+	assert_non_null(strstr(out, "  path: direct\n"));
+	assert_non_null(strstr(out, "  endpoint: 192.0.2.12:7444\n"));
+	assert_non_null(strstr(out, "  direct: 2 migrations, 1 fallbacks, 3 re-handshakes (3 failed)\n"));
+	checks++;
+	peers[0].direct.active = NULL;
 	teardown_node();
 }
 
@@ -158,6 +206,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_exact),
+		cmocka_unit_test(test_json_direct),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_too_small),
 	};

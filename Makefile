@@ -99,6 +99,10 @@ bench: all
 bench-relay: all
 	./bench/bench_relay_handshake.sh $(BUILD) && ./bench/bench_relay_throughput.sh $(BUILD)
 
+.PHONY: bench-direct
+bench-direct: all
+	./bench/bench_rehandshake_direct.sh $(BUILD) && ./bench/bench_direct_throughput.sh $(BUILD) && ./bench/bench_direct_fallback.sh $(BUILD)
+
 clean:
 	rm -rf build
 

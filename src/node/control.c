@@ -46,7 +46,7 @@
 #define STATUS_HEAD_MAX 512
 #define STATUS_PEER_MAX 1024
 
-static const char *state_name(enum pq_peer_state s)
+const char *pq_peer_state_name(enum pq_peer_state s)
 {
 	switch (s) {
 	case PQ_PEER_ESTABLISHED:
@@ -62,7 +62,7 @@ static const char *state_name(enum pq_peer_state s)
 /* Established frames take the active direct conn, else the relay
  * (never with `path = direct`: then no frame moves until a direct conn
  * is up). */
-static const char *path_name(const struct pq_node_peer *p, enum pq_peer_state s)
+const char *pq_peer_path_name(const struct pq_node_peer *p, enum pq_peer_state s)
 {
 	if (s != PQ_PEER_ESTABLISHED)
 		return "none";
@@ -96,7 +96,7 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 }
 
 /* Re-handshakes that failed, whatever the reason. */
-static uint64_t rehs_failures(const struct pq_node_peer *p)
+uint64_t pq_peer_rehs_failures(const struct pq_node_peer *p)
 {
 	const struct pq_rehs_counters *c = &p->direct.rehs_count;
 
@@ -124,7 +124,7 @@ static void direct_json(struct sbuf *b, const struct pq_node_peer *p, uint64_t n
 	sb_printf(b,
 		  ",\"migrations\":%" PRIu64 ",\"fallbacks\":%" PRIu64 ",\"rehandshakes\":%" PRIu32
 		  ",\"rehandshake_failures\":%" PRIu64,
-		  d->migrations, d->fallbacks, d->rehs_count.completed, rehs_failures(p));
+		  d->migrations, d->fallbacks, d->rehs_count.completed, pq_peer_rehs_failures(p));
 }
 
 static void peer_json(struct sbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
@@ -137,7 +137,7 @@ static void peer_json(struct sbuf *b, const struct pq_node_peer *p, uint64_t now
 	else
 		sb_printf(b, "null");
 	sb_printf(b, ",\"key\":\"%s\",\"state\":\"%s\",\"path\":\"%s\",\"handshake_age_s\":", p->key_b64,
-		  state_name(st), path_name(p, st));
+		  pq_peer_state_name(st), pq_peer_path_name(p, st));
 	if (p->handshake_ms)
 		sb_printf(b, "%" PRIu64, (now_ms - p->handshake_ms) / 1000);
 	else
@@ -158,7 +158,7 @@ static void peer_text(struct sbuf *b, const struct pq_node_peer *p, uint64_t now
 	sb_printf(b, "\npeer: %s\n", p->key_b64);
 	if (p->cfg->name[0])
 		sb_printf(b, "  name: %s\n", p->cfg->name);
-	sb_printf(b, "  state: %s\n  path: %s\n", state_name(st), path_name(p, st));
+	sb_printf(b, "  state: %s\n  path: %s\n", pq_peer_state_name(st), pq_peer_path_name(p, st));
 	if (p->handshake_ms)
 		sb_printf(b, "  latest handshake: %" PRIu64 " s ago\n", (now_ms - p->handshake_ms) / 1000);
 	else
@@ -175,7 +175,9 @@ static void peer_text(struct sbuf *b, const struct pq_node_peer *p, uint64_t now
 	}
 	sb_printf(b, "  direct: %" PRIu64 " migrations, %" PRIu64 " fallbacks, %" PRIu32
 		  " re-handshakes (%" PRIu64 " failed)\n",
-		  p->direct.migrations, p->direct.fallbacks, p->direct.rehs_count.completed, rehs_failures(p));
+		  p->direct.migrations, p->direct.fallbacks, p->direct.rehs_count.completed,
+		  pq_peer_rehs_failures(p));
+	sb_printf(b, "  direct dials: %" PRIu64 " started\n", p->direct.attempts);
 }
 
 long pq_control_status(const struct pq_node *node, bool json, char *out, size_t cap, uint64_t now_ms)

@@ -21,6 +21,7 @@
 #include "node/direct.h"
 #include "node/ifaddr.h"
 #include "node/log.h"
+#include "node/metrics.h"
 
 #define ERR_LEN PQ_CONFIG_ERR_LEN
 /* Housekeeping: expired MAC entries give their room back, half-open
@@ -33,6 +34,14 @@ uint64_t pq_node_wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t pq_node_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 uint32_t pq_node_random_below(uint32_t n)
@@ -85,6 +94,7 @@ void pq_node_stop(struct pq_node *node, const char *why, int status)
 		pq_direct_reset(&node->peers[i], pq_loop_now(node->loop));
 	node_close_tap(node);
 	pq_control_close(node);
+	pq_metrics_close(node);
 	if (node->sig_fd >= 0 && pq_loop_del(node->loop, node->sig_fd))
 		pq_log(PQ_LOG_DEBUG, "signalfd was not watched");
 	if (!node->relay) {
@@ -209,7 +219,7 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 	pq_timer_init(&node->stop_timer, stop_timer_fired, node);
 	if ((ret = setup_signals(node, err, err_len)) || (ret = setup_l2(node, err, err_len)) ||
 	    (ret = setup_tap(node, err, err_len)) || (ret = pq_control_open(node, err, err_len)) ||
-	    (ret = pq_direct_listen(node, err, err_len)))
+	    (ret = pq_metrics_open(node, err, err_len)) || (ret = pq_direct_listen(node, err, err_len)))
 		return ret;
 	pq_log(PQ_LOG_INFO, "node %s up on %s, %zu peer(s), relay %s", node->pub_b64, node->tap.name,
 	       node->peer_count, node->cfg.relay_url.text);
@@ -229,6 +239,7 @@ static void node_teardown(struct pq_node *node)
 		pq_loop_timer_cancel(node->loop, &node->housekeeping);
 		node_close_tap(node);
 		pq_control_close(node);
+		pq_metrics_close(node);
 	} else {
 		pq_tap_close(&node->tap);
 	}

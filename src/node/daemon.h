@@ -71,12 +71,15 @@ struct pq_node {
 	uint64_t relay_drops;          /* RELAY_RECV from a key not in [peer] */
 	struct pq_endpoint observed;   /* our address as the relay sees it */
 	bool has_observed;
+	uint64_t underlay_digest;      /* our addresses at RELAY_WELCOME (relay_link.c) */
 
 	/* direct path (node/direct.h) */
 	struct pq_tls_ctx *tls_server; /* mutual TLS, [peer] keys only */
 	struct pq_listener *listener;  /* NULL when listen's port is 0 */
 	struct pq_sockaddr listen_addr; /* bound address, when listening */
 	struct pq_dconn *dconns;       /* every direct conn until its on_close */
+
+	struct pq_metrics *metrics;    /* node/metrics.h; NULL: not configured */
 
 	/* control socket, signals, shutdown */
 	int ctl_fd;
@@ -103,6 +106,8 @@ void pq_node_stop(struct pq_node *node, const char *why, int status);
 
 /* Unix time in ms (handshake timestamps). */
 uint64_t pq_node_wall_ms(void);
+/* Monotonic microseconds, for measuring durations (handshake, re-handshake). */
+uint64_t pq_node_mono_us(void);
 /* Uniform random in [0, n), n > 0; 0 if the generator fails. */
 uint32_t pq_node_random_below(uint32_t n);
 
@@ -132,5 +137,10 @@ void pq_control_close(struct pq_node *node);
  * length written, or PQ_E_TOOBIG. */
 PQ_MUST_CHECK long pq_control_status(const struct pq_node *node, bool json, char *out, size_t cap,
 				     uint64_t now_ms);
+/* What status reports per peer (shared with node/metrics.c): the state's
+ * and path's names, and re-handshakes that failed for any reason. */
+const char *pq_peer_state_name(enum pq_peer_state s);
+const char *pq_peer_path_name(const struct pq_node_peer *p, enum pq_peer_state s);
+uint64_t pq_peer_rehs_failures(const struct pq_node_peer *p);
 
 #endif

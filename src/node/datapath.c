@@ -107,6 +107,8 @@ long pq_datapath_sealed(struct pq_node_peer *p, const uint8_t *msg, size_t len, 
 		return n;
 	}
 	p->online = true;
+	if (!via)
+		pq_direct_relay_heard(p, now_ms);
 	if (type == PQ_MSG_DATA)
 		frame_from_peer(p, node->frame, (size_t)n, now_ms);
 	else if (type == PQ_MSG_ENDPOINTS)

@@ -15,14 +15,7 @@
 #include "node/direct.h"
 #include "node/direct_int.h"
 #include "node/log.h"
-
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+#include "node/metrics.h"
 
 bool pq_direct_active(const struct pq_node_peer *p)
 {
@@ -87,7 +80,8 @@ static void dconn_usable(struct pq_dconn *dc, uint64_t now_ms)
 
 	dc->rehs_done_ms = now_ms;
 	p->direct.last_rehs_ms = now_ms ? now_ms : 1;
-	p->direct.last_rehs_us = mono_us() - dc->rehs_start_us;
+	p->direct.last_rehs_us = pq_node_mono_us() - dc->rehs_start_us;
+	pq_metrics_observe_rehandshake(p->node, p->direct.last_rehs_us);
 	if (dc->usable) {
 		pq_log(PQ_LOG_DEBUG, "peer %s: direct path re-authenticated", pq_peer_label(p));
 		return;
@@ -148,7 +142,7 @@ static int dconn_rehs_init(struct pq_dconn *dc, const struct pq_keypair *kp, uin
 		return ret;
 	dc->rehs_live = true;
 	dc->rehs_index = kp->local_index;
-	dc->rehs_start_us = mono_us();
+	dc->rehs_start_us = pq_node_mono_us();
 	return 0;
 }
 

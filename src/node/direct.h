@@ -80,7 +80,10 @@ void pq_direct_free(struct pq_node *node);
 /* Per-peer: after anything changed p (session up, offline, ...). Sends
  * our ENDPOINTS once per session, arms the tick. */
 void pq_direct_service(struct pq_node_peer *p, uint64_t now_ms);
-/* The session ended (peer offline): close every direct conn of p. */
+/* p came back online with its session still usable (roaming): send our
+ * ENDPOINTS again and, without a direct path, dial its candidates now. */
+void pq_direct_resume(struct pq_node_peer *p, uint64_t now_ms);
+/* The session ended (its keys retired): close every direct conn of p. */
 void pq_direct_reset(struct pq_node_peer *p, uint64_t now_ms);
 /* Send an already sealed message on p's active direct conn. 0, or
  * PQ_E_STATE (none: the caller uses the relay), PQ_E_AGAIN (queue full). */
@@ -90,6 +93,9 @@ bool pq_direct_active(const struct pq_node_peer *p);
 /* Opened sealed messages that belong to the direct path. via is the conn
  * it came on (NULL: the relay). */
 void pq_direct_endpoints_in(struct pq_node_peer *p, const uint8_t *pt, size_t len, uint64_t now_ms);
+/* An authenticated message from p arrived through the relay: probe the
+ * direct path now if it has gone quiet (p may have fallen back). */
+void pq_direct_relay_heard(struct pq_node_peer *p, uint64_t now_ms);
 void pq_direct_probe_in(struct pq_node_peer *p, struct pq_dconn *via, const uint8_t *pt, size_t len,
 			uint64_t now_ms);
 

@@ -217,6 +217,7 @@ static void dial(struct pq_node_peer *p, uint64_t now_ms)
 	memset(&tg, 0, sizeof(tg));
 	if (!candidate(p, p->direct.next_cand, &tg.addr))
 		return;
+	p->direct.attempts++;
 	tg.pin = p->key;
 	pq_sockaddr_format(&tg.addr, text, sizeof(text));
 	ret = pq_conn_connect(&c, node->loop, node->tls, &tg, &opts, &pq_direct_cbs, node);
@@ -324,10 +325,40 @@ static void arm_in(struct pq_node_peer *p, uint64_t in_ms)
 		pq_log(PQ_LOG_ERROR, "peer %s: cannot arm the direct-path timer", pq_peer_label(p));
 }
 
+/* The peer's messages reach us through the relay while we still hold a
+ * direct path to it: it may have dropped that path already. A node that
+ * only receives never sends on the direct path, so its own liveness check
+ * would not start until it has something to send, and that would then be
+ * lost in a dead connection. Once the direct path has been quiet for the
+ * probe interval, probe it now. */
+void pq_direct_relay_heard(struct pq_node_peer *p, uint64_t now_ms)
+{
+	struct pq_dconn *dc = p->direct.active;
+
+	if (!dc || dc->dead || dc->probe_ms || now_ms - dc->last_rx_ms < PQ_DIRECT_PROBE_AFTER_MS)
+		return;
+	if (!dc->unanswered_ms)
+		dc->unanswered_ms = now_ms - PQ_DIRECT_PROBE_AFTER_MS;
+	liveness(dc, now_ms);
+	arm_in(p, next_tick_ms(p, now_ms));
+}
+
 void pq_direct_arm(struct pq_node_peer *p, uint64_t now_ms)
 {
 	if (!pq_timer_armed(&p->direct.timer))
 		arm_in(p, PQ_DIRECT_TICK_MS);
+}
+
+void pq_direct_resume(struct pq_node_peer *p, uint64_t now_ms)
+{
+	/* Our addresses may have changed (we reconnected to the relay from
+	 * another one): send them again, through the kept session. */
+	p->direct.endpoints_sent = false;
+	if (p->cfg->path == PQ_PATH_RELAY || p->direct.active)
+		return;
+	p->direct.next_cand = 0;
+	p->direct.next_dial_ms = now_ms + dial_delay(p, 0);
+	pq_direct_arm(p, now_ms);
 }
 
 void pq_direct_service(struct pq_node_peer *p, uint64_t now_ms)

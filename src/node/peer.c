@@ -12,6 +12,7 @@
 #include "node/daemon.h"
 #include "node/direct.h"
 #include "node/log.h"
+#include "node/metrics.h"
 #include "node/peer.h"
 
 /* Room for the largest handshake message (HS_INIT, 1743 bytes). */
@@ -97,7 +98,8 @@ struct pq_node_peer *pq_peer_find(struct pq_node *node, const uint8_t key[PQ_PUB
 
 enum pq_peer_state pq_peer_state(const struct pq_node_peer *p, uint64_t now_ms)
 {
-	if (!p->online)
+	/* A working direct path carries frames while the relay is away. */
+	if (!p->online && !pq_direct_active(p))
 		return PQ_PEER_OFFLINE;
 	return pq_session_can_send(&p->session, now_ms) ? PQ_PEER_ESTABLISHED : PQ_PEER_HANDSHAKING;
 }
@@ -112,6 +114,7 @@ static void peer_initiate(struct pq_node_peer *p, uint64_t now_ms)
 	p->next_retry_ms = now_ms + PQ_NODE_HS_RETRY_MS + pq_node_random_below(PQ_NODE_HS_RETRY_JITTER_MS);
 	if (p->node->relay_state != PQ_RELAY_CONNECTED)
 		return;
+	p->hs_start_us = pq_node_mono_us();
 	n = pq_hs_initiate(&p->node->hs, &p->hs, pq_node_wall_ms(), out, sizeof(out));
 	if (n < 0) {
 		pq_log(PQ_LOG_WARN, "peer %s: cannot start a handshake: %s", pq_peer_label(p),
@@ -127,10 +130,19 @@ static void peer_initiate(struct pq_node_peer *p, uint64_t now_ms)
 
 void pq_peer_online(struct pq_node_peer *p, uint64_t now_ms)
 {
+	/* Keys that still work: the peer (or we) only changed relay conn or
+	 * address. No new hybrid handshake: tell it our current addresses
+	 * and let the re-handshake re-prove a direct path (DESIGN §5). A
+	 * peer that really restarted cannot open what we seal; it finds no
+	 * session on its side and initiates, and its HS_INIT replaces ours. */
+	bool resume = pq_session_can_send(&p->session, now_ms);
+
 	if (!p->online)
-		pq_log(PQ_LOG_INFO, "peer %s: online", pq_peer_label(p));
+		pq_log(PQ_LOG_INFO, "peer %s: online%s", pq_peer_label(p), resume ? " (session resumed)" : "");
 	p->online = true;
-	if (!pq_hs_pending(&p->hs, pq_node_wall_ms()))
+	if (resume)
+		pq_direct_resume(p, now_ms);
+	else if (!pq_hs_pending(&p->hs, pq_node_wall_ms()))
 		peer_initiate(p, now_ms);
 	pq_peer_service(p, now_ms);
 }
@@ -138,12 +150,14 @@ void pq_peer_online(struct pq_node_peer *p, uint64_t now_ms)
 void pq_peer_offline(struct pq_node_peer *p, uint64_t now_ms)
 {
 	if (p->online)
-		pq_log(PQ_LOG_INFO, "peer %s: offline", pq_peer_label(p));
+		pq_log(PQ_LOG_INFO, "peer %s: offline (session kept)", pq_peer_label(p));
 	p->online = false;
-	pq_direct_reset(p, now_ms);
-	pq_session_wipe(&p->session);
-	pq_session_init(&p->session);
-	pq_l2_forget_peer(p->node->l2, p->id);
+	/* The session is kept (roaming, DESIGN §5): its own limits end it,
+	 * keys are retired PQ_REJECT_AFTER_MS (180 s) after the handshake
+	 * that made them, and no rekey can happen without the relay. A
+	 * working direct path keeps carrying frames meanwhile. */
+	if (!pq_direct_active(p))
+		pq_l2_forget_peer(p->node->l2, p->id);
 	pq_peer_service(p, now_ms);
 }
 
@@ -158,6 +172,11 @@ static void peer_install(struct pq_node_peer *p, const struct pq_hs_result *res,
 	}
 	if (res->event == PQ_HS_EV_KEYS) {
 		p->handshake_ms = now_ms;
+		/* Initiation to keys, on the side that knows when it started. */
+		if (res->initiator && p->hs_start_us) {
+			pq_metrics_observe_handshake(p->node, pq_node_mono_us() - p->hs_start_us);
+			p->hs_start_us = 0;
+		}
 		/* Responder keys wait for HS_FINISH: no initiation of our own
 		 * while it is on its way (it would only cross this one). */
 		if (!res->confirmed)
@@ -270,6 +289,11 @@ void pq_peer_service(struct pq_node_peer *p, uint64_t now_ms)
 				pq_log(PQ_LOG_DEBUG, "peer %s: keepalive not sent: %s", pq_peer_label(p),
 				       pq_strerror(ret));
 		}
+	}
+	/* Offline and its keys retired: the grace period is over. */
+	if (!p->online && !pq_session_can_send(&p->session, now_ms) && pq_direct_active(p)) {
+		pq_direct_reset(p, now_ms);
+		pq_l2_forget_peer(node->l2, p->id);
 	}
 	pq_direct_service(p, now_ms);
 	due = peer_deadline(p, now_ms);

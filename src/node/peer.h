@@ -4,14 +4,20 @@
  *
  * A peer is "online" while the relay says it is connected (PEER_ONLINE,
  * or any RELAY_RECV from it). Its state for `pqlan status`:
- *   offline      not online
+ *   offline      not online, no active direct path
  *   handshaking  online, no keys that may send yet
- *   established  online and pq_session_can_send()
+ *   established  online (or with an active direct path) and
+ *                pq_session_can_send()
  * When a peer goes offline (PEER_OFFLINE, or our relay connection is
- * lost) its session keys are wiped at once and its MACs forgotten: the
- * peer comes back through PEER_ONLINE, which always starts a fresh
- * handshake anyway (it may have restarted and lost its keys), so keeping
- * old keys would buy nothing and would stretch their lifetime.
+ * lost) its session is kept (roaming, DESIGN §5): a working direct path
+ * goes on carrying frames, and when the peer comes back (PEER_ONLINE)
+ * with keys that still work, no new hybrid handshake is started: our
+ * ENDPOINTS are sent again through the session and the direct path is
+ * re-proved by the re-handshake. The grace period is the session's own:
+ * no rekey without the relay, so its keys retire PQ_REJECT_AFTER_MS
+ * (180 s) after their handshake; then the direct conns are closed too.
+ * A peer that restarted (lost its keys) cannot open what we seal; it
+ * initiates a handshake on its PEER_ONLINE, which replaces our session.
  *
  * The peer's timer is armed at the earliest of the session's next
  * deadline (keepalive, rekey, key retirement) and, while online without
@@ -54,6 +60,7 @@ struct pq_peer_direct {
 	uint64_t last_rehs_ms;         /* monotonic; 0: none */
 	uint64_t last_rehs_us;         /* duration of the last completed run */
 	uint64_t migrations, fallbacks;
+	uint64_t attempts;             /* dials started (TEXT status) */
 	uint64_t rehs_not_started;     /* runs that failed before a message */
 	struct pq_timer timer;         /* tick: dial, probes, re-handshake timeouts */
 };
@@ -84,6 +91,7 @@ struct pq_node_peer {
 	bool rekey_wanted;             /* the session's last poll asked for one */
 	uint64_t next_retry_ms;        /* monotonic: earliest next initiation */
 	uint64_t handshake_ms;         /* monotonic: last keys derived, 0 none */
+	uint64_t hs_start_us;          /* monotonic: our last HS_INIT sent, 0 none */
 	struct pq_timer timer;
 	struct pq_peer_counters count;
 	struct pq_peer_direct direct;
@@ -102,7 +110,8 @@ struct pq_node_peer *pq_peer_find(struct pq_node *node, const uint8_t key[PQ_PUB
 
 enum pq_peer_state pq_peer_state(const struct pq_node_peer *p, uint64_t now_ms);
 
-/* The relay says p is online (restart: a fresh handshake) or offline. */
+/* The relay says p is online (a fresh handshake, unless its session
+ * still works: then ENDPOINTS again, roaming) or offline (session kept). */
 void pq_peer_online(struct pq_node_peer *p, uint64_t now_ms);
 void pq_peer_offline(struct pq_node_peer *p, uint64_t now_ms);
 

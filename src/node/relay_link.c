@@ -5,11 +5,22 @@
  * exporter, then PEER_ONLINE / PEER_OFFLINE / RELAY_RECV / UNREACHABLE.
  *
  * Any loss (connect refused, TLS failure, CLOSE, auth timeout, protocol
- * error) marks every peer offline and schedules a reconnect with jittered
- * exponential backoff: 0.5 s doubling to 30 s, each wait +-25%, reset
- * once the relay welcomes us.
+ * error) marks every peer offline (their sessions are kept: roaming,
+ * node/peer.h) and schedules a reconnect with jittered exponential
+ * backoff: 0.5 s doubling to 30 s, each wait +-25%, reset once the relay
+ * welcomes us.
+ *
+ * Roaming (DESIGN §5): while connected, our underlay addresses are
+ * checked every UNDERLAY_CHECK_MS. When they changed, the relay conn may
+ * be bound to an address we no longer have (it would hang, unanswered,
+ * for minutes), so it is closed and opened again at once; the relay's
+ * PEER_ONLINE then makes every peer with a kept session get our new
+ * ENDPOINTS (node/direct_dial.c).
  */
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +31,64 @@
 #include "proto/msg_relay.h"
 
 static void relay_connect(struct pq_node *node);
+
+#define UNDERLAY_CHECK_MS 1000u
+
+/* FNV-1a of one address (not a secret; only compared with itself). */
+static uint64_t addr_hash(int family, const uint8_t *a, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL ^ (uint64_t)family;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= a[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* An order-free digest of our underlay addresses: every address of an
+ * interface that is up, but loopback, link-local IPv6 and our own TAP. */
+static uint64_t underlay_digest(const struct pq_node *node)
+{
+	struct ifaddrs *ifa = NULL;
+	uint64_t sum = 0;
+
+	if (getifaddrs(&ifa))
+		return node->underlay_digest; /* unknown: no change */
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK) ||
+		    strcmp(i->ifa_name, node->tap.name) == 0)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			const struct sockaddr_in *in = (const struct sockaddr_in *)i->ifa_addr;
+
+			sum += addr_hash(AF_INET, (const uint8_t *)&in->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)i->ifa_addr;
+
+			if (!IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr))
+				sum += addr_hash(AF_INET6, (const uint8_t *)&in6->sin6_addr, 16);
+		}
+	}
+	freeifaddrs(ifa);
+	return sum;
+}
+
+/* Connected: reconnect when our addresses changed, else look again later. */
+static void underlay_check(struct pq_node *node)
+{
+	uint64_t now = underlay_digest(node);
+
+	if (now != node->underlay_digest) {
+		pq_log(PQ_LOG_INFO, "relay: our underlay addresses changed, reconnecting");
+		node->underlay_digest = now;
+		node->backoff_ms = 0;
+		pq_conn_close(node->relay, 1001); /* relay_on_close reconnects */
+		return;
+	}
+	if (pq_loop_timer_start(node->loop, &node->relay_timer, UNDERLAY_CHECK_MS))
+		pq_log(PQ_LOG_ERROR, "relay: cannot arm the underlay check");
+}
 
 const char *pq_relay_state_name(enum pq_relay_state s)
 {
@@ -44,6 +113,8 @@ static void relay_timer_fired(struct pq_loop *loop, struct pq_timer *t, void *ar
 	} else if (node->relay_state == PQ_RELAY_CONNECTING && node->relay) {
 		pq_log(PQ_LOG_WARN, "relay: no RELAY_WELCOME within %u ms", PQ_NODE_RELAY_AUTH_TIMEOUT_MS);
 		pq_conn_close(node->relay, 1002);
+	} else if (node->relay_state == PQ_RELAY_CONNECTED && node->relay) {
+		underlay_check(node);
 	}
 }
 
@@ -60,7 +131,7 @@ static void relay_schedule_reconnect(struct pq_node *node)
 		pq_log(PQ_LOG_ERROR, "relay: cannot arm the reconnect timer");
 }
 
-/* Every peer is unreachable without the relay. */
+/* Every peer is offline without the relay (sessions kept, node/peer.h). */
 static void relay_lost(struct pq_node *node, uint64_t now_ms)
 {
 	node->relay = NULL;
@@ -149,7 +220,9 @@ static void relay_welcomed(struct pq_node *node, const uint8_t *msg, size_t len)
 		memcpy(node->observed.addr, w.observed.addr, sizeof(node->observed.addr));
 		node->observed.port = w.observed.port;
 	}
-	pq_loop_timer_cancel(node->loop, &node->relay_timer);
+	node->underlay_digest = underlay_digest(node);
+	if (pq_loop_timer_start(node->loop, &node->relay_timer, UNDERLAY_CHECK_MS))
+		pq_log(PQ_LOG_ERROR, "relay: cannot arm the underlay check");
 	/* The observed address, printed through sock.h's formatter. */
 	memset(&a, 0, sizeof(a));
 	if (w.observed.family == PQ_ADDR_V4) {

@@ -1,0 +1,207 @@
+/*
+ * metrics_text.c - the Prometheus text exposition of the node (format
+ * 0.0.4) and the duration histograms behind it.
+ *
+ * Families are written whole, one after the other (the format requires a
+ * family's samples together), each peer a sample in it. The counters are
+ * the ones `pqlan status --json` shows, read the same way (control.c's
+ * helpers), so both reports always agree. Names and TAP names are limited
+ * by the config loader to [A-Za-z0-9_.-] and keys are base64: no label
+ * value needs escaping.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "node/daemon.h"
+#include "node/metrics.h"
+
+/* The peer label for an unnamed peer: this many key characters. */
+#define KEY_PREFIX_LEN 8
+
+/* Bucket bounds: upper bound in µs and as Prometheus writes it (le). */
+static const struct {
+	uint64_t us;
+	const char *le;
+} bounds[PQ_HIST_BUCKETS] = {
+	{ 100, "0.0001" },  { 250, "0.00025" }, { 500, "0.0005" }, { 1000, "0.001" },
+	{ 2500, "0.0025" }, { 5000, "0.005" },  { 10000, "0.01" }, { 25000, "0.025" },
+	{ 50000, "0.05" },  { 100000, "0.1" },  { 250000, "0.25" }, { 500000, "0.5" },
+	{ 1000000, "1" },
+};
+
+uint64_t pq_hist_bound_us(unsigned i)
+{
+	return i < PQ_HIST_BUCKETS ? bounds[i].us : UINT64_MAX;
+}
+
+/* A value goes into the first bucket whose bound is >= it (le). */
+void pq_hist_observe(struct pq_hist *h, uint64_t us)
+{
+	unsigned i = 0;
+
+	while (i < PQ_HIST_BUCKETS && us > bounds[i].us)
+		i++;
+	h->bucket[i]++;
+	h->count++;
+	h->sum_us += us;
+}
+
+struct mbuf {
+	char *p;
+	size_t cap, len;
+	bool overflow;
+};
+
+static void mb_printf(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void mb_printf(struct mbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= b->cap - b->len) {
+		b->overflow = true;
+		return;
+	}
+	b->len += (size_t)n;
+}
+
+static void family(struct mbuf *b, const char *name, const char *type, const char *help)
+{
+	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* `peer="bob",key="..."` */
+static void peer_labels(struct mbuf *b, const struct pq_node_peer *p)
+{
+	if (p->cfg->name[0])
+		mb_printf(b, "peer=\"%s\"", p->cfg->name);
+	else
+		mb_printf(b, "peer=\"%.*s\"", KEY_PREFIX_LEN, p->key_b64);
+	mb_printf(b, ",key=\"%s\"", p->key_b64);
+}
+
+enum peer_field {
+	F_RX_BYTES, F_TX_BYTES, F_RX_FRAMES, F_TX_FRAMES, F_DROPPED,
+	F_MIGRATIONS, F_FALLBACKS, F_REHS, F_REHS_FAIL, F_COUNT
+};
+
+static const struct {
+	const char *name, *help;
+} peer_counters[F_COUNT] = {
+	{ "pqlan_peer_rx_bytes_total", "Ethernet frame bytes received from the peer." },
+	{ "pqlan_peer_tx_bytes_total", "Ethernet frame bytes sent to the peer." },
+	{ "pqlan_peer_rx_frames_total", "Ethernet frames received from the peer." },
+	{ "pqlan_peer_tx_frames_total", "Ethernet frames sent to the peer." },
+	{ "pqlan_peer_dropped_frames_total",
+	  "Messages from the peer refused, plus frames to it lost to a full relay queue." },
+	{ "pqlan_peer_migrations_total", "Moves from the relay to a direct connection." },
+	{ "pqlan_peer_fallbacks_total", "Moves from a direct connection back to the relay." },
+	{ "pqlan_peer_rehandshakes_total", "Re-handshakes completed on direct connections." },
+	{ "pqlan_peer_rehandshake_failures_total", "Re-handshakes that failed, for any reason." },
+};
+
+static uint64_t peer_value(const struct pq_node_peer *p, enum peer_field f)
+{
+	switch (f) {
+	case F_RX_BYTES:
+		return p->count.rx_bytes;
+	case F_TX_BYTES:
+		return p->count.tx_bytes;
+	case F_RX_FRAMES:
+		return p->count.rx_frames;
+	case F_TX_FRAMES:
+		return p->count.tx_frames;
+	case F_DROPPED:
+		return p->count.dropped_frames;
+	case F_MIGRATIONS:
+		return p->direct.migrations;
+	case F_FALLBACKS:
+		return p->direct.fallbacks;
+	case F_REHS:
+		return p->direct.rehs_count.completed;
+	case F_REHS_FAIL:
+	default:
+		return pq_peer_rehs_failures(p);
+	}
+}
+
+static void peer_counter_families(struct mbuf *b, const struct pq_node *node)
+{
+	for (unsigned f = 0; f < F_COUNT; f++) {
+		family(b, peer_counters[f].name, "counter", peer_counters[f].help);
+		for (size_t i = 0; i < node->peer_count; i++) {
+			mb_printf(b, "%s{", peer_counters[f].name);
+			peer_labels(b, &node->peers[i]);
+			mb_printf(b, "} %" PRIu64 "\n", peer_value(&node->peers[i], (enum peer_field)f));
+		}
+	}
+}
+
+/* One 0/1 gauge per possible value, 1 for the current one. */
+static void peer_enum_family(struct mbuf *b, const struct pq_node *node, bool path, uint64_t now_ms)
+{
+	static const char *const paths[] = { "relay", "direct", "none" };
+	static const char *const states[] = { "offline", "handshaking", "established" };
+	const char *name = path ? "pqlan_peer_path" : "pqlan_peer_state";
+	const char *const *vals = path ? paths : states;
+
+	family(b, name, "gauge",
+	       path ? "1 for the path frames to the peer take now (as in pqlan status)."
+		    : "1 for the peer's state now (as in pqlan status).");
+	for (size_t i = 0; i < node->peer_count; i++) {
+		const struct pq_node_peer *p = &node->peers[i];
+		enum pq_peer_state st = pq_peer_state(p, now_ms);
+		const char *cur = path ? pq_peer_path_name(p, st) : pq_peer_state_name(st);
+
+		for (unsigned v = 0; v < 3; v++) {
+			mb_printf(b, "%s{", name);
+			peer_labels(b, p);
+			mb_printf(b, ",%s=\"%s\"} %d\n", path ? "path" : "state", vals[v],
+				  strcmp(cur, vals[v]) == 0);
+		}
+	}
+}
+
+static void histogram(struct mbuf *b, const char *name, const char *help, const struct pq_hist *h)
+{
+	static const struct pq_hist empty;
+	uint64_t cum = 0;
+
+	if (!h)
+		h = &empty;
+	family(b, name, "histogram", help);
+	for (unsigned i = 0; i < PQ_HIST_BUCKETS; i++) {
+		cum += h->bucket[i];
+		mb_printf(b, "%s_bucket{le=\"%s\"} %" PRIu64 "\n", name, bounds[i].le, cum);
+	}
+	mb_printf(b, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, h->count);
+	/* Seconds with exactly six decimals: no float rounding in the text. */
+	mb_printf(b, "%s_sum %" PRIu64 ".%06" PRIu64 "\n", name, h->sum_us / 1000000u, h->sum_us % 1000000u);
+	mb_printf(b, "%s_count %" PRIu64 "\n", name, h->count);
+}
+
+long pq_metrics_render(const struct pq_node *node, const struct pq_hist *hs, const struct pq_hist *rehs,
+		       char *out, size_t cap, uint64_t now_ms)
+{
+	struct mbuf b = { .p = out, .cap = cap };
+
+	if (cap == 0)
+		return PQ_E_TOOBIG;
+	family(&b, "pqlan_relay_connected", "gauge", "1 once the relay accepted our key, else 0.");
+	mb_printf(&b, "pqlan_relay_connected %d\n", node->relay_state == PQ_RELAY_CONNECTED);
+	peer_counter_families(&b, node);
+	peer_enum_family(&b, node, true, now_ms);
+	peer_enum_family(&b, node, false, now_ms);
+	histogram(&b, "pqlan_handshake_duration_seconds", "Duration of completed handshakes.", hs);
+	histogram(&b, "pqlan_rehandshake_duration_seconds",
+		  "Duration of completed re-handshakes on direct connections.", rehs);
+	return b.overflow ? PQ_E_TOOBIG : (long)b.len;
+}

@@ -30,20 +30,9 @@
 # takes the relay; clean exits (ASan: no leak).
 set -eu
 top=${PQ_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-PQLAN=$(cd "${PQ_BUILD:?PQ_BUILD not set}" && pwd)/pqlan
 . "$top/tests/e2e/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_begin ip ping python3
 
-[ "$(id -u)" -eq 0 ] || e2e_die "needs root (network namespaces, TAP devices)"
-[ -x "$PQLAN" ] || e2e_die "$PQLAN not built"
-for tool in ip ping python3; do
-	command -v "$tool" >/dev/null || e2e_die "$tool not installed (scripts/install-deps.sh)"
-done
-[ -c /dev/net/tun ] || e2e_die "/dev/net/tun missing (modprobe tun)"
-
-e2e_tmpdir
-dir=$E2E_TMP
 relay_ip=192.168.241.1
 relay_port=7443
 direct_port=7444
@@ -53,57 +42,21 @@ rate=1500        # datagrams per second
 slack_ms=150     # over the 2 s outage bound: timers, the relay hop
 [ -n "${PQ_SANITIZER:-}" ] && rate=1000 && slack_ms=400
 
-# ---- the underlay -----------------------------------------------------------
-e2e_netns relay; ns_relay=$REPLY
-ip -n "$ns_relay" link add br0 type bridge
-ip -n "$ns_relay" addr add "$relay_ip/24" dev br0
-ip -n "$ns_relay" link set br0 up
-declare -A ns pub node_pid
-for i in 1 2; do
-	e2e_netns "n$i"; ns[$i]=$REPLY
-	ip -n "$ns_relay" link add "vn$i" type veth peer name eth0 netns "${ns[$i]}"
-	ip -n "$ns_relay" link set "vn$i" master br0 up
-	ip -n "${ns[$i]}" addr add "192.168.241.1$i/24" dev eth0
-	ip -n "${ns[$i]}" link set eth0 up
-done
-
-# ---- keys, configuration -------------------------------------------------------
-e2e_genkey "$dir/relay.key"; relay_pub=$REPLY
-for i in 1 2; do
-	e2e_genkey "$dir/n$i.key"; pub[$i]=$REPLY
-done
-printf '[relay]\nprivate_key = %s\nlisten = %s:%s\n' "$dir/relay.key" "$relay_ip" "$relay_port" >"$dir/relay.conf"
+# ---- the underlay, keys, configuration --------------------------------------
+e2e_underlay 192.168.241 vn 1 2
+e2e_keys 1 2
 
 # write_node_conf I PEER [PATH]
 write_node_conf() {
-	{
-		printf '[node]\nprivate_key = %s\ntap = pq0\naddress = 10.77.0.%s/24\n' "$dir/n$1.key" "$1"
-		printf 'listen = 192.168.241.1%s:%s\ncontrol = %s\nretry_interval = %s\n' "$1" "$direct_port" \
-			"$dir/n$1.sock" "$retry"
-		printf 'reauth_interval = %s\n\n' "$reauth"
-		printf '[relay]\nurl = wss://%s:%s/\nkey = %s\n' "$relay_ip" "$relay_port" "$relay_pub"
-		printf '\n[peer]\nname = n%s\nkey = %s\npath = %s\n' "$2" "${pub[$2]}" "${3:-auto}"
-		# The static endpoint is an impostor with another key (below).
-		printf 'endpoint = %s:%s\n' "$relay_ip" "$direct_port"
-	} >"$dir/n$1.conf"
-	chmod 600 "$dir/n$1.conf"
+	e2e_node_conf "$1" 10.77.0 "192.168.241.1$1:$direct_port" "$2" \
+		"retry_interval = $retry" "reauth_interval = $reauth"
+	# The static endpoint is an impostor with another key (below).
+	printf 'path = %s\nendpoint = %s:%s\n' "${3:-auto}" "$relay_ip" "$direct_port" >>"$dir/n$1.conf"
 }
 write_node_conf 1 2
 write_node_conf 2 1
 
 # ---- helpers -----------------------------------------------------------------
-status_json() {
-	ip netns exec "${ns[$1]}" "$PQLAN" status -c "$dir/n$1.conf" --json >"$dir/status$1.json"
-}
-# peer_is I PYEXPR: node I's only peer (bound to p) satisfies PYEXPR.
-peer_is() {
-	status_json "$1" || return 1
-	e2e_json "$dir/status$1.json" "len(j['peers']) == 1 and (lambda p: $2)(j['peers'][0])"
-}
-both_are() { peer_is 1 "$1" && peer_is 2 "$1"; }
-on_path() { both_are "p['state'] == 'established' and p['path'] == '$1'"; }
-field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["peers"][0][sys.argv[2]])' "$dir/status$1.json" "$2"; }
-
 cut() {
 	ip -n "${ns[1]}" route add blackhole 192.168.241.12/32
 	ip -n "${ns[2]}" route add blackhole 192.168.241.11/32
@@ -183,18 +136,14 @@ stream() {
 rj() { e2e_json "$dir/$1.json" "$2"; }
 
 # ---- 1. start: relay first, then direct on their own --------------------------
-e2e_bg "$ns_relay" "$dir/relay.log" "$PQLAN" relay -c "$dir/relay.conf"
-relay_pid=$REPLY
+e2e_start_relay
 # A man in the middle at both nodes' static `endpoint`: a TLS+WebSocket
 # server with its own key (a second pqlan relay). Pinning must refuse it.
 e2e_genkey "$dir/mitm.key"
 printf '[relay]\nprivate_key = %s\nlisten = %s:%s\n' "$dir/mitm.key" "$relay_ip" "$direct_port" >"$dir/mitm.conf"
 e2e_bg "$ns_relay" "$dir/mitm.log" "$PQLAN" relay -c "$dir/mitm.conf"
 mitm_pid=$REPLY
-for i in 1 2; do
-	e2e_bg "${ns[$i]}" "$dir/n$i.log" "$PQLAN" up -c "$dir/n$i.conf"
-	node_pid[$i]=$REPLY
-done
+for i in 1 2; do e2e_start_node "$i" ""; done
 t0=$SECONDS
 e2e_until 30 both_are "p['state'] == 'established'" || e2e_die "no session within 30 s"
 e2e_until 15 on_path direct || e2e_die "the peers did not move to the direct path within 15 s"
@@ -292,10 +241,7 @@ for i in 1 2; do
 	e2e_stop "${node_pid[$i]}" || e2e_bad "n$i did not stop on SIGTERM"
 done
 write_node_conf 1 2 relay
-for i in 1 2; do
-	e2e_bg "${ns[$i]}" "$dir/n$i-b.log" "$PQLAN" up -c "$dir/n$i.conf"
-	node_pid[$i]=$REPLY
-done
+for i in 1 2; do e2e_start_node "$i" -b; done
 e2e_until 30 on_path relay || e2e_die "path = relay: no session within 30 s"
 sleep $((retry * 2 + 2))
 if on_path relay && both_are "p['migrations'] == 0 and p['rehandshakes'] == 0"; then
@@ -313,10 +259,7 @@ for i in 1 2; do
 done
 write_node_conf 1 2 direct
 cut
-for i in 1 2; do
-	e2e_bg "${ns[$i]}" "$dir/n$i-c.log" "$PQLAN" up -c "$dir/n$i.conf"
-	node_pid[$i]=$REPLY
-done
+for i in 1 2; do e2e_start_node "$i" -c; done
 e2e_until 30 peer_is 1 "p['state'] == 'established' and p['path'] == 'none'" ||
 	e2e_die "path = direct: no session within 30 s"
 if ! ip netns exec "${ns[1]}" ping -q -c 2 -W 1 10.77.0.2 >/dev/null 2>&1 &&
@@ -334,14 +277,7 @@ else
 fi
 
 # ---- clean stop (under ASan, a leak or error makes the exit status non-zero)
-stopped=0
-for pid in "${node_pid[1]}" "${node_pid[2]}" "$relay_pid" "$mitm_pid"; do
-	if e2e_stop "$pid" && [ "$REPLY" -eq 0 ]; then
-		stopped=$((stopped + 1))
-	else
-		e2e_bad "process $pid: exit status $REPLY"
-	fi
-done
+e2e_stop_each "${node_pid[1]}" "${node_pid[2]}" "$relay_pid" "$mitm_pid"
 [ "$stopped" -eq 4 ] && e2e_ok "SIGTERM: both nodes, the relay and the impostor exited 0"
 
 [ "$E2E_FAILS" -eq 0 ] || exit 1

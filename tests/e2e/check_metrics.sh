@@ -16,62 +16,18 @@
 # daemon keeps running and exits 0 on SIGTERM (ASan: no leak).
 set -eu
 top=${PQ_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-PQLAN=$(cd "${PQ_BUILD:?PQ_BUILD not set}" && pwd)/pqlan
 . "$top/tests/e2e/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_begin ip python3
 
-[ "$(id -u)" -eq 0 ] || e2e_die "needs root (network namespaces, TAP devices)"
-[ -x "$PQLAN" ] || e2e_die "$PQLAN not built"
-for tool in ip python3; do
-	command -v "$tool" >/dev/null || e2e_die "$tool not installed (scripts/install-deps.sh)"
-done
-[ -c /dev/net/tun ] || e2e_die "/dev/net/tun missing (modprobe tun)"
-
-e2e_tmpdir
-dir=$E2E_TMP
 relay_ip=192.168.242.1
+relay_port=7443
 metrics=127.0.0.1:9464
 
-e2e_netns relay; ns_relay=$REPLY
-ip -n "$ns_relay" link add br0 type bridge
-ip -n "$ns_relay" addr add "$relay_ip/24" dev br0
-ip -n "$ns_relay" link set br0 up
-declare -A ns pub node_pid
+e2e_underlay 192.168.242 vm 1 2
+e2e_keys 1 2
 for i in 1 2; do
-	e2e_netns "n$i"; ns[$i]=$REPLY
-	ip -n "$ns_relay" link add "vm$i" type veth peer name eth0 netns "${ns[$i]}"
-	ip -n "$ns_relay" link set "vm$i" master br0 up
-	ip -n "${ns[$i]}" addr add "192.168.242.1$i/24" dev eth0
-	ip -n "${ns[$i]}" link set eth0 up
+	e2e_node_conf "$i" 10.77.0 "192.168.242.1$i:7444" $((3 - i)) "metrics = $metrics"
 done
-
-e2e_genkey "$dir/relay.key"; relay_pub=$REPLY
-for i in 1 2; do
-	e2e_genkey "$dir/n$i.key"; pub[$i]=$REPLY
-done
-printf '[relay]\nprivate_key = %s\nlisten = %s:7443\n' "$dir/relay.key" "$relay_ip" >"$dir/relay.conf"
-for i in 1 2; do
-	o=$((3 - i))
-	{
-		printf '[node]\nprivate_key = %s\ntap = pq0\naddress = 10.77.0.%s/24\n' "$dir/n$i.key" "$i"
-		printf 'listen = 192.168.242.1%s:7444\ncontrol = %s\nmetrics = %s\n\n' "$i" "$dir/n$i.sock" "$metrics"
-		printf '[relay]\nurl = wss://%s:7443/\nkey = %s\n\n' "$relay_ip" "$relay_pub"
-		printf '[peer]\nname = n%s\nkey = %s\n' "$o" "${pub[$o]}"
-	} >"$dir/n$i.conf"
-done
-
-status_json() {
-	ip netns exec "${ns[$1]}" "$PQLAN" status -c "$dir/n$1.conf" --json >"$dir/status$1.json"
-}
-both_direct() {
-	local i
-	for i in 1 2; do
-		status_json "$i" || return 1
-		e2e_json "$dir/status$i.json" "j['peers'][0]['state'] == 'established' and j['peers'][0]['path'] == 'direct'" ||
-			return 1
-	done
-}
 
 # http.py get|post|big|silent PATH OUT: one request to the node's metrics
 # endpoint; OUT gets {"status", "ctype", "body"} (status 0: closed with no
@@ -154,13 +110,9 @@ sys.exit(1 if bad else 0)
 PY
 
 # ---- start, reach the direct path --------------------------------------------
-e2e_bg "$ns_relay" "$dir/relay.log" "$PQLAN" relay -c "$dir/relay.conf"
-relay_pid=$REPLY
-for i in 1 2; do
-	e2e_bg "${ns[$i]}" "$dir/n$i.log" "$PQLAN" up -c "$dir/n$i.conf"
-	node_pid[$i]=$REPLY
-done
-e2e_until 40 both_direct || e2e_die "the peers did not reach the direct path within 40 s"
+e2e_start_relay
+for i in 1 2; do e2e_start_node "$i"; done
+e2e_until 40 on_path direct || e2e_die "the peers did not reach the direct path within 40 s"
 grep -q "metrics on http://$metrics/metrics" "$dir/n1.log" || e2e_bad "no metrics listener logged on n1"
 ip netns exec "${ns[1]}" ping -q -c 3 -W 2 10.77.0.2 >/dev/null 2>&1 || e2e_bad "ping over the direct path"
 
@@ -216,14 +168,7 @@ else
 fi
 
 # ---- clean stop (under ASan, a leak or error makes the exit status non-zero)
-stopped=0
-for pid in "${node_pid[1]}" "${node_pid[2]}" "$relay_pid"; do
-	if e2e_stop "$pid" && [ "$REPLY" -eq 0 ]; then
-		stopped=$((stopped + 1))
-	else
-		e2e_bad "process $pid: exit status $REPLY"
-	fi
-done
+e2e_stop_each "${node_pid[1]}" "${node_pid[2]}" "$relay_pid"
 [ "$stopped" -eq 3 ] && e2e_ok "SIGTERM: both nodes and the relay exited 0"
 
 [ "$E2E_FAILS" -eq 0 ] || exit 1

@@ -32,20 +32,9 @@
 #    grows), and pings work through the relay.
 set -eu
 top=${PQ_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-PQLAN=$(cd "${PQ_BUILD:?PQ_BUILD not set}" && pwd)/pqlan
 . "$top/tests/e2e/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_begin ip ping python3
 
-[ "$(id -u)" -eq 0 ] || e2e_die "needs root (network namespaces, TAP devices)"
-[ -x "$PQLAN" ] || e2e_die "$PQLAN not built"
-for tool in ip ping python3; do
-	command -v "$tool" >/dev/null || e2e_die "$tool not installed (scripts/install-deps.sh)"
-done
-[ -c /dev/net/tun ] || e2e_die "/dev/net/tun missing (modprobe tun)"
-
-e2e_tmpdir
-dir=$E2E_TMP
 net=192.168.243
 relay_ip=$net.1
 relay_port=7443
@@ -54,60 +43,21 @@ retry=1          # retry_interval, seconds
 outage_max=6     # seconds of lost pings allowed across the address change
 [ -n "${PQ_SANITIZER:-}" ] && outage_max=8
 
-# ---- the underlay -----------------------------------------------------------
-e2e_netns relay; ns_relay=$REPLY
-ip -n "$ns_relay" link add br0 type bridge
-ip -n "$ns_relay" addr add "$relay_ip/24" dev br0
-ip -n "$ns_relay" link set br0 up
-declare -A ns pub node_pid
+# ---- the underlay, keys, configuration --------------------------------------
+e2e_underlay "$net" vr 1 2
+e2e_keys 1 2
 for i in 1 2; do
-	e2e_netns "n$i"; ns[$i]=$REPLY
-	ip -n "$ns_relay" link add "vr$i" type veth peer name eth0 netns "${ns[$i]}"
-	ip -n "$ns_relay" link set "vr$i" master br0 up
-	ip -n "${ns[$i]}" addr add "$net.1$i/24" dev eth0
-	ip -n "${ns[$i]}" link set eth0 up
-done
-
-# ---- keys, configuration -------------------------------------------------------
-e2e_genkey "$dir/relay.key"; relay_pub=$REPLY
-for i in 1 2; do
-	e2e_genkey "$dir/n$i.key"; pub[$i]=$REPLY
-done
-printf '[relay]\nprivate_key = %s\nlisten = %s:%s\n' "$dir/relay.key" "$relay_ip" "$relay_port" >"$dir/relay.conf"
-for i in 1 2; do
-	j=$((3 - i))
-	{
-		printf '[node]\nprivate_key = %s\ntap = pq0\naddress = 10.78.0.%s/24\n' "$dir/n$i.key" "$i"
-		# A wildcard listen address: it survives the address change.
-		printf 'listen = 0.0.0.0:%s\ncontrol = %s\nretry_interval = %s\n\n' "$direct_port" "$dir/n$i.sock" "$retry"
-		printf '[relay]\nurl = wss://%s:%s/\nkey = %s\n' "$relay_ip" "$relay_port" "$relay_pub"
-		printf '\n[peer]\nname = n%s\nkey = %s\n' "$j" "${pub[$j]}"
-	} >"$dir/n$i.conf"
-	chmod 600 "$dir/n$i.conf"
+	# A wildcard listen address: it survives the address change.
+	e2e_node_conf "$i" 10.78.0 "0.0.0.0:$direct_port" $((3 - i)) "retry_interval = $retry"
 done
 
 # ---- helpers -----------------------------------------------------------------
-status_json() {
-	ip netns exec "${ns[$1]}" "$PQLAN" status -c "$dir/n$1.conf" --json >"$dir/status$1.json"
-}
-# peer_is I PYEXPR: node I's only peer (bound to p) satisfies PYEXPR.
-peer_is() {
-	status_json "$1" || return 1
-	e2e_json "$dir/status$1.json" "len(j['peers']) == 1 and (lambda p: $2)(j['peers'][0])"
-}
-both_are() { peer_is 1 "$1" && peer_is 2 "$1"; }
-on_path() { both_are "p['state'] == 'established' and p['path'] == '$1'"; }
-field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["peers"][0][sys.argv[2]])' "$dir/status$1.json" "$2"; }
 # dials_started I: "direct dials: N started" from node I's text status.
 dials_started() {
 	ip netns exec "${ns[$1]}" "$PQLAN" status -c "$dir/n$1.conf" >"$dir/text$1.out" || return 1
 	sed -n 's/^  direct dials: \([0-9]*\) started$/\1/p' "$dir/text$1.out"
 }
 hs_done() { cat "$dir"/n[12]*.log | grep -c "handshake done" || true; }
-start_node() { # start_node I LOGTAG
-	e2e_bg "${ns[$1]}" "$dir/n$1$2.log" "$PQLAN" up -c "$dir/n$1.conf"
-	node_pid[$1]=$REPLY
-}
 # ping_run SECONDS TAG: n1 -> n2 every 0.1 s in the background ($ping_pid).
 ping_run() {
 	ip netns exec "${ns[1]}" ping -n -i 0.1 -W 1 -w "$1" 10.78.0.2 >"$dir/$2.ping" 2>&1 &
@@ -127,9 +77,8 @@ PY
 }
 
 # ---- 1. roaming: n1's address changes, the session survives -----------------
-e2e_bg "$ns_relay" "$dir/relay.log" "$PQLAN" relay -c "$dir/relay.conf"
-relay_pid=$REPLY
-for i in 1 2; do start_node "$i" ""; done
+e2e_start_relay
+for i in 1 2; do e2e_start_node "$i" ""; done
 e2e_until 30 both_are "p['state'] == 'established'" || e2e_die "no session within 30 s"
 e2e_until 15 on_path direct || e2e_die "the peers did not move to the direct path within 15 s"
 e2e_ok "n1 and n2 on the direct path"
@@ -187,8 +136,7 @@ if [ "$got" -ge 29 ] && on_path direct; then
 else
 	e2e_bad "relay killed: $got of $sent pings answered; $(cat "$dir/status1.json") $(cat "$dir/status2.json")"
 fi
-e2e_bg "$ns_relay" "$dir/relay-b.log" "$PQLAN" relay -c "$dir/relay.conf"
-relay_pid=$REPLY
+e2e_start_relay -b
 relay_up() { status_json "$1" && e2e_json "$dir/status$1.json" "j['node']['relay'] == 'connected'"; }
 if e2e_until 15 relay_up 1 && e2e_until 15 relay_up 2 && on_path direct && [ "$(hs_done)" -eq "$hs_before" ]; then
 	e2e_ok "relay back: both reconnected, still direct, still no new handshake ($hs_before lines)"
@@ -200,7 +148,7 @@ hs_after=$(hs_done)
 # ---- 2. n2 restarts (new keys in memory): a fresh handshake, quickly ----------
 e2e_stop "${node_pid[2]}" || e2e_bad "n2 did not stop on SIGTERM"
 t_restart=$SECONDS
-start_node 2 -b
+e2e_start_node 2 -b
 # n2's TAP has a new MAC: forget n1's ARP entry for it, so the time
 # measured is the VPN's, not the neighbour cache's.
 ip -n "${ns[1]}" neigh flush dev pq0
@@ -219,7 +167,7 @@ for i in 1 2; do
 	e2e_stop "${node_pid[$i]}" || e2e_bad "n$i did not stop on SIGTERM"
 done
 ip -n "${ns[1]}" route add blackhole "$net.12/32"
-for i in 1 2; do start_node "$i" -c; done
+for i in 1 2; do e2e_start_node "$i" -c; done
 e2e_until 30 on_path relay || e2e_die "unreachable listener: no session within 30 s"
 d1=$(dials_started 1); d2=$(dials_started 2)
 [ -n "$d1" ] && [ -n "$d2" ] || e2e_die "no 'direct dials' line in the text status: $(cat "$dir/text1.out")"
@@ -247,14 +195,7 @@ ip netns exec "${ns[1]}" ping -q -c 3 -W 2 10.78.0.2 >"$dir/ping.out" 2>&1 &&
 	e2e_bad "unreachable listener: ping failed: $(tail -n 2 "$dir/ping.out")"
 
 # ---- clean stop (under ASan, a leak or error makes the exit status non-zero)
-stopped=0
-for pid in "${node_pid[1]}" "${node_pid[2]}" "$relay_pid"; do
-	if e2e_stop "$pid" && [ "$REPLY" -eq 0 ]; then
-		stopped=$((stopped + 1))
-	else
-		e2e_bad "process $pid: exit status $REPLY"
-	fi
-done
+e2e_stop_each "${node_pid[1]}" "${node_pid[2]}" "$relay_pid"
 [ "$stopped" -eq 3 ] && e2e_ok "SIGTERM: both nodes and the relay exited 0"
 
 [ "$E2E_FAILS" -eq 0 ] || exit 1

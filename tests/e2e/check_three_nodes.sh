@@ -24,78 +24,27 @@
 # SIGTERM stops a node cleanly (exit 0, TAP and control socket gone).
 set -eu
 top=${PQ_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-PQLAN=$(cd "${PQ_BUILD:?PQ_BUILD not set}" && pwd)/pqlan
 . "$top/tests/e2e/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_begin ip ping iperf3 python3
 
-[ "$(id -u)" -eq 0 ] || e2e_die "needs root (network namespaces, TAP devices)"
-[ -x "$PQLAN" ] || e2e_die "$PQLAN not built"
-for tool in ip ping iperf3 python3; do
-	command -v "$tool" >/dev/null || e2e_die "$tool not installed (scripts/install-deps.sh)"
-done
-[ -c /dev/net/tun ] || e2e_die "/dev/net/tun missing (modprobe tun)"
-
-e2e_tmpdir
-dir=$E2E_TMP
 nodes=(1 2 3 4)
 relay_ip=192.168.241.1
 relay_port=7443
 
-# ---- the underlay ---------------------------------------------------------
-e2e_netns relay; ns_relay=$REPLY
-ip -n "$ns_relay" link add br0 type bridge
-ip -n "$ns_relay" addr add "$relay_ip/24" dev br0
-ip -n "$ns_relay" link set br0 up
-declare -A ns
-for i in "${nodes[@]}"; do
-	e2e_netns "n$i"; ns[$i]=$REPLY
-	ip -n "$ns_relay" link add "vn$i" type veth peer name eth0 netns "${ns[$i]}"
-	ip -n "$ns_relay" link set "vn$i" master br0 up
-	ip -n "${ns[$i]}" addr add "192.168.241.1$i/24" dev eth0
-	ip -n "${ns[$i]}" link set eth0 up
-done
-
-# ---- keys and configuration ---------------------------------------------------
-declare -A pub
-e2e_genkey "$dir/relay.key"; relay_pub=$REPLY
-for i in "${nodes[@]}"; do
-	e2e_genkey "$dir/n$i.key"; pub[$i]=$REPLY
-done
-cat >"$dir/relay.conf" <<CONF
-[relay]
-private_key = $dir/relay.key
-listen = $relay_ip:$relay_port
-CONF
+# ---- the underlay, keys and configuration -----------------------------------
+e2e_underlay 192.168.241 vn "${nodes[@]}"
+e2e_keys "${nodes[@]}"
 
 # write_node_conf I PEER...: node I's config, listing the given peers.
 write_node_conf() {
-	local i=$1 p
+	local i=$1
 	shift
-	{
-		printf '[node]\nprivate_key = %s\ntap = pq0\naddress = 10.77.0.%s/24\n' "$dir/n$i.key" "$i"
-		printf 'listen = 192.168.241.1%s:0\ncontrol = %s\n\n' "$i" "$dir/n$i.sock"
-		printf '[relay]\nurl = wss://%s:%s/\nkey = %s\n' "$relay_ip" "$relay_port" "$relay_pub"
-		for p in "$@"; do
-			printf '\n[peer]\nname = n%s\nkey = %s\n' "$p" "${pub[$p]}"
-		done
-	} >"$dir/n$i.conf"
-	chmod 600 "$dir/n$i.conf"
+	e2e_node_conf "$i" 10.77.0 "192.168.241.1$i:0" "$*"
 }
 write_node_conf 1 2 3
 write_node_conf 2 1 3 4
 write_node_conf 3 1 2
 write_node_conf 4 1 2
-
-start_relay() {
-	e2e_bg "$ns_relay" "$dir/relay.log" "$PQLAN" relay -c "$dir/relay.conf"
-	relay_pid=$REPLY
-}
-
-# status_json I: node I's status into $dir/status$I.json.
-status_json() {
-	ip netns exec "${ns[$1]}" "$PQLAN" status -c "$dir/n$1.conf" --json >"$dir/status$1.json"
-}
 
 # established I J...: node I sees every J established on path relay.
 established() {
@@ -113,12 +62,8 @@ all_established() {
 }
 
 # ---- bring everything up -----------------------------------------------------
-start_relay
-declare -A node_pid
-for i in "${nodes[@]}"; do
-	e2e_bg "${ns[$i]}" "$dir/n$i.log" "$PQLAN" up -c "$dir/n$i.conf"
-	node_pid[$i]=$REPLY
-done
+e2e_start_relay
+for i in "${nodes[@]}"; do e2e_start_node "$i"; done
 e2e_until 30 all_established || e2e_die "the nodes did not all establish sessions within 30 s"
 e2e_ok "n1, n2, n3 established with each other, and n4 with n2, through the relay"
 
@@ -233,7 +178,7 @@ wait "$relay_pid" 2>/dev/null || true
 relay_down() { status_json 1 && e2e_json "$dir/status1.json" "j['node']['relay'] == 'connecting'"; }
 e2e_until 10 relay_down || e2e_bad "n1 did not notice the relay was gone within 10 s"
 t0=$SECONDS
-start_relay
+e2e_start_relay
 pair_pings() {
 	ip netns exec "${ns[1]}" ping -q -c 1 -W 1 10.77.0.2 &&
 		ip netns exec "${ns[2]}" ping -q -c 1 -W 1 10.77.0.3 &&
@@ -256,7 +201,7 @@ restart_relay() { # restart_relay [MANGLE]
 			"$PQLAN" relay -c "$dir/relay.conf"
 		relay_pid=$REPLY
 	else
-		start_relay
+		e2e_start_relay
 	fi
 }
 # dropped_from I J: node I's dropped_frames for peer J.

@@ -19,62 +19,18 @@
 # without the key log (TLS hides it).
 set -eu
 top=${PQ_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-PQLAN=$(cd "${PQ_BUILD:?PQ_BUILD not set}" && pwd)/pqlan
 . "$top/tests/e2e/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_begin ip python3 tshark
 
-[ "$(id -u)" -eq 0 ] || e2e_die "needs root (network namespaces, TAP devices)"
-[ -x "$PQLAN" ] || e2e_die "$PQLAN not built"
-for tool in ip python3 tshark; do
-	command -v "$tool" >/dev/null || e2e_die "$tool not installed (scripts/install-deps.sh)"
-done
-[ -c /dev/net/tun ] || e2e_die "/dev/net/tun missing (modprobe tun)"
-
-e2e_tmpdir
-dir=$E2E_TMP
 relay_ip=192.168.243.1
+relay_port=7443
 port=7444
 
-e2e_netns relay; ns_relay=$REPLY
-ip -n "$ns_relay" link add br0 type bridge
-ip -n "$ns_relay" addr add "$relay_ip/24" dev br0
-ip -n "$ns_relay" link set br0 up
-declare -A ns pub node_pid
+e2e_underlay 192.168.243 vt 1 2
+e2e_keys 1 2
 for i in 1 2; do
-	e2e_netns "n$i"; ns[$i]=$REPLY
-	ip -n "$ns_relay" link add "vt$i" type veth peer name eth0 netns "${ns[$i]}"
-	ip -n "$ns_relay" link set "vt$i" master br0 up
-	ip -n "${ns[$i]}" addr add "192.168.243.1$i/24" dev eth0
-	ip -n "${ns[$i]}" link set eth0 up
+	e2e_node_conf "$i" 10.77.0 "192.168.243.1$i:$port" $((3 - i))
 done
-
-e2e_genkey "$dir/relay.key"; relay_pub=$REPLY
-for i in 1 2; do
-	e2e_genkey "$dir/n$i.key"; pub[$i]=$REPLY
-done
-printf '[relay]\nprivate_key = %s\nlisten = %s:7443\n' "$dir/relay.key" "$relay_ip" >"$dir/relay.conf"
-for i in 1 2; do
-	o=$((3 - i))
-	{
-		printf '[node]\nprivate_key = %s\ntap = pq0\naddress = 10.77.0.%s/24\n' "$dir/n$i.key" "$i"
-		printf 'listen = 192.168.243.1%s:%s\ncontrol = %s\n\n' "$i" "$port" "$dir/n$i.sock"
-		printf '[relay]\nurl = wss://%s:7443/\nkey = %s\n\n' "$relay_ip" "$relay_pub"
-		printf '[peer]\nname = n%s\nkey = %s\n' "$o" "${pub[$o]}"
-	} >"$dir/n$i.conf"
-done
-
-status_json() {
-	ip netns exec "${ns[$1]}" "$PQLAN" status -c "$dir/n$1.conf" --json >"$dir/status$1.json"
-}
-both_direct() {
-	local i
-	for i in 1 2; do
-		status_json "$i" || return 1
-		e2e_json "$dir/status$i.json" "j['peers'][0]['path'] == 'direct' and j['peers'][0]['rehandshakes'] >= 1" ||
-			return 1
-	done
-}
 
 # ---- capture from before the direct connection opens ------------------------
 keylog=$dir/keylog.txt
@@ -83,13 +39,9 @@ e2e_bg "${ns[1]}" "$dir/tshark.log" tshark -n -i eth0 -f "tcp port $port" -a dur
 tshark_pid=$REPLY
 e2e_until 15 grep -q "Capturing on" "$dir/tshark.log" || e2e_die "tshark did not start capturing: $(cat "$dir/tshark.log")"
 
-e2e_bg "$ns_relay" "$dir/relay.log" "$PQLAN" relay -c "$dir/relay.conf"
-relay_pid=$REPLY
-for i in 1 2; do
-	e2e_bg "${ns[$i]}" "$dir/n$i.log" env SSLKEYLOGFILE="$keylog" "$PQLAN" up -c "$dir/n$i.conf"
-	node_pid[$i]=$REPLY
-done
-e2e_until 40 both_direct || e2e_die "the peers did not complete a re-handshake on the direct path within 40 s"
+e2e_start_relay
+for i in 1 2; do e2e_start_node "$i" "" env SSLKEYLOGFILE="$keylog"; done
+e2e_until 40 both_are "p['path'] == 'direct' and p['rehandshakes'] >= 1" || e2e_die "the peers did not complete a re-handshake on the direct path within 40 s"
 sleep 1
 e2e_stop "$tshark_pid" 100 || e2e_bad "tshark did not stop on SIGTERM"
 [ -s "$dir/cap.pcapng" ] || e2e_die "empty capture"
@@ -147,14 +99,7 @@ else
 	e2e_bad "WebSocket payloads readable without the key log: $(head -n 2 "$dir/payloads-nokey.txt")"
 fi
 
-stopped=0
-for pid in "${node_pid[1]}" "${node_pid[2]}" "$relay_pid"; do
-	if e2e_stop "$pid" && [ "$REPLY" -eq 0 ]; then
-		stopped=$((stopped + 1))
-	else
-		e2e_bad "process $pid: exit status $REPLY"
-	fi
-done
+e2e_stop_each "${node_pid[1]}" "${node_pid[2]}" "$relay_pid"
 [ "$stopped" -eq 3 ] && e2e_ok "SIGTERM: both nodes and the relay exited 0"
 
 [ "$E2E_FAILS" -eq 0 ] || exit 1

@@ -11,36 +11,15 @@
 #     '-- veth -- ns b: eth0 192.168.242.12, pq0 10.78.0.2/24
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
-PQLAN=$(cd "${PQ_BUILD:?PQ_BUILD not set}" && pwd)/pqlan
 . "$top/tests/e2e/lib.sh"
-trap e2e_cleanup EXIT
-trap 'exit 130' INT TERM
-[ "$(id -u)" -eq 0 ] || e2e_die "needs root"
-
-e2e_tmpdir
-dir=$E2E_TMP
-e2e_netns relay; nr=$REPLY
-ip -n "$nr" link add br0 type bridge
-ip -n "$nr" addr add 192.168.242.1/24 dev br0
-ip -n "$nr" link set br0 up
-declare -A ns pub
-for i in 1 2; do
-	e2e_netns "n$i"; ns[$i]=$REPLY
-	ip -n "$nr" link add "vn$i" type veth peer name eth0 netns "${ns[$i]}"
-	ip -n "$nr" link set "vn$i" master br0 up
-	ip -n "${ns[$i]}" addr add "192.168.242.1$i/24" dev eth0
-	ip -n "${ns[$i]}" link set eth0 up
-done
-e2e_genkey "$dir/relay.key"; relay_pub=$REPLY
-for i in 1 2; do e2e_genkey "$dir/n$i.key"; pub[$i]=$REPLY; done
-printf '[relay]\nprivate_key = %s\nlisten = 192.168.242.1:7443\n' "$dir/relay.key" >"$dir/relay.conf"
-for i in 1 2; do
-	j=$((3 - i))
-	printf '[node]\nprivate_key = %s\ntap = pq0\naddress = 10.78.0.%s/24\nlisten = 192.168.242.1%s:0\ncontrol = %s\n[relay]\nurl = wss://192.168.242.1:7443/\nkey = %s\n[peer]\nname = n%s\nkey = %s\n' \
-		"$dir/n$i.key" "$i" "$i" "$dir/n$i.sock" "$relay_pub" "$j" "${pub[$j]}" >"$dir/n$i.conf"
-done
-e2e_bg "$nr" "$dir/relay.log" "$PQLAN" relay -c "$dir/relay.conf"
-for i in 1 2; do e2e_bg "${ns[$i]}" "$dir/n$i.log" "$PQLAN" up -c "$dir/n$i.conf"; done
+e2e_begin ip ping python3
+relay_ip=192.168.242.1
+relay_port=7443
+e2e_underlay 192.168.242 vn 1 2
+e2e_keys 1 2
+for i in 1 2; do e2e_node_conf "$i" 10.78.0 "192.168.242.1$i:0" $((3 - i)); done
+e2e_start_relay
+for i in 1 2; do e2e_start_node "$i"; done
 up() { ip netns exec "${ns[1]}" ping -q -c 1 -W 1 10.78.0.2; }
 e2e_until 30 up || e2e_die "no session within 30 s"
 

@@ -9,6 +9,8 @@ CC ?= cc
 SAN ?=
 VECTORS ?= $(abspath ../shared/vectors)
 FUZZ_SECONDS ?= 5
+# Parallel compiles inside `make check` (tests themselves run one at a time).
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter
@@ -54,9 +56,9 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libpqlan.a
 check:
 	./scripts/install-deps.sh
 	@mkdir -p build && rm -f build/check-counts
-	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) check-unit
-	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) check-san
-	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) fuzz FUZZ_SECONDS=$(or $(CHECK_FUZZ_SECONDS),10)
+	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) -j$(CHECK_JOBS) check-unit
+	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) -j$(CHECK_JOBS) check-san
+	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) -j$(CHECK_JOBS) fuzz FUZZ_SECONDS=$(or $(CHECK_FUZZ_SECONDS),10)
 	@echo "make check: all stages passed (plain build, ASan+UBSan build, fuzz)"
 	@awk '{p += $$1; f += $$2} END {printf "check: %d passed, %d failed\n", p, f}' build/check-counts
 

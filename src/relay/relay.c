@@ -70,6 +70,28 @@ static void node_unlink(struct pq_relay *r, struct relay_node *n)
 	r->node_count--;
 }
 
+/* Close the oldest unauthenticated conn when there are more than the
+ * limit. The list is newest first, so the last match is the oldest. */
+static void evict_oldest_unauth(struct pq_relay *r)
+{
+	size_t limit = r->opts.max_unauth ? r->opts.max_unauth : PQ_RELAY_MAX_UNAUTH;
+	struct relay_node *oldest = NULL;
+	size_t count = 0;
+
+	for (struct relay_node *n = r->nodes; n; n = n->next) {
+		if (n->authed || n->closing)
+			continue;
+		count++;
+		oldest = n;
+	}
+	if (count <= limit || !oldest)
+		return;
+	r->stats.unauth_evicted++;
+	pq_log(PQ_LOG_WARN, "relay: %zu connections not authenticated, closing the oldest (%s)",
+	       count, oldest->addr_text);
+	relay_close_node(oldest, PQ_CLOSE_AUTH_FAILED, RELAY_WS_CLOSE_POLICY);
+}
+
 static void on_open(void *ctx, struct pq_conn *c)
 {
 	struct pq_relay *r = ctx;
@@ -90,6 +112,7 @@ static void on_open(void *ctx, struct pq_conn *c)
 	pq_sockaddr_format(pq_conn_peer_addr(c), n->addr_text, sizeof(n->addr_text));
 	pq_conn_set_data(c, n);
 	node_link(r, n);
+	evict_oldest_unauth(r);
 	if (relay_auth_start(n)) {
 		pq_log(PQ_LOG_ERROR, "relay: cannot start authenticating %s, closing it",
 		       n->addr_text);

@@ -50,11 +50,16 @@ struct pq_relay_opts {
 	uint64_t open_timeout_ms; /* TCP + TLS + Upgrade; 0: PQ_CONN_OPEN_TIMEOUT_MS */
 	uint64_t auth_timeout_ms; /* open -> RELAY_AUTH; 0: PQ_RELAY_AUTH_TIMEOUT_MS */
 	size_t max_queue;         /* per-conn queue bytes; 0: PQ_CONN_MAX_QUEUE */
+	size_t max_unauth;        /* open, not yet authenticated conns; 0: PQ_RELAY_MAX_UNAUTH */
 	bool verbose;             /* one debug line per forwarded message */
 	enum pq_relay_mangle mangle;
 };
 
 #define PQ_RELAY_AUTH_TIMEOUT_MS 10000
+/* Open connections that have not authenticated yet. Past this the oldest
+ * is closed: a flood of silent strangers then only shortens everyone's
+ * time to authenticate, instead of locking new nodes out. */
+#define PQ_RELAY_MAX_UNAUTH 256
 
 struct pq_relay_stats {
 	uint64_t nodes;        /* authenticated now */
@@ -63,6 +68,7 @@ struct pq_relay_stats {
 	uint64_t forwarded, unreachable;
 	uint64_t dropped;      /* a destination queue was full */
 	uint64_t sig_checks;   /* Ed25519 verifications of RELAY_AUTH (allowed keys only) */
+	uint64_t unauth_evicted; /* unauthenticated conns closed to make room */
 	/* From the listener (net/conn.h): TCP accepted, dropped before the
 	 * WebSocket opened (not TLS, plain HTTP, stalled), of those HTTP 4xx. */
 	uint64_t accepted, failed_before_open, http_refused;

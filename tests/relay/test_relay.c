@@ -282,6 +282,50 @@ static void test_auth_deadline(void **state)
 	fix_stop(&f);
 }
 
+static bool a_opened(struct rc_env *e)
+{
+	return ((struct fix *)e->arg)->a.opened;
+}
+
+static bool c_welcomed(struct rc_env *e)
+{
+	return ((struct fix *)e->arg)->c.welcomed;
+}
+
+static bool a_closed_b_opened(struct rc_env *e)
+{
+	struct fix *f = e->arg;
+
+	return f->a.closed && f->b.opened;
+}
+
+/* With room for one silent stranger, a second one makes the relay close
+ * the first (CLOSE(3), counted); a real node still gets in afterwards. */
+static void test_unauth_cap(void **state)
+{
+	struct pq_relay_opts o = { .max_unauth = 1 };
+	struct pq_relay_stats st;
+	uint8_t cpriv[32];
+	struct fix f;
+
+	fix_start(&f, NULL, 0, &o);
+	assert_int_equal(rc_connect(&f.env, &f.a, NULL, RC_AUTH_NONE), 0);
+	assert_int_equal(rc_run(&f.env, a_opened, &f, WAIT_MS), 0);
+	assert_int_equal(rc_connect(&f.env, &f.b, NULL, RC_AUTH_NONE), 0);
+	assert_int_equal(rc_run(&f.env, a_closed_b_opened, &f, WAIT_MS), 0);
+	assert_int_equal(f.a.close_reason, PQ_CLOSE_AUTH_FAILED);
+	assert_false(f.b.closed);
+	pq_relay_stats(f.relay, &st);
+	assert_int_equal(st.unauth_evicted, 1);
+	/* A node that authenticates takes no unauthenticated slot once in. */
+	assert_int_equal(pq_ed25519_generate(cpriv), 0);
+	assert_int_equal(rc_connect(&f.env, &f.c, cpriv, RC_AUTH_GOOD), 0);
+	assert_int_equal(rc_run(&f.env, c_welcomed, &f, WAIT_MS), 0);
+	pq_relay_stats(f.relay, &st);
+	assert_int_equal(st.unauth_evicted, 2); /* b made room for c's open */
+	fix_stop(&f);
+}
+
 static bool b_welcomed(struct rc_env *e)
 {
 	return ((struct fix *)e->arg)->b.welcomed;
@@ -417,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_bad_signature),
 		cmocka_unit_test(test_message_before_auth),
 		cmocka_unit_test(test_auth_deadline),
+		cmocka_unit_test(test_unauth_cap),
 		cmocka_unit_test(test_allow_list),
 		cmocka_unit_test(test_allow_list_before_signature),
 		cmocka_unit_test(test_malformed_after_auth),

@@ -145,25 +145,15 @@ static int relay_send(struct client *c, const uint8_t *payload, size_t len)
 /* RELAY_CHALLENGE -> RELAY_AUTH signed over challenge || exporter (DESIGN §2). */
 static int answer_challenge(struct client *c, const uint8_t *msg, size_t len)
 {
-	struct pq_relay_challenge ch;
-	struct pq_relay_auth auth;
-	uint8_t signed_bytes[PQ_RELAY_AUTH_SIGNED_LEN];
 	uint8_t out[PQ_RELAY_AUTH_MSG_LEN];
 	const uint8_t *exporter = pq_conn_exporter(c->conn);
-	size_t out_len;
 	int ret;
 
-	if ((ret = pq_relay_challenge_decode(&ch, msg, len)))
-		return ret;
 	if (!exporter)
 		return PQ_E_STATE;
-	pq_relay_auth_signed_bytes(signed_bytes, ch.challenge, exporter);
-	memcpy(auth.node_key, c->pub, PQ_PUBKEY_LEN);
-	if ((ret = pq_signer_sign(c->signer, auth.sig, signed_bytes, sizeof(signed_bytes))))
+	if ((ret = pq_relay_auth_answer(out, c->signer, msg, len, exporter)))
 		return ret;
-	if ((ret = pq_relay_auth_encode(out, sizeof(out), &out_len, &auth)))
-		return ret;
-	return pq_conn_send(c->conn, out, out_len);
+	return pq_conn_send(c->conn, out, sizeof(out));
 }
 
 static void maybe_start(struct bench *b)

@@ -179,25 +179,15 @@ static void relay_on_open(void *ctx, struct pq_conn *c)
 /* RELAY_CHALLENGE -> RELAY_AUTH, signed over this connection's exporter. */
 static int relay_answer_challenge(struct pq_node *node, const uint8_t *msg, size_t len)
 {
-	struct pq_relay_challenge ch;
-	struct pq_relay_auth auth;
-	uint8_t signed_bytes[PQ_RELAY_AUTH_SIGNED_LEN];
 	uint8_t out[PQ_RELAY_AUTH_MSG_LEN];
 	const uint8_t *exporter = pq_conn_exporter(node->relay);
-	size_t out_len;
 	int ret;
 
-	if ((ret = pq_relay_challenge_decode(&ch, msg, len)))
-		return ret;
 	if (!exporter)
 		return PQ_E_STATE;
-	pq_relay_auth_signed_bytes(signed_bytes, ch.challenge, exporter);
-	memcpy(auth.node_key, node->pub, PQ_PUBKEY_LEN);
-	if ((ret = pq_signer_sign(node->signer, auth.sig, signed_bytes, sizeof(signed_bytes))))
+	if ((ret = pq_relay_auth_answer(out, node->signer, msg, len, exporter)))
 		return ret;
-	if ((ret = pq_relay_auth_encode(out, sizeof(out), &out_len, &auth)))
-		return ret;
-	return pq_conn_send(node->relay, out, out_len);
+	return pq_conn_send(node->relay, out, sizeof(out));
 }
 
 static void relay_welcomed(struct pq_node *node, const uint8_t *msg, size_t len)

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "crypto/ed25519.h"
 #include "proto/msg_relay.h"
 #include "util/cursor.h"
 
@@ -325,4 +326,22 @@ int pq_close_decode(struct pq_close *m, const uint8_t *buf, size_t len)
 		return PQ_E_DECODE;
 	}
 	return 0;
+}
+
+int pq_relay_auth_answer(uint8_t out[PQ_RELAY_AUTH_MSG_LEN], const struct pq_signer *signer,
+			 const uint8_t *msg, size_t len, const uint8_t exporter[PQ_TLS_EXPORTER_LEN])
+{
+	struct pq_relay_challenge ch;
+	struct pq_relay_auth auth;
+	uint8_t signed_bytes[PQ_RELAY_AUTH_SIGNED_LEN];
+	size_t out_len;
+	int ret;
+
+	if ((ret = pq_relay_challenge_decode(&ch, msg, len)))
+		return ret;
+	pq_relay_auth_signed_bytes(signed_bytes, ch.challenge, exporter);
+	memcpy(auth.node_key, pq_signer_public(signer), PQ_PUBKEY_LEN);
+	if ((ret = pq_signer_sign(signer, auth.sig, signed_bytes, sizeof(signed_bytes))))
+		return ret;
+	return pq_relay_auth_encode(out, PQ_RELAY_AUTH_MSG_LEN, &out_len, &auth);
 }

@@ -150,6 +150,16 @@ void pq_relay_auth_signed_bytes(uint8_t out[PQ_RELAY_AUTH_SIGNED_LEN],
 				const uint8_t challenge[PQ_RELAY_CHALLENGE_LEN],
 				const uint8_t exporter[PQ_TLS_EXPORTER_LEN]);
 
+struct pq_signer;
+
+/* A node's answer to the relay: decode the RELAY_CHALLENGE in msg, sign
+ * its auth bytes with signer over this connection's exporter, and write
+ * RELAY_AUTH (PQ_RELAY_AUTH_MSG_LEN bytes) to out. 0, PQ_E_DECODE (not a
+ * challenge), or the signer's error. */
+PQ_MUST_CHECK int pq_relay_auth_answer(uint8_t out[PQ_RELAY_AUTH_MSG_LEN], const struct pq_signer *signer,
+				       const uint8_t *msg, size_t len,
+				       const uint8_t exporter[PQ_TLS_EXPORTER_LEN]);
+
 /* 1 when a is a valid observed address (rules above), else 0. */
 int pq_wire_addr_valid(const struct pq_wire_addr *a);
 

@@ -456,6 +456,36 @@ static void test_auth_signed_bytes(void **state)
 	printf("checked: 3 relay auth signed-bytes cases\n");
 }
 
+/* The node's answer: a RELAY_AUTH carrying the signer's key and a
+ * signature over exactly the auth bytes; anything but a challenge refused. */
+static void test_auth_answer(void **state)
+{
+	uint8_t priv[32], chal_msg[PQ_RELAY_CHALLENGE_MSG_LEN], exporter[PQ_TLS_EXPORTER_LEN];
+	uint8_t out[PQ_RELAY_AUTH_MSG_LEN], signed_bytes[PQ_RELAY_AUTH_SIGNED_LEN];
+	struct pq_relay_challenge ch;
+	struct pq_relay_auth auth;
+	struct pq_signer *s = NULL;
+	size_t n;
+
+	(void)state;
+	memset(ch.challenge, 0x5a, sizeof(ch.challenge));
+	memset(exporter, 0xc3, sizeof(exporter));
+	assert_int_equal(pq_relay_challenge_encode(chal_msg, sizeof(chal_msg), &n, &ch), 0);
+	assert_int_equal(pq_ed25519_generate(priv), 0);
+	assert_int_equal(pq_signer_new(&s, priv), 0);
+	assert_int_equal(pq_relay_auth_answer(out, s, chal_msg, n, exporter), 0);
+	assert_int_equal(pq_relay_auth_decode(&auth, out, sizeof(out)), 0);
+	assert_memory_equal(auth.node_key, pq_signer_public(s), 32);
+	pq_relay_auth_signed_bytes(signed_bytes, ch.challenge, exporter);
+	assert_int_equal(pq_ed25519_verify(auth.sig, signed_bytes, sizeof(signed_bytes), auth.node_key), 0);
+	exporter[0] ^= 1;  /* another connection: the signature does not carry over */
+	pq_relay_auth_signed_bytes(signed_bytes, ch.challenge, exporter);
+	assert_int_equal(pq_ed25519_verify(auth.sig, signed_bytes, sizeof(signed_bytes), auth.node_key), PQ_E_AUTH);
+	assert_int_equal(pq_relay_auth_answer(out, s, out, sizeof(out), exporter), PQ_E_DECODE);
+	assert_int_equal(pq_relay_auth_answer(out, s, chal_msg, n - 1, exporter), PQ_E_DECODE);
+	pq_signer_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +497,7 @@ int main(void)
 		cmocka_unit_test(test_close_reasons),
 		cmocka_unit_test(test_forward_bounds),
 		cmocka_unit_test(test_auth_signed_bytes),
+		cmocka_unit_test(test_auth_answer),
 	};
 
 	return cmocka_run_group_tests(tests, setup_samples, NULL);

@@ -26,6 +26,8 @@ run_one() {
 	else
 		fail=$((fail + 1)); failed+=("$name")
 		printf 'FAIL %s (log: %s)\n' "$name" "$log"
+		# The failed checks first: the log's tail may be daemon output.
+		grep -h '^FAIL:' "$log" | head -n 10 | sed 's/^/    /'
 		tail -n 30 "$log" | sed 's/^/    /'
 	fi
 }

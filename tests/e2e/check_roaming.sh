@@ -171,21 +171,33 @@ for i in 1 2; do e2e_start_node "$i" -c; done
 e2e_until 30 on_path relay || e2e_die "unreachable listener: no session within 30 s"
 d1=$(dials_started 1); d2=$(dials_started 2)
 [ -n "$d1" ] && [ -n "$d2" ] || e2e_die "no 'direct dials' line in the text status: $(cat "$dir/text1.out")"
-watch_s=$((retry * 5 + 2))
-flapped=0
+# The higher key waits PQ_DIRECT_HIGH_KEY_DELAY_MS (1.5 s) more per retry,
+# so n1 (whichever key it has) starts a dial at least every 1.125 + 1.5 s:
+# two or more within the window however the keys fall. n2's dials hang
+# until PQ_DIRECT_OPEN_TIMEOUT_MS (5 s), so the window holds one more
+# of them too.
+watch_s=$((retry * 6 + 4))
+flapped=0 samples=0 missed=0
+stays_relay="len(j['peers']) == 1 and (lambda p: p['state'] == 'established' and p['path'] == 'relay' and p['migrations'] == 0 and p['fallbacks'] == 0)(j['peers'][0])"
 deadline=$((SECONDS + watch_s))
 while [ "$SECONDS" -lt "$deadline" ]; do
-	both_are "p['state'] == 'established' and p['path'] == 'relay' and p['migrations'] == 0 and p['fallbacks'] == 0" ||
-		flapped=1
+	# A status call that times out under load is not a flap; a sample
+	# that shows the wrong path is.
+	if status_json 1 && status_json 2; then
+		samples=$((samples + 1))
+		e2e_json "$dir/status1.json" "$stays_relay" && e2e_json "$dir/status2.json" "$stays_relay" || flapped=1
+	else
+		missed=$((missed + 1))
+	fi
 	sleep 0.5
 done
 e1=$(dials_started 1); e2=$(dials_started 2)
-if [ "$flapped" -eq 0 ]; then
-	e2e_ok "unreachable listener: both stayed on the relay for $watch_s s (retry_interval $retry s), never direct, 0 migrations, 0 fallbacks"
+if [ "$flapped" -eq 0 ] && [ "$samples" -ge 5 ]; then
+	e2e_ok "unreachable listener: both stayed on the relay for $watch_s s (retry_interval $retry s, $samples status samples, $missed unanswered), never direct, 0 migrations, 0 fallbacks"
 else
-	e2e_bad "unreachable listener: the path flapped: $(cat "$dir/status1.json") $(cat "$dir/status2.json")"
+	e2e_bad "unreachable listener: flapped=$flapped over $samples samples ($missed unanswered): $(cat "$dir/status1.json") $(cat "$dir/status2.json")"
 fi
-if [ "$e1" -ge $((d1 + 3)) ] && [ "$e2" -gt "$d2" ]; then
+if [ "$e1" -ge $((d1 + 2)) ] && [ "$e2" -gt "$d2" ]; then
 	e2e_ok "dials retried meanwhile: n1 $d1 -> $e1, n2 $d2 -> $e2 started"
 else
 	e2e_bad "dials not retried: n1 $d1 -> $e1, n2 $d2 -> $e2"

@@ -84,6 +84,7 @@ struct pq_node {
 	/* control socket, signals, shutdown */
 	int ctl_fd;
 	bool ctl_bound;                /* we created the socket file */
+	struct pq_control *control;    /* its clients (control_sock.c) */
 	int sig_fd;
 	bool stopping;
 	int exit_status;               /* of the process once stopped */

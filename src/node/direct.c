@@ -287,6 +287,13 @@ static void direct_on_message(void *ctx, struct pq_conn *c, const uint8_t *msg, 
 		dconn_rehs_msg(dc, msg, len, now_ms);
 		return;
 	}
+	/* A handshake (a rekey while the relay is away): only on a conn
+	 * whose re-handshake proved it. */
+	if (dc->usable && type >= PQ_MSG_HS_INIT && type <= PQ_MSG_HS_FINISH) {
+		dc->last_rx_ms = now_ms;
+		pq_peer_handshake_msg(dc->peer, msg, len, true, now_ms);
+		return;
+	}
 	if (!dc->usable || !pq_sealed_type_ok(type)) {
 		/* Nothing but the re-handshake before it completes (§5.5). */
 		dc->peer->count.dropped_frames++;

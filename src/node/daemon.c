@@ -25,7 +25,8 @@
 
 #define ERR_LEN PQ_CONFIG_ERR_LEN
 /* Housekeeping: expired MAC entries give their room back, half-open
- * handshake slots (5 s lifetime) are wiped. */
+ * handshake slots and our own unanswered initiations (5 s lifetime) are
+ * wiped, their ephemeral secrets with them. */
 #define HOUSEKEEPING_MS 1000u
 
 uint64_t pq_node_wall_ms(void)

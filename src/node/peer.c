@@ -220,6 +220,13 @@ void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t le
 
 	memset(&res, 0, sizeof(res));
 	n = pq_hs_receive(&node->hs, p->key, msg, len, pq_node_wall_ms(), out, sizeof(out), &res);
+	if (n == PQ_E_TIME) {
+		/* The one refusal a user can fix (PROTOCOL §4.4): say it. */
+		pq_log(PQ_LOG_WARN, "peer %s: handshake refused: stamped more than %u s ahead of our "
+		       "clock; check both machines' clocks (NTP)", pq_peer_label(p),
+		       (unsigned)(PQ_HS_MAX_FUTURE_MS / 1000));
+		goto out;
+	}
 	if (n < 0) {
 		pq_log(PQ_LOG_DEBUG, "peer %s: handshake message 0x%02x dropped: %s", pq_peer_label(p),
 		       msg[0], pq_strerror((int)n));

@@ -90,7 +90,9 @@ grep -q "HS_INIT not sent" "$dir/n1.log" "$dir/n2.log" &&
 
 # ---- the relay returns ------------------------------------------------------------
 e2e_start_relay -b
-if e2e_until 15 relay_is 1 connected && e2e_until 15 relay_is 2 connected && on_path direct; then
+# The nodes back off while the relay is away (0.5 s doubling, ±25 %):
+# after ~15 s down the next try may be 20 s away.
+if e2e_until 40 relay_is 1 connected && e2e_until 40 relay_is 2 connected && on_path direct; then
 	e2e_ok "relay back: both reconnected, still direct"
 else
 	e2e_bad "relay back: $(cat "$dir/status1.json") $(cat "$dir/status2.json"); $relay_log"

@@ -62,6 +62,11 @@ void pq_dconn_detach(struct pq_dconn *dc, const char *why, bool close_it, uint64
 	if (p->direct.active == dc) {
 		p->direct.active = NULL;
 		p->direct.fallbacks++;
+		/* The peer may have had nothing to send and so not noticed:
+		 * a keepalive through the relay makes it probe its side now
+		 * (pq_direct_relay_heard). Sent from the next tick, not here:
+		 * we may be inside pq_peer_send_sealed, whose buffer it uses. */
+		p->direct.nudge_peer = true;
 		pq_log(PQ_LOG_INFO, "peer %s: path direct -> relay (%s)", pq_peer_label(p), why);
 		pq_direct_schedule_retry(p, now_ms);
 	} else {

@@ -60,6 +60,7 @@ struct pq_peer_direct {
 	uint64_t last_rehs_ms;         /* monotonic; 0: none */
 	uint64_t last_rehs_us;         /* duration of the last completed run */
 	uint64_t migrations, fallbacks;
+	bool nudge_peer;               /* fell back: tell the peer through the relay */
 	uint64_t attempts;             /* dials started (TEXT status) */
 	uint64_t rehs_not_started;     /* runs that failed before a message */
 	struct pq_timer timer;         /* tick: dial, probes, re-handshake timeouts */

@@ -5,8 +5,10 @@
  * Two clients, A and B, each with a fresh Ed25519 identity, connect to the
  * relay with pq_conn_connect (TLS 1.3 pinned to the relay's key +
  * WebSocket), authenticate with RELAY_AUTH over the relay's challenge and
- * the connection's TLS exporter (as src/node/relay_link.c does), and wait
- * until each sees the other in PEER_ONLINE. Then A runs hybrid handshakes
+ * the connection's TLS exporter (as src/node/relay_link.c does), list
+ * each other in RELAY_WATCH (the relay announces and forwards only
+ * between nodes that do, docs/PROTOCOL.md §3.4), and wait until each
+ * sees the other in PEER_ONLINE. Then A runs hybrid handshakes
  * with B, one at a time, every message inside RELAY_SEND / RELAY_RECV:
  *
  *   t0  clock read, A builds HS_INIT (pq_hs_initiate) and queues it
@@ -160,6 +162,19 @@ static int answer_challenge(struct client *c, const uint8_t *msg, size_t len)
 	return pq_conn_send(c->conn, out, sizeof(out));
 }
 
+/* After RELAY_WELCOME: watch the other client, as a node watches its peers. */
+static int send_watch(struct client *c)
+{
+	uint8_t out[PQ_RELAY_WATCH_MSG_LEN(1)];
+	size_t len;
+	int ret;
+
+	if ((ret = pq_relay_watch_build(out, sizeof(out), &len,
+					(const uint8_t(*)[PQ_PUBKEY_LEN])c->other->pub, 1)))
+		return ret;
+	return pq_conn_send(c->conn, out, len);
+}
+
 static void maybe_start(struct bench *b)
 {
 	if (b->started || !b->a.welcomed || !b->b.welcomed || !b->a.sees_other || !b->b.sees_other)
@@ -269,6 +284,8 @@ static void on_message(void *ctx, struct pq_conn *conn, const uint8_t *msg, size
 		return;
 	case PQ_MSG_RELAY_WELCOME:
 		c->welcomed = true;
+		if (send_watch(c))
+			bench_fail(c->b, "cannot send RELAY_WATCH");
 		maybe_start(c->b);
 		return;
 	case PQ_MSG_PEER_ONLINE:

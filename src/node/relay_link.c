@@ -2,7 +2,9 @@
  * relay_link.c - the node's one relay connection (DESIGN §2; messages in
  * docs/PROTOCOL.md §3): TLS 1.3 + WebSocket to the pinned relay, the
  * challenge/response authentication bound to this TLS connection's
- * exporter, then PEER_ONLINE / PEER_OFFLINE / RELAY_RECV / UNREACHABLE.
+ * exporter, then RELAY_WATCH listing our [peer] keys (the relay tells us
+ * about, and forwards between us and, only peers that list us too), then
+ * PEER_ONLINE / PEER_OFFLINE / RELAY_RECV / UNREACHABLE.
  *
  * Any loss (connect refused, TLS failure, CLOSE, auth timeout, protocol
  * error) marks every peer offline (their sessions are kept: roaming,
@@ -190,14 +192,44 @@ static int relay_answer_challenge(struct pq_node *node, const uint8_t *msg, size
 	return pq_conn_send(node->relay, out, sizeof(out));
 }
 
+_Static_assert(PQ_CONFIG_MAX_PEERS <= PQ_RELAY_WATCH_MAX, "every [peer] key fits in one RELAY_WATCH");
+
+/* RELAY_WATCH with every [peer] key, right after RELAY_WELCOME and before
+ * anything else (PROTOCOL §3.4): the relay announces us to, and forwards
+ * between us and, only the peers that list us too. With no peer there is
+ * nothing to watch: the relay then announces us to nobody, as it should. */
+static int relay_send_watch(struct pq_node *node)
+{
+	uint8_t keys[PQ_CONFIG_MAX_PEERS][PQ_PUBKEY_LEN];
+	size_t out_len;
+	int ret;
+
+	if (node->peer_count == 0)
+		return 0;
+	if (node->peer_count > PQ_CONFIG_MAX_PEERS)
+		return PQ_E_LIMIT;
+	for (size_t i = 0; i < node->peer_count; i++)
+		memcpy(keys[i], node->peers[i].key, PQ_PUBKEY_LEN);
+	if ((ret = pq_relay_watch_build(node->msg, sizeof(node->msg), &out_len,
+					(const uint8_t(*)[PQ_PUBKEY_LEN])keys, node->peer_count)))
+		return ret;
+	return pq_conn_send(node->relay, node->msg, out_len);
+}
+
 static void relay_welcomed(struct pq_node *node, const uint8_t *msg, size_t len)
 {
 	struct pq_relay_welcome w;
 	struct pq_sockaddr a;
 	char text[PQ_SOCKADDR_TEXT];
+	int ret;
 
 	if (pq_relay_welcome_decode(&w, msg, len)) {
 		pq_log(PQ_LOG_WARN, "relay: malformed RELAY_WELCOME");
+		pq_conn_close(node->relay, 1002);
+		return;
+	}
+	if ((ret = relay_send_watch(node))) {
+		pq_log(PQ_LOG_WARN, "relay: cannot send RELAY_WATCH: %s", pq_strerror(ret));
 		pq_conn_close(node->relay, 1002);
 		return;
 	}
@@ -239,8 +271,18 @@ static void relay_signal(struct pq_node *node, const uint8_t *msg, size_t len, u
 
 	switch (msg[0]) {
 	case PQ_MSG_PEER_ONLINE:
-		if (pq_peer_online_decode(&on, msg, len) == 0 && (p = pq_peer_find(node, on.key)))
+		if (pq_peer_online_decode(&on, msg, len))
+			break;
+		if ((p = pq_peer_find(node, on.key))) {
 			pq_peer_online(p, now_ms);
+		} else {
+			char b64[PQ_KEY_B64_LEN + 1];
+
+			/* The relay only announces nodes that list us and that
+			 * we list (mutual watch): this one it should not have. */
+			pq_key_to_base64(b64, on.key);
+			pq_log(PQ_LOG_WARN, "relay: PEER_ONLINE about %s, not in [peer], ignored", b64);
+		}
 		return;
 	case PQ_MSG_PEER_OFFLINE:
 		if (pq_peer_offline_decode(&k, msg, len) == 0 && (p = pq_peer_find(node, k.key)))
@@ -251,8 +293,9 @@ static void relay_signal(struct pq_node *node, const uint8_t *msg, size_t len, u
 			pq_peer_offline(p, now_ms);
 		return;
 	default:
-		pq_log(PQ_LOG_DEBUG, "relay: malformed message 0x%02x ignored", msg[0]);
+		break;
 	}
+	pq_log(PQ_LOG_DEBUG, "relay: malformed message 0x%02x ignored", msg[0]);
 }
 
 static void relay_forwarded(struct pq_node *node, const uint8_t *msg, size_t len, uint64_t now_ms)

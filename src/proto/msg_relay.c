@@ -5,6 +5,7 @@
  * type's exact size or bounded range; only then does it read fields through
  * the cursor, and it finishes by requiring that every byte was consumed.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "crypto/ed25519.h"
@@ -325,6 +326,98 @@ int pq_close_decode(struct pq_close *m, const uint8_t *buf, size_t len)
 		memset(m, 0, sizeof(*m));
 		return PQ_E_DECODE;
 	}
+	return 0;
+}
+
+/* ---- 0x0A RELAY_WATCH ---- */
+
+/* Is key one of the n keys at list? At most 256 keys, once per
+ * connection: the quadratic scan (32640 compares) beats sorting a copy. */
+static bool key_in(const uint8_t *list, size_t n, const uint8_t *key)
+{
+	for (size_t j = 0; j < n; j++)
+		if (!memcmp(list + j * PQ_PUBKEY_LEN, key, PQ_PUBKEY_LEN))
+			return true;
+	return false;
+}
+
+static bool watch_keys_ok(const uint8_t *keys, size_t count)
+{
+	if (!keys || count < 1 || count > PQ_RELAY_WATCH_MAX)
+		return false;
+	for (size_t i = 1; i < count; i++)
+		if (key_in(keys, i, keys + i * PQ_PUBKEY_LEN))
+			return false;
+	return true;
+}
+
+int pq_relay_watch_encode(uint8_t *buf, size_t cap, size_t *out_len, const struct pq_relay_watch *m)
+{
+	struct pq_wcursor wc;
+
+	if (!m->keys || m->count < 1 || m->count > PQ_RELAY_WATCH_MAX)
+		return PQ_E_INVAL;
+	/* Capacity before the quadratic duplicate scan: cheapest check first. */
+	if (cap < PQ_RELAY_WATCH_MSG_LEN(m->count))
+		return PQ_E_TOOBIG;
+	if (!watch_keys_ok(m->keys, m->count))
+		return PQ_E_INVAL;
+	pq_wc_init(&wc, buf, cap);
+	pq_wc_u8(&wc, PQ_MSG_RELAY_WATCH);
+	pq_wc_u16(&wc, (uint16_t)m->count);
+	pq_wc_bytes(&wc, m->keys, m->count * PQ_PUBKEY_LEN);
+	return encode_done(&wc, out_len);
+}
+
+int pq_relay_watch_decode(struct pq_relay_watch *m, const uint8_t *buf, size_t len)
+{
+	struct pq_rcursor rc;
+	size_t count;
+
+	memset(m, 0, sizeof(*m));
+	if (!frame_ok(buf, len, PQ_MSG_RELAY_WATCH, PQ_RELAY_WATCH_MSG_MIN, PQ_RELAY_WATCH_MSG_MAX))
+		return PQ_E_DECODE;
+	pq_rc_init(&rc, buf, len);
+	(void)pq_rc_u8(&rc);
+	count = pq_rc_u16(&rc);
+	/* The count must describe the message exactly: no short list, no
+	 * trailing bytes (PROTOCOL §3.1). */
+	if (count < 1 || count > PQ_RELAY_WATCH_MAX || len != PQ_RELAY_WATCH_MSG_LEN(count))
+		return PQ_E_DECODE;
+	m->keys = pq_rc_take(&rc, count * PQ_PUBKEY_LEN);
+	m->count = count;
+	if (pq_rc_finish(&rc) || !watch_keys_ok(m->keys, m->count)) {
+		memset(m, 0, sizeof(*m));
+		return PQ_E_DECODE;
+	}
+	return 0;
+}
+
+int pq_relay_watch_build(uint8_t *out, size_t cap, size_t *out_len, const uint8_t (*keys)[PQ_PUBKEY_LEN],
+			 size_t count)
+{
+	size_t n = 0;
+
+	if (!keys)
+		return PQ_E_INVAL;
+	/* Distinct keys, written in place: the list in out is also the set
+	 * of keys seen so far. */
+	for (size_t i = 0; i < count; i++) {
+		if (key_in(out + 3, n, keys[i]))
+			continue;
+		if (n == PQ_RELAY_WATCH_MAX)
+			return PQ_E_INVAL;
+		if (PQ_RELAY_WATCH_MSG_LEN(n + 1) > cap)
+			return PQ_E_TOOBIG;
+		memcpy(out + PQ_RELAY_WATCH_MSG_LEN(n), keys[i], PQ_PUBKEY_LEN);
+		n++;
+	}
+	if (n == 0)
+		return PQ_E_INVAL;
+	out[0] = PQ_MSG_RELAY_WATCH;
+	out[1] = (uint8_t)(n >> 8);
+	out[2] = (uint8_t)n;
+	*out_len = PQ_RELAY_WATCH_MSG_LEN(n);
 	return 0;
 }
 

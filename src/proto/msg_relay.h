@@ -1,5 +1,5 @@
 /*
- * msg_relay.h - wire codec of the node <-> relay messages, types 0x01-0x09
+ * msg_relay.h - wire codec of the node <-> relay messages, types 0x01-0x0a
  * (DESIGN §2; byte layouts in docs/PROTOCOL.md §3).
  *
  * Every message is one type byte and a payload of exact size or bounded
@@ -9,8 +9,9 @@
  * capacity and return PQ_E_TOOBIG when the message does not fit, PQ_E_INVAL
  * when a field is outside what a decoder would accept.
  *
- * Borrowing: the payload pointer of a decoded RELAY_SEND / RELAY_RECV points
- * into the decoder's input buffer and is valid only as long as that buffer.
+ * Borrowing: the payload pointer of a decoded RELAY_SEND / RELAY_RECV, and
+ * the keys pointer of a decoded RELAY_WATCH, point into the decoder's input
+ * buffer and are valid only as long as that buffer.
  * Every other decoded field is copied into the struct.
  */
 #ifndef PQ_PROTO_MSG_RELAY_H
@@ -50,6 +51,12 @@
 #define PQ_RELAY_PAYLOAD_MAX (PQ_MAX_MSG_LEN - 1 - PQ_PUBKEY_LEN)
 #define PQ_RELAY_FWD_MSG_MIN (1 + PQ_PUBKEY_LEN + PQ_RELAY_PAYLOAD_MIN)          /* 34 */
 #define PQ_RELAY_FWD_MSG_MAX PQ_MAX_MSG_LEN
+/* RELAY_WATCH: type + count (2, big-endian) + count distinct keys, count
+ * 1..PQ_RELAY_WATCH_MAX (a node's [peer] bound, PQ_CONFIG_MAX_PEERS). */
+#define PQ_RELAY_WATCH_MAX 256
+#define PQ_RELAY_WATCH_MSG_LEN(count) (3 + PQ_PUBKEY_LEN * (size_t)(count))
+#define PQ_RELAY_WATCH_MSG_MIN PQ_RELAY_WATCH_MSG_LEN(1)                         /* 35 */
+#define PQ_RELAY_WATCH_MSG_MAX PQ_RELAY_WATCH_MSG_LEN(PQ_RELAY_WATCH_MAX)        /* 8195 */
 
 /* Address family byte of an observed address. */
 enum pq_addr_family {
@@ -112,6 +119,13 @@ struct pq_close {
 	uint16_t reason; /* enum pq_close_reason */
 };
 
+/* RELAY_WATCH: the keys whose presence a node wants to hear about, and
+ * who may reach it through the relay (PROTOCOL §3.4, mutual watch). */
+struct pq_relay_watch {
+	const uint8_t *keys; /* count * PQ_PUBKEY_LEN bytes; borrowed from the decoder's input */
+	size_t count;        /* 1..PQ_RELAY_WATCH_MAX, no key twice */
+};
+
 /* Encoders: write the whole message into buf (capacity cap) and its length
  * into *out_len. 0, PQ_E_TOOBIG (buf too small), PQ_E_INVAL (bad field). */
 PQ_MUST_CHECK int pq_relay_challenge_encode(uint8_t *buf, size_t cap, size_t *out_len,
@@ -131,6 +145,9 @@ PQ_MUST_CHECK int pq_relay_send_encode(uint8_t *buf, size_t cap, size_t *out_len
 PQ_MUST_CHECK int pq_relay_recv_encode(uint8_t *buf, size_t cap, size_t *out_len,
 				       const struct pq_relay_fwd *m);
 PQ_MUST_CHECK int pq_close_encode(uint8_t *buf, size_t cap, size_t *out_len, const struct pq_close *m);
+/* PQ_E_INVAL: count outside 1..PQ_RELAY_WATCH_MAX, keys NULL, a key twice. */
+PQ_MUST_CHECK int pq_relay_watch_encode(uint8_t *buf, size_t cap, size_t *out_len,
+					const struct pq_relay_watch *m);
 
 /* Decoders: 0 or PQ_E_DECODE (wrong type, wrong size, bad field). On error
  * *m is zeroed. */
@@ -143,6 +160,9 @@ PQ_MUST_CHECK int pq_unreachable_decode(struct pq_peer_key_msg *m, const uint8_t
 PQ_MUST_CHECK int pq_relay_send_decode(struct pq_relay_fwd *m, const uint8_t *buf, size_t len);
 PQ_MUST_CHECK int pq_relay_recv_decode(struct pq_relay_fwd *m, const uint8_t *buf, size_t len);
 PQ_MUST_CHECK int pq_close_decode(struct pq_close *m, const uint8_t *buf, size_t len);
+/* Also PQ_E_DECODE for count 0 or > PQ_RELAY_WATCH_MAX, a length other
+ * than PQ_RELAY_WATCH_MSG_LEN(count), or a key listed twice. */
+PQ_MUST_CHECK int pq_relay_watch_decode(struct pq_relay_watch *m, const uint8_t *buf, size_t len);
 
 /* Fill out with the exact bytes a node signs (and the relay verifies) for
  * RELAY_AUTH: PQ_RELAY_AUTH_LABEL || challenge || exporter (DESIGN §2). */
@@ -159,6 +179,13 @@ struct pq_signer;
 PQ_MUST_CHECK int pq_relay_auth_answer(uint8_t out[PQ_RELAY_AUTH_MSG_LEN], const struct pq_signer *signer,
 				       const uint8_t *msg, size_t len,
 				       const uint8_t exporter[PQ_TLS_EXPORTER_LEN]);
+
+/* RELAY_WATCH listing keys (count keys of 32 bytes, contiguous) into out
+ * (capacity cap), the message a node sends right after RELAY_WELCOME.
+ * Keys listed more than once are sent once. 0, PQ_E_INVAL (no key, more
+ * than PQ_RELAY_WATCH_MAX distinct keys), PQ_E_TOOBIG. */
+PQ_MUST_CHECK int pq_relay_watch_build(uint8_t *out, size_t cap, size_t *out_len,
+				       const uint8_t (*keys)[PQ_PUBKEY_LEN], size_t count);
 
 /* 1 when a is a valid observed address (rules above), else 0. */
 int pq_wire_addr_valid(const struct pq_wire_addr *a);

@@ -26,6 +26,7 @@ enum pq_msg_type {
 	PQ_MSG_RELAY_RECV = 0x07,      /* relay -> node: src key + opaque payload */
 	PQ_MSG_UNREACHABLE = 0x08,     /* relay -> node: dst key offline */
 	PQ_MSG_CLOSE = 0x09,           /* either side, any connection: reason code */
+	PQ_MSG_RELAY_WATCH = 0x0A,     /* node -> relay, once after WELCOME: its peers' keys */
 
 	/* end to end, carried in RELAY_SEND/RECV payloads or on the direct path */
 	PQ_MSG_HS_INIT = 0x10,

@@ -1,7 +1,8 @@
 /*
  * relay.c - life of the relay and of its conns (relay.h): listener,
  * TLS context, the per-conn state, closing, shutdown. Authentication is in
- * relay_auth.c, forwarding in relay_fwd.c.
+ * relay_auth.c, watch lists and announcements in relay_watch.c, forwarding
+ * in relay_fwd.c.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -191,6 +192,9 @@ static void on_message(void *ctx, struct pq_conn *c, const uint8_t *msg, size_t 
 	case PQ_MSG_RELAY_SEND:
 		relay_forward(n, msg, len);
 		return;
+	case PQ_MSG_RELAY_WATCH:
+		relay_watch_message(n, msg, len);
+		return;
 	case PQ_MSG_CLOSE:
 		if (pq_close_decode(&cl, msg, len)) {
 			relay_protocol_error(n, "malformed CLOSE");
@@ -224,6 +228,7 @@ static void on_close(void *ctx, struct pq_conn *c, const struct pq_conn_reason *
 			relay_announce_offline(n);
 	}
 	node_unlink(r, n);
+	relay_watch_free(n);
 	free(n);
 }
 
@@ -316,6 +321,7 @@ void pq_relay_free(struct pq_relay *r)
 		next = n->next;
 		pq_loop_timer_cancel(r->loop, &n->auth_timer);
 		pq_conn_abort(n->conn);
+		relay_watch_free(n);
 		free(n);
 	}
 	relay_table_free(&r->table);

@@ -1,8 +1,9 @@
 /*
  * relay.h - the relay core of `pqlan relay` (DESIGN §1-§2, docs/PROTOCOL.md
  * §3): authenticates nodes by an Ed25519 signature over the challenge and
- * the TLS exporter of their connection, tells each node which peers are
- * online and where it sees them, and forwards RELAY_SEND as RELAY_RECV. It
+ * the TLS exporter of their connection, tells each node which of its peers
+ * are online and where it sees them, and forwards RELAY_SEND as RELAY_RECV
+ * between peers - two nodes that list each other in RELAY_WATCH. It
  * never interprets a payload and never holds a session key.
  *
  * The relay runs on a loop it borrows (net/loop.h) and owns its listener,
@@ -13,12 +14,16 @@
  * Per connection (PROTOCOL §3.3, §3.4):
  *   open    -> RELAY_CHALLENGE (32 fresh random bytes), auth deadline armed
  *   1st msg must be a valid RELAY_AUTH: else CLOSE(2); bad signature or a
- *           key not on the allow list: CLOSE(3). Then RELAY_WELCOME, one
- *           PEER_ONLINE per other node, PEER_ONLINE about it to the others.
+ *           key not on the allow list: CLOSE(3). Then RELAY_WELCOME.
  *           An older conn with the same key gets CLOSE(4) (roaming).
- *   then    RELAY_SEND -> RELAY_RECV to the destination, or UNREACHABLE;
+ *   watch   one RELAY_WATCH (its peers' keys): for every listed node that
+ *           lists it too (mutual), PEER_ONLINE both ways. A second one, or
+ *           a malformed one -> CLOSE(2). Until it arrives the node is
+ *           announced to nobody and hears nothing.
+ *   then    RELAY_SEND -> RELAY_RECV to a mutual destination, else
+ *           UNREACHABLE (offline and not mutual alike);
  *           CLOSE -> closed; anything else or malformed -> CLOSE(2).
- *   end     PEER_OFFLINE to the others (unless it was replaced).
+ *   end     PEER_OFFLINE to the mutual ones (unless it was replaced).
  * A full destination queue drops the message (counted): memory stays
  * bounded by the conns' max_queue.
  */
@@ -73,6 +78,7 @@ struct pq_relay_stats {
 	uint64_t auth_ok, auth_failed, replaced;
 	uint64_t protocol_errors;
 	uint64_t forwarded, unreachable;
+	uint64_t not_mutual;   /* of unreachable: dst online, but the two do not list each other */
 	uint64_t dropped;      /* a destination queue was full */
 	uint64_t sig_checks;   /* Ed25519 verifications of RELAY_AUTH (allowed keys only) */
 	uint64_t unauth_evicted; /* unauthenticated conns closed to make room */

@@ -1,7 +1,8 @@
 /*
- * relay_auth.c - relay authentication (docs/PROTOCOL.md §3.3) and the
- * announcements that follow it: RELAY_WELCOME, PEER_ONLINE, PEER_OFFLINE,
- * and the replacement of an older conn with the same key (roaming).
+ * relay_auth.c - relay authentication (docs/PROTOCOL.md §3.3): the
+ * challenge, RELAY_AUTH, RELAY_WELCOME, and the replacement of an older
+ * conn with the same key (roaming). Nothing is announced here: a node is
+ * announced to its peers once its RELAY_WATCH arrives (relay_watch.c).
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -81,50 +82,6 @@ static bool allowed(const struct pq_relay *r, const uint8_t key[PQ_PUBKEY_LEN])
 	if (!r->allow_count)
 		return true;
 	return bsearch(key, r->allow, r->allow_count, sizeof(*r->allow), key_cmp) != NULL;
-}
-
-/* PEER_ONLINE about `about` to `to`. */
-static void send_online(struct relay_node *to, const struct relay_node *about)
-{
-	struct pq_peer_online m;
-	uint8_t buf[PQ_PEER_ONLINE_MSG_LEN];
-	size_t len;
-
-	memcpy(m.key, about->entry.key, PQ_PUBKEY_LEN);
-	m.observed = about->observed;
-	if (pq_peer_online_encode(buf, sizeof(buf), &len, &m) == 0)
-		(void)relay_send(to, buf, len);
-}
-
-/* Is n the current, open conn of an authenticated key? */
-static bool is_live(const struct relay_node *n)
-{
-	return n->authed && !n->closing && relay_node_of_key(n->relay, n->entry.key) == n;
-}
-
-/* After RELAY_WELCOME: the peers to n, and n to the peers (PROTOCOL §3.2). */
-static void announce_online(struct relay_node *n)
-{
-	for (struct relay_node *p = n->relay->nodes; p; p = p->next) {
-		if (p == n || !is_live(p))
-			continue;
-		send_online(n, p);
-		send_online(p, n);
-	}
-}
-
-void relay_announce_offline(struct relay_node *n)
-{
-	struct pq_peer_key_msg m;
-	uint8_t buf[PQ_PEER_OFFLINE_MSG_LEN];
-	size_t len;
-
-	memcpy(m.key, n->entry.key, PQ_PUBKEY_LEN);
-	if (pq_peer_offline_encode(buf, sizeof(buf), &len, &m))
-		return;
-	for (struct relay_node *p = n->relay->nodes; p; p = p->next)
-		if (p != n && is_live(p))
-			(void)relay_send(p, buf, len);
 }
 
 static void refuse(struct relay_node *n, const char *why)
@@ -213,5 +170,4 @@ void relay_auth_message(struct relay_node *n, const uint8_t *msg, size_t len)
 	n->relay->stats.auth_ok++;
 	pq_log(PQ_LOG_INFO, "relay: node %s authenticated from %s", n->key_text, n->addr_text);
 	welcome(n);
-	announce_online(n);
 }

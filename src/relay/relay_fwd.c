@@ -1,7 +1,8 @@
 /*
  * relay_fwd.c - the hot path: RELAY_SEND from an authenticated node becomes
  * RELAY_RECV to its destination (docs/PROTOCOL.md §3.2). Same size, only
- * the type byte and the key change; the payload is never read. No
+ * the type byte and the key change; the payload is never read. Only
+ * between two nodes that list each other in RELAY_WATCH (relay_watch.c). No
  * allocation here: the message is rebuilt in the relay's scratch buffer
  * and copied once more into the destination's queue by pq_conn_send.
  */
@@ -35,6 +36,14 @@ void relay_forward(struct relay_node *src, const uint8_t *msg, size_t len)
 	}
 	dst = relay_node_of_key(r, f.key);
 	if (!dst || dst->closing) {
+		send_unreachable(src, f.key);
+		return;
+	}
+	/* PROTOCOL §3.4: only between nodes that list each other. Refused
+	 * exactly like an offline key, so RELAY_SEND tells a node nothing
+	 * about the presence of keys outside its mutual peers. */
+	if (!relay_mutual(src, dst)) {
+		r->stats.not_mutual++;
 		send_unreachable(src, f.key);
 		return;
 	}

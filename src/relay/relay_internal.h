@@ -1,7 +1,8 @@
 /*
  * relay_internal.h - state shared by the relay's files: relay.c (life of
- * the relay and its conns), relay_auth.c (challenge, RELAY_AUTH, the
- * announcements), relay_fwd.c (RELAY_SEND -> RELAY_RECV), relay_mangle.c
+ * the relay and its conns), relay_auth.c (challenge, RELAY_AUTH,
+ * RELAY_WELCOME), relay_watch.c (RELAY_WATCH, mutual watch, PEER_ONLINE /
+ * PEER_OFFLINE), relay_fwd.c (RELAY_SEND -> RELAY_RECV), relay_mangle.c
  * (the test-only hostile mode).
  */
 #ifndef PQ_RELAY_INTERNAL_H
@@ -30,6 +31,9 @@ struct relay_node {
 	struct pq_timer auth_timer;
 	bool authed;
 	bool closing;                       /* we sent CLOSE or closed it */
+	bool watching;                      /* its one RELAY_WATCH arrived */
+	uint8_t (*watch)[PQ_PUBKEY_LEN];    /* sorted, watch_count <= PQ_RELAY_WATCH_MAX keys (heap) */
+	size_t watch_count;
 	struct pq_wire_addr observed;
 	char addr_text[PQ_SOCKADDR_TEXT];
 	char key_text[RELAY_KEY_PREFIX + 1];
@@ -67,8 +71,19 @@ struct relay_node *relay_node_of_key(const struct pq_relay *r, const uint8_t key
 PQ_MUST_CHECK int relay_auth_start(struct relay_node *n);
 /* The first message of n (before RELAY_WELCOME). */
 void relay_auth_message(struct relay_node *n, const uint8_t *msg, size_t len);
-/* PEER_OFFLINE about n to every other authenticated node. */
+
+/* relay_watch.c */
+/* RELAY_WATCH from authenticated n: store its set, announce the pairs it
+ * makes mutual; a second one or a malformed one is a protocol error. */
+void relay_watch_message(struct relay_node *n, const uint8_t *msg, size_t len);
+/* Do a and b (distinct, both having sent RELAY_WATCH) list each other?
+ * Only then does the relay tell one about the other or forward between
+ * them (PROTOCOL §3.4). */
+bool relay_mutual(const struct relay_node *a, const struct relay_node *b);
+/* PEER_OFFLINE about n to every live node mutual with it. */
 void relay_announce_offline(struct relay_node *n);
+/* Free n's watch set. */
+void relay_watch_free(struct relay_node *n);
 
 /* relay_fwd.c */
 void relay_forward(struct relay_node *src, const uint8_t *msg, size_t len);

@@ -12,7 +12,8 @@
 #  underlay 192.168.241.0/24; the TAPs pq0 form one virtual Ethernet
 #  segment 10.77.0.0/24 carried through the relay, sealed end to end.
 #  n1, n2, n3 list each other as peers. n4 lists n1 and n2, but only n2
-#  lists n4: n4 reaches n2, never n1 (which refuses its key) and never n3
+#  lists n4: n4 reaches n2, never n1 (the relay never tells either about
+#  the other, and n1 refuses n4's key anyway) and never n3
 #  (only n2 forwarding n4's frames could get them there, and a node never
 #  forwards one peer's frames to another, DESIGN §6).
 #
@@ -162,14 +163,24 @@ done
 status_json 1 || e2e_bad "n1 status failed"
 status_json 3 || e2e_bad "n3 status failed"
 status_json 4 || e2e_bad "n4 status failed"
-# n4 is alive and trying: connected to the relay, n1 online, but its
-# handshakes are never answered; n1 and n3 do not know n4 at all.
-if e2e_json "$dir/status4.json" "j['node']['relay'] == 'connected' and [(p['name'], p['state']) for p in j['peers']] == [('n1', 'handshaking'), ('n2', 'established')]" &&
+# n4 is alive: connected to the relay, n2 established. n1 stays offline for
+# it: the relay announces only nodes that list each other (mutual watch,
+# PROTOCOL §3.4), and n1 does not list n4. n1 and n3 do not know n4 at all.
+if e2e_json "$dir/status4.json" "j['node']['relay'] == 'connected' and [(p['name'], p['state']) for p in j['peers']] == [('n1', 'offline'), ('n2', 'established')]" &&
 	e2e_json "$dir/status1.json" "all(p['key'] != '${pub[4]}' for p in j['peers'])" &&
 	e2e_json "$dir/status3.json" "all(p['key'] != '${pub[4]}' for p in j['peers'])"; then
-	e2e_ok "nothing established between n4 and n1 (n4 stays handshaking) or n3"
+	e2e_ok "nothing established between n4 and n1 (n1 stays offline for n4) or n3"
 else
 	e2e_bad "n4's status: $(cat "$dir/status4.json")"
+fi
+# The relay told neither side about the other: n1 logs a PEER_ONLINE about
+# a key outside its [peer] list (it would name n4's key), n4 logs "peer n1:
+# online" when told n1 is online. Neither line may exist.
+if ! grep -qF -- "${pub[4]}" "$dir/n1.log" && ! grep -q "peer n1: online" "$dir/n4.log" &&
+	grep -q "peer n2: online" "$dir/n4.log"; then
+	e2e_ok "no PEER_ONLINE between n1 and n4 (n4 lists n1, n1 does not list n4): the relay kept each out of the other's view"
+else
+	e2e_bad "a PEER_ONLINE crossed between n1 and n4: $(grep -F -e "${pub[4]}" "$dir/n1.log"; grep "peer n1: online" "$dir/n4.log")"
 fi
 
 # ---- relay restart ---------------------------------------------------------------

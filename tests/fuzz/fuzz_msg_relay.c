@@ -3,7 +3,10 @@
  * (src/proto/msg_relay.c). Every decoder sees the input.
  * Checks: no crash; at most one decoder accepts (types are distinct); an
  * accepted message re-encodes to exactly the input bytes; a borrowed
- * payload lies inside the input.
+ * payload lies inside the input. RELAY_WATCH: an accepted list has
+ * 1..256 keys, pairwise distinct (checked here by sorting a copy, not by
+ * the codec's own scan), and pq_relay_watch_build over the input read as
+ * keys gives a message the decoder accepts, each distinct key once.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	} while (0)
 
 static uint8_t out[PQ_MAX_MSG_LEN];
+static uint8_t sorted[PQ_RELAY_WATCH_MAX][PQ_PUBKEY_LEN];
 
 static void same_bytes(int rc, size_t len, const uint8_t *data, size_t size)
 {
@@ -43,6 +47,63 @@ static int fwd(const uint8_t *data, size_t size, int send)
 	rc = send ? pq_relay_send_encode(out, sizeof(out), &len, &m) : pq_relay_recv_encode(out, sizeof(out), &len, &m);
 	same_bytes(rc, len, data, size);
 	return 1;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, PQ_PUBKEY_LEN);
+}
+
+/* Number of distinct keys among count (<= 256) keys at keys. */
+static size_t distinct(const uint8_t *keys, size_t count)
+{
+	size_t n = count ? 1 : 0;
+
+	memcpy(sorted, keys, count * PQ_PUBKEY_LEN);
+	qsort(sorted, count, PQ_PUBKEY_LEN, key_cmp);
+	for (size_t i = 1; i < count; i++)
+		n += memcmp(sorted[i - 1], sorted[i], PQ_PUBKEY_LEN) != 0;
+	return n;
+}
+
+static int watch(const uint8_t *data, size_t size)
+{
+	struct pq_relay_watch m;
+	size_t len = 0;
+	int rc = pq_relay_watch_decode(&m, data, size);
+
+	if (rc) {
+		CHECK(rc == PQ_E_DECODE);
+		CHECK(m.keys == NULL && m.count == 0);
+		return 0;
+	}
+	CHECK(m.keys == data + 3);
+	CHECK(m.count >= 1 && m.count <= PQ_RELAY_WATCH_MAX);
+	CHECK(size == PQ_RELAY_WATCH_MSG_LEN(m.count));
+	CHECK(distinct(m.keys, m.count) == m.count);
+	same_bytes(pq_relay_watch_encode(out, sizeof(out), &len, &m), len, data, size);
+	same_bytes(pq_relay_watch_build(out, sizeof(out), &len, (const uint8_t(*)[PQ_PUBKEY_LEN])m.keys, m.count),
+		   len, data, size);
+	return 1;
+}
+
+/* The input as a list of keys: the builder sends each distinct one once. */
+static void watch_build(const uint8_t *data, size_t size)
+{
+	struct pq_relay_watch m;
+	size_t count = size / PQ_PUBKEY_LEN, len = 0;
+	int rc;
+
+	if (count > PQ_RELAY_WATCH_MAX)
+		count = PQ_RELAY_WATCH_MAX;
+	rc = pq_relay_watch_build(out, sizeof(out), &len, (const uint8_t(*)[PQ_PUBKEY_LEN])data, count);
+	if (count == 0) {
+		CHECK(rc == PQ_E_INVAL);
+		return;
+	}
+	CHECK(rc == 0);
+	CHECK(pq_relay_watch_decode(&m, out, len) == 0);
+	CHECK(m.count == distinct(data, count));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -78,6 +139,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		same_bytes(pq_close_encode(out, sizeof(out), &len, &cl), len, data, size);
 	accepted += fwd(data, size, 1);
 	accepted += fwd(data, size, 0);
+	accepted += watch(data, size);
 	CHECK(accepted <= 1);
+	watch_build(data, size);
 	return 0;
 }

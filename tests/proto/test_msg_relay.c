@@ -2,7 +2,8 @@
  * test_msg_relay.c - the node <-> relay codec (src/proto/msg_relay.c):
  * round trips of every message, every truncation, one byte too many, all
  * 256 type bytes into every decoder, bad address families and fields,
- * encoder capacities, and the relay-auth signed bytes (DESIGN §2).
+ * encoder capacities, RELAY_WATCH's count, length and duplicate rules,
+ * and the relay-auth signed bytes (DESIGN §2).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +27,8 @@ static struct pq_peer_key_msg s_key;
 static struct pq_relay_fwd s_fwd;
 static struct pq_close s_close;
 static uint8_t s_payload[PQ_RELAY_PAYLOAD_MAX];
+static uint8_t s_watch_keys[PQ_RELAY_WATCH_MAX][32]; /* distinct: key i starts with byte i */
+static struct pq_relay_watch s_watch = { &s_watch_keys[0][0], PQ_RELAY_WATCH_MAX };
 
 static void fill(uint8_t *p, size_t n, uint8_t seed)
 {
@@ -73,6 +76,8 @@ static int setup_samples(void **state)
 	s_fwd.payload = s_payload;
 	s_fwd.payload_len = 100;
 	s_close.reason = PQ_CLOSE_REPLACED;
+	for (size_t i = 0; i < PQ_RELAY_WATCH_MAX; i++)
+		fill(s_watch_keys[i], 32, (uint8_t)i);
 	return 0;
 }
 
@@ -95,6 +100,7 @@ static int enc_send(uint8_t *b, size_t c, size_t *n) { return pq_relay_send_enco
 static int enc_recv(uint8_t *b, size_t c, size_t *n) { return pq_relay_recv_encode(b, c, n, &s_fwd); }
 static int enc_unreach(uint8_t *b, size_t c, size_t *n) { return pq_unreachable_encode(b, c, n, &s_key); }
 static int enc_close(uint8_t *b, size_t c, size_t *n) { return pq_close_encode(b, c, n, &s_close); }
+static int enc_watch(uint8_t *b, size_t c, size_t *n) { return pq_relay_watch_encode(b, c, n, &s_watch); }
 
 static int dec_chal(const uint8_t *b, size_t l, int *same)
 {
@@ -184,6 +190,17 @@ static int dec_close(const uint8_t *b, size_t l, int *same)
 	return rc;
 }
 
+static int dec_watch(const uint8_t *b, size_t l, int *same)
+{
+	struct pq_relay_watch m;
+	int rc = pq_relay_watch_decode(&m, b, l);
+
+	/* The keys are borrowed: they must point into the input buffer. */
+	*same = !rc && m.count == s_watch.count && m.keys == b + 3 &&
+		memcmp(m.keys, s_watch.keys, m.count * 32) == 0;
+	return rc;
+}
+
 struct codec {
 	const char *name;
 	uint8_t type;
@@ -202,6 +219,8 @@ static const struct codec codecs[] = {
 	{ "RELAY_RECV", PQ_MSG_RELAY_RECV, 34, PQ_MAX_MSG_LEN, enc_recv, dec_recv },
 	{ "UNREACHABLE", PQ_MSG_UNREACHABLE, 33, 33, enc_unreach, dec_unreach },
 	{ "CLOSE", PQ_MSG_CLOSE, 3, 3, enc_close, dec_close },
+	/* The sample lists the most keys, so it is also the longest. */
+	{ "RELAY_WATCH", PQ_MSG_RELAY_WATCH, 35, 8195, enc_watch, dec_watch },
 };
 #define N_CODECS (sizeof(codecs) / sizeof(codecs[0]))
 
@@ -225,7 +244,7 @@ static void test_round_trip(void **state)
 		assert_true(same);
 		checked++;
 	}
-	assert_int_equal(checked, 9);
+	assert_int_equal(checked, 10);
 	printf("checked: %u relay round trips\n", checked);
 }
 
@@ -276,7 +295,7 @@ static void test_all_type_bytes(void **state)
 			assert_int_equal(c->dec(buf, len, &same), t == c->type ? 0 : PQ_E_DECODE);
 		}
 	}
-	assert_int_equal(checked, 9 * 256);
+	assert_int_equal(checked, 10 * 256);
 	printf("checked: %u type bytes x decoders\n", checked);
 }
 
@@ -394,6 +413,117 @@ static void test_close_reasons(void **state)
 	printf("checked: %u CLOSE reason codes\n", checked);
 }
 
+/* RELAY_WATCH: 3 + 32 * count bytes exactly, count 1..256, no key twice;
+ * the builder drops repeated keys, the encoder refuses them. */
+static void test_watch_rules(void **state)
+{
+	static uint8_t keys[PQ_RELAY_WATCH_MAX + 1][32];
+	static uint8_t big[PQ_RELAY_WATCH_MSG_LEN(PQ_RELAY_WATCH_MAX + 1)];
+	struct pq_relay_watch m = { &s_watch_keys[0][0], 1 }, d;
+	size_t len;
+	unsigned checked = 0;
+
+	(void)state;
+	/* Exact sizes: one key, two keys, the most. */
+	for (size_t n = 1; n <= PQ_RELAY_WATCH_MAX; n = n == 1 ? 2 : n == 2 ? PQ_RELAY_WATCH_MAX : n + 1) {
+		m.count = n;
+		assert_int_equal(pq_relay_watch_encode(buf, sizeof(buf), &len, &m), 0);
+		assert_int_equal(len, 3 + 32 * n);
+		assert_int_equal(buf[1], n >> 8);
+		assert_int_equal(buf[2], n & 0xff);
+		assert_int_equal(pq_relay_watch_decode(&d, buf, len), 0);
+		assert_int_equal(d.count, n);
+		/* One byte short (the last key cut) and one trailing byte. */
+		assert_int_equal(pq_relay_watch_decode(&d, buf, len - 1), PQ_E_DECODE);
+		assert_null(d.keys);
+		buf[len] = 0;
+		assert_int_equal(pq_relay_watch_decode(&d, buf, len + 1), PQ_E_DECODE);
+		checked += 4;
+	}
+	assert_int_equal(PQ_RELAY_WATCH_MSG_LEN(1), 35);
+	assert_int_equal(PQ_RELAY_WATCH_MSG_MAX, 8195);
+
+	/* Count 0: alone (3 bytes) and followed by a key (35 bytes). */
+	m.count = 1;
+	assert_int_equal(pq_relay_watch_encode(buf, sizeof(buf), &len, &m), 0);
+	buf[2] = 0;
+	assert_int_equal(pq_relay_watch_decode(&d, buf, 3), PQ_E_DECODE);
+	assert_int_equal(pq_relay_watch_decode(&d, buf, len), PQ_E_DECODE);
+	/* The count says 2 keys, one is there (truncated); says 1, two are
+	 * there (trailing key). */
+	buf[2] = 2;
+	assert_int_equal(pq_relay_watch_decode(&d, buf, len), PQ_E_DECODE);
+	m.count = 2;
+	assert_int_equal(pq_relay_watch_encode(buf, sizeof(buf), &len, &m), 0);
+	buf[2] = 1;
+	assert_int_equal(pq_relay_watch_decode(&d, buf, len), PQ_E_DECODE);
+	buf[2] = 2;
+	assert_int_equal(pq_relay_watch_decode(&d, buf, len), 0);
+	checked += 5;
+
+	/* Count 257 with 257 distinct keys: too long for any RELAY_WATCH. */
+	for (size_t i = 0; i <= PQ_RELAY_WATCH_MAX; i++) {
+		fill(keys[i], 32, (uint8_t)i);
+		keys[i][31] = (uint8_t)(i >> 8);
+	}
+	big[0] = PQ_MSG_RELAY_WATCH;
+	big[1] = (PQ_RELAY_WATCH_MAX + 1) >> 8;
+	big[2] = (PQ_RELAY_WATCH_MAX + 1) & 0xff;
+	memcpy(big + 3, keys, sizeof(keys));
+	assert_int_equal(pq_relay_watch_decode(&d, big, sizeof(big)), PQ_E_DECODE);
+	/* ... nor with 256 keys behind it (count and length disagree). */
+	assert_int_equal(pq_relay_watch_decode(&d, big, PQ_RELAY_WATCH_MSG_MAX), PQ_E_DECODE);
+	big[1] = PQ_RELAY_WATCH_MAX >> 8;
+	big[2] = PQ_RELAY_WATCH_MAX & 0xff;
+	assert_int_equal(pq_relay_watch_decode(&d, big, PQ_RELAY_WATCH_MSG_MAX), 0);
+	checked += 3;
+
+	/* A key twice, adjacent or first and last: malformed. */
+	m.count = 2;
+	assert_int_equal(pq_relay_watch_encode(buf, sizeof(buf), &len, &m), 0);
+	memcpy(buf + 35, buf + 3, 32);
+	assert_int_equal(pq_relay_watch_decode(&d, buf, len), PQ_E_DECODE);
+	memcpy(big + 3 + 32 * (PQ_RELAY_WATCH_MAX - 1), big + 3, 32);
+	assert_int_equal(pq_relay_watch_decode(&d, big, PQ_RELAY_WATCH_MSG_MAX), PQ_E_DECODE);
+	checked += 2;
+
+	/* Encoder: count 0, 257, no keys, a key twice are refused. */
+	m.count = 0;
+	assert_int_equal(pq_relay_watch_encode(buf, sizeof(buf), &len, &m), PQ_E_INVAL);
+	m.keys = &keys[0][0];
+	m.count = PQ_RELAY_WATCH_MAX + 1;
+	assert_int_equal(pq_relay_watch_encode(big, sizeof(big), &len, &m), PQ_E_INVAL);
+	m.keys = NULL;
+	m.count = 1;
+	assert_int_equal(pq_relay_watch_encode(buf, sizeof(buf), &len, &m), PQ_E_INVAL);
+	memcpy(keys[1], keys[0], 32);
+	m.keys = &keys[0][0];
+	m.count = 2;
+	assert_int_equal(pq_relay_watch_encode(buf, sizeof(buf), &len, &m), PQ_E_INVAL);
+	checked += 4;
+
+	/* Builder: repeated keys are sent once; 257 keys of which 256
+	 * distinct fit; none, or 257 distinct, do not. */
+	assert_int_equal(pq_relay_watch_build(buf, sizeof(buf), &len, (const uint8_t(*)[32])keys,
+					      PQ_RELAY_WATCH_MAX + 1), 0);
+	assert_int_equal(len, PQ_RELAY_WATCH_MSG_MAX);
+	assert_int_equal(pq_relay_watch_decode(&d, buf, len), 0);
+	assert_int_equal(d.count, PQ_RELAY_WATCH_MAX);
+	assert_memory_equal(d.keys, keys[0], 32);
+	assert_memory_equal(d.keys + 32, keys[2], 32);
+	assert_int_equal(pq_relay_watch_build(buf, sizeof(buf), &len, (const uint8_t(*)[32])keys, 2), 0);
+	assert_int_equal(len, 35);
+	assert_int_equal(pq_relay_watch_build(buf, sizeof(buf), &len, (const uint8_t(*)[32])keys, 0),
+			 PQ_E_INVAL);
+	assert_int_equal(pq_relay_watch_build(buf, 34, &len, (const uint8_t(*)[32])keys, 1), PQ_E_TOOBIG);
+	fill(keys[1], 32, 1);
+	keys[1][31] = 0;
+	assert_int_equal(pq_relay_watch_build(big, sizeof(big), &len, (const uint8_t(*)[32])keys,
+					      PQ_RELAY_WATCH_MAX + 1), PQ_E_INVAL);
+	checked += 5;
+	printf("checked: %u RELAY_WATCH count/length/duplicate rules\n", checked);
+}
+
 /* Payload bounds of RELAY_SEND/RECV: 1..PQ_MAX_MSG_LEN-33. */
 static void test_forward_bounds(void **state)
 {
@@ -496,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_address_family),
 		cmocka_unit_test(test_close_reasons),
 		cmocka_unit_test(test_forward_bounds),
+		cmocka_unit_test(test_watch_rules),
 		cmocka_unit_test(test_auth_signed_bytes),
 		cmocka_unit_test(test_auth_answer),
 	};

@@ -3,7 +3,8 @@
  * (tests/relay/test_relay.c in-process, tests/relay/tool_relay_client.c
  * against a running `pqlan relay`): pq_conn_connect with the relay's key
  * pinned, answer RELAY_CHALLENGE with RELAY_AUTH (good, bad or none),
- * record every message received. Header-only (static inline), no cmocka:
+ * answer RELAY_WELCOME with RELAY_WATCH (the keys set with rc_watch_add,
+ * none if none were), record every message received. Header-only (static inline), no cmocka:
  * functions return 0 / -1 and the caller asserts.
  */
 #ifndef PQ_TESTS_RELAY_CLIENT_H
@@ -21,12 +22,14 @@
 
 #define RC_MAX_MSGS 256
 #define RC_MSG_KEEP 256 /* bytes of each message kept */
+#define RC_MAX_WATCH 8
 
 enum rc_auth_mode {
 	RC_AUTH_GOOD = 0, /* sign challenge || exporter */
 	RC_AUTH_BADSIG,   /* a signature with one bit flipped */
 	RC_AUTH_NONE,     /* never answer */
 	RC_AUTH_SEND_FIRST, /* answer the challenge with a RELAY_SEND */
+	RC_AUTH_WATCH_FIRST, /* answer the challenge with a RELAY_WATCH */
 };
 
 struct rc_env;
@@ -42,6 +45,9 @@ struct rc_client {
 	uint8_t priv[32], pub[32];
 	enum rc_auth_mode mode;
 	bool opened, closed, welcomed;
+	uint8_t watch[RC_MAX_WATCH][32]; /* sent in RELAY_WATCH on WELCOME */
+	size_t nwatch;                   /* 0: no RELAY_WATCH sent */
+	int watch_err;                   /* -1 when that RELAY_WATCH was not sent */
 	struct pq_conn_reason why;
 	int close_reason;     /* from a CLOSE message; -1 none */
 	struct rc_msg msgs[RC_MAX_MSGS];
@@ -79,6 +85,13 @@ static inline void rc_answer(struct rc_client *c, const uint8_t *msg, size_t len
 
 	if (pq_relay_challenge_decode(&ch, msg, len) || c->mode == RC_AUTH_NONE)
 		return;
+	if (c->mode == RC_AUTH_WATCH_FIRST) {
+		if (pq_relay_watch_build(buf, sizeof(buf), &out, (const uint8_t(*)[32])c->pub, 1) == 0 &&
+		    pq_conn_send(c->conn, buf, out) == 0)
+			return;
+		pq_conn_close(c->conn, 1000);
+		return;
+	}
 	if (c->mode == RC_AUTH_SEND_FIRST) {
 		struct pq_relay_fwd f = { { 0 }, (const uint8_t *)"x", 1 };
 
@@ -103,6 +116,27 @@ static inline void rc_answer(struct rc_client *c, const uint8_t *msg, size_t len
 		pq_conn_close(c->conn, 1000);
 }
 
+/* RELAY_WATCH listing keys (count of them). 0 or -1. */
+static inline int rc_send_watch(struct rc_client *c, const uint8_t (*keys)[32], size_t count)
+{
+	uint8_t buf[PQ_RELAY_WATCH_MSG_MAX];
+	size_t out;
+
+	if (!c->conn || pq_relay_watch_build(buf, sizeof(buf), &out, keys, count))
+		return -1;
+	return pq_conn_send(c->conn, buf, out) ? -1 : 0;
+}
+
+/* Add key to what c sends in RELAY_WATCH when welcomed (call after
+ * rc_connect, before the loop runs). 0 or -1 (full). */
+static inline int rc_watch_add(struct rc_client *c, const uint8_t key[32])
+{
+	if (c->nwatch >= RC_MAX_WATCH)
+		return -1;
+	memcpy(c->watch[c->nwatch++], key, 32);
+	return 0;
+}
+
 static inline void rc_on_open(void *ctx, struct pq_conn *conn)
 {
 	struct rc_client *c = ctx;
@@ -125,8 +159,11 @@ static inline void rc_on_message(void *ctx, struct pq_conn *conn, const uint8_t 
 	c->total++;
 	if (msg[0] == PQ_MSG_RELAY_CHALLENGE)
 		rc_answer(c, msg, len);
-	else if (msg[0] == PQ_MSG_RELAY_WELCOME)
+	else if (msg[0] == PQ_MSG_RELAY_WELCOME) {
 		c->welcomed = true;
+		if (c->nwatch && rc_send_watch(c, (const uint8_t(*)[32])c->watch, c->nwatch))
+			c->watch_err = -1;
+	}
 	else if (msg[0] == PQ_MSG_CLOSE && pq_close_decode(&cl, msg, len) == 0)
 		c->close_reason = cl.reason;
 	rc_maybe_stop(c->env);

@@ -1,7 +1,8 @@
 /*
  * test_relay.c - the relay core (src/relay/) on 127.0.0.1:0, driven
  * in-process by real clients (pq_conn_connect, TLS 1.3 + WebSocket) on the
- * same loop: authentication, forwarding both ways, UNREACHABLE,
+ * same loop: authentication, forwarding both ways between A and B (which
+ * list each other in RELAY_WATCH), UNREACHABLE,
  * replacement (roaming), bad signature, message before auth, allow list,
  * auth deadline, malformed message after auth, shutdown (docs/PROTOCOL.md
  * §3).
@@ -24,6 +25,7 @@ struct fix {
 	struct pq_relay *relay;
 	struct rc_env env;
 	struct rc_client a, b, c;
+	uint8_t apriv[32], bpriv[32], apub[32], bpub[32]; /* A's and B's keys, known up front */
 };
 
 static void fix_start(struct fix *f, const uint8_t (*allow)[32], size_t n,
@@ -39,6 +41,10 @@ static void fix_start(struct fix *f, const uint8_t (*allow)[32], size_t n,
 	assert_int_equal(pq_relay_new(&f->relay, f->loop, priv, &any, allow, n, opts), 0);
 	assert_int_equal(rc_env_init(&f->env, pq_relay_addr(f->relay), pq_relay_public(f->relay),
 				     f->loop), 0);
+	assert_int_equal(pq_ed25519_generate(f->apriv), 0);
+	assert_int_equal(pq_ed25519_generate(f->bpriv), 0);
+	assert_int_equal(pq_ed25519_public(f->apub, f->apriv), 0);
+	assert_int_equal(pq_ed25519_public(f->bpub, f->bpriv), 0);
 }
 
 static bool all_closed(struct rc_env *e)
@@ -70,13 +76,18 @@ static bool a_welcomed(struct rc_env *e)
 	return ((struct fix *)e->arg)->a.welcomed;
 }
 
-/* A, then B, authenticated: each knows the other is online. */
+/* A, then B, authenticated, each watching the other: each knows the
+ * other is online. */
 static void start_ab(struct fix *f)
 {
-	assert_int_equal(rc_connect(&f->env, &f->a, NULL, RC_AUTH_GOOD), 0);
+	assert_int_equal(rc_connect(&f->env, &f->a, f->apriv, RC_AUTH_GOOD), 0);
+	assert_int_equal(rc_watch_add(&f->a, f->bpub), 0);
 	assert_int_equal(rc_run(&f->env, a_welcomed, f, WAIT_MS), 0);
-	assert_int_equal(rc_connect(&f->env, &f->b, NULL, RC_AUTH_GOOD), 0);
+	assert_int_equal(rc_connect(&f->env, &f->b, f->bpriv, RC_AUTH_GOOD), 0);
+	assert_int_equal(rc_watch_add(&f->b, f->apub), 0);
 	assert_int_equal(rc_run(&f->env, ab_welcomed, f, WAIT_MS), 0);
+	assert_int_equal(f->a.watch_err, 0);
+	assert_int_equal(f->b.watch_err, 0);
 }
 
 static bool b_has_recv(struct rc_env *e)
@@ -190,9 +201,9 @@ static bool c_has_recv(struct rc_env *e)
 	return rc_count(&((struct fix *)e->arg)->c, PQ_MSG_RELAY_RECV) >= 1;
 }
 
-/* C connects with A's key: A gets CLOSE(4), B a second PEER_ONLINE(A) and
- * no PEER_OFFLINE; B's messages to A's key reach C; when C leaves, B gets
- * PEER_OFFLINE(A). */
+/* C connects with A's key (and watches B, as A did): A gets CLOSE(4), B a
+ * second PEER_ONLINE(A) once C's RELAY_WATCH arrives, and no PEER_OFFLINE;
+ * B's messages to A's key reach C; when C leaves, B gets PEER_OFFLINE(A). */
 static void test_replacement(void **state)
 {
 	static const uint8_t p[] = { 0x21, 9 };
@@ -203,6 +214,7 @@ static void test_replacement(void **state)
 	fix_start(&f, NULL, 0, NULL);
 	start_ab(&f);
 	assert_int_equal(rc_connect(&f.env, &f.c, f.a.priv, RC_AUTH_GOOD), 0);
+	assert_int_equal(rc_watch_add(&f.c, f.b.pub), 0);
 	assert_int_equal(rc_run(&f.env, replaced, &f, WAIT_MS), 0);
 	assert_int_equal(f.a.close_reason, PQ_CLOSE_REPLACED);
 	assert_int_equal(rc_count(&f.b, PQ_MSG_PEER_OFFLINE), 0);
@@ -269,6 +281,20 @@ static void test_message_before_auth(void **state)
 	expect_refused(&f, RC_AUTH_SEND_FIRST, NULL, PQ_CLOSE_PROTOCOL);
 	pq_relay_stats(f.relay, &st);
 	assert_int_equal(st.protocol_errors, 1);
+	fix_stop(&f);
+}
+
+/* RELAY_WATCH before RELAY_WELCOME: the first message is not RELAY_AUTH. */
+static void test_watch_before_auth(void **state)
+{
+	struct pq_relay_stats st;
+	struct fix f;
+
+	fix_start(&f, NULL, 0, NULL);
+	expect_refused(&f, RC_AUTH_WATCH_FIRST, NULL, PQ_CLOSE_PROTOCOL);
+	pq_relay_stats(f.relay, &st);
+	assert_int_equal(st.protocol_errors, 1);
+	assert_int_equal(st.auth_ok, 0);
 	fix_stop(&f);
 }
 
@@ -399,10 +425,12 @@ static void test_malformed_after_auth(void **state)
 	static const uint8_t welcome[PQ_RELAY_WELCOME_MSG_LEN] = { PQ_MSG_RELAY_WELCOME };
 	static const uint8_t bad_close[3] = { PQ_MSG_CLOSE, 0, 0 };
 	static const uint8_t unknown[4] = { 0x7f, 1, 2, 3 };
+	/* Well formed, but A already sent its one RELAY_WATCH (PROTOCOL §3.4). */
+	static const uint8_t watch_again[PQ_RELAY_WATCH_MSG_LEN(1)] = { PQ_MSG_RELAY_WATCH, 0, 1, 7 };
 	static const struct { const uint8_t *m; size_t len; } cases[] = {
 		{ no_payload, sizeof(no_payload) }, { auth_again, sizeof(auth_again) },
 		{ welcome, sizeof(welcome) }, { bad_close, sizeof(bad_close) },
-		{ unknown, sizeof(unknown) },
+		{ unknown, sizeof(unknown) }, { watch_again, sizeof(watch_again) },
 	};
 	static const uint8_t p[] = { 0x20, 1 };
 	size_t i;
@@ -460,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_replacement),
 		cmocka_unit_test(test_bad_signature),
 		cmocka_unit_test(test_message_before_auth),
+		cmocka_unit_test(test_watch_before_auth),
 		cmocka_unit_test(test_auth_deadline),
 		cmocka_unit_test(test_unauth_cap),
 		cmocka_unit_test(test_allow_list),

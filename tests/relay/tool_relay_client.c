@@ -4,6 +4,9 @@
  *
  *   tool_relay_client IP PORT RELAY_PUBKEY [normal|flip|replay|reorder]
  *
+ * A and B list each other in RELAY_WATCH (the relay announces and
+ * forwards only between nodes that do).
+ *
  * normal: A and B authenticate, see each other online, exchange one
  * message each way (payload unchanged, source = the sender's key), and a
  * message to an unknown key comes back UNREACHABLE. The other modes check
@@ -132,14 +135,22 @@ static int mangled(struct rc_env *e, struct two *t, const char *mode)
 static int run(struct rc_env *e, const char *mode)
 {
 	struct two t;
+	uint8_t apriv[32], bpriv[32], apub[32], bpub[32];
 	int rc;
 
 	memset(&t, 0, sizeof(t));
-	if (rc_connect(e, &t.a, NULL, RC_AUTH_GOOD) || rc_run(e, a_welcomed, &t, WAIT_MS) ||
-	    !t.a.welcomed)
+	/* Both keys up front: each watches the other from its WELCOME on. */
+	if (pq_ed25519_generate(apriv) || pq_ed25519_generate(bpriv) ||
+	    pq_ed25519_public(apub, apriv) || pq_ed25519_public(bpub, bpriv))
+		return fail("keys");
+	if (rc_connect(e, &t.a, apriv, RC_AUTH_GOOD) || rc_watch_add(&t.a, bpub) ||
+	    rc_run(e, a_welcomed, &t, WAIT_MS) || !t.a.welcomed)
 		return fail("A not welcomed");
-	if (rc_connect(e, &t.b, NULL, RC_AUTH_GOOD) || rc_run(e, both_online, &t, WAIT_MS))
+	if (rc_connect(e, &t.b, bpriv, RC_AUTH_GOOD) || rc_watch_add(&t.b, apub) ||
+	    rc_run(e, both_online, &t, WAIT_MS))
 		return fail("A and B not both online");
+	pq_wipe(apriv, sizeof(apriv));
+	pq_wipe(bpriv, sizeof(bpriv));
 	rc = !strcmp(mode, "normal") ? normal(e, &t) : mangled(e, &t, mode);
 	if (t.a.conn)
 		pq_conn_abort(t.a.conn);

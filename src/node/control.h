@@ -4,8 +4,9 @@
  * Protocol: the client connects to the socket (default
  * /run/pqlan/<tap>.sock, mode 0600: root only), writes one request line,
  * "json\n" or "text\n", and reads the report until the daemon closes the
- * connection. The daemon side lives in control.c (pq_control_open,
- * daemon.h); the report format is documented there.
+ * connection. The daemon side lives in control_sock.c (pq_control_open,
+ * daemon.h), non-blocking on the daemon's loop; the report format is
+ * documented in control.c.
  */
 #ifndef PQ_NODE_CONTROL_H
 #define PQ_NODE_CONTROL_H
@@ -15,8 +16,11 @@
 
 #include "util/err.h"
 
-/* How long either side waits for the other, per read or write. */
+/* The client waits this long per read or write; the daemon gives a client
+ * this long in all, then closes it. */
 #define PQ_CONTROL_TIMEOUT_MS 2000
+/* Clients the daemon serves at once; more are closed unanswered. */
+#define PQ_CONTROL_MAX_CLIENTS 8
 /* The longest request line. */
 #define PQ_CONTROL_REQ_MAX 16
 

@@ -25,7 +25,8 @@
 
 #define ERR_LEN PQ_CONFIG_ERR_LEN
 /* Housekeeping: expired MAC entries give their room back, half-open
- * handshake slots (5 s lifetime) are wiped. */
+ * handshake slots and our own unanswered initiations (5 s lifetime) are
+ * wiped, their ephemeral secrets with them. */
 #define HOUSEKEEPING_MS 1000u
 
 uint64_t pq_node_wall_ms(void)
@@ -260,7 +261,7 @@ static void node_teardown(struct pq_node *node)
 	pq_node_config_free(&node->cfg);
 }
 
-int pq_node_main(const char *conf_path)
+int pq_node_main(const char *conf_path, const struct pq_node_opts *opts)
 {
 	static struct pq_node node; /* large scratch buffers: not on the stack */
 	char err[ERR_LEN] = "";
@@ -270,6 +271,8 @@ int pq_node_main(const char *conf_path)
 	node.tap.fd = -1;
 	node.ctl_fd = -1;
 	node.sig_fd = -1;
+	if (opts)
+		node.opts = *opts;
 	if ((ret = node_setup(&node, conf_path, err, sizeof(err)))) {
 		fprintf(stderr, "pqlan up: %s\n", err[0] ? err : pq_strerror(ret));
 		goto out;

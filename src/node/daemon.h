@@ -49,6 +49,11 @@
 
 enum pq_relay_state { PQ_RELAY_IDLE = 0, PQ_RELAY_CONNECTING, PQ_RELAY_CONNECTED };
 
+/* What the command line adds to the configuration file. */
+struct pq_node_opts {
+	uint64_t test_rekey_ms;        /* PQLAN_TEST=1 only: rekey this often (0: 120 s) */
+};
+
 struct pq_node {
 	struct pq_node_config cfg;
 	struct pq_loop *loop;
@@ -80,10 +85,12 @@ struct pq_node {
 	struct pq_dconn *dconns;       /* every direct conn until its on_close */
 
 	struct pq_metrics *metrics;    /* node/metrics.h; NULL: not configured */
+	struct pq_node_opts opts;
 
 	/* control socket, signals, shutdown */
 	int ctl_fd;
 	bool ctl_bound;                /* we created the socket file */
+	struct pq_control *control;    /* its clients (control_sock.c) */
 	int sig_fd;
 	bool stopping;
 	int exit_status;               /* of the process once stopped */
@@ -99,9 +106,9 @@ struct pq_node {
 	uint8_t msg[PQ_MAX_MSG_LEN];
 };
 
-/* Run `pqlan up` with the configuration in path: the process's exit
- * status (0 after SIGINT/SIGTERM, 1 when setup fails). */
-int pq_node_main(const char *conf_path);
+/* Run `pqlan up` with the configuration in path (opts may be NULL): the
+ * process's exit status (0 after SIGINT/SIGTERM, 1 when setup fails). */
+int pq_node_main(const char *conf_path, const struct pq_node_opts *opts);
 
 /* Begin an orderly shutdown (why: for the log); the process exits with
  * status once the loop ends. */

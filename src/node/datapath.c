@@ -164,7 +164,7 @@ void pq_datapath_from_peer(struct pq_node_peer *p, const uint8_t *msg, size_t le
 	uint8_t type = msg[0];
 
 	if (type >= PQ_MSG_HS_INIT && type <= PQ_MSG_HS_FINISH)
-		pq_peer_handshake_msg(p, msg, len, now_ms);
+		pq_peer_handshake_msg(p, msg, len, false, now_ms);
 	else if (pq_sealed_type_ok(type))
 		(void)pq_datapath_sealed(p, msg, len, now_ms, NULL);
 	else

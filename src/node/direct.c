@@ -62,6 +62,11 @@ void pq_dconn_detach(struct pq_dconn *dc, const char *why, bool close_it, uint64
 	if (p->direct.active == dc) {
 		p->direct.active = NULL;
 		p->direct.fallbacks++;
+		/* The peer may have had nothing to send and so not noticed:
+		 * a keepalive through the relay makes it probe its side now
+		 * (pq_direct_relay_heard). Sent from the next tick, not here:
+		 * we may be inside pq_peer_send_sealed, whose buffer it uses. */
+		p->direct.nudge_peer = true;
 		pq_log(PQ_LOG_INFO, "peer %s: path direct -> relay (%s)", pq_peer_label(p), why);
 		pq_direct_schedule_retry(p, now_ms);
 	} else {
@@ -285,6 +290,13 @@ static void direct_on_message(void *ctx, struct pq_conn *c, const uint8_t *msg, 
 	type = msg[0];
 	if (type >= PQ_MSG_REHS_REQUEST && type <= PQ_MSG_REHS_COMPLETE) {
 		dconn_rehs_msg(dc, msg, len, now_ms);
+		return;
+	}
+	/* A handshake (a rekey while the relay is away): only on a conn
+	 * whose re-handshake proved it. */
+	if (dc->usable && type >= PQ_MSG_HS_INIT && type <= PQ_MSG_HS_FINISH) {
+		dc->last_rx_ms = now_ms;
+		pq_peer_handshake_msg(dc->peer, msg, len, true, now_ms);
 		return;
 	}
 	if (!dc->usable || !pq_sealed_type_ok(type)) {

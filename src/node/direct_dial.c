@@ -278,6 +278,12 @@ static void direct_tick(struct pq_loop *loop, struct pq_timer *t, void *arg, uin
 
 	if (p->node->stopping)
 		return;
+	if (p->direct.nudge_peer && !p->direct.active) {
+		p->direct.nudge_peer = false;
+		if (p->online && pq_session_can_send(&p->session, now_ms) &&
+		    pq_peer_send_sealed(p, PQ_MSG_KEEPALIVE, NULL, 0, now_ms))
+			pq_log(PQ_LOG_DEBUG, "peer %s: fallback keepalive not sent", pq_peer_label(p));
+	}
 	for (size_t i = 0; i < PQ_DIRECT_MAX_CONNS; i++) {
 		struct pq_dconn *dc = p->direct.conns[i];
 

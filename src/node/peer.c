@@ -66,6 +66,7 @@ int pq_peers_init(struct pq_node *node, char *err, size_t err_len)
 		pq_hs_peer_init(&p->hs, p->key, wall);
 		p->hs.user = p;
 		pq_session_init(&p->session);
+		pq_session_set_rekey_after(&p->session, node->opts.test_rekey_ms);
 		pq_timer_init(&p->timer, NULL, p);
 		node->peer_count++;
 	}
@@ -104,6 +105,25 @@ enum pq_peer_state pq_peer_state(const struct pq_node_peer *p, uint64_t now_ms)
 	return pq_session_can_send(&p->session, now_ms) ? PQ_PEER_ESTABLISHED : PQ_PEER_HANDSHAKING;
 }
 
+/* A handshake message to p. Through the relay as a rule; on the active
+ * direct conn when the peer spoke on it (via_direct) or the relay is
+ * away, so that a session kept across a relay outage can still be
+ * rekeyed (the handshake is end to end; the conn is pinned to p's key). */
+static int peer_send_handshake(struct pq_node_peer *p, const uint8_t *msg, size_t len, bool via_direct,
+			       uint64_t now_ms)
+{
+	bool relay_up = p->node->relay_state == PQ_RELAY_CONNECTED;
+	int ret;
+
+	if ((via_direct || !relay_up) && pq_direct_active(p)) {
+		ret = pq_direct_send(p, msg, len, now_ms);
+		/* PQ_E_STATE: the conn just failed: the relay, if any. */
+		if (ret != PQ_E_STATE)
+			return ret;
+	}
+	return relay_up ? pq_relay_link_send(p->node, p->key, msg, len) : PQ_E_STATE;
+}
+
 /* Send HS_INIT to p; failures are logged and retried by the timer. */
 static void peer_initiate(struct pq_node_peer *p, uint64_t now_ms)
 {
@@ -112,7 +132,7 @@ static void peer_initiate(struct pq_node_peer *p, uint64_t now_ms)
 	int ret;
 
 	p->next_retry_ms = now_ms + PQ_NODE_HS_RETRY_MS + pq_node_random_below(PQ_NODE_HS_RETRY_JITTER_MS);
-	if (p->node->relay_state != PQ_RELAY_CONNECTED)
+	if (p->node->relay_state != PQ_RELAY_CONNECTED && !pq_direct_active(p))
 		return;
 	p->hs_start_us = pq_node_mono_us();
 	n = pq_hs_initiate(&p->node->hs, &p->hs, pq_node_wall_ms(), out, sizeof(out));
@@ -121,7 +141,7 @@ static void peer_initiate(struct pq_node_peer *p, uint64_t now_ms)
 		       pq_strerror((int)n));
 		return;
 	}
-	ret = pq_relay_link_send(p->node, p->key, out, (size_t)n);
+	ret = peer_send_handshake(p, out, (size_t)n, false, now_ms);
 	if (ret)
 		pq_log(PQ_LOG_WARN, "peer %s: HS_INIT not sent: %s", pq_peer_label(p), pq_strerror(ret));
 	else
@@ -190,7 +210,8 @@ static void peer_install(struct pq_node_peer *p, const struct pq_hs_result *res,
 	}
 }
 
-void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms)
+void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t len, bool via_direct,
+			   uint64_t now_ms)
 {
 	struct pq_node *node = p->node;
 	struct pq_hs_result res;
@@ -199,6 +220,13 @@ void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t le
 
 	memset(&res, 0, sizeof(res));
 	n = pq_hs_receive(&node->hs, p->key, msg, len, pq_node_wall_ms(), out, sizeof(out), &res);
+	if (n == PQ_E_TIME) {
+		/* The one refusal a user can fix (PROTOCOL §4.4): say it. */
+		pq_log(PQ_LOG_WARN, "peer %s: handshake refused: stamped more than %u s ahead of our "
+		       "clock; check both machines' clocks (NTP)", pq_peer_label(p),
+		       (unsigned)(PQ_HS_MAX_FUTURE_MS / 1000));
+		goto out;
+	}
 	if (n < 0) {
 		pq_log(PQ_LOG_DEBUG, "peer %s: handshake message 0x%02x dropped: %s", pq_peer_label(p),
 		       msg[0], pq_strerror((int)n));
@@ -207,14 +235,15 @@ void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t le
 	if (res.event != PQ_HS_EV_NONE && res.peer == &p->hs)
 		peer_install(p, &res, now_ms);
 	if (n > 0) {
-		int ret = pq_relay_link_send(node, p->key, out, (size_t)n);
+		int ret = peer_send_handshake(p, out, (size_t)n, via_direct, now_ms);
 
 		if (ret)
 			pq_log(PQ_LOG_WARN, "peer %s: handshake reply not sent: %s", pq_peer_label(p),
 			       pq_strerror(ret));
 	}
 	/* A peer that talks to us through the relay is online. */
-	p->online = true;
+	if (!via_direct)
+		p->online = true;
 	pq_peer_service(p, now_ms);
 out:
 	pq_hs_result_wipe(&res);
@@ -249,12 +278,18 @@ int pq_peer_send_sealed(struct pq_node_peer *p, uint8_t type, const uint8_t *pt,
 	return pq_relay_link_send(node, p->key, node->sealed, (size_t)n);
 }
 
+/* p can hear a handshake: online at the relay, or on a direct conn. */
+static bool peer_reachable(const struct pq_node_peer *p)
+{
+	return p->online || pq_direct_active(p);
+}
+
 /* The next time p's timer must fire, UINT64_MAX for never. */
 static uint64_t peer_deadline(const struct pq_node_peer *p, uint64_t now_ms)
 {
 	uint64_t due = pq_session_next_deadline(&p->session, now_ms);
 
-	if (p->online && (p->rekey_wanted || !pq_session_can_send(&p->session, now_ms)) &&
+	if (peer_reachable(p) && (p->rekey_wanted || !pq_session_can_send(&p->session, now_ms)) &&
 	    p->next_retry_ms < due)
 		due = p->next_retry_ms;
 	return due;
@@ -275,7 +310,7 @@ void pq_peer_service(struct pq_node_peer *p, uint64_t now_ms)
 		return;
 	want = pq_session_poll(&p->session, now_ms);
 	p->rekey_wanted = (want & PQ_SESSION_WANT_REKEY) != 0;
-	if (p->online) {
+	if (peer_reachable(p)) {
 		bool can_send = pq_session_can_send(&p->session, now_ms);
 
 		/* No usable keys, or the session asks for new ones: start a

@@ -60,6 +60,7 @@ struct pq_peer_direct {
 	uint64_t last_rehs_ms;         /* monotonic; 0: none */
 	uint64_t last_rehs_us;         /* duration of the last completed run */
 	uint64_t migrations, fallbacks;
+	bool nudge_peer;               /* fell back: tell the peer through the relay */
 	uint64_t attempts;             /* dials started (TEXT status) */
 	uint64_t rehs_not_started;     /* runs that failed before a message */
 	struct pq_timer timer;         /* tick: dial, probes, re-handshake timeouts */
@@ -116,8 +117,10 @@ enum pq_peer_state pq_peer_state(const struct pq_node_peer *p, uint64_t now_ms);
 void pq_peer_online(struct pq_node_peer *p, uint64_t now_ms);
 void pq_peer_offline(struct pq_node_peer *p, uint64_t now_ms);
 
-/* Handle one handshake message (0x10-0x12) from p through the relay. */
-void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms);
+/* Handle one handshake message (0x10-0x12) from p, through the relay or
+ * (via_direct) on a usable direct conn; the answer goes back the same way. */
+void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t len, bool via_direct,
+			   uint64_t now_ms);
 
 /* Poll the session, send what it asks for, retry handshakes, re-arm the
  * timer. Call after anything changed p. */

@@ -23,9 +23,45 @@ int pq_hs_init(struct pq_hs *hs, const struct pq_signer *signer, const struct pq
 	return 0;
 }
 
+/* The pending list: a peer is linked while its pending initiation is
+ * active, so pq_hs_expire reaches secrets the caller's peers hold. Singly
+ * linked, walked to unlink: one entry per peer with an initiation out. */
+static void pending_link(struct pq_hs *hs, struct pq_hs_peer *peer)
+{
+	if (peer->pending_hs == hs)
+		return;
+	peer->pending_hs = hs;
+	peer->pending_next = hs->pending_peers;
+	hs->pending_peers = peer;
+}
+
+static void pending_unlink(struct pq_hs_peer *peer)
+{
+	struct pq_hs_peer **pp;
+
+	if (!peer->pending_hs)
+		return;
+	for (pp = &peer->pending_hs->pending_peers; *pp; pp = &(*pp)->pending_next) {
+		if (*pp == peer) {
+			*pp = peer->pending_next;
+			break;
+		}
+	}
+	peer->pending_hs = NULL;
+	peer->pending_next = NULL;
+}
+
+void pq_hs__pending_clear(struct pq_hs_peer *peer)
+{
+	pq_wipe(&peer->pending, sizeof(peer->pending));
+	pending_unlink(peer);
+}
+
 void pq_hs_wipe(struct pq_hs *hs)
 {
 	pq_wipe(hs->half_open, sizeof(hs->half_open));
+	while (hs->pending_peers)
+		pq_hs__pending_clear(hs->pending_peers);
 }
 
 void pq_hs_peer_init(struct pq_hs_peer *p, const uint8_t pub[PQ_PUBKEY_LEN], uint64_t now_ms)
@@ -37,7 +73,7 @@ void pq_hs_peer_init(struct pq_hs_peer *p, const uint8_t pub[PQ_PUBKEY_LEN], uin
 
 void pq_hs_peer_wipe(struct pq_hs_peer *p)
 {
-	pq_wipe(&p->pending, sizeof(p->pending));
+	pq_hs__pending_clear(p);
 }
 
 void pq_hs_result_wipe(struct pq_hs_result *r)
@@ -111,6 +147,20 @@ static int make_ephemerals(struct pq_hs *hs, struct pq_hs_pending *p, struct pq_
 	return ret;
 }
 
+/* Strictly increasing, even when called twice in one millisecond, so the
+ * responder's freshness check never refuses a retry. But a last stamp
+ * beyond now + PQ_HS_MAX_FUTURE_MS came from a clock that has since been
+ * set back: the responder refuses anything stamped that far ahead, so
+ * counting on from it would lock us out; start again from now. */
+static uint64_t next_timestamp(const struct pq_hs_peer *peer, uint64_t now_ms)
+{
+	uint64_t next = peer->last_sent_ts + 1;
+
+	if (now_ms >= next || next > now_ms + PQ_HS_MAX_FUTURE_MS)
+		return now_ms;
+	return next;
+}
+
 long pq_hs_initiate(struct pq_hs *hs, struct pq_hs_peer *peer, uint64_t now_ms, uint8_t *out, size_t cap)
 {
 	struct pq_hs_init_msg m;
@@ -119,16 +169,14 @@ long pq_hs_initiate(struct pq_hs *hs, struct pq_hs_peer *peer, uint64_t now_ms, 
 	long n = PQ_E_TOOBIG;
 	int ret;
 
-	pq_wipe(p, sizeof(*p));
+	pq_hs__pending_clear(peer);
 	if (cap < PQ_HS_INIT_LEN)
 		goto out;
 	memset(&m, 0, sizeof(m));
 	m.version = PQ_HS_VERSION;
 	m.suite = PQ_HS_SUITE_HYBRID1;
 	memcpy(m.initiator_pub, hs->pub, PQ_PUBKEY_LEN);
-	/* Strictly increasing, even when called twice in one millisecond,
-	 * so the responder's freshness check never refuses a retry. */
-	m.timestamp_ms = now_ms > peer->last_sent_ts ? now_ms : peer->last_sent_ts + 1;
+	m.timestamp_ms = next_timestamp(peer, now_ms);
 	ret = pq_hs__new_index(hs, &m.sender_index);
 	if (!ret)
 		ret = pq_hs__random(hs, m.random, sizeof(m.random));
@@ -153,6 +201,7 @@ long pq_hs_initiate(struct pq_hs *hs, struct pq_hs_peer *peer, uint64_t now_ms, 
 	p->local_index = m.sender_index;
 	p->started_ms = now_ms;
 	p->active = true;
+	pending_link(hs, peer);
 	peer->last_sent_ts = m.timestamp_ms;
 	hs->stats.init_sent++;
 	n = PQ_HS_INIT_LEN;
@@ -217,6 +266,12 @@ static long handle_resp(struct pq_hs *hs, const uint8_t *sender_pub, const uint8
 		return DROP(hs, drop_unexpected, PQ_E_STATE);
 	if (cap < PQ_HS_FINISH_LEN)
 		return PQ_E_TOOBIG;
+	/* Only the real responder's HS_RESP can pass; a flood of others for a
+	 * live index (the relay sees it) costs a compare once the tries are
+	 * spent. The pending stays: it expires on its own (PROTOCOL §4.4). */
+	if (p->resp_tries >= PQ_HS_RESP_TRIES)
+		return DROP(hs, drop_rate, PQ_E_LIMIT);
+	p->resp_tries++;
 	memcpy(h, p->transcript, sizeof(h));
 	if (pq_hs_transcript_mix(h, msg, PQ_HS_RESP_SIG_OFF))
 		return DROP(hs, drop_internal, PQ_E_CRYPTO);
@@ -243,7 +298,7 @@ static long handle_resp(struct pq_hs *hs, const uint8_t *sender_pub, const uint8
 	res->local_index = p->local_index;
 	res->remote_index = m.sender_index;
 	/* Forward secrecy: the ephemeral secrets go as soon as keys exist. */
-	pq_wipe(p, sizeof(*p));
+	pq_hs__pending_clear(peer);
 	hs->stats.finish_sent++;
 	hs->stats.done_initiator++;
 	n = PQ_HS_FINISH_LEN;

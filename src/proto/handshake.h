@@ -12,10 +12,13 @@
  *
  * Ownership: the caller owns every struct here. struct pq_hs (one per node)
  * borrows the signer and holds the bounded half-open table (responder side,
- * waiting for HS_FINISH). struct pq_hs_peer (one per allowed peer, found by
- * the lookup callback) holds that peer's freshness, rate limit and our own
- * pending initiation to it. A struct pq_hs_result hands session keys to the
- * caller, who installs them (session.h) and wipes the result.
+ * waiting for HS_FINISH) and a list of the peers it has a pending
+ * initiation to (links live in the caller's peers). struct pq_hs_peer (one
+ * per allowed peer, found by the lookup callback) holds that peer's
+ * freshness, rate limit and our own pending initiation to it. A struct
+ * pq_hs_result hands session keys to the caller, who installs them
+ * (session.h) and wipes the result. Wipe a peer (pq_hs_peer_wipe) before
+ * freeing it; pq_hs_wipe wipes what is still pending.
  *
  * No clock, no sockets: now_ms (Unix milliseconds) is a parameter, and
  * randomness and the allowlist come through struct pq_hs_callbacks.
@@ -42,12 +45,25 @@
 #define PQ_HS_RATE_BURST 4
 /* Responder slots waiting for HS_FINISH; the oldest is evicted when full. */
 #define PQ_HS_HALF_OPEN_MAX 32
+/* An HS_INIT stamped more than this ahead of the responder's clock is
+ * refused: accepted, it would become the peer's last timestamp and lock
+ * out every later initiation stamped by a correct clock. 5 minutes (the
+ * customary Kerberos clock skew): wider than the re-handshake's 30 s, so
+ * two nodes whose clocks disagree by a minute still meet through the relay,
+ * and a clock that once ran ahead locks its node out for 5 minutes at most
+ * (docs/PROTOCOL.md §4.4). */
+#define PQ_HS_MAX_FUTURE_MS 300000
+/* HS_RESPs that may reach the signature check per pending initiation:
+ * exactly one is real, the rest are forgeries or replays, dropped by a
+ * counter compare instead of an Ed25519 verify and an ML-KEM decaps. */
+#define PQ_HS_RESP_TRIES 4
 
 /* Our own initiation to one peer, waiting for HS_RESP. Secret. */
 struct pq_hs_pending {
 	bool active;
 	uint32_t local_index;
 	uint64_t started_ms;
+	uint32_t resp_tries;                /* HS_RESPs checked against it */
 	uint8_t x25519_priv[PQ_X25519_LEN];
 	uint8_t x25519_pub[PQ_X25519_LEN];  /* saves recomputing it from priv */
 	uint8_t mlkem_dk[PQ_MLKEM1024_DK_LEN];
@@ -60,6 +76,10 @@ struct pq_hs_peer {
 	uint64_t last_sent_ts;  /* newest timestamp we sent it, kept increasing */
 	struct pq_ratelimit rate;
 	struct pq_hs_pending pending;
+	/* While pending is active the peer is linked into its struct pq_hs,
+	 * so pq_hs_expire can wipe the secrets when their lifetime ends. */
+	struct pq_hs *pending_hs;
+	struct pq_hs_peer *pending_next;
 	void *user;             /* the caller's, untouched */
 };
 
@@ -84,7 +104,8 @@ struct pq_hs_stats {
 	uint64_t drop_unknown_peer;    /* not in the allowlist (or ourselves) */
 	uint64_t drop_sender_mismatch; /* transport's sender != message's */
 	uint64_t drop_stale;           /* HS_INIT timestamp not newer */
-	uint64_t drop_rate;            /* initiation rate limit */
+	uint64_t drop_future;          /* HS_INIT timestamp > now + 5 min */
+	uint64_t drop_rate;            /* initiation rate limit, HS_RESP tries */
 	uint64_t drop_signature;       /* Ed25519 signature failed */
 	uint64_t drop_bad_key;         /* ML-KEM ek check, X25519 low order */
 	uint64_t drop_crossing;        /* their initiation lost to ours */
@@ -92,6 +113,7 @@ struct pq_hs_stats {
 	uint64_t drop_mac;             /* key confirmation failed */
 	uint64_t drop_internal;        /* our randomness or crypto failed */
 	uint64_t half_open_evicted, half_open_expired, pending_abandoned;
+	uint64_t pending_expired;      /* our initiations wiped unanswered */
 };
 
 struct pq_hs_callbacks {
@@ -109,6 +131,7 @@ struct pq_hs {
 	uint8_t pub[PQ_PUBKEY_LEN];
 	struct pq_hs_callbacks cb;
 	struct pq_hs_half_open half_open[PQ_HS_HALF_OPEN_MAX];
+	struct pq_hs_peer *pending_peers;  /* peers with an active pending, linked */
 	struct pq_hs_stats stats;
 };
 
@@ -132,9 +155,11 @@ struct pq_hs_result {
 /* Borrow signer (must outlive hs); copy cb. PQ_E_INVAL without lookup. */
 PQ_MUST_CHECK int pq_hs_init(struct pq_hs *hs, const struct pq_signer *signer,
 			     const struct pq_hs_callbacks *cb);
-/* Wipe every half-open slot. */
+/* Wipe every half-open slot and every pending initiation still linked. */
 void pq_hs_wipe(struct pq_hs *hs);
+/* p must not be linked (never initiated, or wiped with pq_hs_peer_wipe). */
 void pq_hs_peer_init(struct pq_hs_peer *p, const uint8_t pub[PQ_PUBKEY_LEN], uint64_t now_ms);
+/* Wipe p's pending initiation and unlink it: call before freeing p. */
 void pq_hs_peer_wipe(struct pq_hs_peer *p);
 void pq_hs_result_wipe(struct pq_hs_result *r);
 
@@ -151,14 +176,16 @@ bool pq_hs_pending(const struct pq_hs_peer *peer, uint64_t now_ms);
  * NULL if none; HS_RESP needs it to find our initiation. A reply (HS_RESP,
  * HS_FINISH) goes into out: returns its length, 0 when there is none, or a
  * negative code when the message was dropped (counted in hs->stats):
- * PQ_E_DECODE, PQ_E_PEER, PQ_E_REPLAY, PQ_E_LIMIT, PQ_E_AUTH, PQ_E_KEY,
- * PQ_E_STATE, PQ_E_TOOBIG (out too small), PQ_E_RANDOM, PQ_E_CRYPTO.
+ * PQ_E_DECODE, PQ_E_PEER, PQ_E_REPLAY, PQ_E_TIME (HS_INIT over 5 min ahead),
+ * PQ_E_LIMIT, PQ_E_AUTH, PQ_E_KEY, PQ_E_STATE, PQ_E_TOOBIG (out too small), PQ_E_RANDOM, PQ_E_CRYPTO.
  * res->event says what the caller must do with res (always set).
  */
 PQ_MUST_CHECK long pq_hs_receive(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,
 				 uint64_t now_ms, uint8_t *out, size_t cap, struct pq_hs_result *res);
 
-/* Drop half-open slots older than PQ_HS_TIMEOUT_MS. */
+/* Drop half-open slots older than PQ_HS_TIMEOUT_MS and wipe our own
+ * pending initiations (ephemeral secrets) as old: call it on a timer, so
+ * the secrets live at most PQ_HS_TIMEOUT_MS + one period (the node: 1 s). */
 void pq_hs_expire(struct pq_hs *hs, uint64_t now_ms);
 
 #endif

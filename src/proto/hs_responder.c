@@ -4,16 +4,33 @@
  *
  * HS_INIT is admitted cheapest check first, so an unwanted message costs as
  * little as possible: size and type -> version and suite -> the transport's
- * sender -> allowlist -> timestamp newer than the last accepted -> per-peer
- * rate limit -> signature -> crossing rule -> ML-KEM encaps (which checks
- * the ek, FIPS 203 §7.2) and X25519 -> key schedule. Nothing about the peer
- * changes until the whole message has been accepted.
+ * sender -> allowlist -> timestamp newer than the last accepted and at most
+ * 5 min ahead of our clock -> per-peer rate limit -> signature -> crossing
+ * rule -> ML-KEM encaps (which checks the ek, FIPS 203 §7.2) and X25519 ->
+ * key schedule. Nothing about the peer changes until the whole message has
+ * been accepted.
  */
 #include <string.h>
 
 #include "crypto/util.h"
 #include "proto/hs_internal.h"
 #include "proto/hs_transcript.h"
+
+/* Our own initiations past their lifetime: nothing can use their
+ * ephemeral secrets any more (HS_RESP checks expiry), so they go now
+ * rather than when the next initiation to that peer starts. */
+static void expire_pending(struct pq_hs *hs, uint64_t now_ms)
+{
+	struct pq_hs_peer *peer = hs->pending_peers, *next;
+
+	for (; peer; peer = next) {
+		next = peer->pending_next;
+		if (peer->pending.active && !pq_hs__expired(peer->pending.started_ms, now_ms))
+			continue;
+		pq_hs__pending_clear(peer);
+		hs->stats.pending_expired++;
+	}
+}
 
 void pq_hs_expire(struct pq_hs *hs, uint64_t now_ms)
 {
@@ -25,6 +42,7 @@ void pq_hs_expire(struct pq_hs *hs, uint64_t now_ms)
 			hs->stats.half_open_expired++;
 		}
 	}
+	expire_pending(hs, now_ms);
 }
 
 /* The peer's own slot if it has one (a newer HS_INIT replaces it), else a
@@ -69,6 +87,10 @@ static long admit_init(struct pq_hs *hs, const uint8_t *sender_pub, const struct
 		return DROP(hs, drop_unknown_peer, PQ_E_PEER);
 	if (m->timestamp_ms <= peer->last_init_ts)
 		return DROP(hs, drop_stale, PQ_E_REPLAY);
+	/* Only the future is bounded: a peer whose clock is behind ours still
+	 * gets in, since its timestamps only have to increase. */
+	if (m->timestamp_ms > now_ms + PQ_HS_MAX_FUTURE_MS)
+		return DROP(hs, drop_future, PQ_E_TIME);
 	if (!pq_ratelimit_allow(&peer->rate, now_ms))
 		return DROP(hs, drop_rate, PQ_E_LIMIT);
 	*peer_out = peer;
@@ -187,7 +209,7 @@ long pq_hs__handle_init(struct pq_hs *hs, const uint8_t *sender_pub, const uint8
 		goto out;
 	}
 	if (abandon) {
-		pq_wipe(&peer->pending, sizeof(peer->pending));
+		pq_hs__pending_clear(peer);
 		hs->stats.pending_abandoned++;
 		res->abandoned_own = true;
 	}

@@ -12,6 +12,11 @@ void pq_session_init(struct pq_session *s)
 	memset(s, 0, sizeof(*s));
 }
 
+void pq_session_set_rekey_after(struct pq_session *s, uint64_t ms)
+{
+	s->rekey_after_ms = ms;
+}
+
 static void kp_retire(struct pq_keypair *kp)
 {
 	pq_aead_free(kp->send);
@@ -245,9 +250,11 @@ long pq_session_open(struct pq_session *s, const uint8_t *in, size_t len, uint8_
 	return (long)pt_len;
 }
 
-static uint64_t rekey_at(const struct pq_keypair *kp)
+static uint64_t rekey_at(const struct pq_session *s, const struct pq_keypair *kp)
 {
-	return kp->created_ms + PQ_REKEY_AFTER_MS + (kp->initiator ? 0 : PQ_REKEY_RESPONDER_DELAY_MS);
+	uint64_t after = s->rekey_after_ms ? s->rekey_after_ms : PQ_REKEY_AFTER_MS;
+
+	return kp->created_ms + after + (kp->initiator ? 0 : PQ_REKEY_RESPONDER_DELAY_MS);
 }
 
 unsigned pq_session_poll(struct pq_session *s, uint64_t now_ms)
@@ -255,7 +262,7 @@ unsigned pq_session_poll(struct pq_session *s, uint64_t now_ms)
 	unsigned want = 0;
 
 	expire(s, now_ms);
-	if (s->current && (now_ms >= rekey_at(s->current) || s->current->send_counter >= PQ_REKEY_AFTER_MESSAGES))
+	if (s->current && (now_ms >= rekey_at(s, s->current) || s->current->send_counter >= PQ_REKEY_AFTER_MESSAGES))
 		want |= PQ_SESSION_WANT_REKEY;
 	if (s->keepalive_owed && now_ms >= s->keepalive_due_ms && pq_session_can_send(s, now_ms))
 		want |= PQ_SESSION_WANT_KEEPALIVE;
@@ -277,7 +284,7 @@ uint64_t pq_session_next_deadline(const struct pq_session *s, uint64_t now_ms)
 	if (s->previous)
 		earliest(&best, s->previous->retire_ms, now_ms);
 	if (s->current) {
-		earliest(&best, rekey_at(s->current), now_ms);
+		earliest(&best, rekey_at(s, s->current), now_ms);
 		earliest(&best, s->current->created_ms + PQ_REJECT_AFTER_MS, now_ms);
 	}
 	if (s->next)

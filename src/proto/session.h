@@ -74,6 +74,7 @@ struct pq_session {
 	uint64_t last_recv_ms;          /* last authenticated message of any type */
 	bool keepalive_owed;            /* data received since our last send */
 	uint64_t keepalive_due_ms;
+	uint64_t rekey_after_ms;        /* 0: PQ_REKEY_AFTER_MS (tests shorten it) */
 	struct pq_session_stats stats;
 };
 
@@ -84,6 +85,10 @@ enum pq_session_want {
 };
 
 void pq_session_init(struct pq_session *s);
+/* Tests only (the daemon honours it only with PQLAN_TEST=1): rekey after
+ * ms instead of PQ_REKEY_AFTER_MS; 0 restores the default. The keys are
+ * still rejected PQ_REJECT_AFTER_MS after their handshake. */
+void pq_session_set_rekey_after(struct pq_session *s, uint64_t ms);
 /* Retire every keypair (keys wiped, contexts freed). */
 void pq_session_wipe(struct pq_session *s);
 

@@ -3,6 +3,7 @@
  * TLS context, the per-conn state, closing, shutdown. Authentication is in
  * relay_auth.c, forwarding in relay_fwd.c.
  */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,20 +71,67 @@ static void node_unlink(struct pq_relay *r, struct relay_node *n)
 	r->node_count--;
 }
 
-/* Close the oldest unauthenticated conn when there are more than the
- * limit. The list is newest first, so the last match is the oldest. */
-static void evict_oldest_unauth(struct pq_relay *r)
+/* Same source for the per-source cap: the IPv4 address, or the IPv6 /64
+ * (a v4 client of a dual-stack listener arrives v4-mapped: its whole
+ * address counts). */
+static bool same_source(const struct pq_sockaddr *a, const struct pq_sockaddr *b)
 {
-	size_t limit = r->opts.max_unauth ? r->opts.max_unauth : PQ_RELAY_MAX_UNAUTH;
-	struct relay_node *oldest = NULL;
+	if (a->ss.ss_family != b->ss.ss_family)
+		return false;
+	if (a->ss.ss_family == AF_INET)
+		return ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)&b->ss)->sin_addr.s_addr;
+	if (a->ss.ss_family == AF_INET6) {
+		const struct in6_addr *x = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
+		const struct in6_addr *y = &((const struct sockaddr_in6 *)&b->ss)->sin6_addr;
+		bool mapped = IN6_IS_ADDR_V4MAPPED(x);
+
+		if (mapped != IN6_IS_ADDR_V4MAPPED(y))
+			return false;
+		return memcmp(x, y, mapped ? 16 : 8) == 0;
+	}
+	return false;
+}
+
+/* Count the open unauthenticated conns (from from's source if from is not
+ * NULL) and find the oldest: the list is newest first, so the last match. */
+static size_t count_unauth(const struct pq_relay *r, const struct relay_node *from,
+			   struct relay_node **oldest)
+{
+	const struct pq_sockaddr *src = from ? pq_conn_peer_addr(from->conn) : NULL;
 	size_t count = 0;
 
+	*oldest = NULL;
 	for (struct relay_node *n = r->nodes; n; n = n->next) {
 		if (n->authed || n->closing)
 			continue;
+		if (src && !same_source(pq_conn_peer_addr(n->conn), src))
+			continue;
 		count++;
-		oldest = n;
+		*oldest = n;
 	}
+	return count;
+}
+
+/* After n opened: past its source's cap, close that source's oldest
+ * unauthenticated conn; then past the global cap, the oldest of all. The
+ * per-source pass comes first so that one host's flood evicts its own. */
+static void evict_oldest_unauth(struct pq_relay *r, struct relay_node *n)
+{
+	size_t per_ip = r->opts.max_unauth_per_ip ? r->opts.max_unauth_per_ip : PQ_RELAY_MAX_UNAUTH_PER_IP;
+	size_t limit = r->opts.max_unauth ? r->opts.max_unauth : PQ_RELAY_MAX_UNAUTH;
+	struct relay_node *oldest;
+	size_t count;
+
+	count = count_unauth(r, n, &oldest);
+	if (count > per_ip && oldest) {
+		r->stats.unauth_evicted++;
+		r->stats.unauth_ip_evicted++;
+		pq_log(PQ_LOG_WARN, "relay: %zu connections from the source of %s not "
+		       "authenticated, closing its oldest (%s)", count, n->addr_text, oldest->addr_text);
+		relay_close_node(oldest, PQ_CLOSE_AUTH_FAILED, RELAY_WS_CLOSE_POLICY);
+	}
+	count = count_unauth(r, NULL, &oldest);
 	if (count <= limit || !oldest)
 		return;
 	r->stats.unauth_evicted++;
@@ -112,7 +160,7 @@ static void on_open(void *ctx, struct pq_conn *c)
 	pq_sockaddr_format(pq_conn_peer_addr(c), n->addr_text, sizeof(n->addr_text));
 	pq_conn_set_data(c, n);
 	node_link(r, n);
-	evict_oldest_unauth(r);
+	evict_oldest_unauth(r, n);
 	if (relay_auth_start(n)) {
 		pq_log(PQ_LOG_ERROR, "relay: cannot start authenticating %s, closing it",
 		       n->addr_text);

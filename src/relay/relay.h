@@ -51,6 +51,7 @@ struct pq_relay_opts {
 	uint64_t auth_timeout_ms; /* open -> RELAY_AUTH; 0: PQ_RELAY_AUTH_TIMEOUT_MS */
 	size_t max_queue;         /* per-conn queue bytes; 0: PQ_CONN_MAX_QUEUE */
 	size_t max_unauth;        /* open, not yet authenticated conns; 0: PQ_RELAY_MAX_UNAUTH */
+	size_t max_unauth_per_ip; /* of those, from one source; 0: PQ_RELAY_MAX_UNAUTH_PER_IP */
 	bool verbose;             /* one debug line per forwarded message */
 	enum pq_relay_mangle mangle;
 };
@@ -60,6 +61,12 @@ struct pq_relay_opts {
  * is closed: a flood of silent strangers then only shortens everyone's
  * time to authenticate, instead of locking new nodes out. */
 #define PQ_RELAY_MAX_UNAUTH 256
+/* Of those, from one source (an IPv4 address, an IPv6 /64: one host's
+ * usual allocation). Past this the oldest from that source is closed, so
+ * one host churns only its own pending logins, not everyone's; it takes
+ * PQ_RELAY_MAX_UNAUTH / 32 = 8 sources to reach the global cap. 32 leaves
+ * room for many nodes behind one NAT reconnecting at once. */
+#define PQ_RELAY_MAX_UNAUTH_PER_IP 32
 
 struct pq_relay_stats {
 	uint64_t nodes;        /* authenticated now */
@@ -69,6 +76,7 @@ struct pq_relay_stats {
 	uint64_t dropped;      /* a destination queue was full */
 	uint64_t sig_checks;   /* Ed25519 verifications of RELAY_AUTH (allowed keys only) */
 	uint64_t unauth_evicted; /* unauthenticated conns closed to make room */
+	uint64_t unauth_ip_evicted; /* of those, for their source's cap */
 	/* From the listener (net/conn.h): TCP accepted, dropped before the
 	 * WebSocket opened (not TLS, plain HTTP, stalled), of those HTTP 4xx. */
 	uint64_t accepted, failed_before_open, http_refused;

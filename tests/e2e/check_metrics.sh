@@ -12,7 +12,8 @@
 # just before and just after (they only grow), the path and state gauges
 # say what status says, the relay gauge is 1, both histograms are there;
 # another path is 404, POST is 405, a request head over the limit gets 431
-# and the connection closed, a silent client does not block a scrape; the
+# and the connection closed, a silent client does not block a scrape, nor
+# two silent control-socket clients `pqlan status`; the
 # daemon keeps running and exits 0 on SIGTERM (ASan: no leak).
 set -eu
 top=${PQ_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -161,6 +162,28 @@ sleep 0.3
 http 1 get /metrics "$dir/m1b.json" && e2e_json "$dir/m1b.json" "j['status'] == 200" &&
 	e2e_ok "a silent client does not block a scrape" || e2e_bad "scrape beside a silent client failed"
 wait "$silent_pid" || true
+# The control socket is served the same way: two clients that connect and
+# say nothing for 3 s, then `pqlan status`. Served inline, each silent
+# client would stall the daemon (and its data path) for the whole control
+# timeout (2 s): status would take 4 s or more.
+for k in 1 2; do
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(3)' "$dir/n1.sock" &
+	quiet_pid[$k]=$!
+done
+sleep 0.3
+t_status=$(date +%s%N)
+if status_json 1; then
+	ms=$((($(date +%s%N) - t_status) / 1000000))
+	if [ "$ms" -lt 1500 ]; then
+		e2e_ok "two silent control-socket clients: pqlan status still answered in $ms ms"
+	else
+		e2e_bad "two silent control-socket clients: pqlan status took $ms ms (they stall the daemon)"
+	fi
+else
+	e2e_bad "two silent control-socket clients: pqlan status failed"
+fi
+wait "${quiet_pid[1]}" "${quiet_pid[2]}" || true
 if kill -0 "${node_pid[1]}" 2>/dev/null && status_json 1; then
 	e2e_ok "n1 still running and answering status after the bad requests"
 else

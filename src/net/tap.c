@@ -1,9 +1,12 @@
 /*
  * tap.c - the TAP device (see tap.h). The tun driver's contract is in
  * Documentation/networking/tuntap.rst: open /dev/net/tun, TUNSETIFF with
- * IFF_TAP | IFF_NO_PI names and attaches the device; each read() returns
- * one frame, each write() injects one. MTU and IFF_UP go through the
- * classic SIOCSIFMTU / SIOCSIFFLAGS ioctls on a datagram socket.
+ * IFF_TAP | IFF_NO_PI | IFF_VNET_HDR names and attaches the device; each
+ * read() returns one frame behind its virtio_net_hdr, each write() injects
+ * one (drivers/net/tun.c: tun_get_user / tun_put_user, and
+ * include/linux/virtio_net.h for how the header is applied). MTU and
+ * IFF_UP go through the classic SIOCSIFMTU / SIOCSIFFLAGS ioctls on a
+ * datagram socket.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -109,6 +112,23 @@ static int set_mtu(struct pq_tap *tap, unsigned mtu, char *err, size_t err_len)
 	return 0;
 }
 
+/* The offload header: 10 bytes (the kernel's default is also 10, but say
+ * so), little-endian fields whatever the host, then the offloads. Without
+ * TUNSETOFFLOAD the header is still there, all zero on read. */
+static int set_vnet(struct pq_tap *tap, const char *name, char *err, size_t err_len)
+{
+	int sz = PQ_TAP_VNET_HDR_LEN, le = 1, e;
+	unsigned off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+
+	if (ioctl(tap->fd, TUNSETVNETHDRSZ, &sz) != 0 || ioctl(tap->fd, TUNSETVNETLE, &le) != 0) {
+		e = errno;
+		say(err, err_len, "tap %s: offload header: %s", name, strerror(e));
+		return errno_to_pq(e) == PQ_E_PERM ? PQ_E_PERM : PQ_E_IO;
+	}
+	tap->offload = ioctl(tap->fd, TUNSETOFFLOAD, off) == 0;
+	return 0;
+}
+
 int pq_tap_open(struct pq_tap *tap, const struct pq_tap_opts *opts, char *err, size_t err_len)
 {
 	const char *dev = (opts && opts->dev_path) ? opts->dev_path : PQ_TAP_DEV_PATH;
@@ -138,18 +158,22 @@ int pq_tap_open(struct pq_tap *tap, const struct pq_tap_opts *opts, char *err, s
 		say(err, err_len, "%s: %s%s", dev, strerror(e), open_hint(e));
 		return errno_to_pq(e);
 	}
-	/* IFF_TAP: Ethernet frames; IFF_NO_PI: no 4-byte prefix. Not
+	/* IFF_TAP: Ethernet frames; IFF_NO_PI: no 4-byte prefix;
+	 * IFF_VNET_HDR: an offload header ahead of each frame. Not
 	 * IFF_TUN_EXCL: it would also refuse a leftover persistent TAP of
 	 * this name, which TUNSETIFF can attach to. */
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, opts->name, strlen(opts->name));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	if (ioctl(tap->fd, TUNSETIFF, &ifr) != 0) {
 		e = errno;
 		say(err, err_len, "tap %s: TUNSETIFF: %s%s", opts->name, strerror(e), open_hint(e));
 		rc = errno_to_pq(e);
 		goto out;
 	}
+	rc = set_vnet(tap, opts->name, err, err_len);
+	if (rc != 0)
+		goto out;
 	memcpy(tap->name, ifr.ifr_name, PQ_TAP_NAME_MAX);  /* the kernel's spelling */
 	tap->ifindex = (int)if_nametoindex(tap->name);
 	if (tap->ifindex == 0) {
@@ -218,46 +242,107 @@ static int frame_error(struct pq_tap *tap, const char *what, int e)
 	return PQ_E_IO;
 }
 
-int pq_tap_read(struct pq_tap *tap, uint8_t *buf, size_t cap, size_t *len)
+static uint16_t le16(const uint8_t *p)
 {
-	uint8_t spill;
-	struct iovec iov[2] = { { buf, cap }, { &spill, 1 } };
-	ssize_t n;
+	return (uint16_t)(p[0] | p[1] << 8);
+}
 
-	if (tap == NULL || tap->fd < 0 || buf == NULL || len == NULL || cap == 0)
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+/* struct virtio_net_hdr: flags, gso_type, then four __le16 (TUNSETVNETLE). */
+static void vnet_unpack(struct pq_gso_hdr *h, const uint8_t v[PQ_TAP_VNET_HDR_LEN])
+{
+	h->flags = v[0];
+	h->gso_type = v[1];
+	h->hdr_len = le16(v + 2);
+	h->gso_size = le16(v + 4);
+	h->csum_start = le16(v + 6);
+	h->csum_offset = le16(v + 8);
+}
+
+static void vnet_pack(uint8_t v[PQ_TAP_VNET_HDR_LEN], const struct pq_gso_hdr *h)
+{
+	v[0] = h->flags;
+	v[1] = h->gso_type;
+	put_le16(v + 2, h->hdr_len);
+	put_le16(v + 4, h->gso_size);
+	put_le16(v + 6, h->csum_start);
+	put_le16(v + 8, h->csum_offset);
+}
+
+int pq_tap_read(struct pq_tap *tap, struct pq_gso_hdr *hdr, uint8_t *buf, size_t cap, size_t *len)
+{
+	uint8_t vnet[PQ_TAP_VNET_HDR_LEN], spill;
+	struct iovec iov[3] = { { vnet, sizeof(vnet) }, { buf, cap }, { &spill, 1 } };
+	ssize_t n;
+	size_t flen;
+
+	if (tap == NULL || tap->fd < 0 || hdr == NULL || buf == NULL || len == NULL || cap == 0)
 		return PQ_E_INVAL;
 	*len = 0;
+	memset(hdr, 0, sizeof(*hdr));
 	/* tun truncates a frame longer than the buffer without saying so; one
 	 * spare byte behind buf tells a frame that fitted from one that did
 	 * not (the MTU may have been raised behind our back). */
-	n = readv(tap->fd, iov, 2);
+	n = readv(tap->fd, iov, 3);
+	if (n < 0 && errno == EINVAL) {
+		/* tun_put_user could not express the frame's offload in the
+		 * header (it logs "unexpected GSO type"); that frame is gone,
+		 * the device is fine. */
+		snprintf(tap->err, sizeof(tap->err),
+			 "tap %s: the kernel dropped a frame it could not describe (EINVAL)", tap->name);
+		return PQ_E_DECODE;
+	}
 	if (n < 0)
 		return frame_error(tap, "read", errno);
-	if ((size_t)n > cap) {
+	if (n <= (ssize_t)sizeof(vnet))
+		return frame_error(tap, "read", EIO);
+	flen = (size_t)n - sizeof(vnet);
+	if (flen > cap) {
 		snprintf(tap->err, sizeof(tap->err), "tap %s: a frame longer than %zu bytes was dropped",
 			 tap->name, cap);
 		return PQ_E_TOOBIG;
 	}
-	if (n == 0)
-		return frame_error(tap, "read", EIO);
-	*len = (size_t)n;
+	vnet_unpack(hdr, vnet);
+	/* "Checksum verified" is not forwarded: the far kernel verifies. */
+	hdr->flags &= (uint8_t)~PQ_GSO_F_DATA_VALID;
+	if (pq_gso_hdr_check(hdr, flen)) {
+		snprintf(tap->err, sizeof(tap->err),
+			 "tap %s: frame of %zu bytes with unexpected offload header (flags %u, gso type %u) dropped",
+			 tap->name, flen, vnet[0], vnet[1]);
+		memset(hdr, 0, sizeof(*hdr));
+		return PQ_E_DECODE;
+	}
+	*len = flen;
 	return 0;
 }
 
-int pq_tap_write(struct pq_tap *tap, const uint8_t *frame, size_t len)
+int pq_tap_write(struct pq_tap *tap, const struct pq_gso_hdr *hdr, const uint8_t *frame, size_t len)
 {
+	static const struct pq_gso_hdr zero;
+	uint8_t vnet[PQ_TAP_VNET_HDR_LEN];
+	struct iovec iov[2] = { { vnet, sizeof(vnet) }, { (void *)frame, len } };
 	ssize_t n;
 
+	if (hdr == NULL)
+		hdr = &zero;
 	if (tap == NULL || tap->fd < 0 || frame == NULL || len < PQ_TAP_ETH_HLEN)
 		return PQ_E_INVAL;
-	if (len > PQ_MAX_FRAME_LEN)
+	if (len > (pq_gso_hdr_is_zero(hdr) ? PQ_MAX_FRAME_LEN : PQ_MAX_GSO_FRAME_LEN))
 		return PQ_E_TOOBIG;
-	n = write(tap->fd, frame, len);
+	if (pq_gso_hdr_check(hdr, len))
+		return PQ_E_INVAL;
+	vnet_pack(vnet, hdr);
+	n = writev(tap->fd, iov, 2);
 	if (n < 0)
 		return frame_error(tap, "write", errno);
-	if ((size_t)n != len) {
+	if ((size_t)n != sizeof(vnet) + len) {
 		snprintf(tap->err, sizeof(tap->err), "tap %s: short write (%zd of %zu bytes)",
-			 tap->name, n, len);
+			 tap->name, n, sizeof(vnet) + len);
 		return PQ_E_IO;
 	}
 	return 0;

@@ -1,9 +1,9 @@
 /*
  * tap.h - the node's TAP device: one Ethernet frame per read or write on a
  * non-blocking file descriptor (Linux tun/tap, Documentation/networking/
- * tuntap.rst), opened IFF_TAP | IFF_NO_PI: no packet-information prefix,
- * the bytes read are exactly the Ethernet frame (dst, src, EtherType,
- * payload; no FCS).
+ * tuntap.rst), opened IFF_TAP | IFF_NO_PI | IFF_VNET_HDR: no packet-
+ * information prefix; an offload header (below), then exactly the Ethernet
+ * frame (dst, src, EtherType, payload; no FCS).
  *
  * Ownership: the caller owns struct pq_tap (embed it); pq_tap_open() fills
  * it and owns the fd until pq_tap_close(). The device is not persistent:
@@ -26,10 +26,21 @@
  * the usual MTU; a smaller one would break silently, since an Ethernet
  * segment has no path-MTU discovery (an oversized frame is just dropped).
  *
- * Later: IFF_VNET_HDR with TUNSETOFFLOAD would let the kernel hand us
- * TSO/GSO super-frames with a struct virtio_net_hdr prefix and skip
- * per-frame checksums; read/write would then carry that header, and
- * frames up to 64 KiB would need a larger PQ_MAX_FRAME_LEN. Not now.
+ * Offloads: the device is opened with IFF_VNET_HDR, so every read and
+ * write carries a 10-byte struct virtio_net_hdr ahead of the frame
+ * (TUNSETVNETHDRSZ 10; TUNSETVNETLE makes its 16-bit fields
+ * little-endian on any host; we convert them explicitly). TUNSETOFFLOAD
+ * with TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 lets the kernel skip the TCP
+ * checksum and hand us TSO super-frames of up to 64 KiB (one read instead
+ * of ~45): the header says how to checksum and segment them. Written
+ * back on the far side with the same header, the far kernel finishes the
+ * job (or delivers the super-frame as one packet). If TUNSETOFFLOAD is
+ * refused, reads carry a zero header and frames stay MTU-sized. Frames
+ * then go as DATA_GSO (proto/gso_hdr.h) whenever the header is not zero;
+ * a frame read is checked with the same rules a received header is
+ * (pq_gso_hdr_check), so we never send what we would refuse. DATA_VALID
+ * ("the checksum was verified") is cleared on read: the far kernel checks
+ * for itself instead of trusting us.
  *
  * Errors: errno becomes a PQ_E_* code here. pq_tap_open and pq_tap_set_up
  * also write a message for the user into err ("/dev/net/tun: No such
@@ -44,6 +55,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/gso_hdr.h"
 #include "proto/types.h"
 #include "util/err.h"
 
@@ -54,12 +66,15 @@
 #define PQ_TAP_MTU_MIN 68                         /* RFC 791: every IPv4 link */
 #define PQ_TAP_MTU_MAX (PQ_MAX_FRAME_LEN - PQ_TAP_ETH_HLEN - 4)
 #define PQ_TAP_ERR_LEN 256
+/* sizeof(struct virtio_net_hdr), ahead of every frame on the fd. */
+#define PQ_TAP_VNET_HDR_LEN 10
 
 struct pq_tap {
 	int fd;                          /* -1 when closed */
 	int ifindex;
 	unsigned mtu;
 	char name[PQ_TAP_NAME_MAX + 1];
+	bool offload;                    /* TUNSETOFFLOAD accepted: super-frames */
 	char err[PQ_TAP_ERR_LEN];        /* the last read/write error */
 };
 
@@ -86,21 +101,29 @@ PQ_MUST_CHECK int pq_tap_set_up(struct pq_tap *tap, bool up, char *err, size_t e
 /* The device's MAC address (the kernel picks a random local one). */
 PQ_MUST_CHECK int pq_tap_mac(const struct pq_tap *tap, uint8_t mac[6]);
 
-/* Read one frame into buf (capacity cap; give it PQ_MAX_FRAME_LEN).
+/* Read one frame into buf (capacity cap; give it PQ_MAX_GSO_FRAME_LEN)
+ * and its offload header into *hdr (host order, DATA_VALID cleared).
  * Returns 0 and *len, or:
  *   PQ_E_AGAIN   no frame waiting (or interrupted): wait for readability
  *   PQ_E_TOOBIG  the frame did not fit buf; it is lost
+ *   PQ_E_DECODE  the header fails pq_gso_hdr_check for the frame, or the
+ *                kernel could not build one (EINVAL): that frame is dropped
  *   PQ_E_IO      the device failed or was deleted under us
  *   PQ_E_INVAL   closed tap, NULL or empty buffer */
-PQ_MUST_CHECK int pq_tap_read(struct pq_tap *tap, uint8_t *buf, size_t cap, size_t *len);
+PQ_MUST_CHECK int pq_tap_read(struct pq_tap *tap, struct pq_gso_hdr *hdr, uint8_t *buf, size_t cap,
+			      size_t *len);
 
-/* Write one whole frame to the kernel. Returns 0 or:
- *   PQ_E_INVAL   shorter than an Ethernet header (14 bytes)
- *   PQ_E_TOOBIG  longer than PQ_MAX_FRAME_LEN
+/* Write one whole frame to the kernel behind hdr (NULL: a zero header, a
+ * complete frame). Returns 0 or:
+ *   PQ_E_INVAL   shorter than an Ethernet header (14 bytes), or hdr fails
+ *                pq_gso_hdr_check
+ *   PQ_E_TOOBIG  longer than PQ_MAX_FRAME_LEN (zero header) or
+ *                PQ_MAX_GSO_FRAME_LEN
  *   PQ_E_AGAIN   the kernel would block: drop it or retry later
  *   PQ_E_IO      the link is down, the device is gone, or the kernel
  *                refused the frame */
-PQ_MUST_CHECK int pq_tap_write(struct pq_tap *tap, const uint8_t *frame, size_t len);
+PQ_MUST_CHECK int pq_tap_write(struct pq_tap *tap, const struct pq_gso_hdr *hdr,
+			       const uint8_t *frame, size_t len);
 
 /* Close the fd; the kernel deletes the device. Safe to call twice. */
 void pq_tap_close(struct pq_tap *tap);

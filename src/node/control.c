@@ -7,10 +7,13 @@
  *    "peers":[{"name":null|N,"key":K,"state":"offline"|"handshaking"|
  *    "established","path":"relay"|"direct"|"none","handshake_age_s":null|S,
  *    "rx_bytes":..,"tx_bytes":..,"rx_frames":..,"tx_frames":..,
- *    "dropped_frames":..,"endpoint":null|"IP:PORT",
+ *    "dropped_frames":..,"rx_gso_frames":..,"tx_gso_frames":..,
+ *    "endpoint":null|"IP:PORT",
  *    "last_rehandshake_age_s":null|S,"last_rehandshake_us":null|US,
  *    "migrations":..,"fallbacks":..,"rehandshakes":..,
  *    "rehandshake_failures":..}]}
+ * The gso counters are the frames among rx/tx_frames that carried an
+ * offload header (DATA_GSO: a TSO super-frame or a partial checksum).
  * "path" is "direct" while frames take a direct conn whose re-handshake
  * completed, and "endpoint" is the peer's address on it; "none" for an
  * established peer with `path = direct` and no direct conn yet.
@@ -130,9 +133,10 @@ static void peer_json(struct sbuf *b, const struct pq_node_peer *p, uint64_t now
 		sb_printf(b, "null");
 	sb_printf(b,
 		  ",\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"rx_frames\":%" PRIu64
-		  ",\"tx_frames\":%" PRIu64 ",\"dropped_frames\":%" PRIu64,
+		  ",\"tx_frames\":%" PRIu64 ",\"dropped_frames\":%" PRIu64
+		  ",\"rx_gso_frames\":%" PRIu64 ",\"tx_gso_frames\":%" PRIu64,
 		  p->count.rx_bytes, p->count.tx_bytes, p->count.rx_frames, p->count.tx_frames,
-		  p->count.dropped_frames);
+		  p->count.dropped_frames, p->count.rx_gso_frames, p->count.tx_gso_frames);
 	direct_json(b, p, now_ms);
 	sb_printf(b, "}");
 }
@@ -153,6 +157,8 @@ static void peer_text(struct sbuf *b, const struct pq_node_peer *p, uint64_t now
 		  p->count.tx_bytes);
 	sb_printf(b, "  frames: %" PRIu64 " received, %" PRIu64 " sent, %" PRIu64 " dropped\n",
 		  p->count.rx_frames, p->count.tx_frames, p->count.dropped_frames);
+	sb_printf(b, "  offload frames: %" PRIu64 " received, %" PRIu64 " sent\n",
+		  p->count.rx_gso_frames, p->count.tx_gso_frames);
 	if (p->direct.active) {
 		char text[PQ_SOCKADDR_TEXT];
 

@@ -195,6 +195,10 @@ static int setup_tap(struct pq_node *node, char *err, size_t err_len)
 
 	if ((ret = pq_tap_open(&node->tap, &opts, err, err_len)))
 		return ret;
+	/* Logged once: without offloads every frame is one MTU-sized read. */
+	if (!node->tap.offload)
+		pq_log(PQ_LOG_WARN, "tap %s: the kernel refused TSO/checksum offload (TUNSETOFFLOAD); "
+		       "frames go one by one", node->tap.name);
 	if (node->cfg.has_address &&
 	    (ret = pq_ifaddr_add(node->tap.name, node->tap.ifindex, &node->cfg.address, err, err_len)))
 		return ret;

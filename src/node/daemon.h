@@ -98,7 +98,10 @@ struct pq_node {
 	struct pq_timer housekeeping;  /* MAC ageing, half-open expiry */
 
 	/* scratch buffers (one thread, no re-entry) */
-	uint8_t frame[PQ_MAX_FRAME_LEN];
+	/* A frame from the TAP is read at frame + PQ_GSO_HDR_LEN so that the
+	 * DATA_GSO plaintext (header, frame) is built in place; opened
+	 * plaintexts land at frame. */
+	uint8_t frame[PQ_SEALED_MAX_PT];
 	uint8_t sealed[PQ_SEALED_MAX_LEN];
 	uint8_t msg[PQ_MAX_MSG_LEN];
 };

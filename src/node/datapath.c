@@ -3,10 +3,12 @@
  * (DESIGN §4, §6).
  *
  *   TAP -> l2 decision -> for each target peer with usable keys:
- *          seal DATA -> the active direct conn, else RELAY_SEND
- *   RELAY_RECV from a [peer] -> 0x10-0x12 handshake, 0x20-0x24 session
- *          open (tag, then replay window) -> DATA: l2 learn -> TAP
- *   a direct conn (node/direct.c) -> 0x20-0x24 the same way: one replay
+ *          seal DATA (zero offload header) or DATA_GSO (offload header
+ *          and frame, net/tap.h) -> the active direct conn, else RELAY_SEND
+ *   RELAY_RECV from a [peer] -> 0x10-0x12 handshake, 0x20-0x25 session
+ *          open (tag, then replay window) -> DATA / DATA_GSO (header
+ *          checked, proto/gso_hdr.h): l2 learn -> TAP
+ *   a direct conn (node/direct.c) -> 0x20-0x25 the same way: one replay
  *          window per key, whichever path a frame took
  *
  * A frame received from a peer goes to the TAP and nowhere else: l2.h's
@@ -29,9 +31,12 @@ static void established_set(struct pq_node *node, struct pq_l2_peerset *set, uin
 			pq_l2_peerset_add(set, (uint32_t)i);
 }
 
-static void frame_to_peer(struct pq_node_peer *p, const uint8_t *frame, size_t len, uint64_t now_ms)
+/* pt/pt_len: the plaintext of type (for DATA_GSO the header, then the
+ * frame of len bytes). */
+static void frame_to_peer(struct pq_node_peer *p, uint8_t type, const uint8_t *pt, size_t pt_len,
+			  size_t len, uint64_t now_ms)
 {
-	int ret = pq_peer_send_sealed(p, PQ_MSG_DATA, frame, len, now_ms);
+	int ret = pq_peer_send_sealed(p, type, pt, pt_len, now_ms);
 
 	if (ret) {
 		p->count.dropped_frames++;
@@ -39,19 +44,33 @@ static void frame_to_peer(struct pq_node_peer *p, const uint8_t *frame, size_t l
 	}
 	p->count.tx_frames++;
 	p->count.tx_bytes += len;
+	if (type == PQ_MSG_DATA_GSO)
+		p->count.tx_gso_frames++;
 }
 
-static void frame_from_tap(struct pq_node *node, const uint8_t *frame, size_t len, uint64_t now_ms)
+/* The frame is at node->frame + PQ_GSO_HDR_LEN; a non-zero header goes
+ * in front of it, in place, and the pair leaves as DATA_GSO. */
+static void frame_from_tap(struct pq_node *node, const struct pq_gso_hdr *hdr, size_t len,
+			   uint64_t now_ms)
 {
+	uint8_t *frame = node->frame + PQ_GSO_HDR_LEN, *pt = frame, type = PQ_MSG_DATA;
+	size_t pt_len = len;
 	struct pq_l2_peerset est;
 	struct pq_l2_out out;
 
+	if (!pq_gso_hdr_is_zero(hdr)) {
+		if (pq_gso_hdr_encode(hdr, len, node->frame, PQ_GSO_HDR_LEN) != PQ_GSO_HDR_LEN)
+			return; /* pq_tap_read checked it: cannot happen */
+		pt = node->frame;
+		pt_len = PQ_GSO_HDR_LEN + len;
+		type = PQ_MSG_DATA_GSO;
+	}
 	established_set(node, &est, now_ms);
 	if (pq_l2_from_tap(node->l2, frame, len, &est, now_ms, &out) != PQ_L2_PASS)
 		return;
 	for (size_t i = 0; i < node->peer_count; i++)
 		if (pq_l2_peerset_has(&out.to, (uint32_t)i))
-			frame_to_peer(&node->peers[i], frame, len, now_ms);
+			frame_to_peer(&node->peers[i], type, pt, pt_len, len, now_ms);
 }
 
 void pq_datapath_tap_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms)
@@ -59,36 +78,51 @@ void pq_datapath_tap_event(struct pq_loop *loop, int fd, unsigned events, void *
 	struct pq_node *node = arg;
 
 	for (int i = 0; i < PQ_NODE_TAP_BATCH; i++) {
+		struct pq_gso_hdr hdr;
 		size_t len = 0;
-		int ret = pq_tap_read(&node->tap, node->frame, sizeof(node->frame), &len);
+		int ret = pq_tap_read(&node->tap, &hdr, node->frame + PQ_GSO_HDR_LEN,
+				      sizeof(node->frame) - PQ_GSO_HDR_LEN, &len);
 
 		if (ret == PQ_E_AGAIN)
 			break;
-		if (ret == PQ_E_TOOBIG)
+		if (ret == PQ_E_TOOBIG || ret == PQ_E_DECODE) {
+			pq_log(PQ_LOG_DEBUG, "%s", node->tap.err);
 			continue;
+		}
 		if (ret) {
 			/* The device failed or was deleted: nothing left to carry. */
 			pq_log(PQ_LOG_ERROR, "tap %s: %s", node->tap.name, node->tap.err);
 			pq_node_stop(node, "TAP failed", 1);
 			return;
 		}
-		frame_from_tap(node, node->frame, len, now_ms);
+		frame_from_tap(node, &hdr, len, now_ms);
 	}
 }
 
-/* An opened DATA frame from p: learn, then the TAP. */
-static void frame_from_peer(struct pq_node_peer *p, const uint8_t *frame, size_t len, uint64_t now_ms)
+/* An opened DATA frame (hdr NULL) or DATA_GSO plaintext (hdr filled
+ * here) from p: check, learn, then the TAP. */
+static void frame_from_peer(struct pq_node_peer *p, struct pq_gso_hdr *hdr, const uint8_t *pt,
+			    size_t pt_len, uint64_t now_ms)
 {
 	struct pq_node *node = p->node;
+	const uint8_t *frame = pt;
+	size_t len = pt_len;
 	int ret;
 
+	/* The peer chose these bytes, and our kernel acts on them. */
+	if (hdr && pq_gso_decode(hdr, &frame, &len, pt, pt_len)) {
+		p->count.dropped_frames++;
+		return;
+	}
 	if (pq_l2_from_peer(node->l2, p->id, frame, len, now_ms) != PQ_L2_PASS) {
 		p->count.dropped_frames++;
 		return;
 	}
 	p->count.rx_frames++;
 	p->count.rx_bytes += len;
-	ret = pq_tap_write(&node->tap, frame, len);
+	if (hdr)
+		p->count.rx_gso_frames++;
+	ret = pq_tap_write(&node->tap, hdr, frame, len);
 	if (ret && ret != PQ_E_AGAIN)
 		pq_log(PQ_LOG_DEBUG, "tap %s: frame not written: %s", node->tap.name, node->tap.err);
 }
@@ -97,6 +131,7 @@ long pq_datapath_sealed(struct pq_node_peer *p, const uint8_t *msg, size_t len, 
 			struct pq_dconn *via)
 {
 	struct pq_node *node = p->node;
+	struct pq_gso_hdr hdr;
 	uint8_t type = 0;
 	long n;
 
@@ -110,7 +145,9 @@ long pq_datapath_sealed(struct pq_node_peer *p, const uint8_t *msg, size_t len, 
 	if (!via)
 		pq_direct_relay_heard(p, now_ms);
 	if (type == PQ_MSG_DATA)
-		frame_from_peer(p, node->frame, (size_t)n, now_ms);
+		frame_from_peer(p, NULL, node->frame, (size_t)n, now_ms);
+	else if (type == PQ_MSG_DATA_GSO)
+		frame_from_peer(p, &hdr, node->frame, (size_t)n, now_ms);
 	else if (type == PQ_MSG_ENDPOINTS)
 		pq_direct_endpoints_in(p, node->frame, (size_t)n, now_ms);
 	else if (type == PQ_MSG_PROBE)

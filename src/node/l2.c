@@ -278,7 +278,9 @@ static enum pq_l2_drop check_frame(const uint8_t *frame, size_t len)
 {
 	if (frame == NULL || len < PQ_L2_ETH_HLEN)
 		return PQ_L2_DROP_RUNT;
-	if (len > PQ_MAX_FRAME_LEN)
+	/* A TSO super-frame (DATA_GSO) may be this long; the message types
+	 * bound their own frames (DATA: PQ_MAX_FRAME_LEN). */
+	if (len > PQ_MAX_GSO_FRAME_LEN)
 		return PQ_L2_DROP_TOOBIG;
 	if (pq_l2_mac_is_group(frame + 6) || memcmp(frame + 6, zero_mac, PQ_L2_MAC_LEN) == 0)
 		return PQ_L2_DROP_BAD_SRC;

@@ -72,7 +72,7 @@ struct pq_l2_peerset {
 enum pq_l2_drop {
 	PQ_L2_PASS = 0,
 	PQ_L2_DROP_RUNT,     /* shorter than the 14-byte Ethernet header */
-	PQ_L2_DROP_TOOBIG,   /* longer than PQ_MAX_FRAME_LEN */
+	PQ_L2_DROP_TOOBIG,   /* longer than PQ_MAX_GSO_FRAME_LEN */
 	PQ_L2_DROP_BAD_SRC,  /* source MAC is a group address or all zero */
 	PQ_L2_DROP_NO_PEER,  /* from the TAP, but no peer is established */
 	PQ_L2_DROP_BAD_PEER, /* from a peer id out of range (a caller bug) */

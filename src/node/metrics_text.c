@@ -89,7 +89,7 @@ static void peer_labels(struct mbuf *b, const struct pq_node_peer *p)
 }
 
 enum peer_field {
-	F_RX_BYTES, F_TX_BYTES, F_RX_FRAMES, F_TX_FRAMES, F_DROPPED,
+	F_RX_BYTES, F_TX_BYTES, F_RX_FRAMES, F_TX_FRAMES, F_DROPPED, F_RX_GSO, F_TX_GSO,
 	F_MIGRATIONS, F_FALLBACKS, F_REHS, F_REHS_FAIL, F_COUNT
 };
 
@@ -102,6 +102,10 @@ static const struct {
 	{ "pqlan_peer_tx_frames_total", "Ethernet frames sent to the peer." },
 	{ "pqlan_peer_dropped_frames_total",
 	  "Messages from the peer refused, plus frames to it lost to a full relay queue." },
+	{ "pqlan_peer_rx_gso_frames_total",
+	  "Frames received from the peer with an offload header (DATA_GSO)." },
+	{ "pqlan_peer_tx_gso_frames_total",
+	  "Frames sent to the peer with an offload header (DATA_GSO)." },
 	{ "pqlan_peer_migrations_total", "Moves from the relay to a direct connection." },
 	{ "pqlan_peer_fallbacks_total", "Moves from a direct connection back to the relay." },
 	{ "pqlan_peer_rehandshakes_total", "Re-handshakes completed on direct connections." },
@@ -121,6 +125,10 @@ static uint64_t peer_value(const struct pq_node_peer *p, enum peer_field f)
 		return p->count.tx_frames;
 	case F_DROPPED:
 		return p->count.dropped_frames;
+	case F_RX_GSO:
+		return p->count.rx_gso_frames;
+	case F_TX_GSO:
+		return p->count.tx_gso_frames;
 	case F_MIGRATIONS:
 		return p->direct.migrations;
 	case F_FALLBACKS:

@@ -255,12 +255,13 @@ int pq_peer_send_sealed(struct pq_node_peer *p, uint8_t type, const uint8_t *pt,
 {
 	struct pq_node *node = p->node;
 	bool direct = p->cfg->path != PQ_PATH_RELAY && pq_direct_active(p);
+	bool data = type == PQ_MSG_DATA || type == PQ_MSG_DATA_GSO;
 	long n;
 	int ret;
 
 	/* path = direct: data never through the relay (DESIGN §5 policy);
 	 * signalling (ENDPOINTS, keepalives) still may. */
-	if (!direct && p->cfg->path == PQ_PATH_DIRECT && type == PQ_MSG_DATA)
+	if (!direct && p->cfg->path == PQ_PATH_DIRECT && data)
 		return PQ_E_STATE;
 	n = pq_session_seal(&p->session, type, pt, len, node->sealed, sizeof(node->sealed), now_ms);
 	if (n < 0)
@@ -271,7 +272,7 @@ int pq_peer_send_sealed(struct pq_node_peer *p, uint8_t type, const uint8_t *pt,
 		 * carries this message (same keys, same counter). */
 		if (ret != PQ_E_STATE)
 			return ret;
-		if (p->cfg->path == PQ_PATH_DIRECT && type == PQ_MSG_DATA)
+		if (p->cfg->path == PQ_PATH_DIRECT && data)
 			return ret;
 	}
 	return pq_relay_link_send(node, p->key, node->sealed, (size_t)n);

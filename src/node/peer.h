@@ -75,7 +75,8 @@ enum pq_peer_state { PQ_PEER_OFFLINE = 0, PQ_PEER_HANDSHAKING, PQ_PEER_ESTABLISH
 
 struct pq_peer_counters {
 	uint64_t rx_bytes, tx_bytes;   /* Ethernet frame bytes */
-	uint64_t rx_frames, tx_frames; /* DATA frames */
+	uint64_t rx_frames, tx_frames; /* DATA and DATA_GSO frames */
+	uint64_t rx_gso_frames, tx_gso_frames; /* of which DATA_GSO (offload header) */
 	uint64_t dropped_frames;       /* refused by the session (auth, replay,
 					* malformed) or lost to a full relay queue */
 };

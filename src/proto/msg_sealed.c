@@ -3,13 +3,14 @@
  * plaintext codecs (DESIGN §4, §5).
  */
 #include "proto/msg_sealed.h"
+#include "proto/gso_hdr.h"
 #include "util/cursor.h"
 
 static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 bool pq_sealed_type_ok(uint8_t type)
 {
-	return type >= PQ_MSG_DATA && type <= PQ_MSG_PROBE_ACK;
+	return type >= PQ_MSG_DATA && type <= PQ_MSG_DATA_GSO;
 }
 
 int pq_sealed_pt_len_ok(uint8_t type, size_t len)
@@ -19,6 +20,11 @@ int pq_sealed_pt_len_ok(uint8_t type, size_t len)
 		if (len > PQ_MAX_FRAME_LEN)
 			return PQ_E_TOOBIG;
 		return len >= PQ_DATA_MIN_LEN ? 0 : PQ_E_DECODE;
+	case PQ_MSG_DATA_GSO:
+		/* The header's own rules are gso_hdr.c's, after opening. */
+		if (len > PQ_DATA_GSO_MAX_LEN)
+			return PQ_E_TOOBIG;
+		return len >= PQ_DATA_GSO_MIN_LEN ? 0 : PQ_E_DECODE;
 	case PQ_MSG_KEEPALIVE:
 		return len == 0 ? 0 : PQ_E_DECODE;
 	case PQ_MSG_ENDPOINTS:

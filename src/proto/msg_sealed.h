@@ -10,6 +10,8 @@
  *   ENDPOINTS  0x22  count 1 (<= 8) | count x (family 1 | address 16 | port 2)
  *   PROBE      0x23  probe id 8
  *   PROBE_ACK  0x24  probe id 8 (echoed)
+ *   DATA_GSO   0x25  offload header 10 | Ethernet frame 14..PQ_MAX_GSO_FRAME_LEN
+ *                    (proto/gso_hdr.h checks the header against the frame)
  * This module only frames; session.c seals and opens.
  */
 #ifndef PQ_PROTO_MSG_SEALED_H
@@ -20,6 +22,7 @@
 #include <stdint.h>
 
 #include "crypto/aead.h"
+#include "proto/gso_hdr.h"
 #include "proto/types.h"
 #include "util/err.h"
 
@@ -31,8 +34,9 @@
 #define PQ_ENDPOINTS_MAX 8
 #define PQ_ENDPOINT_LEN 19
 #define PQ_ENDPOINTS_MAX_LEN (1 + PQ_ENDPOINTS_MAX * PQ_ENDPOINT_LEN)
-/* The largest plaintext any sealed type carries, and its sealed size. */
-#define PQ_SEALED_MAX_PT PQ_MAX_FRAME_LEN
+/* The largest plaintext any sealed type carries (DATA_GSO: the 10-byte
+ * offload header and a super-frame), and its sealed size. */
+#define PQ_SEALED_MAX_PT PQ_DATA_GSO_MAX_LEN
 #define PQ_SEALED_MAX_LEN (PQ_SEALED_MAX_PT + PQ_SEALED_OVERHEAD)
 
 struct pq_sealed_hdr {
@@ -41,7 +45,7 @@ struct pq_sealed_hdr {
 	uint64_t counter;
 };
 
-/* true for the five sealed types (0x20-0x24). */
+/* true for the six sealed types (0x20-0x25). */
 bool pq_sealed_type_ok(uint8_t type);
 /* 0 when a plaintext of len bytes is allowed for type, else PQ_E_DECODE
  * (unknown type) or PQ_E_TOOBIG / PQ_E_DECODE (out of the type's bounds). */

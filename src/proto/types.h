@@ -8,6 +8,7 @@
  *   msg_relay.h     0x01-0x0f  node <-> relay
  *   msg_handshake.h 0x10-0x1f  end-to-end hybrid handshake
  *   msg_sealed.h    0x20-0x2f  end-to-end messages sealed with session keys
+ *                              (gso_hdr.h: the DATA_GSO offload header)
  *   msg_rehs.h      0x30-0x3f  re-handshake on the direct path (seed, exact)
  */
 #ifndef PQ_PROTO_TYPES_H
@@ -38,6 +39,7 @@ enum pq_msg_type {
 	PQ_MSG_ENDPOINTS = 0x22,  /* sealed list of direct-path candidates */
 	PQ_MSG_PROBE = 0x23,      /* sealed liveness probe on the direct path */
 	PQ_MSG_PROBE_ACK = 0x24,
+	PQ_MSG_DATA_GSO = 0x25,   /* sealed offload header + Ethernet (super-)frame */
 
 	PQ_MSG_REHS_REQUEST = 0x30,
 	PQ_MSG_REHS_RESPONSE = 0x31,
@@ -47,8 +49,16 @@ enum pq_msg_type {
 #define PQ_PUBKEY_LEN 32
 /* The largest Ethernet frame a DATA message carries (jumbo frames fit). */
 #define PQ_MAX_FRAME_LEN 16384
+/* The largest frame a DATA_GSO message carries: a TSO/GSO super-frame from
+ * the TAP (proto/gso_hdr.h). The kernel builds one IP packet of at most
+ * 65535 bytes (the IPv4 total length; the tun device's gso_max_size is
+ * 64 KiB, so IPv6 stays below it too), plus the Ethernet header and one
+ * 802.1Q tag. */
+#define PQ_MAX_GSO_FRAME_LEN (65535 + 14 + 4)
 /* The largest message any pqlan connection accepts, type byte included;
- * transports refuse longer ones from their length header, before buffering. */
-#define PQ_MAX_MSG_LEN (PQ_MAX_FRAME_LEN + 256)
+ * transports refuse longer ones from their length header, before buffering.
+ * Room for a sealed DATA_GSO (13 + 10 + frame + 16) inside a RELAY_SEND /
+ * RELAY_RECV (1 + 32), with slack. */
+#define PQ_MAX_MSG_LEN (PQ_MAX_GSO_FRAME_LEN + 256)
 
 #endif

@@ -83,7 +83,7 @@ for line in m.splitlines():
     samples[name] = val
 bad = []
 lab = 'peer="%s",key="%s"' % (pb["name"], pb["key"])
-for f in ["rx_bytes", "tx_bytes", "rx_frames", "tx_frames", "dropped_frames", "migrations",
+for f in ["rx_bytes", "tx_bytes", "rx_frames", "tx_frames", "dropped_frames", "rx_gso_frames", "tx_gso_frames", "migrations",
           "fallbacks", "rehandshakes", "rehandshake_failures"]:
     k = "pqlan_peer_%s_total{%s}" % (f, lab)
     v = int(samples.get(k, -1))

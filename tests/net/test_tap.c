@@ -6,6 +6,9 @@
  *                             │  pq_tap_open("pqtap0"), address 10.77.0.1/24, up
  *                             │  write: ARP who-has 10.77.0.1 from 02:00:00:00:00:99
  *                             │  read:  the kernel's ARP reply from the TAP's MAC
+ *                             │  write: a 3000-byte TCP super-frame with a TSO
+ *                             │         header (IFF_VNET_HDR); read: the RST
+ *                             │         acking all 3000 bytes
  *                             │  close: the device is gone
  *                             └─ result: exit status + message through a pipe
  *
@@ -167,33 +170,43 @@ static size_t arp_request(uint8_t f[42])
 	return 42;
 }
 
-/* Read frames until an ARP frame shows up (IPv6 may send its own). */
-static size_t read_arp(struct pq_tap *tap, uint8_t *buf, size_t cap)
+/* Read frames until one of EtherType 0x08 et (and IP protocol proto,
+ * unless 0) shows up (IPv6 may send its own); its offload header in *hdr. */
+static size_t read_until(struct pq_tap *tap, struct pq_gso_hdr *hdr, uint8_t *buf, size_t cap,
+			 uint8_t et, uint8_t proto)
 {
 	struct pollfd pfd = { .fd = tap->fd, .events = POLLIN };
 	size_t len = 0;
 
 	for (int tries = 0; tries < 20; tries++) {
-		int rc = pq_tap_read(tap, buf, cap, &len);
+		int rc = pq_tap_read(tap, hdr, buf, cap, &len);
 
 		if (rc == PQ_E_AGAIN) {
 			CHECK(poll(&pfd, 1, 3000) == 1, "no frame from the kernel within 3 s");
 			continue;
 		}
 		CHECK(rc == 0, "pq_tap_read: %s (%s)", pq_strerror(rc), tap->err);
-		if (len >= 14 && buf[12] == 0x08 && buf[13] == 0x06)
+		if (len >= 34 && buf[12] == 0x08 && buf[13] == et && (!proto || buf[23] == proto))
 			return len;
 	}
-	child_fail("the kernel sent no ARP frame");
+	child_fail("the kernel sent no frame of EtherType 08%02x", et);
+}
+
+static size_t read_arp(struct pq_tap *tap, struct pq_gso_hdr *hdr, uint8_t *buf, size_t cap)
+{
+	return read_until(tap, hdr, buf, cap, 0x06, 0);
 }
 
 /* ---- cases ---- */
+
+static struct pq_tap tap_g;
 
 /* Both directions through a real TAP, then close removes the device. */
 static void body_arp(void)
 {
 	struct pq_tap tap;
 	uint8_t req[42], buf[PQ_MAX_FRAME_LEN], tap_mac[6];
+	struct pq_gso_hdr hdr;
 	struct ifreq ifr;
 	size_t len;
 	int fl;
@@ -215,17 +228,20 @@ static void body_arp(void)
 	ifr = ifreq_get("pqtap0", SIOCGIFFLAGS);
 	CHECK(ifr.ifr_flags & IFF_UP, "link is not up after pq_tap_set_up");
 	CHECK(pq_tap_mac(&tap, tap_mac) == 0, "pq_tap_mac failed");
+	CHECK(tap.offload, "TUNSETOFFLOAD (csum, TSO4, TSO6) refused");
 
 	/* a frame too long for the buffer is reported, not truncated */
-	CHECK(pq_tap_write(&tap, req, arp_request(req)) == 0, "write: %s", tap.err);
+	CHECK(pq_tap_write(&tap, NULL, req, arp_request(req)) == 0, "write: %s", tap.err);
 	struct pollfd pfd = { .fd = tap.fd, .events = POLLIN };
 	CHECK(poll(&pfd, 1, 3000) == 1, "no reply within 3 s");
-	CHECK(pq_tap_read(&tap, buf, 20, &len) == PQ_E_TOOBIG && len == 0,
+	CHECK(pq_tap_read(&tap, &hdr, buf, 20, &len) == PQ_E_TOOBIG && len == 0,
 	      "a 42-byte frame read into 20 bytes was not refused");
 
-	CHECK(pq_tap_write(&tap, req, arp_request(req)) == 0, "write: %s", tap.err);
-	len = read_arp(&tap, buf, sizeof(buf));
+	CHECK(pq_tap_write(&tap, NULL, req, arp_request(req)) == 0, "write: %s", tap.err);
+	len = read_arp(&tap, &hdr, buf, sizeof(buf));
 	CHECK(len >= 42, "ARP reply of %zu bytes", len);
+	CHECK(pq_gso_hdr_is_zero(&hdr), "ARP reply with an offload header (flags %u, gso %u)",
+	      hdr.flags, hdr.gso_type);
 	CHECK(memcmp(buf, my_mac, 6) == 0, "reply not addressed to our MAC");
 	CHECK(memcmp(buf + 6, tap_mac, 6) == 0, "reply not from the TAP's MAC");
 	CHECK(buf[20] == 0 && buf[21] == 2, "ARP op %d, want 2 (reply)", buf[21]);
@@ -240,7 +256,96 @@ static void body_arp(void)
 	errno = 0;
 	CHECK(if_nametoindex("pqtap0") == 0 && errno == ENODEV,
 	      "pqtap0 still exists after close (errno %d)", errno);
-	CHECK(pq_tap_read(&tap, buf, sizeof(buf), &len) == PQ_E_INVAL, "read after close");
+	CHECK(pq_tap_read(&tap, &hdr, buf, sizeof(buf), &len) == PQ_E_INVAL, "read after close");
+}
+
+static uint16_t csum_fold32(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	return sum;
+}
+
+/* Ethernet + IPv4 + TCP (PSH, seq 1000) from my_ip:40000 to
+ * tap_ip:9 (nobody listens) with payload bytes; the IP checksum done, the
+ * TCP checksum field holding the pseudo-header sum as CHECKSUM_PARTIAL
+ * wants it (the kernel completes it). The frame's length. */
+static size_t tcp_superframe(uint8_t *f, const uint8_t tap_mac[6], size_t payload)
+{
+	size_t ip_len = 20 + 20 + payload;
+	uint32_t ps;
+	uint16_t c;
+
+	memcpy(f, tap_mac, 6);
+	memcpy(f + 6, my_mac, 6);
+	f[12] = 0x08, f[13] = 0x00;
+	memset(f + 14, 0, 40);
+	f[14] = 0x45;
+	f[16] = (uint8_t)(ip_len >> 8), f[17] = (uint8_t)ip_len;
+	f[20] = 0x40;                                  /* DF */
+	f[22] = 64, f[23] = 6;                         /* TTL, TCP */
+	memcpy(f + 26, my_ip, 4);
+	memcpy(f + 30, tap_ip, 4);
+	c = (uint16_t)~csum_fold32(csum_add(0, f + 14, 20));
+	f[24] = (uint8_t)(c >> 8), f[25] = (uint8_t)c;
+	f[34] = 40000 >> 8, f[35] = 40000 & 0xff, f[37] = 9;
+	f[40] = 1000 >> 8, f[41] = 1000 & 0xff;        /* seq 1000 */
+	/* No ACK flag: the RST then acks seq + every payload byte taken
+	 * (RFC 9293 §3.10.7.1), which is what we check. */
+	f[46] = 5 << 4, f[47] = 0x08;                  /* offset 5, PSH */
+	f[48] = 0xff, f[49] = 0xff;                                     /* window */
+	memset(f + 54, 'x', payload);
+	ps = csum_add(0, f + 26, 8) + 6 + (uint32_t)(20 + payload);
+	c = csum_fold32(ps);                          /* not inverted: partial */
+	f[50] = (uint8_t)(c >> 8), f[51] = (uint8_t)c;
+	return 54 + payload;
+}
+
+/* The offload header on a real device: a TSO super-frame written with its
+ * header is taken whole by the kernel (its RST acks all of it), and a
+ * frame the kernel checksums for us comes back with NEEDS_CSUM or none. */
+static void body_tso(void)
+{
+	static uint8_t f[PQ_MAX_GSO_FRAME_LEN], buf[PQ_MAX_GSO_FRAME_LEN];
+	struct pq_gso_hdr tso = { .flags = PQ_GSO_F_NEEDS_CSUM, .gso_type = PQ_GSO_TCPV4,
+				  .hdr_len = 54, .gso_size = 1000, .csum_start = 34, .csum_offset = 16 };
+	struct pq_gso_hdr hdr;
+	uint8_t req[42], tap_mac[6];
+	uint32_t ack;
+	size_t len, n;
+	int rc;
+
+	open_tap(&tap_g, "pqtap0", 0);
+	CHECK(tap_g.offload, "TUNSETOFFLOAD refused");
+	add_addr(&tap_g, AF_INET, "10.77.0.1", 24);
+	set_up(&tap_g);
+	CHECK(pq_tap_mac(&tap_g, tap_mac) == 0, "pq_tap_mac failed");
+	/* The kernel learns 10.77.0.2 = my_mac from our request. */
+	CHECK(pq_tap_write(&tap_g, NULL, req, arp_request(req)) == 0, "write: %s", tap_g.err);
+	(void)read_arp(&tap_g, &hdr, buf, sizeof(buf));
+	n = tcp_superframe(f, tap_mac, 3000);
+	rc = pq_tap_write(&tap_g, &tso, f, n);
+	CHECK(rc == 0, "TSO super-frame of %zu bytes: %s (%s)", n, pq_strerror(rc), tap_g.err);
+	len = read_until(&tap_g, &hdr, buf, sizeof(buf), 0x00, 6);
+	CHECK(len >= 54 && buf[47] & 0x04, "no RST from the kernel (%zu bytes, flags %#x)", len,
+	      len >= 48 ? buf[47] : 0);
+	ack = (uint32_t)buf[42] << 24 | (uint32_t)buf[43] << 16 | (uint32_t)buf[44] << 8 | buf[45];
+	CHECK(ack == 1000 + 3000, "RST acks %u, want 4000: the super-frame was not taken whole", ack);
+	CHECK(pq_gso_hdr_is_zero(&hdr) ||
+	      (hdr.flags == PQ_GSO_F_NEEDS_CSUM && hdr.gso_type == PQ_GSO_NONE && hdr.csum_start == 34 &&
+	       hdr.csum_offset == 16),
+	      "RST header: flags %u gso %u csum %u+%u", hdr.flags, hdr.gso_type, hdr.csum_start,
+	      hdr.csum_offset);
+	pq_tap_close(&tap_g);
 }
 
 static bool has_addr(const char *name, int family, const char *text, unsigned prefix,
@@ -331,7 +436,11 @@ static void body_errors(void)
 {
 	struct pq_tap tap;
 	struct pq_config_cidr cidr = { .family = AF_INET6, .prefix = 64, .addr = { 0xfd } };
-	uint8_t frame[PQ_MAX_FRAME_LEN + 1] = { 0 }, buf[2048];
+	static uint8_t frame[PQ_MAX_GSO_FRAME_LEN + 1];
+	struct pq_gso_hdr tso = { .flags = PQ_GSO_F_NEEDS_CSUM, .gso_type = PQ_GSO_TCPV4,
+				  .hdr_len = 54, .gso_size = 1448, .csum_start = 34, .csum_offset = 16 };
+	struct pq_gso_hdr bad = tso, hdr;
+	uint8_t buf[2048];
 	char err[256] = "";
 	size_t len;
 	int rc;
@@ -351,14 +460,22 @@ static void body_errors(void)
 	open_tap(&tap, "pqtap0", 1000);
 	expect_open_error("pqtap0", 0, NULL, PQ_E_IO, "another process has this TAP open");
 	/* link down: nothing to read, and the kernel refuses writes */
-	CHECK(pq_tap_read(&tap, buf, sizeof(buf), &len) == PQ_E_AGAIN, "read on an idle TAP");
+	CHECK(pq_tap_read(&tap, &hdr, buf, sizeof(buf), &len) == PQ_E_AGAIN, "read on an idle TAP");
 	memset(frame, 0xff, 6);
 	memcpy(frame + 6, my_mac, 6);
-	rc = pq_tap_write(&tap, frame, 60);
+	rc = pq_tap_write(&tap, NULL, frame, 60);
 	CHECK(rc == PQ_E_IO && strstr(tap.err, "is the link down?"), "write while down: %s (%s)",
 	      pq_strerror(rc), tap.err);
-	CHECK(pq_tap_write(&tap, frame, 13) == PQ_E_INVAL, "13-byte frame accepted");
-	CHECK(pq_tap_write(&tap, frame, sizeof(frame)) == PQ_E_TOOBIG, "oversized frame accepted");
+	CHECK(pq_tap_write(&tap, NULL, frame, 13) == PQ_E_INVAL, "13-byte frame accepted");
+	CHECK(pq_tap_write(&tap, NULL, frame, PQ_MAX_FRAME_LEN + 1) == PQ_E_TOOBIG,
+	      "oversized frame accepted without an offload header");
+	CHECK(pq_tap_write(&tap, &tso, frame, PQ_MAX_GSO_FRAME_LEN + 1) == PQ_E_TOOBIG,
+	      "oversized super-frame accepted");
+	bad.flags = PQ_GSO_F_DATA_VALID;
+	CHECK(pq_tap_write(&tap, &bad, frame, 3000) == PQ_E_INVAL, "DATA_VALID written");
+	bad = tso;
+	bad.csum_start = 2990;
+	CHECK(pq_tap_write(&tap, &bad, frame, 3000) == PQ_E_INVAL, "checksum past the frame written");
 	/* IPv6 needs an MTU of 1280 or more */
 	rc = pq_ifaddr_add(tap.name, tap.ifindex, &cidr, err, sizeof(err));
 	CHECK(rc == PQ_E_INVAL && strstr(err, "at least 1280"), "IPv6 on MTU 1000: %s (%s)",
@@ -392,6 +509,11 @@ static void test_addresses(void **state)
 	run_in_netns("tap addresses", body_addresses);
 }
 
+static void test_tso(void **state)
+{
+	run_in_netns("tap TSO write", body_tso);
+}
+
 static void test_errors(void **state)
 {
 	run_in_netns("tap errors", body_errors);
@@ -402,6 +524,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arp_roundtrip),
 		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_tso),
 		cmocka_unit_test(test_errors),
 	};
 

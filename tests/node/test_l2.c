@@ -169,19 +169,19 @@ static const struct row group_rows[] = {
 	{ TAP_IN, 13, 0, 7, M_ZERO, 0, ALL3, PQ_L2_DROP_BAD_SRC, 0, 0, 0 },
 };
 
-/* Lengths: 14 is the shortest frame, PQ_MAX_FRAME_LEN the longest. */
+/* Lengths: 14 is the shortest frame, PQ_MAX_GSO_FRAME_LEN the longest. */
 static const struct row length_rows[] = {
 	{ PEER_IN, 10, 1, 7, 100, 13, 0, PQ_L2_DROP_RUNT, 0, 0, 0 },
 	{ PEER_IN, 10, 1, 7, 100, 1, 0, PQ_L2_DROP_RUNT, 0, 0, 0 },
 	{ OWNER, 10, 0, 100, 0, 0, 0, 0, 0, 0, NONE },
 	{ PEER_IN, 10, 1, 7, 100, 14, 0, PQ_L2_PASS, 0, 0, 0 },
-	{ PEER_IN, 10, 1, 7, 101, PQ_MAX_FRAME_LEN, 0, PQ_L2_PASS, 0, 0, 0 },
-	{ PEER_IN, 10, 1, 7, 102, PQ_MAX_FRAME_LEN + 1, 0, PQ_L2_DROP_TOOBIG, 0, 0, 0 },
+	{ PEER_IN, 10, 1, 7, 101, PQ_MAX_GSO_FRAME_LEN, 0, PQ_L2_PASS, 0, 0, 0 },
+	{ PEER_IN, 10, 1, 7, 102, PQ_MAX_GSO_FRAME_LEN + 1, 0, PQ_L2_DROP_TOOBIG, 0, 0, 0 },
 	{ OWNER, 10, 0, 102, 0, 0, 0, 0, 0, 0, NONE },
 	{ TAP_IN, 11, 0, 100, 50, 13, ALL3, PQ_L2_DROP_RUNT, 0, 0, 0 },
 	{ TAP_IN, 11, 0, 100, 50, 14, ALL3, PQ_L2_PASS, P(1), 0, 0 },
-	{ TAP_IN, 11, 0, 100, 50, PQ_MAX_FRAME_LEN, ALL3, PQ_L2_PASS, P(1), 0, 0 },
-	{ TAP_IN, 11, 0, 100, 50, PQ_MAX_FRAME_LEN + 1, ALL3, PQ_L2_DROP_TOOBIG, 0, 0, 0 },
+	{ TAP_IN, 11, 0, 100, 50, PQ_MAX_GSO_FRAME_LEN, ALL3, PQ_L2_PASS, P(1), 0, 0 },
+	{ TAP_IN, 11, 0, 100, 50, PQ_MAX_GSO_FRAME_LEN + 1, ALL3, PQ_L2_DROP_TOOBIG, 0, 0, 0 },
 	{ PEER_IN, 12, 9, 7, 103, 0, 0, PQ_L2_DROP_BAD_PEER, 0, 0, 0 },   /* max_peers is 8 */
 	{ OWNER, 12, 0, 103, 0, 0, 0, 0, 0, 0, NONE },
 };
@@ -251,7 +251,7 @@ static struct pq_l2 *new_table(uint32_t peers, uint32_t entries, uint32_t per_pe
 
 static void run_row(struct pq_l2 *t, const struct script *s, size_t i)
 {
-	static uint8_t frame[PQ_MAX_FRAME_LEN + 1];
+	static uint8_t frame[PQ_MAX_GSO_FRAME_LEN + 1];
 	const struct row *r = &s->rows[i];
 	size_t len = r->len ? r->len : 64;
 	struct pq_l2_peerset est = set_of(r->established), want_to = set_of(r->want_to);

@@ -56,7 +56,8 @@ static void setup_node(void)
 	assert_int_equal(pq_session_install(&peers[0].session, &res, 100000), 0);
 	peers[0].handshake_ms = 100000;
 	peers[0].count = (struct pq_peer_counters){ .rx_bytes = 1500, .tx_bytes = 3000, .rx_frames = 1,
-						    .tx_frames = 2, .dropped_frames = 5 };
+						    .tx_frames = 2, .dropped_frames = 5,
+						    .rx_gso_frames = 7, .tx_gso_frames = 9 };
 	dc.peer = &peers[0];
 	dc.usable = true;
 	peers[0].direct.active = &dc;
@@ -99,6 +100,10 @@ static void test_exposition_exact(void **state)
 		COUNTER("pqlan_peer_tx_frames_total", "Ethernet frames sent to the peer.", "2", "0")
 		COUNTER("pqlan_peer_dropped_frames_total",
 			"Messages from the peer refused, plus frames to it lost to a full relay queue.", "5", "0")
+		COUNTER("pqlan_peer_rx_gso_frames_total",
+			"Frames received from the peer with an offload header (DATA_GSO).", "7", "0")
+		COUNTER("pqlan_peer_tx_gso_frames_total",
+			"Frames sent to the peer with an offload header (DATA_GSO).", "9", "0")
 		COUNTER("pqlan_peer_migrations_total", "Moves from the relay to a direct connection.", "2", "0")
 		COUNTER("pqlan_peer_fallbacks_total", "Moves from a direct connection back to the relay.", "1", "0")
 		COUNTER("pqlan_peer_rehandshakes_total", "Re-handshakes completed on direct connections.", "3", "0")

@@ -54,7 +54,8 @@ static void setup_node(void)
 	assert_int_equal(pq_session_install(&peers[0].session, &res, 100000), 0);
 	peers[0].handshake_ms = 100000;
 	peers[0].count = (struct pq_peer_counters){ .rx_bytes = 1500, .tx_bytes = 3000, .rx_frames = 1,
-						    .tx_frames = 2, .dropped_frames = 5 };
+						    .tx_frames = 2, .dropped_frames = 5,
+						    .rx_gso_frames = 7, .tx_gso_frames = 9 };
 	/* unnamed: online, no keys yet, never a handshake */
 	strcpy(peers[1].key_b64, KEY("C"));
 	peers[1].online = true;
@@ -79,15 +80,15 @@ static void test_json_exact(void **state)
 		"{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connected\"},\"peers\":["
 		"{\"name\":\"bob\",\"key\":\"" KEY("B") "\",\"state\":\"established\",\"path\":\"relay\","
 		"\"handshake_age_s\":12,\"rx_bytes\":1500,\"tx_bytes\":3000,\"rx_frames\":1,\"tx_frames\":2,"
-		"\"dropped_frames\":5,\"endpoint\":null,\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,"
+		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"endpoint\":null,\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,"
 		"\"migrations\":0,\"fallbacks\":0,\"rehandshakes\":0,\"rehandshake_failures\":0},"
 		"{\"name\":null,\"key\":\"" KEY("C") "\",\"state\":\"handshaking\",\"path\":\"none\","
 		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
-		"\"dropped_frames\":0,\"endpoint\":null,\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,"
+		"\"dropped_frames\":0,\"rx_gso_frames\":0,\"tx_gso_frames\":0,\"endpoint\":null,\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,"
 		"\"migrations\":0,\"fallbacks\":0,\"rehandshakes\":0,\"rehandshake_failures\":0},"
 		"{\"name\":\"carol\",\"key\":\"" KEY("D") "\",\"state\":\"offline\",\"path\":\"none\","
 		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
-		"\"dropped_frames\":0,\"endpoint\":null,\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,"
+		"\"dropped_frames\":0,\"rx_gso_frames\":0,\"tx_gso_frames\":0,\"endpoint\":null,\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,"
 		"\"migrations\":0,\"fallbacks\":0,\"rehandshakes\":0,\"rehandshake_failures\":0}]}\n";
 	char out[4096];
 	long n;
@@ -124,7 +125,7 @@ static void test_json_direct(void **state)
 	static const char want[] =
 		"{\"name\":\"bob\",\"key\":\"" KEY("B") "\",\"state\":\"established\",\"path\":\"direct\","
 		"\"handshake_age_s\":12,\"rx_bytes\":1500,\"tx_bytes\":3000,\"rx_frames\":1,\"tx_frames\":2,"
-		"\"dropped_frames\":5,\"endpoint\":\"192.0.2.12:7444\",\"last_rehandshake_age_s\":2,"
+		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"endpoint\":\"192.0.2.12:7444\",\"last_rehandshake_age_s\":2,"
 		"\"last_rehandshake_us\":873,\"migrations\":2,\"fallbacks\":1,\"rehandshakes\":3,"
 		"\"rehandshake_failures\":3},";
 	struct pq_dconn dc;
@@ -169,7 +170,7 @@ static void test_text(void **state)
 		"  relay: connected (wss://192.0.2.1:7443/)\n",
 		"\npeer: " KEY("B") "\n  name: bob\n  state: established\n  path: relay\n"
 		"  latest handshake: 12 s ago\n  transfer: 1500 B received, 3000 B sent\n"
-		"  frames: 1 received, 2 sent, 5 dropped\n",
+		"  frames: 1 received, 2 sent, 5 dropped\n  offload frames: 7 received, 9 sent\n",
 		"\npeer: " KEY("C") "\n  state: handshaking\n  path: none\n  latest handshake: none\n",
 		"\npeer: " KEY("D") "\n  name: carol\n  state: offline\n",
 	};

@@ -14,14 +14,7 @@
 #include <string.h>
 
 #include "node/config.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                   \
-	do {                       \
-		if (!(c))          \
-			abort();   \
-	} while (0)
+#include "fuzz/fuzz.h"
 
 #define NAME "fuzz.conf"
 

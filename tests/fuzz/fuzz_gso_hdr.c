@@ -11,14 +11,7 @@
 #include <string.h>
 
 #include "proto/gso_hdr.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
+#include "fuzz/fuzz.h"
 
 /* The rules of gso_hdr.h, written out again. */
 static int model_ok(const struct pq_gso_hdr *h, size_t flen)

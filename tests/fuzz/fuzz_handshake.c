@@ -21,14 +21,7 @@
 
 #define FX_MAX_PEERS 1
 #include "proto/hs_fixture.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
+#include "fuzz/fuzz.h"
 
 #define MAX_OPS 8
 #define T0 1700000000000ULL

@@ -16,14 +16,7 @@
 #include <string.h>
 
 #include "node/l2.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                   \
-	do {                       \
-		if (!(c))          \
-			abort();   \
-	} while (0)
+#include "fuzz/fuzz.h"
 
 static void mac_from(uint8_t b, uint8_t mac[6])
 {

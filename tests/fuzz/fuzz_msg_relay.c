@@ -13,14 +13,7 @@
 #include <string.h>
 
 #include "proto/msg_relay.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
+#include "fuzz/fuzz.h"
 
 static uint8_t out[PQ_MAX_MSG_LEN];
 static uint8_t sorted[PQ_RELAY_WATCH_MAX][PQ_PUBKEY_LEN];

@@ -16,14 +16,7 @@
 #include <string.h>
 
 #include "proto/session.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
+#include "fuzz/fuzz.h"
 
 #define NOW 1700000000000ULL
 

@@ -23,14 +23,7 @@
 #include <string.h>
 
 #include "proto/rehandshake.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-	do {                     \
-		if (!(c))        \
-			abort(); \
-	} while (0)
+#include "fuzz/fuzz.h"
 
 #define T0 1762300000000ull
 

@@ -14,16 +14,9 @@
 
 #include "net/ws.h"
 #include "proto/types.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz/fuzz.h"
 
 static const size_t MAX_CHOICES[8] = {0, 1, 2, 125, 126, 200, 65536, 70000};
-
-#define CHECK(c)                   \
-	do {                       \
-		if (!(c))          \
-			abort();   \
-	} while (0)
 
 struct trace {
 	uint64_t hash;

@@ -16,14 +16,7 @@
 #include <string.h>
 
 #include "net/ws_handshake.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                   \
-	do {                       \
-		if (!(c))          \
-			abort();   \
-	} while (0)
+#include "fuzz/fuzz.h"
 
 static int feed(struct pq_ws_hs_reader *r, const uint8_t *in, size_t len, size_t chunk)
 {

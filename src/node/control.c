@@ -21,7 +21,6 @@
  * to [A-Za-z0-9_.-], so no string needs JSON escaping.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 #include "node/daemon.h"
 #include "node/direct.h"
 #include "node/log.h"
+#include "util/strbuf.h"
 
 /* Room for the node line and one peer entry, text or JSON. */
 #define STATUS_HEAD_MAX 512
@@ -60,30 +60,6 @@ const char *pq_peer_path_name(const struct pq_node_peer *p, enum pq_peer_state s
 	return p->cfg->path == PQ_PATH_DIRECT ? "none" : "relay";
 }
 
-struct sbuf {
-	char *p;
-	size_t cap, len;
-	bool overflow;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->cap - b->len) {
-		b->overflow = true;
-		return;
-	}
-	b->len += (size_t)n;
-}
-
 /* Re-handshakes that failed, whatever the reason. */
 uint64_t pq_peer_rehs_failures(const struct pq_node_peer *p)
 {
@@ -93,108 +69,108 @@ uint64_t pq_peer_rehs_failures(const struct pq_node_peer *p)
 	       c->mac + c->timeout + c->cache_full + c->local + p->direct.rehs_not_started;
 }
 
-static void direct_json(struct sbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
+static void direct_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
 {
 	const struct pq_peer_direct *d = &p->direct;
 	char text[PQ_SOCKADDR_TEXT];
 
-	sb_printf(b, ",\"endpoint\":");
+	pq_sb_printf(b, ",\"endpoint\":");
 	if (d->active) {
 		pq_sockaddr_format(&d->active->addr, text, sizeof(text));
-		sb_printf(b, "\"%s\"", text);
+		pq_sb_printf(b, "\"%s\"", text);
 	} else {
-		sb_printf(b, "null");
+		pq_sb_printf(b, "null");
 	}
 	if (d->last_rehs_ms)
-		sb_printf(b, ",\"last_rehandshake_age_s\":%" PRIu64 ",\"last_rehandshake_us\":%" PRIu64,
+		pq_sb_printf(b, ",\"last_rehandshake_age_s\":%" PRIu64 ",\"last_rehandshake_us\":%" PRIu64,
 			  (now_ms - d->last_rehs_ms) / 1000, d->last_rehs_us);
 	else
-		sb_printf(b, ",\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null");
-	sb_printf(b,
+		pq_sb_printf(b, ",\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null");
+	pq_sb_printf(b,
 		  ",\"migrations\":%" PRIu64 ",\"fallbacks\":%" PRIu64 ",\"rehandshakes\":%" PRIu32
 		  ",\"rehandshake_failures\":%" PRIu64,
 		  d->migrations, d->fallbacks, d->rehs_count.completed, pq_peer_rehs_failures(p));
 }
 
-static void peer_json(struct sbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
+static void peer_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
 {
 	enum pq_peer_state st = pq_peer_state(p, now_ms);
 
-	sb_printf(b, "{\"name\":");
+	pq_sb_printf(b, "{\"name\":");
 	if (p->cfg->name[0])
-		sb_printf(b, "\"%s\"", p->cfg->name);
+		pq_sb_printf(b, "\"%s\"", p->cfg->name);
 	else
-		sb_printf(b, "null");
-	sb_printf(b, ",\"key\":\"%s\",\"state\":\"%s\",\"path\":\"%s\",\"handshake_age_s\":", p->key_b64,
+		pq_sb_printf(b, "null");
+	pq_sb_printf(b, ",\"key\":\"%s\",\"state\":\"%s\",\"path\":\"%s\",\"handshake_age_s\":", p->key_b64,
 		  pq_peer_state_name(st), pq_peer_path_name(p, st));
 	if (p->handshake_ms)
-		sb_printf(b, "%" PRIu64, (now_ms - p->handshake_ms) / 1000);
+		pq_sb_printf(b, "%" PRIu64, (now_ms - p->handshake_ms) / 1000);
 	else
-		sb_printf(b, "null");
-	sb_printf(b,
+		pq_sb_printf(b, "null");
+	pq_sb_printf(b,
 		  ",\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"rx_frames\":%" PRIu64
 		  ",\"tx_frames\":%" PRIu64 ",\"dropped_frames\":%" PRIu64
 		  ",\"rx_gso_frames\":%" PRIu64 ",\"tx_gso_frames\":%" PRIu64,
 		  p->count.rx_bytes, p->count.tx_bytes, p->count.rx_frames, p->count.tx_frames,
 		  p->count.dropped_frames, p->count.rx_gso_frames, p->count.tx_gso_frames);
 	direct_json(b, p, now_ms);
-	sb_printf(b, "}");
+	pq_sb_printf(b, "}");
 }
 
-static void peer_text(struct sbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
+static void peer_text(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
 {
 	enum pq_peer_state st = pq_peer_state(p, now_ms);
 
-	sb_printf(b, "\npeer: %s\n", p->key_b64);
+	pq_sb_printf(b, "\npeer: %s\n", p->key_b64);
 	if (p->cfg->name[0])
-		sb_printf(b, "  name: %s\n", p->cfg->name);
-	sb_printf(b, "  state: %s\n  path: %s\n", pq_peer_state_name(st), pq_peer_path_name(p, st));
+		pq_sb_printf(b, "  name: %s\n", p->cfg->name);
+	pq_sb_printf(b, "  state: %s\n  path: %s\n", pq_peer_state_name(st), pq_peer_path_name(p, st));
 	if (p->handshake_ms)
-		sb_printf(b, "  latest handshake: %" PRIu64 " s ago\n", (now_ms - p->handshake_ms) / 1000);
+		pq_sb_printf(b, "  latest handshake: %" PRIu64 " s ago\n", (now_ms - p->handshake_ms) / 1000);
 	else
-		sb_printf(b, "  latest handshake: none\n");
-	sb_printf(b, "  transfer: %" PRIu64 " B received, %" PRIu64 " B sent\n", p->count.rx_bytes,
+		pq_sb_printf(b, "  latest handshake: none\n");
+	pq_sb_printf(b, "  transfer: %" PRIu64 " B received, %" PRIu64 " B sent\n", p->count.rx_bytes,
 		  p->count.tx_bytes);
-	sb_printf(b, "  frames: %" PRIu64 " received, %" PRIu64 " sent, %" PRIu64 " dropped\n",
+	pq_sb_printf(b, "  frames: %" PRIu64 " received, %" PRIu64 " sent, %" PRIu64 " dropped\n",
 		  p->count.rx_frames, p->count.tx_frames, p->count.dropped_frames);
-	sb_printf(b, "  offload frames: %" PRIu64 " received, %" PRIu64 " sent\n",
+	pq_sb_printf(b, "  offload frames: %" PRIu64 " received, %" PRIu64 " sent\n",
 		  p->count.rx_gso_frames, p->count.tx_gso_frames);
 	if (p->direct.active) {
 		char text[PQ_SOCKADDR_TEXT];
 
 		pq_sockaddr_format(&p->direct.active->addr, text, sizeof(text));
-		sb_printf(b, "  endpoint: %s\n", text);
+		pq_sb_printf(b, "  endpoint: %s\n", text);
 	}
-	sb_printf(b, "  direct: %" PRIu64 " migrations, %" PRIu64 " fallbacks, %" PRIu32
+	pq_sb_printf(b, "  direct: %" PRIu64 " migrations, %" PRIu64 " fallbacks, %" PRIu32
 		  " re-handshakes (%" PRIu64 " failed)\n",
 		  p->direct.migrations, p->direct.fallbacks, p->direct.rehs_count.completed,
 		  pq_peer_rehs_failures(p));
-	sb_printf(b, "  direct dials: %" PRIu64 " started\n", p->direct.attempts);
+	pq_sb_printf(b, "  direct dials: %" PRIu64 " started\n", p->direct.attempts);
 }
 
 long pq_control_status(const struct pq_node *node, bool json, char *out, size_t cap, uint64_t now_ms)
 {
-	struct sbuf b = { .p = out, .cap = cap };
+	struct pq_strbuf b = { .p = out, .cap = cap };
 	const char *relay = pq_relay_state_name(node->relay_state);
 
 	if (cap == 0)
 		return PQ_E_TOOBIG;
 	if (json)
-		sb_printf(&b, "{\"node\":{\"key\":\"%s\",\"tap\":\"%s\",\"relay\":\"%s\"},\"peers\":[",
+		pq_sb_printf(&b, "{\"node\":{\"key\":\"%s\",\"tap\":\"%s\",\"relay\":\"%s\"},\"peers\":[",
 			  node->pub_b64, node->cfg.tap, relay);
 	else
-		sb_printf(&b, "node: %s\n  tap: %s\n  relay: %s (%s)\n  refused from unknown keys: %" PRIu64 "\n",
+		pq_sb_printf(&b, "node: %s\n  tap: %s\n  relay: %s (%s)\n  refused from unknown keys: %" PRIu64 "\n",
 			  node->pub_b64, node->cfg.tap, relay, node->cfg.relay_url.text, node->relay_drops);
 	for (size_t i = 0; i < node->peer_count; i++) {
 		if (json) {
 			if (i)
-				sb_printf(&b, ",");
+				pq_sb_printf(&b, ",");
 			peer_json(&b, &node->peers[i], now_ms);
 		} else {
 			peer_text(&b, &node->peers[i], now_ms);
 		}
 	}
 	if (json)
-		sb_printf(&b, "]}\n");
+		pq_sb_printf(&b, "]}\n");
 	return b.overflow ? PQ_E_TOOBIG : (long)b.len;
 }

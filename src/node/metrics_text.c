@@ -10,13 +10,13 @@
  * value needs escaping.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "node/daemon.h"
 #include "node/metrics.h"
+#include "util/strbuf.h"
 
 /* The peer label for an unnamed peer: this many key characters. */
 #define KEY_PREFIX_LEN 8
@@ -49,43 +49,19 @@ void pq_hist_observe(struct pq_hist *h, uint64_t us)
 	h->sum_us += us;
 }
 
-struct mbuf {
-	char *p;
-	size_t cap, len;
-	bool overflow;
-};
-
-static void mb_printf(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void mb_printf(struct mbuf *b, const char *fmt, ...)
+static void family(struct pq_strbuf *b, const char *name, const char *type, const char *help)
 {
-	va_list ap;
-	int n;
-
-	if (b->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->cap - b->len) {
-		b->overflow = true;
-		return;
-	}
-	b->len += (size_t)n;
-}
-
-static void family(struct mbuf *b, const char *name, const char *type, const char *help)
-{
-	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	pq_sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* `peer="bob",key="..."` */
-static void peer_labels(struct mbuf *b, const struct pq_node_peer *p)
+static void peer_labels(struct pq_strbuf *b, const struct pq_node_peer *p)
 {
 	if (p->cfg->name[0])
-		mb_printf(b, "peer=\"%s\"", p->cfg->name);
+		pq_sb_printf(b, "peer=\"%s\"", p->cfg->name);
 	else
-		mb_printf(b, "peer=\"%.*s\"", KEY_PREFIX_LEN, p->key_b64);
-	mb_printf(b, ",key=\"%s\"", p->key_b64);
+		pq_sb_printf(b, "peer=\"%.*s\"", KEY_PREFIX_LEN, p->key_b64);
+	pq_sb_printf(b, ",key=\"%s\"", p->key_b64);
 }
 
 enum peer_field {
@@ -141,20 +117,20 @@ static uint64_t peer_value(const struct pq_node_peer *p, enum peer_field f)
 	}
 }
 
-static void peer_counter_families(struct mbuf *b, const struct pq_node *node)
+static void peer_counter_families(struct pq_strbuf *b, const struct pq_node *node)
 {
 	for (unsigned f = 0; f < F_COUNT; f++) {
 		family(b, peer_counters[f].name, "counter", peer_counters[f].help);
 		for (size_t i = 0; i < node->peer_count; i++) {
-			mb_printf(b, "%s{", peer_counters[f].name);
+			pq_sb_printf(b, "%s{", peer_counters[f].name);
 			peer_labels(b, &node->peers[i]);
-			mb_printf(b, "} %" PRIu64 "\n", peer_value(&node->peers[i], (enum peer_field)f));
+			pq_sb_printf(b, "} %" PRIu64 "\n", peer_value(&node->peers[i], (enum peer_field)f));
 		}
 	}
 }
 
 /* One 0/1 gauge per possible value, 1 for the current one. */
-static void peer_enum_family(struct mbuf *b, const struct pq_node *node, bool path, uint64_t now_ms)
+static void peer_enum_family(struct pq_strbuf *b, const struct pq_node *node, bool path, uint64_t now_ms)
 {
 	static const char *const paths[] = { "relay", "direct", "none" };
 	static const char *const states[] = { "offline", "handshaking", "established" };
@@ -170,15 +146,15 @@ static void peer_enum_family(struct mbuf *b, const struct pq_node *node, bool pa
 		const char *cur = path ? pq_peer_path_name(p, st) : pq_peer_state_name(st);
 
 		for (unsigned v = 0; v < 3; v++) {
-			mb_printf(b, "%s{", name);
+			pq_sb_printf(b, "%s{", name);
 			peer_labels(b, p);
-			mb_printf(b, ",%s=\"%s\"} %d\n", path ? "path" : "state", vals[v],
+			pq_sb_printf(b, ",%s=\"%s\"} %d\n", path ? "path" : "state", vals[v],
 				  strcmp(cur, vals[v]) == 0);
 		}
 	}
 }
 
-static void histogram(struct mbuf *b, const char *name, const char *help, const struct pq_hist *h)
+static void histogram(struct pq_strbuf *b, const char *name, const char *help, const struct pq_hist *h)
 {
 	static const struct pq_hist empty;
 	uint64_t cum = 0;
@@ -188,23 +164,23 @@ static void histogram(struct mbuf *b, const char *name, const char *help, const 
 	family(b, name, "histogram", help);
 	for (unsigned i = 0; i < PQ_HIST_BUCKETS; i++) {
 		cum += h->bucket[i];
-		mb_printf(b, "%s_bucket{le=\"%s\"} %" PRIu64 "\n", name, bounds[i].le, cum);
+		pq_sb_printf(b, "%s_bucket{le=\"%s\"} %" PRIu64 "\n", name, bounds[i].le, cum);
 	}
-	mb_printf(b, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, h->count);
+	pq_sb_printf(b, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, h->count);
 	/* Seconds with exactly six decimals: no float rounding in the text. */
-	mb_printf(b, "%s_sum %" PRIu64 ".%06" PRIu64 "\n", name, h->sum_us / 1000000u, h->sum_us % 1000000u);
-	mb_printf(b, "%s_count %" PRIu64 "\n", name, h->count);
+	pq_sb_printf(b, "%s_sum %" PRIu64 ".%06" PRIu64 "\n", name, h->sum_us / 1000000u, h->sum_us % 1000000u);
+	pq_sb_printf(b, "%s_count %" PRIu64 "\n", name, h->count);
 }
 
 long pq_metrics_render(const struct pq_node *node, const struct pq_hist *hs, const struct pq_hist *rehs,
 		       char *out, size_t cap, uint64_t now_ms)
 {
-	struct mbuf b = { .p = out, .cap = cap };
+	struct pq_strbuf b = { .p = out, .cap = cap };
 
 	if (cap == 0)
 		return PQ_E_TOOBIG;
 	family(&b, "pqlan_relay_connected", "gauge", "1 once the relay accepted our key, else 0.");
-	mb_printf(&b, "pqlan_relay_connected %d\n", node->relay_state == PQ_RELAY_CONNECTED);
+	pq_sb_printf(&b, "pqlan_relay_connected %d\n", node->relay_state == PQ_RELAY_CONNECTED);
 	peer_counter_families(&b, node);
 	peer_enum_family(&b, node, true, now_ms);
 	peer_enum_family(&b, node, false, now_ms);

@@ -17,6 +17,7 @@
 #include "node/daemon.h"
 #include "node/direct.h"
 #include "node/metrics.h"
+#include "node_fixture.h"
 
 static struct pq_node node;
 static struct pq_config_peer peer_cfg[2];
@@ -24,40 +25,17 @@ static struct pq_node_peer peers[2];
 static struct pq_dconn dc;
 static int checks;
 
-#define KEY(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c "="
 #define BOB "peer=\"bob\",key=\"" KEY("B") "\""
 #define UNN "peer=\"CCCCCCCC\",key=\"" KEY("C") "\""
 
 /* bob: established on a direct conn, counters; an unnamed peer offline. */
 static void setup_node(void)
 {
-	struct pq_hs_result res;
-
-	memset(&node, 0, sizeof(node));
-	memset(peer_cfg, 0, sizeof(peer_cfg));
-	memset(peers, 0, sizeof(peers));
+	fixture_node(&node, peers, peer_cfg, 2);
 	memset(&dc, 0, sizeof(dc));
-	strcpy(node.pub_b64, KEY("A"));
-	strcpy(node.cfg.tap, "pq0");
-	node.relay_state = PQ_RELAY_CONNECTED;
-	node.peers = peers;
-	node.peer_count = 2;
 	strcpy(peer_cfg[0].name, "bob");
 	strcpy(peers[0].key_b64, KEY("B"));
-	peers[0].online = true;
-	pq_session_init(&peers[0].session);
-	memset(&res, 0, sizeof(res));
-	res.event = PQ_HS_EV_KEYS;
-	res.initiator = true;
-	res.confirmed = true;
-	res.local_index = 7;
-	res.remote_index = 9;
-	memset(&res.keys, 0x42, sizeof(res.keys));
-	assert_int_equal(pq_session_install(&peers[0].session, &res, 100000), 0);
-	peers[0].handshake_ms = 100000;
-	peers[0].count = (struct pq_peer_counters){ .rx_bytes = 1500, .tx_bytes = 3000, .rx_frames = 1,
-						    .tx_frames = 2, .dropped_frames = 5,
-						    .rx_gso_frames = 7, .tx_gso_frames = 9 };
+	assert_int_equal(fixture_established(&peers[0]), 0);
 	dc.peer = &peers[0];
 	dc.usable = true;
 	peers[0].direct.active = &dc;
@@ -67,9 +45,6 @@ static void setup_node(void)
 	peers[0].direct.rehs_count.mac = 1;
 	peers[0].direct.rehs_not_started = 1;
 	strcpy(peers[1].key_b64, KEY("C"));
-	pq_session_init(&peers[1].session);
-	for (int i = 0; i < 2; i++)
-		peers[i].cfg = &peer_cfg[i];
 }
 
 static void teardown_node(void)

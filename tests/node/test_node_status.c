@@ -16,56 +16,27 @@
 
 #include "node/daemon.h"
 #include "node/direct.h"
+#include "node_fixture.h"
 
 static struct pq_node node;
 static struct pq_config_peer peer_cfg[3];
 static struct pq_node_peer peers[3];
 static int checks;
 
-/* Keys printed as 44 base64 characters: fixed, distinct, readable. */
-#define KEY(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c "="
-
 static void setup_node(void)
 {
-	struct pq_hs_result res;
-
-	memset(&node, 0, sizeof(node));
-	memset(peer_cfg, 0, sizeof(peer_cfg));
-	memset(peers, 0, sizeof(peers));
-	strcpy(node.pub_b64, KEY("A"));
-	strcpy(node.cfg.tap, "pq0");
+	fixture_node(&node, peers, peer_cfg, 3);
 	strcpy(node.cfg.relay_url.text, "wss://192.0.2.1:7443/");
-	node.relay_state = PQ_RELAY_CONNECTED;
-	node.peers = peers;
-	node.peer_count = 3;
-
 	/* bob: established (confirmed keys), counters, handshake 12.9 s ago */
 	strcpy(peer_cfg[0].name, "bob");
 	strcpy(peers[0].key_b64, KEY("B"));
-	peers[0].online = true;
-	pq_session_init(&peers[0].session);
-	memset(&res, 0, sizeof(res));
-	res.event = PQ_HS_EV_KEYS;
-	res.initiator = true;
-	res.confirmed = true;
-	res.local_index = 7;
-	res.remote_index = 9;
-	memset(&res.keys, 0x42, sizeof(res.keys));
-	assert_int_equal(pq_session_install(&peers[0].session, &res, 100000), 0);
-	peers[0].handshake_ms = 100000;
-	peers[0].count = (struct pq_peer_counters){ .rx_bytes = 1500, .tx_bytes = 3000, .rx_frames = 1,
-						    .tx_frames = 2, .dropped_frames = 5,
-						    .rx_gso_frames = 7, .tx_gso_frames = 9 };
+	assert_int_equal(fixture_established(&peers[0]), 0);
 	/* unnamed: online, no keys yet, never a handshake */
 	strcpy(peers[1].key_b64, KEY("C"));
 	peers[1].online = true;
-	pq_session_init(&peers[1].session);
 	/* carol: offline */
 	strcpy(peer_cfg[2].name, "carol");
 	strcpy(peers[2].key_b64, KEY("D"));
-	pq_session_init(&peers[2].session);
-	for (int i = 0; i < 3; i++)
-		peers[i].cfg = &peer_cfg[i];
 }
 
 static void teardown_node(void)

@@ -38,31 +38,11 @@ for tool in ip python3; do command -v "$tool" >/dev/null || e2e_die "$tool not i
 
 e2e_tmpdir
 dir=$E2E_TMP
-e2e_netns relay; ns_relay=$REPLY
-ip -n "$ns_relay" link add br0 type bridge
-ip -n "$ns_relay" addr add 192.168.241.1/24 dev br0
-ip -n "$ns_relay" link set br0 up
-declare -A ns pub
-for i in 1 2; do
-	e2e_netns "n$i"; ns[$i]=$REPLY
-	ip -n "$ns_relay" link add "vn$i" type veth peer name eth0 netns "${ns[$i]}"
-	ip -n "$ns_relay" link set "vn$i" master br0 up
-	ip -n "${ns[$i]}" addr add "192.168.241.1$i/24" dev eth0
-	ip -n "${ns[$i]}" link set eth0 up
-done
-e2e_genkey "$dir/relay.key"; relay_pub=$REPLY
-for i in 1 2; do e2e_genkey "$dir/n$i.key"; pub[$i]=$REPLY; done
-printf '[relay]\nprivate_key = %s\nlisten = 192.168.241.1:7443\n' "$dir/relay.key" >"$dir/relay.conf"
-for i in 1 2; do
-	j=$((3 - i))
-	{
-		printf '[node]\nprivate_key = %s\ntap = pq0\naddress = 10.77.0.%s/24\n' "$dir/n$i.key" "$i"
-		printf 'listen = 192.168.241.1%s:7444\ncontrol = %s\nretry_interval = 2\n\n' "$i" "$dir/n$i.sock"
-		printf '[relay]\nurl = wss://192.168.241.1:7443/\nkey = %s\n\n' "$relay_pub"
-		printf '[peer]\nname = n%s\nkey = %s\n' "$j" "${pub[$j]}"
-	} >"$dir/n$i.conf"
-	chmod 600 "$dir/n$i.conf"
-done
+e2e_underlay 192.168.241 vn 1 2
+declare -A pub
+relay_ip=192.168.241.1 relay_port=7443
+e2e_keys 1 2
+for i in 1 2; do e2e_node_conf "$i" 10.77.0 "192.168.241.1$i:7444" $((3 - i)) "retry_interval = 2"; done
 e2e_bg "$ns_relay" "$dir/relay.log" "$PQLAN" relay -c "$dir/relay.conf"
 relay_listening() { ip netns exec "$ns_relay" ss -Hltn 'sport = :7443' | grep -q 7443; }
 e2e_until 10 relay_listening || e2e_die "the relay did not start listening"

@@ -51,18 +51,7 @@ e2e_tmpdir
 dir=$E2E_TMP
 
 # ---- underlay: one bridge, two veths (as bench_relay_throughput.sh) ----------
-e2e_netns relay; ns_relay=$REPLY
-ip -n "$ns_relay" link add br0 type bridge
-ip -n "$ns_relay" addr add 192.168.241.1/24 dev br0
-ip -n "$ns_relay" link set br0 up
-declare -A ns
-for i in 1 2; do
-	e2e_netns "n$i"; ns[$i]=$REPLY
-	ip -n "$ns_relay" link add "vn$i" type veth peer name eth0 netns "${ns[$i]}"
-	ip -n "$ns_relay" link set "vn$i" master br0 up
-	ip -n "${ns[$i]}" addr add "192.168.241.1$i/24" dev eth0
-	ip -n "${ns[$i]}" link set eth0 up
-done
+e2e_underlay 192.168.241 vn 1 2
 
 # ---- pqlan: one relay, two node pairs (direct on pq0, relay-only on pq1) ----
 e2e_genkey "$dir/relay.key"; relay_pub=$REPLY

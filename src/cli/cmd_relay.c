@@ -160,12 +160,13 @@ static void log_stop(const struct pq_relay *r)
 	pq_relay_stats(r, &s);
 	pq_log(PQ_LOG_INFO, "relay: stopped; conns accepted %llu, dropped before open %llu "
 	       "(HTTP refusals %llu); authenticated %llu, refused %llu, replaced %llu, "
-	       "protocol errors %llu, forwarded %llu, unreachable %llu, dropped %llu",
+	       "protocol errors %llu, forwarded %llu, unreachable %llu (of which not mutual %llu), "
+	       "dropped %llu",
 	       (unsigned long long)s.accepted, (unsigned long long)s.failed_before_open,
 	       (unsigned long long)s.http_refused, (unsigned long long)s.auth_ok, (unsigned long long)s.auth_failed,
 	       (unsigned long long)s.replaced, (unsigned long long)s.protocol_errors,
 	       (unsigned long long)s.forwarded, (unsigned long long)s.unreachable,
-	       (unsigned long long)s.dropped);
+	       (unsigned long long)s.not_mutual, (unsigned long long)s.dropped);
 }
 
 /* Every node holds one connection open, and connections still opening

@@ -115,7 +115,7 @@ static int set_mtu(struct pq_tap *tap, unsigned mtu, char *err, size_t err_len)
 /* The offload header: 10 bytes (the kernel's default is also 10, but say
  * so), little-endian fields whatever the host, then the offloads. Without
  * TUNSETOFFLOAD the header is still there, all zero on read. */
-static int set_vnet(struct pq_tap *tap, const char *name, char *err, size_t err_len)
+static int set_vnet(struct pq_tap *tap, const char *name, bool offload, char *err, size_t err_len)
 {
 	int sz = PQ_TAP_VNET_HDR_LEN, le = 1, e;
 	unsigned off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
@@ -125,7 +125,7 @@ static int set_vnet(struct pq_tap *tap, const char *name, char *err, size_t err_
 		say(err, err_len, "tap %s: offload header: %s", name, strerror(e));
 		return errno_to_pq(e) == PQ_E_PERM ? PQ_E_PERM : PQ_E_IO;
 	}
-	tap->offload = ioctl(tap->fd, TUNSETOFFLOAD, off) == 0;
+	tap->offload = offload && ioctl(tap->fd, TUNSETOFFLOAD, off) == 0;
 	return 0;
 }
 
@@ -171,7 +171,7 @@ int pq_tap_open(struct pq_tap *tap, const struct pq_tap_opts *opts, char *err, s
 		rc = errno_to_pq(e);
 		goto out;
 	}
-	rc = set_vnet(tap, opts->name, err, err_len);
+	rc = set_vnet(tap, opts->name, !opts->no_offload, err, err_len);
 	if (rc != 0)
 		goto out;
 	memcpy(tap->name, ifr.ifr_name, PQ_TAP_NAME_MAX);  /* the kernel's spelling */

@@ -82,6 +82,7 @@ struct pq_tap_opts {
 	const char *name;                /* 1-15 of [A-Za-z0-9_.-], not "." or ".." */
 	unsigned mtu;                    /* 0: PQ_TAP_MTU_DEFAULT */
 	const char *dev_path;            /* NULL: PQ_TAP_DEV_PATH (tests change it) */
+	bool no_offload;                 /* leave TUNSETOFFLOAD off: one frame per read */
 };
 
 /* Create the TAP device, non-blocking, with its MTU set; the link is left

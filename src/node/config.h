@@ -25,6 +25,8 @@
  *   retry_interval = SECONDS       optional, 1-86400, default 60
  *   reauth_interval = SECONDS      optional, 10-86400, default 600
  *   metrics = HOST:PORT            optional, Prometheus text endpoint
+ *   offload = on | off             optional, default on: TSO/checksum offload
+ *                                  on the TAP (net/tap.h)
  *   [relay]                        required, once
  *   url = wss://HOST[:PORT][/PATH] required
  *   key = PUBKEY                   required, the relay's pinned key
@@ -117,6 +119,7 @@ struct pq_node_config {
 	char control[PQ_CONFIG_CONTROL_MAX + 1]; /* always set after a load */
 	uint32_t retry_interval;                 /* seconds */
 	uint32_t reauth_interval;                /* seconds */
+	bool offload;                            /* TAP offloads (default on) */
 	bool has_metrics;
 	struct pq_config_addr metrics;
 	struct pq_config_url relay_url;

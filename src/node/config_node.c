@@ -62,6 +62,11 @@ static int set_reauth(struct pq_conf_arg *a)
 			  86400, "seconds", a->why, a->why_len);
 }
 
+static int set_offload(struct pq_conf_arg *a)
+{
+	return pq_cv_on_off(&((struct pq_node_config *)a->cfg)->offload, a->value, a->why, a->why_len);
+}
+
 static int set_metrics(struct pq_conf_arg *a)
 {
 	struct pq_node_config *cfg = a->cfg;
@@ -176,6 +181,7 @@ static const struct pq_conf_key node_keys[] = {
 	{ "retry_interval", set_retry, 0, "60" },
 	{ "reauth_interval", set_reauth, 0, "600" },
 	{ "metrics", set_metrics, 0, "127.0.0.1:9464" },
+	{ "offload", set_offload, 0, "on" },
 };
 
 static const struct pq_conf_key relay_keys[] = {
@@ -216,6 +222,7 @@ static void node_init(struct pq_node_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->retry_interval = PQ_CONFIG_RETRY_DEFAULT;
 	cfg->reauth_interval = PQ_CONFIG_REAUTH_DEFAULT;
+	cfg->offload = true;
 }
 
 void pq_node_config_free(struct pq_node_config *cfg)

@@ -290,6 +290,17 @@ int pq_cv_pubkey(uint8_t key[32], const char *s, const char *whose, char *why, s
 	return 0;
 }
 
+int pq_cv_on_off(bool *out, const char *s, char *why, size_t why_len)
+{
+	if (!strcmp(s, "on"))
+		*out = true;
+	else if (!strcmp(s, "off"))
+		*out = false;
+	else
+		return pq_cv_fail(why, why_len, "is not a switch, expected on or off");
+	return 0;
+}
+
 int pq_cv_path_mode(enum pq_config_path *out, const char *s, char *why, size_t why_len)
 {
 	if (!strcmp(s, "auto"))

@@ -52,6 +52,8 @@ PQ_MUST_CHECK int pq_cv_path(char *out, size_t cap, const char *s, bool absolute
 PQ_MUST_CHECK int pq_cv_pubkey(uint8_t key[32], const char *s, const char *whose,
 			       char *why, size_t why_len);
 
+/* "on" or "off"; anything else: PQ_E_CONFIG, why says so. */
+PQ_MUST_CHECK int pq_cv_on_off(bool *out, const char *s, char *why, size_t why_len);
 PQ_MUST_CHECK int pq_cv_path_mode(enum pq_config_path *out, const char *s,
 				  char *why, size_t why_len);
 

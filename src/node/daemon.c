@@ -190,13 +190,15 @@ static int setup_l2(struct pq_node *node, char *err, size_t err_len)
 
 static int setup_tap(struct pq_node *node, char *err, size_t err_len)
 {
-	struct pq_tap_opts opts = { .name = node->cfg.tap };
+	struct pq_tap_opts opts = { .name = node->cfg.tap, .no_offload = !node->cfg.offload };
 	int ret;
 
 	if ((ret = pq_tap_open(&node->tap, &opts, err, err_len)))
 		return ret;
 	/* Logged once: without offloads every frame is one MTU-sized read. */
-	if (!node->tap.offload)
+	if (!node->cfg.offload)
+		pq_log(PQ_LOG_INFO, "tap %s: offload = off: frames go one by one", node->tap.name);
+	else if (!node->tap.offload)
 		pq_log(PQ_LOG_WARN, "tap %s: the kernel refused TSO/checksum offload (TUNSETOFFLOAD); "
 		       "frames go one by one", node->tap.name);
 	if (node->cfg.has_address &&

@@ -75,21 +75,22 @@ static const char full_node[] =
 	"retry_interval = 30             ; optional, seconds\n"
 	"reauth_interval = 900\n"
 	"metrics = 127.0.0.1:9464        ; optional, Prometheus text endpoint\n" /* 10 */
+	"offload = off\n"
 	"[relay]\n"
 	"url = wss://198.18.0.1:8443/\n"
 	"key = " KEY_A "\n"
-	"[peer]\n"                                                        /* 14 */
+	"[peer]\n"                                                        /* 15 */
 	"name = bob                       ; optional\n"
 	"key = " KEY_B "\n"
 	"endpoint = 192.0.2.7:7443       ; optional static candidate\n"
 	"path = auto                     ; auto | relay | direct\n"
 	"; one [peer] section per peer\n"
-	"[peer]\n"                                                        /* 20 */
+	"[peer]\n"                                                        /* 21 */
 	"name = carol\n"
 	"key = " KEY_C "\n"
 	"endpoint = [2001:db8::7]:7443\n"
 	"path = relay\n"
-	"[peer]\n"                                                        /* 25 */
+	"[peer]\n"                                                        /* 26 */
 	"key = " KEY_D "\n"
 	"path = direct\n";
 
@@ -112,6 +113,7 @@ static void test_full_node(void **state)
 	assert_string_equal(cfg.control, "/run/pqlan/custom.sock");
 	assert_int_equal(cfg.retry_interval, 30);
 	assert_int_equal(cfg.reauth_interval, 900);
+	assert_false(cfg.offload);
 	assert_true(cfg.has_metrics);
 	assert_v4(&cfg.metrics, "127.0.0.1", 9464);
 	assert_string_equal(cfg.relay_url.text, "wss://198.18.0.1:8443/");
@@ -128,20 +130,20 @@ static void test_full_node(void **state)
 	assert_true(cfg.peers[0].has_endpoint);
 	assert_v4(&cfg.peers[0].endpoint, "192.0.2.7", 7443);
 	assert_int_equal(cfg.peers[0].path, PQ_PATH_AUTO);
-	assert_int_equal(cfg.peers[0].line, 14);
+	assert_int_equal(cfg.peers[0].line, 15);
 
 	assert_string_equal(cfg.peers[1].name, "carol");
 	assert_memory_equal(cfg.peers[1].key, ff, 32);
 	assert_true(cfg.peers[1].has_endpoint);
 	assert_v6(&cfg.peers[1].endpoint, "2001:db8::7", 7443);
 	assert_int_equal(cfg.peers[1].path, PQ_PATH_RELAY);
-	assert_int_equal(cfg.peers[1].line, 20);
+	assert_int_equal(cfg.peers[1].line, 21);
 
 	assert_string_equal(cfg.peers[2].name, "");
 	assert_key(cfg.peers[2].key, 100);
 	assert_false(cfg.peers[2].has_endpoint);
 	assert_int_equal(cfg.peers[2].path, PQ_PATH_DIRECT);
-	assert_int_equal(cfg.peers[2].line, 25);
+	assert_int_equal(cfg.peers[2].line, 26);
 	pq_node_config_free(&cfg);
 	assert_null(cfg.peers);
 	n_checked++;
@@ -165,6 +167,7 @@ static void test_node_defaults(void **state)
 	assert_int_equal(cfg.retry_interval, 60);
 	assert_int_equal(cfg.reauth_interval, 600);
 	assert_false(cfg.has_metrics);
+	assert_true(cfg.offload);
 	assert_true(cfg.has_address);
 	assert_int_equal(cfg.address.family, AF_INET6);
 	assert_memory_equal(cfg.address.addr, want6, 16);

@@ -54,7 +54,7 @@ static const struct err_case cases[] = {
 	{ 1, RELAY_HEAD "[relay]\n", 4, "second [relay] section" },
 	{ 1, RELAY_HEAD "[node]\n", 4, "unknown section [node], expected [relay]" },
 	/* keys */
-	{ 0, NODE_KEY("listn = 1"), 5, "unknown key \"listn\" in [node], expected one of private_key, tap, address, listen, control, retry_interval, reauth_interval or metrics" },
+	{ 0, NODE_KEY("listn = 1"), 5, "unknown key \"listn\" in [node], expected one of private_key, tap, address, listen, control, retry_interval, reauth_interval, metrics or offload" },
 	{ 0, NODE_KEY("tap = pqlan1"), 5, "tap is set twice in this [node] section (first at line 3)" },
 	{ 0, NODE_KEY("= 5"), 5, "'=' has no name before it" },
 	{ 0, NODE_KEY("metrics: 127.0.0.1:9464"), 5, "\"metrics\" is followed by ':', expected metrics = value" },
@@ -123,6 +123,9 @@ static const struct err_case cases[] = {
 	{ 0, NODE_KEY("control = /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), 5, "is 108 characters long, expected a path of at most 107" },
 	{ 0, PEER_KEY("path = fast"), 10, "path = \"fast\" is not a path mode, expected auto, relay or direct" },
 	{ 0, PEER_KEY("path = Auto"), 10, "expected auto, relay or direct" },
+	{ 0, NODE_KEY("offload = yes"), 5, "offload = \"yes\" is not a switch, expected on or off" },
+	{ 0, NODE_KEY("offload = ON"), 5, "expected on or off" },
+	{ 0, NODE_KEY("offload ="), 5, "expected on or off" },
 	/* public keys */
 	{ 0, NODE_OK "[peer]\nkey = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n", 9, "is 43 characters long, expected the peer's public key: 44 characters of base64" },
 	{ 0, NODE_OK "[peer]\nkey = " KEY_A " x\n", 9, "is 46 characters long" },

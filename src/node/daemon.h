@@ -46,6 +46,7 @@
 /* Frames read from the TAP per readiness event, so the relay side and
  * timers get their turn under load. */
 #define PQ_NODE_TAP_BATCH 64
+#define PQ_NODE_TAP_BUDGET_BYTES (256 * 1024) /* per TAP event, see datapath.c */
 
 enum pq_relay_state { PQ_RELAY_IDLE = 0, PQ_RELAY_CONNECTING, PQ_RELAY_CONNECTED };
 

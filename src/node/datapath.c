@@ -77,7 +77,14 @@ void pq_datapath_tap_event(struct pq_loop *loop, int fd, unsigned events, void *
 {
 	struct pq_node *node = arg;
 
-	for (int i = 0; i < PQ_NODE_TAP_BATCH; i++) {
+	size_t taken = 0;
+
+	/* A budget in frames and in bytes: with offloads one read can be
+	 * 64 KiB, and what one turn reads is queued on the conns before
+	 * any of it is written; past a conn's queue (1 MiB) whole
+	 * super-frames would be dropped. The rest waits in the TAP's own
+	 * queue for the next turn (the fd stays readable). */
+	for (int i = 0; i < PQ_NODE_TAP_BATCH && taken < PQ_NODE_TAP_BUDGET_BYTES; i++) {
 		struct pq_gso_hdr hdr;
 		size_t len = 0;
 		int ret = pq_tap_read(&node->tap, &hdr, node->frame + PQ_GSO_HDR_LEN,
@@ -95,6 +102,7 @@ void pq_datapath_tap_event(struct pq_loop *loop, int fd, unsigned events, void *
 			pq_node_stop(node, "TAP failed", 1);
 			return;
 		}
+		taken += len;
 		frame_from_tap(node, &hdr, len, now_ms);
 	}
 }

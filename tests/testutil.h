@@ -69,6 +69,17 @@ static inline const char *pq_test_vectors_dir(void)
 }
 
 /* Print the "checked: <what> <n> cases" line that tests/run.sh collects. */
+/* 1 when the n bytes at v are all zero (a wiped secret), else 0. */
+static inline int pq_test_all_zero(const void *v, size_t n)
+{
+	const uint8_t *b = v;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
 static inline void pq_test_checked(const char *what, size_t n)
 {
 	printf("checked: %s %zu cases\n", what, n);

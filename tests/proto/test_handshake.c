@@ -20,6 +20,7 @@
 
 #include "proto/hs_fixture.h"
 #include "proto/hs_transcript.h"
+#include "testutil.h"
 
 #define T0 1700000000000ULL   /* a Unix time in ms */
 
@@ -106,16 +107,6 @@ static void full_handshake(struct pair *p)
 	step_confirm(p);
 }
 
-static int all_zero(const void *v, size_t n)
-{
-	const uint8_t *b = v;
-
-	for (size_t i = 0; i < n; i++)
-		if (b[i])
-			return 0;
-	return 1;
-}
-
 static void test_full_handshake_and_data(void **state)
 {
 	struct pair *p = pair_new(1, 2);
@@ -132,12 +123,12 @@ static void test_full_handshake_and_data(void **state)
 	step_finish(p);
 	/* Forward secrecy: the initiator's ephemeral secrets are gone. */
 	assert_false(p->a->peers[0].pending.active);
-	assert_true(all_zero(&p->a->peers[0].pending, sizeof(p->a->peers[0].pending)));
+	assert_true(pq_test_all_zero(&p->a->peers[0].pending, sizeof(p->a->peers[0].pending)));
 	assert_true(pq_session_can_send(sa, p->now));
 	step_confirm(p);
 	assert_true(pq_session_can_send(sb, p->now));
 	for (size_t i = 0; i < PQ_HS_HALF_OPEN_MAX; i++)
-		assert_true(all_zero(&p->b->hs.half_open[i], sizeof(p->b->hs.half_open[i])));
+		assert_true(pq_test_all_zero(&p->b->hs.half_open[i], sizeof(p->b->hs.half_open[i])));
 	/* Both derived the same keys, directions crossed. */
 	assert_memory_equal(sa->current->session_id, sb->current->session_id, PQ_SESSION_ID_LEN);
 	assert_memory_equal(sa->current->rehs_send, sb->current->rehs_recv, PQ_KEY_LEN);

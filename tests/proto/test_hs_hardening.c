@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "proto/hs_fixture.h"
+#include "testutil.h"
 
 #define T0 1700000000000ULL          /* a Unix time in ms */
 #define YEAR_MS (365ULL * 86400 * 1000)
@@ -42,16 +43,6 @@ static void node_del(struct fx_node *n)
 {
 	fx_node_free(n);
 	free(n);
-}
-
-static int all_zero(const void *v, size_t n)
-{
-	const uint8_t *b = v;
-
-	for (size_t i = 0; i < n; i++)
-		if (b[i])
-			return 0;
-	return 1;
 }
 
 static size_t pending_list_len(const struct pq_hs *hs)
@@ -137,7 +128,7 @@ static void test_resp_flood_bounded(void **state)
 	assert_int_equal(a->hs.stats.drop_rate, 1001);
 	/* The pending stays (a forgery cannot cancel it) until it expires. */
 	assert_true(pq_hs_pending(&a->peers[0], now));
-	assert_false(all_zero(a->peers[0].pending.mlkem_dk, sizeof(a->peers[0].pending.mlkem_dk)));
+	assert_false(pq_test_all_zero(a->peers[0].pending.mlkem_dk, sizeof(a->peers[0].pending.mlkem_dk)));
 	/* A new initiation: fewer forgeries than the tries, then the real one. */
 	now += PQ_HS_TIMEOUT_MS;
 	init_and_resp(a, b, now, init, resp);
@@ -185,9 +176,9 @@ static void test_resp_flood_cost(void **state)
 static void assert_pending_zero(const struct pq_hs_peer *peer)
 {
 	assert_false(peer->pending.active);
-	assert_true(all_zero(peer->pending.x25519_priv, sizeof(peer->pending.x25519_priv)));
-	assert_true(all_zero(peer->pending.mlkem_dk, sizeof(peer->pending.mlkem_dk)));
-	assert_true(all_zero(&peer->pending, sizeof(peer->pending)));
+	assert_true(pq_test_all_zero(peer->pending.x25519_priv, sizeof(peer->pending.x25519_priv)));
+	assert_true(pq_test_all_zero(peer->pending.mlkem_dk, sizeof(peer->pending.mlkem_dk)));
+	assert_true(pq_test_all_zero(&peer->pending, sizeof(peer->pending)));
 }
 
 /* Three peers, initiations started 2 s apart, the clock moving in 100 ms
@@ -214,8 +205,8 @@ static void test_pending_wiped_on_expiry(void **state)
 				continue;
 			assert_int_equal(pq_hs_initiate(&n->hs, &n->peers[i], now, init, sizeof(init)),
 					 PQ_HS_INIT_LEN);
-			assert_false(all_zero(n->peers[i].pending.x25519_priv, PQ_X25519_LEN));
-			assert_false(all_zero(n->peers[i].pending.mlkem_dk, PQ_MLKEM1024_DK_LEN));
+			assert_false(pq_test_all_zero(n->peers[i].pending.x25519_priv, PQ_X25519_LEN));
+			assert_false(pq_test_all_zero(n->peers[i].pending.mlkem_dk, PQ_MLKEM1024_DK_LEN));
 			started[i] = true;
 		}
 		if ((now - T0) % TICK_MS)
@@ -231,7 +222,7 @@ static void test_pending_wiped_on_expiry(void **state)
 				wiped[i] = true;
 			} else {
 				assert_true(n->peers[i].pending.active);
-				assert_false(all_zero(n->peers[i].pending.mlkem_dk, PQ_MLKEM1024_DK_LEN));
+				assert_false(pq_test_all_zero(n->peers[i].pending.mlkem_dk, PQ_MLKEM1024_DK_LEN));
 				assert_true(in_pending_list(&n->hs, &n->peers[i]));
 			}
 		}

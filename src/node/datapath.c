@@ -49,10 +49,13 @@ static void frame_to_peer(struct pq_node_peer *p, uint8_t type, const uint8_t *p
 }
 
 /* The frame is at node->frame + PQ_GSO_HDR_LEN; a non-zero header goes
- * in front of it, in place, and the pair leaves as DATA_GSO. */
-static void frame_from_tap(struct pq_node *node, const struct pq_gso_hdr *hdr, size_t len,
-			   uint64_t now_ms)
+ * in front of it, in place, and the pair leaves as DATA_GSO. Returns the
+ * number of peers it was sealed to (a flooded frame is queued once per
+ * peer). */
+static size_t frame_from_tap(struct pq_node *node, const struct pq_gso_hdr *hdr, size_t len,
+			     uint64_t now_ms)
 {
+	size_t sent = 0;
 	uint8_t *frame = node->frame + PQ_GSO_HDR_LEN, *pt = frame, type = PQ_MSG_DATA;
 	size_t pt_len = len;
 	struct pq_l2_peerset est;
@@ -60,17 +63,21 @@ static void frame_from_tap(struct pq_node *node, const struct pq_gso_hdr *hdr, s
 
 	if (!pq_gso_hdr_is_zero(hdr)) {
 		if (pq_gso_hdr_encode(hdr, len, node->frame, PQ_GSO_HDR_LEN) != PQ_GSO_HDR_LEN)
-			return; /* pq_tap_read checked it: cannot happen */
+			return 0; /* pq_tap_read checked it: cannot happen */
 		pt = node->frame;
 		pt_len = PQ_GSO_HDR_LEN + len;
 		type = PQ_MSG_DATA_GSO;
 	}
 	established_set(node, &est, now_ms);
 	if (pq_l2_from_tap(node->l2, frame, len, &est, now_ms, &out) != PQ_L2_PASS)
-		return;
-	for (size_t i = 0; i < node->peer_count; i++)
-		if (pq_l2_peerset_has(&out.to, (uint32_t)i))
+		return 0;
+	for (size_t i = 0; i < node->peer_count; i++) {
+		if (pq_l2_peerset_has(&out.to, (uint32_t)i)) {
 			frame_to_peer(&node->peers[i], type, pt, pt_len, len, now_ms);
+			sent++;
+		}
+	}
+	return sent;
 }
 
 void pq_datapath_tap_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms)
@@ -79,14 +86,15 @@ void pq_datapath_tap_event(struct pq_loop *loop, int fd, unsigned events, void *
 
 	size_t taken = 0;
 
-	/* A budget in frames and in bytes: with offloads one read can be
-	 * 64 KiB, and what one turn reads is queued on the conns before
-	 * any of it is written; past a conn's queue (1 MiB) whole
-	 * super-frames would be dropped. The rest waits in the TAP's own
-	 * queue for the next turn (the fd stays readable). */
+	/* A budget in frames and in bytes queued: with offloads one read
+	 * can be 64 KiB (sealed once per peer it floods to), and what one
+	 * turn reads is queued on the conns before any of it is written;
+	 * past a conn's queue (1 MiB) whole super-frames would be dropped.
+	 * The rest waits in the TAP's own queue for the next turn (the fd
+	 * stays readable). */
 	for (int i = 0; i < PQ_NODE_TAP_BATCH && taken < PQ_NODE_TAP_BUDGET_BYTES; i++) {
 		struct pq_gso_hdr hdr;
-		size_t len = 0;
+		size_t len = 0, sent;
 		int ret = pq_tap_read(&node->tap, &hdr, node->frame + PQ_GSO_HDR_LEN,
 				      sizeof(node->frame) - PQ_GSO_HDR_LEN, &len);
 
@@ -102,8 +110,8 @@ void pq_datapath_tap_event(struct pq_loop *loop, int fd, unsigned events, void *
 			pq_node_stop(node, "TAP failed", 1);
 			return;
 		}
-		taken += len;
-		frame_from_tap(node, &hdr, len, now_ms);
+		sent = frame_from_tap(node, &hdr, len, now_ms);
+		taken += len * (sent ? sent : 1);
 	}
 }
 
@@ -118,7 +126,7 @@ static void frame_from_peer(struct pq_node_peer *p, struct pq_gso_hdr *hdr, cons
 	int ret;
 
 	/* The peer chose these bytes, and our kernel acts on them. */
-	if (hdr && pq_gso_decode(hdr, &frame, &len, pt, pt_len)) {
+	if (hdr && (pq_gso_decode(hdr, &frame, &len, pt, pt_len) || pq_gso_frame_check(hdr, frame, len))) {
 		p->count.dropped_frames++;
 		return;
 	}

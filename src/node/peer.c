@@ -106,16 +106,19 @@ enum pq_peer_state pq_peer_state(const struct pq_node_peer *p, uint64_t now_ms)
 }
 
 /* A handshake message to p. Through the relay as a rule; on the active
- * direct conn when the peer spoke on it (via_direct) or the relay is
- * away, so that a session kept across a relay outage can still be
- * rekeyed (the handshake is end to end; the conn is pinned to p's key). */
+ * direct conn when the peer spoke on it (via_direct), or the relay is
+ * away for us or for the peer, so that a session kept across a relay
+ * outage can still be rekeyed (the handshake is end to end; the conn is
+ * pinned to p's key). */
 static int peer_send_handshake(struct pq_node_peer *p, const uint8_t *msg, size_t len, bool via_direct,
 			       uint64_t now_ms)
 {
 	bool relay_up = p->node->relay_state == PQ_RELAY_CONNECTED;
 	int ret;
 
-	if ((via_direct || !relay_up) && pq_direct_active(p)) {
+	/* !p->online: the relay would only answer UNREACHABLE (the peer's
+	 * own relay link is down) while the direct conn works. */
+	if ((via_direct || !relay_up || !p->online) && pq_direct_active(p)) {
 		ret = pq_direct_send(p, msg, len, now_ms);
 		/* PQ_E_STATE: the conn just failed: the relay, if any. */
 		if (ret != PQ_E_STATE)

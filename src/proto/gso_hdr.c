@@ -31,8 +31,16 @@ static bool type_ok(const struct pq_gso_hdr *h, size_t frame_len)
 		return h->gso_size == 0 && frame_len <= PQ_MAX_FRAME_LEN;
 	case PQ_GSO_TCPV4:
 	case PQ_GSO_TCPV6:
-		/* The kernel segments it and fills in each TCP checksum. */
-		return (h->flags & PQ_GSO_F_NEEDS_CSUM) && h->gso_size > 0;
+		/* The kernel segments it and fills in each TCP checksum: the
+		 * checksum is TCP's (offset 16 in its header), the TCP header
+		 * starts past an Ethernet and a minimal IP header, and the
+		 * segment size is a real MSS. Kernels before 2024 trusted
+		 * these fields (a gso_size of 0xFFFF, GSO_BY_FRAGS, or a
+		 * wrong csum_offset reached skb_segment); a gso_size of 1
+		 * would make a 64 KiB frame into 65 000 segments. */
+		return (h->flags & PQ_GSO_F_NEEDS_CSUM) && h->gso_size >= PQ_GSO_MIN_SIZE &&
+		       h->gso_size <= PQ_MAX_FRAME_LEN && h->csum_offset == PQ_GSO_TCP_CSUM_OFF &&
+		       h->csum_start >= PQ_DATA_MIN_LEN + (h->gso_type == PQ_GSO_TCPV4 ? 20 : 40);
 	default:
 		return false;
 	}
@@ -45,6 +53,28 @@ int pq_gso_hdr_check(const struct pq_gso_hdr *h, size_t frame_len)
 	if (h->flags & ~PQ_GSO_F_NEEDS_CSUM)
 		return PQ_E_DECODE;
 	if (!type_ok(h, frame_len) || !csum_ok(h, frame_len) || h->hdr_len > frame_len)
+		return PQ_E_DECODE;
+	return 0;
+}
+
+int pq_gso_frame_check(const struct pq_gso_hdr *h, const uint8_t *frame, size_t frame_len)
+{
+	size_t l3 = 14;
+	unsigned type, want;
+
+	if (!h || !frame || frame_len < PQ_DATA_MIN_LEN)
+		return PQ_E_DECODE;
+	if (h->gso_type == PQ_GSO_NONE)
+		return 0;
+	if (frame_len < 18)
+		return PQ_E_DECODE;
+	type = (unsigned)frame[12] << 8 | frame[13];
+	if (type == PQ_ETH_P_8021Q) { /* one 802.1Q tag */
+		type = (unsigned)frame[16] << 8 | frame[17];
+		l3 = 18;
+	}
+	want = h->gso_type == PQ_GSO_TCPV4 ? PQ_ETH_P_IPV4 : PQ_ETH_P_IPV6;
+	if (type != want || h->csum_start < l3 + (want == PQ_ETH_P_IPV4 ? 20 : 40))
 		return PQ_E_DECODE;
 	return 0;
 }

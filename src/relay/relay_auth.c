@@ -111,6 +111,11 @@ static void replace_old(struct relay_node *n)
 
 	if (!old)
 		return;
+	/* Its mutual watchers were told it was online; the new conn may
+	 * never send RELAY_WATCH, or list other keys. Offline now; the new
+	 * conn's RELAY_WATCH announces it again. */
+	if (old->watching)
+		relay_announce_offline(old);
 	relay_table_remove(&n->relay->table, &old->entry);
 	n->relay->stats.nodes--;
 	n->relay->stats.replaced++;

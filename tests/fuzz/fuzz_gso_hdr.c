@@ -4,7 +4,8 @@
  * could send it. Checks: no crash; an accepted header re-encodes to the
  * input's first 10 bytes, its frame is the rest of the input, and it obeys
  * every rule the kernel relies on (checked here independently of the
- * decoder); a refused one leaves nothing behind.
+ * decoder); a refused one leaves nothing behind; the frame check agrees
+ * with the EtherType of an accepted TCP header.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ static int model_ok(const struct pq_gso_hdr *h, size_t flen)
 		return 0;
 	if (!tso && (h->gso_type != 0 || h->gso_size != 0 || flen > PQ_MAX_FRAME_LEN))
 		return 0;
-	if (tso && (h->flags != 1 || h->gso_size == 0))
+	if (tso && (h->flags != 1 || h->gso_size < 48 || h->gso_size > PQ_MAX_FRAME_LEN ||
+		    h->csum_offset != 16 || h->csum_start < (h->gso_type == PQ_GSO_TCPV4 ? 34 : 54)))
 		return 0;
 	if (h->hdr_len > flen)
 		return 0;
@@ -59,5 +61,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(frame == data + PQ_GSO_HDR_LEN && flen == size - PQ_GSO_HDR_LEN);
 	CHECK(pq_gso_hdr_encode(&h, flen, out, sizeof(out)) == PQ_GSO_HDR_LEN);
 	CHECK(memcmp(out, data, PQ_GSO_HDR_LEN) == 0);
+	/* The frame check: no crash; a TCP header needs its EtherType. */
+	if (pq_gso_frame_check(&h, frame, flen) == 0 && h.gso_type != PQ_GSO_NONE) {
+		size_t t = 12;
+
+		if (frame[12] == 0x81 && frame[13] == 0x00)
+			t = 16;
+		CHECK(frame[t] == (h.gso_type == PQ_GSO_TCPV4 ? 0x08 : 0x86));
+		CHECK(frame[t + 1] == (h.gso_type == PQ_GSO_TCPV4 ? 0x00 : 0xdd));
+	}
 	return 0;
 }

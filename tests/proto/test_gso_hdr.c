@@ -44,8 +44,17 @@ static const struct rule_case cases[] = {
 	{ "TSO6", { F, PQ_GSO_TCPV6, 86, 1428, 54, 16 }, 65000, 1 },
 	{ "TSO4, largest frame", { F, PQ_GSO_TCPV4, 66, 1448, 34, 16 }, MAXG, 1 },
 	{ "TSO4, largest frame + 1", { F, PQ_GSO_TCPV4, 66, 1448, 34, 16 }, MAXG + 1, 0 },
-	{ "TSO4, gso_size 1", { F, PQ_GSO_TCPV4, 66, 1, 34, 16 }, 100, 1 },
+	{ "TSO4, gso_size 48 (TCP_MIN_SND_MSS)", { F, PQ_GSO_TCPV4, 66, 48, 34, 16 }, 100, 1 },
+	{ "TSO4, gso_size 47", { F, PQ_GSO_TCPV4, 66, 47, 34, 16 }, 100, 0 },
+	{ "TSO4, gso_size 1", { F, PQ_GSO_TCPV4, 66, 1, 34, 16 }, 100, 0 },
 	{ "TSO4, gso_size 0", { F, PQ_GSO_TCPV4, 66, 0, 34, 16 }, 65000, 0 },
+	{ "TSO4, gso_size PQ_MAX_FRAME_LEN", { F, PQ_GSO_TCPV4, 66, MAXF, 34, 16 }, 65000, 1 },
+	{ "TSO4, gso_size PQ_MAX_FRAME_LEN + 1", { F, PQ_GSO_TCPV4, 66, MAXF + 1, 34, 16 }, 65000, 0 },
+	{ "TSO4, gso_size 0xFFFF (GSO_BY_FRAGS)", { F, PQ_GSO_TCPV4, 66, 0xFFFF, 34, 16 }, 65000, 0 },
+	{ "TSO4, csum_offset 6 (not TCP's)", { F, PQ_GSO_TCPV4, 66, 1448, 34, 6 }, 65000, 0 },
+	{ "TSO4, csum_offset 17", { F, PQ_GSO_TCPV4, 66, 1448, 34, 17 }, 65000, 0 },
+	{ "TSO4, csum_start 33 (inside a minimal IPv4 header)", { F, PQ_GSO_TCPV4, 66, 1448, 33, 16 }, 65000, 0 },
+	{ "TSO6, csum_start 53 (inside a minimal IPv6 header)", { F, PQ_GSO_TCPV6, 86, 1428, 53, 16 }, 65000, 0 },
 	{ "TSO4 without NEEDS_CSUM", { 0, PQ_GSO_TCPV4, 66, 1448, 0, 0 }, 65000, 0 },
 	{ "TSO6 without NEEDS_CSUM", { 0, PQ_GSO_TCPV6, 86, 1428, 0, 0 }, 65000, 0 },
 	{ "TSO4 with ECN", { F, PQ_GSO_TCPV4 | PQ_GSO_ECN, 66, 1448, 34, 16 }, 65000, 0 },
@@ -99,21 +108,24 @@ static void test_rules(void **state)
 }
 
 /* On a TSO header only flags NEEDS_CSUM and gso_type TCPV4 / TCPV6 pass
- * (NONE with a gso_size fails too; the table above has NONE alone). */
+ * (NONE with a gso_size fails too; the table above has NONE alone). The
+ * TCP header starts at 54 here, past an IPv6 header, so both types fit. */
 static void test_all_bytes(void **state)
 {
+	static const struct pq_gso_hdr tso_any = { F, PQ_GSO_TCPV4, 74, 1448, 54, 16 };
+
 	(void)state;
 	for (int v = 0; v < 256; v++) {
-		struct pq_gso_hdr h = tso4;
+		struct pq_gso_hdr h = tso_any;
 
 		h.flags = (uint8_t)v;
 		assert_int_equal(pq_gso_hdr_check(&h, 9000) == 0, v == F);
-		h = tso4;
+		h = tso_any;
 		h.gso_type = (uint8_t)v;
 		assert_int_equal(pq_gso_hdr_check(&h, 9000) == 0, v == 1 || v == 4);
 		/* The same bytes on the wire. */
 		memset(pt, 0, PQ_GSO_HDR_LEN + 9000);
-		assert_int_equal(pq_gso_hdr_encode(&tso4, 9000, pt, sizeof(pt)), PQ_GSO_HDR_LEN);
+		assert_int_equal(pq_gso_hdr_encode(&tso_any, 9000, pt, sizeof(pt)), PQ_GSO_HDR_LEN);
 		pt[1] = (uint8_t)v;
 		{
 			struct pq_gso_hdr g;
@@ -194,6 +206,57 @@ static void test_is_zero(void **state)
 	}
 }
 
+/* The frame agrees with a TCP header: EtherType IPv4 for TCPV4, IPv6 for
+ * TCPV6, past at most one 802.1Q tag; the TCP header past a minimal IP
+ * header counted from where the IP header starts. */
+static void put_type(uint8_t *f, size_t off, unsigned type)
+{
+	f[off] = (uint8_t)(type >> 8);
+	f[off + 1] = (uint8_t)type;
+}
+
+static void test_frame_check(void **state)
+{
+	static uint8_t f[200];
+	struct pq_gso_hdr v4 = tso4, v6 = { F, PQ_GSO_TCPV6, 86, 1428, 54, 16 }, none = { 0 };
+
+	(void)state;
+	memset(f, 0, sizeof(f));
+	put_type(f, 12, PQ_ETH_P_IPV4);
+	assert_int_equal(pq_gso_frame_check(&v4, f, sizeof(f)), 0);
+	assert_int_equal(pq_gso_frame_check(&v6, f, sizeof(f)), PQ_E_DECODE);
+	put_type(f, 12, PQ_ETH_P_IPV6);
+	assert_int_equal(pq_gso_frame_check(&v6, f, sizeof(f)), 0);
+	assert_int_equal(pq_gso_frame_check(&v4, f, sizeof(f)), PQ_E_DECODE);
+	put_type(f, 12, 0x0806); /* ARP */
+	assert_int_equal(pq_gso_frame_check(&v4, f, sizeof(f)), PQ_E_DECODE);
+	assert_int_equal(pq_gso_frame_check(&v6, f, sizeof(f)), PQ_E_DECODE);
+	assert_int_equal(pq_gso_frame_check(&none, f, sizeof(f)), 0);
+	/* One VLAN tag: the IP header starts at 18, so the TCP header at 38
+	 * (IPv4) or 58 (IPv6) at the earliest. */
+	put_type(f, 12, PQ_ETH_P_8021Q);
+	put_type(f, 16, PQ_ETH_P_IPV4);
+	assert_int_equal(pq_gso_frame_check(&v4, f, sizeof(f)), PQ_E_DECODE);
+	v4.csum_start = 38;
+	assert_int_equal(pq_gso_frame_check(&v4, f, sizeof(f)), 0);
+	put_type(f, 16, PQ_ETH_P_IPV6);
+	assert_int_equal(pq_gso_frame_check(&v6, f, sizeof(f)), PQ_E_DECODE);
+	v6.csum_start = 58;
+	assert_int_equal(pq_gso_frame_check(&v6, f, sizeof(f)), 0);
+	/* Two tags (QinQ) are not looked through. */
+	put_type(f, 16, PQ_ETH_P_8021Q);
+	put_type(f, 20, PQ_ETH_P_IPV6);
+	v6.csum_start = 62;
+	assert_int_equal(pq_gso_frame_check(&v6, f, sizeof(f)), PQ_E_DECODE);
+	/* Too short to hold a tag and its type; NULLs. */
+	assert_int_equal(pq_gso_frame_check(&v4, f, 17), PQ_E_DECODE);
+	assert_int_equal(pq_gso_frame_check(&none, f, 14), 0);
+	assert_int_equal(pq_gso_frame_check(&none, f, 13), PQ_E_DECODE);
+	assert_int_equal(pq_gso_frame_check(NULL, f, 100), PQ_E_DECODE);
+	assert_int_equal(pq_gso_frame_check(&v4, NULL, 100), PQ_E_DECODE);
+	printf("checked: offload header against the frame's EtherType 17 cases\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_decode_bounds),
 		cmocka_unit_test(test_is_zero),
+		cmocka_unit_test(test_frame_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

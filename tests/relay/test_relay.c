@@ -193,7 +193,12 @@ static bool b_sees_offline(struct rc_env *e)
 {
 	struct fix *f = e->arg;
 
-	return f->c.closed && rc_count(&f->b, PQ_MSG_PEER_OFFLINE) >= 1;
+	return f->c.closed && rc_count(&f->b, PQ_MSG_PEER_OFFLINE) >= 2;
+}
+
+static bool b_has_offline(struct rc_env *e)
+{
+	return rc_count(&((struct fix *)e->arg)->b, PQ_MSG_PEER_OFFLINE) >= 1;
 }
 
 static bool c_has_recv(struct rc_env *e)
@@ -202,8 +207,9 @@ static bool c_has_recv(struct rc_env *e)
 }
 
 /* C connects with A's key (and watches B, as A did): A gets CLOSE(4), B a
- * second PEER_ONLINE(A) once C's RELAY_WATCH arrives, and no PEER_OFFLINE;
- * B's messages to A's key reach C; when C leaves, B gets PEER_OFFLINE(A). */
+ * PEER_OFFLINE(A) (A's conn is gone) and a second PEER_ONLINE(A) once C's
+ * RELAY_WATCH arrives; B's messages to A's key reach C; when C leaves, B
+ * gets another PEER_OFFLINE(A). */
 static void test_replacement(void **state)
 {
 	static const uint8_t p[] = { 0x21, 9 };
@@ -217,13 +223,13 @@ static void test_replacement(void **state)
 	assert_int_equal(rc_watch_add(&f.c, f.b.pub), 0);
 	assert_int_equal(rc_run(&f.env, replaced, &f, WAIT_MS), 0);
 	assert_int_equal(f.a.close_reason, PQ_CLOSE_REPLACED);
-	assert_int_equal(rc_count(&f.b, PQ_MSG_PEER_OFFLINE), 0);
+	assert_int_equal(rc_run(&f.env, b_has_offline, &f, WAIT_MS), 0);
 	assert_int_equal(rc_count(&f.c, PQ_MSG_PEER_ONLINE), 1);
 
 	assert_int_equal(rc_send(&f.b, f.a.pub, p, sizeof(p)), 0);
 	assert_int_equal(rc_run(&f.env, c_has_recv, &f, WAIT_MS), 0);
 	check_recv(rc_last(&f.c, PQ_MSG_RELAY_RECV), f.b.pub, p, sizeof(p));
-	assert_int_equal(rc_count(&f.b, PQ_MSG_PEER_OFFLINE), 0);
+	assert_int_equal(rc_count(&f.b, PQ_MSG_PEER_OFFLINE), 1);
 
 	pq_conn_close(f.c.conn, 1000);
 	assert_int_equal(rc_run(&f.env, b_sees_offline, &f, WAIT_MS), 0);

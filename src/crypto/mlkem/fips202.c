@@ -9,8 +9,9 @@
 
 #define ROL64(x, n) (((x) << (n)) | ((x) >> (64 - (n))))
 
-/* Round constants for iota (FIPS 202 Alg. 5/6). */
-static const uint64_t round_consts[24] = {
+/* Round constants for iota (FIPS 202 Alg. 5/6); the AVX2 4-way
+ * permutation uses them too. */
+const uint64_t pq_keccak_round_consts[24] = {
 	0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL,
 	0x8000000080008000ULL, 0x000000000000808bULL, 0x0000000080000001ULL,
 	0x8000000080008081ULL, 0x8000000000008009ULL, 0x000000000000008aULL,
@@ -122,8 +123,8 @@ void pq_keccak_f1600(uint64_t lanes[25])
 	COMPLEMENTED_LANES(COMPLEMENT_LANE)
 	memcpy(a, lanes, sizeof(a));
 	for (int r = 0; r < 24; r += 2) {
-		keccak_round(e, a, round_consts[r]);
-		keccak_round(a, e, round_consts[r + 1]);
+		keccak_round(e, a, pq_keccak_round_consts[r]);
+		keccak_round(a, e, pq_keccak_round_consts[r + 1]);
 	}
 	memcpy(lanes, a, sizeof(a));
 	COMPLEMENTED_LANES(COMPLEMENT_LANE)

@@ -26,6 +26,8 @@ typedef struct {
 	uint8_t domain;       /* padding byte: 0x1f SHAKE, 0x06 SHA3 */
 } pq_keccak_state;
 
+/* FIPS 202 §3.2.5 iota's 24 round constants. */
+extern const uint64_t pq_keccak_round_consts[24];
 void pq_keccak_f1600(uint64_t lanes[25]);
 
 void pq_shake128_init(pq_keccak_state *st);

@@ -6,21 +6,11 @@
  * portable fips202.c, which documents how they follow from rho and pi.
  */
 #include "crypto/mlkem/x86/keccakx4.h"
+#include "crypto/mlkem/fips202.h"
 
 #if PQ_MLKEM_X86
 #include <immintrin.h>
 #include <string.h>
-
-static const uint64_t round_consts[24] = {
-	0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL,
-	0x8000000080008000ULL, 0x000000000000808bULL, 0x0000000080000001ULL,
-	0x8000000080008081ULL, 0x8000000000008009ULL, 0x000000000000008aULL,
-	0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
-	0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL,
-	0x8000000000008003ULL, 0x8000000000008002ULL, 0x8000000000000080ULL,
-	0x000000000000800aULL, 0x800000008000000aULL, 0x8000000080008081ULL,
-	0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
-};
 
 /* Rotation by n; by 8 and 56 a byte shuffle does it in one instruction. */
 #define ROL_SHIFT(x, n) _mm256_or_si256(_mm256_slli_epi64((x), (n)), _mm256_srli_epi64((x), 64 - (n)))
@@ -80,8 +70,8 @@ PQ_AVX2 void pq_keccakx4_f1600(pq_keccakx4_state *st)
 	for (int i = 0; i < 25; i++)
 		a[i] = _mm256_load_si256((const __m256i *)st->lanes[i]);
 	for (int r = 0; r < 24; r += 2) {
-		round4(e, a, round_consts[r]);
-		round4(a, e, round_consts[r + 1]);
+		round4(e, a, pq_keccak_round_consts[r]);
+		round4(a, e, pq_keccak_round_consts[r + 1]);
 	}
 	for (int i = 0; i < 25; i++)
 		_mm256_store_si256((__m256i *)st->lanes[i], a[i]);

@@ -50,6 +50,7 @@
 #include "proto/challenge_cache.h"
 #include "proto/msg_rehs.h"
 #include "proto/rehandshake.h"
+#include "bench_stats.h"
 
 #define MAX_RUNS 100000
 #define FAKE_START_MS 1800000000000ull /* a fixed Unix time (2027) */
@@ -296,28 +297,6 @@ static int open_direct(void)
 	return pq_conn_connect(&g.cli.conn, g.loop, g.cli.tls, &tg, NULL, &cli_cbs, &g.cli);
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return (a > b) - (a < b);
-}
-
-/* Nearest-rank percentile of a sorted array. */
-static double pct(const double *v, int n, double p)
-{
-	int rank = (int)ceil(p / 100.0 * n);
-
-	return v[rank < 1 ? 0 : rank - 1];
-}
-
-static void print_line(const char *what, double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	printf("%-30s p50 %7.1f  p90 %7.1f  p99 %7.1f  min %7.1f  max %8.1f\n", what, pct(v, n, 50),
-	       pct(v, n, 90), pct(v, n, 99), v[0], v[n - 1]);
-}
-
 static void report(void)
 {
 	int n = g.runs;
@@ -328,11 +307,11 @@ static void report(void)
 	printf("re-handshakes: %d measured (+%d warm-up not counted), back to back on one direct conn\n", n,
 	       g.warmup);
 	printf("figures in microseconds (µs), real clock CLOCK_MONOTONIC; each line is its own distribution:\n");
-	print_line("both COMPLETED (tB - t0)", g.total_us, n);
-	print_line("initiator COMPLETED (tA - t0)", g.a_us, n);
-	print_line("  of which pq_rehs_* calls", g.crypto_us, n);
+	bench_print_line("both COMPLETED (tB - t0)", g.total_us, n, 1);
+	bench_print_line("initiator COMPLETED (tA - t0)", g.a_us, n, 1);
+	bench_print_line("  of which pq_rehs_* calls", g.crypto_us, n, 1);
 	if (net)
-		print_line("  of which TLS+WebSocket+loop", net, n);
+		bench_print_line("  of which TLS+WebSocket+loop", net, n, 1);
 	free(net);
 	printf("completed: client %u, server %u; failures: client %u, server %u (time %u, replay %u, mac %u, cache full %u)\n",
 	       g.cli.counters.completed, g.srv.counters.completed,

@@ -51,6 +51,7 @@
 #include "proto/msg_handshake.h"
 #include "proto/msg_relay.h"
 #include "proto/types.h"
+#include "bench_stats.h"
 
 #define MAX_RUNS 10000
 /* Whole run: setup plus N * (pace + a generous 2 s per handshake). */
@@ -337,28 +338,6 @@ static int client_connect(struct client *c, const struct pq_sockaddr *addr, cons
 	return pq_conn_connect(&c->conn, c->b->loop, c->tls, &tg, NULL, &cbs, c);
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return (a > b) - (a < b);
-}
-
-/* Nearest-rank percentile of a sorted array. */
-static double pct(const double *v, int n, double p)
-{
-	int rank = (int)ceil(p / 100.0 * n);
-
-	return v[rank < 1 ? 0 : rank - 1];
-}
-
-static void print_line(const char *what, double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	printf("%-28s p50 %8.0f  p90 %8.0f  p99 %8.0f  min %8.0f  max %8.0f\n", what, pct(v, n, 50),
-	       pct(v, n, 90), pct(v, n, 99), v[0], v[n - 1]);
-}
-
 static void report(struct bench *b)
 {
 	int n = b->runs;
@@ -370,12 +349,12 @@ static void report(struct bench *b)
 	       b->warmup, (unsigned)b->pace_ms);
 	printf("figures in microseconds (µs), wall clock CLOCK_MONOTONIC; each line is its own\n"
 	       "distribution (the parts' percentiles need not add up to the total's):\n");
-	print_line("from HS_INIT sent (tB - ts)", b->sent_us, n);
-	print_line("both confirmed (tB - t0)", b->total_us, n);
-	print_line("initiator confirmed (tA-t0)", b->a_us, n);
-	print_line("  of which handshake crypto", b->crypto_us, n);
+	bench_print_line("from HS_INIT sent (tB - ts)", b->sent_us, n, 0);
+	bench_print_line("both confirmed (tB - t0)", b->total_us, n, 0);
+	bench_print_line("initiator confirmed (tA-t0)", b->a_us, n, 0);
+	bench_print_line("  of which handshake crypto", b->crypto_us, n, 0);
 	if (net)
-		print_line("  of which transport+relay", net, n);
+		bench_print_line("  of which transport+relay", net, n, 0);
 	free(net);
 }
 

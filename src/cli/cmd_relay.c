@@ -22,9 +22,9 @@
 #include "crypto/ed25519.h"
 #include "crypto/identity.h"
 #include "crypto/util.h"
-#include "node/config.h"
-#include "node/log.h"
+#include "relay/config.h"
 #include "relay/relay.h"
+#include "util/log.h"
 
 struct relay_run {
 	struct pq_loop *loop;

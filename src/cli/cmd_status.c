@@ -1,14 +1,13 @@
 /*
  * pqlan status -c FILE [--json] - ask a running `pqlan up` for its peers,
  * their state, path, last handshake and counters, through the control
- * socket named in node.conf (node/control.h).
+ * socket named in node.conf (node/node.h).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/commands.h"
-#include "node/config.h"
-#include "node/control.h"
+#include "node/node.h"
 
 static int usage(void)
 {
@@ -18,11 +17,10 @@ static int usage(void)
 
 int cmd_status(int argc, char **argv)
 {
-	static char err[PQ_CONFIG_ERR_LEN];
-	struct pq_node_config cfg;
+	static char err[PQ_NODE_ERR_LEN];
+	char path[PQ_NODE_CONTROL_PATH_LEN];
 	const char *conf = NULL;
 	bool json = false;
-	int status = 1;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-c") && i + 1 < argc)
@@ -34,17 +32,10 @@ int cmd_status(int argc, char **argv)
 	}
 	if (!conf)
 		return usage();
-	memset(&cfg, 0, sizeof(cfg));
-	if (pq_node_config_load(&cfg, conf, err, sizeof(err))) {
+	if (pq_node_control_path(conf, path, sizeof(path), err, sizeof(err)) ||
+	    pq_control_query(path, json, stdout, err, sizeof(err))) {
 		fprintf(stderr, "pqlan status: %s\n", err);
-		goto out;
+		return 1;
 	}
-	if (pq_control_query(cfg.control, json, stdout, err, sizeof(err))) {
-		fprintf(stderr, "pqlan status: %s\n", err);
-		goto out;
-	}
-	status = fflush(stdout) == 0 ? 0 : 1;
-out:
-	pq_node_config_free(&cfg);
-	return status;
+	return fflush(stdout) == 0 ? 0 : 1;
 }

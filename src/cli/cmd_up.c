@@ -1,6 +1,6 @@
 /*
  * pqlan up -c FILE [-v] - run the node daemon in the foreground
- * (node/daemon.h). Logs go to stderr; SIGINT/SIGTERM stop it cleanly.
+ * (node/node.h). Logs go to stderr; SIGINT/SIGTERM stop it cleanly.
  *
  * Test-only environment (honoured only with PQLAN_TEST=1, refused
  * otherwise, so an inherited variable cannot change a production node):
@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "node/daemon.h"
-#include "node/log.h"
+#include "node/node.h"
+#include "util/log.h"
 
 static int usage(void)
 {

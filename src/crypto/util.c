@@ -36,3 +36,12 @@ int pq_ct_equal(const void *a, const void *b, size_t n)
 		return 1;
 	return CRYPTO_memcmp(a, b, n) == 0;
 }
+
+uint32_t pq_random_below(uint32_t n)
+{
+	uint32_t r;
+
+	if (n == 0 || pq_random_bytes(&r, sizeof(r)))
+		return 0;
+	return r % n; /* jitter only: the slight modulo bias does not matter */
+}

@@ -13,6 +13,10 @@
  * Returns 0 or PQ_E_RANDOM. */
 PQ_MUST_CHECK int pq_random_bytes(void *out, size_t len);
 
+/* Uniform-ish random in [0, n) for jitter (a slight modulo bias); 0 when
+ * n is 0 or the generator fails. Not for secrets. */
+uint32_t pq_random_below(uint32_t n);
+
 /* Wipe secret material so the compiler cannot elide it (OPENSSL_cleanse). */
 void pq_wipe(void *p, size_t len);
 

@@ -2,6 +2,7 @@
  * loop.c - epoll event loop with a min-heap of one-shot timers. See loop.h.
  */
 #include "net/loop.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -31,14 +32,6 @@ struct pq_loop {
 	struct epoll_event events[MAX_EVENTS];
 };
 
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static int errno_to_pq(int e)
 {
 	switch (e) {
@@ -61,7 +54,7 @@ int pq_loop_new(struct pq_loop **out)
 		free(loop);
 		return PQ_E_IO;
 	}
-	loop->now_ms = monotonic_ms();
+	loop->now_ms = pq_mono_ms();
 	*out = loop;
 	return 0;
 }
@@ -266,7 +259,7 @@ void pq_loop_timer_cancel(struct pq_loop *loop, struct pq_timer *t)
 
 int pq_loop_timer_start(struct pq_loop *loop, struct pq_timer *t, uint64_t delay_ms)
 {
-	uint64_t now = monotonic_ms();
+	uint64_t now = pq_mono_ms();
 
 	pq_loop_timer_cancel(loop, t);
 	if (loop->n_timers == loop->heap_cap) {
@@ -321,11 +314,11 @@ int pq_loop_run(struct pq_loop *loop)
 
 		if (!loop->n_watched && !loop->n_timers)
 			return 0;
-		loop->now_ms = monotonic_ms();
+		loop->now_ms = pq_mono_ms();
 		n = epoll_wait(loop->epfd, loop->events, MAX_EVENTS, next_timeout(loop));
 		if (n < 0 && errno != EINTR)
 			return PQ_E_IO;
-		loop->now_ms = monotonic_ms();
+		loop->now_ms = pq_mono_ms();
 		for (int i = 0; i < n && !loop->stop; i++)
 			dispatch_fd(loop, &loop->events[i]);
 		run_timers(loop);

@@ -1,20 +1,16 @@
 /*
- * config.h - the configuration files of `pqlan up` (node.conf) and
- * `pqlan relay` (relay.conf), DESIGN §1 and §7.
+ * config.h - the configuration file of `pqlan up` (node.conf), DESIGN §1
+ * and §7; relay.conf is relay/config.h, the value checks both share are
+ * util/conf_value.h.
  *
- * A loader fills a plain struct owned by the caller; the peer and allow
- * lists are heap arrays inside it, released by the matching _free()
+ * The loader fills a plain struct owned by the caller; the peer list is a
+ * heap array inside it, released by the matching _free()
  * (also safe after a failed load, which frees them itself). Nothing is
  * global. Keys are not loaded here: private_key is a path for
  * pq_key_file_load() (a relative one is relative to the working
  * directory); public keys are decoded with pq_key_from_base64(). A peer
  * listing our own key cannot be detected here; the caller checks that
  * once it has loaded the private key.
- *
- *   [relay]                        relay.conf
- *   private_key = PATH             required
- *   listen = HOST:PORT             required
- *   allow = PUBKEY                 repeatable; none: any node key may connect
  *
  *   [node]                         node.conf
  *   private_key = PATH             required
@@ -61,42 +57,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "util/conf_value.h"
 #include "util/err.h"
 
 #define PQ_CONFIG_MAX_PEERS 256      /* [peer] sections in node.conf */
-#define PQ_CONFIG_MAX_ALLOW 4096     /* allow lines in relay.conf */
-#define PQ_CONFIG_PATH_MAX 200       /* a file path (lines are < 200 chars) */
 #define PQ_CONFIG_CONTROL_MAX 107    /* sizeof(sun_path) - 1 */
-#define PQ_CONFIG_IFNAME_MAX 15      /* IFNAMSIZ - 1 */
-#define PQ_CONFIG_NAME_MAX 32        /* a peer's name */
-#define PQ_CONFIG_HOST_MAX 253       /* a DNS name (RFC 1035 §2.3.4) */
-#define PQ_CONFIG_URL_PATH_MAX 128   /* the relay URL's path and query */
-#define PQ_CONFIG_ERR_LEN 4096       /* room for all reported messages */
 
 #define PQ_CONFIG_RETRY_DEFAULT 60
 #define PQ_CONFIG_REAUTH_DEFAULT 600
-
-/* An IP literal and port, ready for bind() or connect(). */
-struct pq_config_addr {
-	struct sockaddr_storage ss;   /* AF_INET or AF_INET6, port set */
-	socklen_t len;
-};
-
-/* The TAP's address: family AF_INET (4 bytes of addr used) or AF_INET6. */
-struct pq_config_cidr {
-	int family;
-	uint8_t addr[16];
-	unsigned prefix;
-};
-
-struct pq_config_url {
-	char text[PQ_CONFIG_PATH_MAX + 1];      /* as written */
-	char host[PQ_CONFIG_HOST_MAX + 1];      /* no brackets; TLS server name */
-	uint16_t port;                          /* 443 when not written */
-	char path[PQ_CONFIG_URL_PATH_MAX + 1];  /* "/" when not written */
-	bool host_is_ip;                        /* addr is valid */
-	struct pq_config_addr addr;
-};
 
 enum pq_config_path { PQ_PATH_AUTO = 0, PQ_PATH_RELAY, PQ_PATH_DIRECT };
 
@@ -129,32 +97,14 @@ struct pq_node_config {
 	size_t peer_cap;                         /* internal */
 };
 
-struct pq_config_allow {
-	uint8_t key[32];
-	unsigned line;
-};
-
-struct pq_relay_config {
-	char private_key[PQ_CONFIG_PATH_MAX + 1];
-	struct pq_config_addr listen;
-	struct pq_config_allow *allow;           /* allow_count entries, heap */
-	size_t allow_count;                      /* 0: any node key may connect */
-	size_t allow_cap;                        /* internal */
-};
-
 /* Load node.conf / relay.conf from path; name it path in messages. */
 PQ_MUST_CHECK int pq_node_config_load(struct pq_node_config *cfg, const char *path,
 				      char *err, size_t err_len);
-PQ_MUST_CHECK int pq_relay_config_load(struct pq_relay_config *cfg, const char *path,
-				       char *err, size_t err_len);
 
 /* The same from text in memory (len bytes), named name in messages. */
 PQ_MUST_CHECK int pq_node_config_parse(struct pq_node_config *cfg, const char *name,
 				       const char *text, size_t len, char *err, size_t err_len);
-PQ_MUST_CHECK int pq_relay_config_parse(struct pq_relay_config *cfg, const char *name,
-					const char *text, size_t len, char *err, size_t err_len);
 
 void pq_node_config_free(struct pq_node_config *cfg);
-void pq_relay_config_free(struct pq_relay_config *cfg);
 
 #endif

@@ -7,12 +7,26 @@
 #include <string.h>
 
 #include "node/config.h"
-#include "node/config_value.h"
+#include "node/node.h"
 #include "util/conf_ini.h"
+#include "util/conf_value.h"
 
 #define PEER_KEY "the peer's"
 
 /* [node] */
+
+static int path_mode(enum pq_config_path *out, const char *s, char *why, size_t why_len)
+{
+	if (!strcmp(s, "auto"))
+		*out = PQ_PATH_AUTO;
+	else if (!strcmp(s, "relay"))
+		*out = PQ_PATH_RELAY;
+	else if (!strcmp(s, "direct"))
+		*out = PQ_PATH_DIRECT;
+	else
+		return pq_cv_fail(why, why_len, "is not a path mode, expected auto, relay or direct");
+	return 0;
+}
 
 static int set_private_key(struct pq_conf_arg *a)
 {
@@ -168,7 +182,7 @@ static int set_peer_endpoint(struct pq_conf_arg *a)
 
 static int set_peer_path(struct pq_conf_arg *a)
 {
-	return pq_cv_path_mode(&((struct pq_config_peer *)a->sec)->path, a->value,
+	return path_mode(&((struct pq_config_peer *)a->sec)->path, a->value,
 			       a->why, a->why_len);
 }
 
@@ -259,4 +273,26 @@ int pq_node_config_load(struct pq_node_config *cfg, const char *path, char *err,
 	if (rc)
 		pq_node_config_free(cfg);
 	return rc;
+}
+
+_Static_assert(PQ_NODE_CONTROL_PATH_LEN == PQ_CONFIG_CONTROL_MAX + 1, "node.h and config.h agree");
+_Static_assert(PQ_NODE_ERR_LEN == PQ_CONFIG_ERR_LEN, "node.h and conf_value.h agree");
+
+int pq_node_control_path(const char *conf_path, char *out, size_t cap, char *err, size_t err_len)
+{
+	struct pq_node_config cfg;
+	int ret;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if ((ret = pq_node_config_load(&cfg, conf_path, err, err_len)))
+		goto out;
+	if (strlen(cfg.control) >= cap) {
+		ret = PQ_E_TOOBIG;
+		snprintf(err, err_len, "%s: control socket path too long", conf_path);
+		goto out;
+	}
+	memcpy(out, cfg.control, strlen(cfg.control) + 1);
+out:
+	pq_node_config_free(&cfg);
+	return ret;
 }

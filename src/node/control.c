@@ -25,10 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/control.h"
 #include "node/daemon.h"
 #include "node/direct.h"
-#include "node/log.h"
+#include "util/log.h"
 #include "util/strbuf.h"
 
 /* Room for the node line and one peer entry, text or JSON. */

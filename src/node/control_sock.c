@@ -1,6 +1,6 @@
 /*
  * control_sock.c - the daemon's UNIX control socket, and the client that
- * `pqlan status` uses (node/control.h).
+ * `pqlan status` uses (node/node.h).
  *
  * The socket: its directory is made 0755 if missing; a stale socket file
  * (nobody answers on it) is removed, a live one means another daemon
@@ -24,9 +24,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "node/control.h"
+#include "node/node.h"
 #include "node/daemon.h"
-#include "node/log.h"
+#include "util/log.h"
 
 /* Room for the node line and one peer entry, text or JSON. */
 #define STATUS_HEAD_MAX 512

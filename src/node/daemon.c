@@ -13,46 +13,21 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "crypto/util.h"
 #include "node/daemon.h"
 #include "node/direct.h"
 #include "node/ifaddr.h"
-#include "node/log.h"
 #include "node/metrics.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 #define ERR_LEN PQ_CONFIG_ERR_LEN
 /* Housekeeping: expired MAC entries give their room back, half-open
  * handshake slots and our own unanswered initiations (5 s lifetime) are
  * wiped, their ephemeral secrets with them. */
 #define HOUSEKEEPING_MS 1000u
-
-uint64_t pq_node_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-uint64_t pq_node_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-uint32_t pq_node_random_below(uint32_t n)
-{
-	uint32_t r;
-
-	if (n == 0 || pq_random_bytes(&r, sizeof(r)))
-		return 0;
-	return r % n; /* jitter only: the slight modulo bias does not matter */
-}
 
 static void stop_timer_fired(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
 {
@@ -65,7 +40,7 @@ static void housekeeping_fired(struct pq_loop *loop, struct pq_timer *t, void *a
 	struct pq_node *node = arg;
 
 	pq_l2_expire(node->l2, now_ms);
-	pq_hs_expire(&node->hs, pq_node_wall_ms());
+	pq_hs_expire(&node->hs, pq_wall_ms());
 	if (pq_loop_timer_start(loop, t, HOUSEKEEPING_MS))
 		pq_log(PQ_LOG_ERROR, "cannot re-arm the housekeeping timer");
 }

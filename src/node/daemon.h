@@ -31,6 +31,7 @@
 #include "net/tls.h"
 #include "node/config.h"
 #include "node/l2.h"
+#include "node/node.h"
 #include "node/peer.h"
 #include "proto/handshake.h"
 #include "proto/msg_sealed.h"
@@ -49,11 +50,6 @@
 #define PQ_NODE_TAP_BUDGET_BYTES (256 * 1024) /* per TAP event, see datapath.c */
 
 enum pq_relay_state { PQ_RELAY_IDLE = 0, PQ_RELAY_CONNECTING, PQ_RELAY_CONNECTED };
-
-/* What the command line adds to the configuration file. */
-struct pq_node_opts {
-	uint64_t test_rekey_ms;        /* PQLAN_TEST=1 only: rekey this often (0: 120 s) */
-};
 
 struct pq_node {
 	struct pq_node_config cfg;
@@ -107,20 +103,9 @@ struct pq_node {
 	uint8_t msg[PQ_MAX_MSG_LEN];
 };
 
-/* Run `pqlan up` with the configuration in path (opts may be NULL): the
- * process's exit status (0 after SIGINT/SIGTERM, 1 when setup fails). */
-int pq_node_main(const char *conf_path, const struct pq_node_opts *opts);
-
 /* Begin an orderly shutdown (why: for the log); the process exits with
  * status once the loop ends. */
 void pq_node_stop(struct pq_node *node, const char *why, int status);
-
-/* Unix time in ms (handshake timestamps). */
-uint64_t pq_node_wall_ms(void);
-/* Monotonic microseconds, for measuring durations (handshake, re-handshake). */
-uint64_t pq_node_mono_us(void);
-/* Uniform random in [0, n), n > 0; 0 if the generator fails. */
-uint32_t pq_node_random_below(uint32_t n);
 
 /* relay_link.c */
 void pq_relay_link_start(struct pq_node *node);

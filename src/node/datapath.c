@@ -19,8 +19,8 @@
 
 #include "node/daemon.h"
 #include "node/direct.h"
-#include "node/log.h"
 #include "proto/msg_sealed.h"
+#include "util/log.h"
 
 /* The peers a frame from the TAP may be sealed to at now_ms. */
 static void established_set(struct pq_node *node, struct pq_l2_peerset *set, uint64_t now_ms)

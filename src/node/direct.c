@@ -8,14 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "crypto/util.h"
 #include "node/daemon.h"
 #include "node/direct.h"
 #include "node/direct_int.h"
-#include "node/log.h"
 #include "node/metrics.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 bool pq_direct_active(const struct pq_node_peer *p)
 {
@@ -85,7 +85,7 @@ static void dconn_usable(struct pq_dconn *dc, uint64_t now_ms)
 
 	dc->rehs_done_ms = now_ms;
 	p->direct.last_rehs_ms = now_ms ? now_ms : 1;
-	p->direct.last_rehs_us = pq_node_mono_us() - dc->rehs_start_us;
+	p->direct.last_rehs_us = pq_mono_us() - dc->rehs_start_us;
 	pq_metrics_observe_rehandshake(p->node, p->direct.last_rehs_us);
 	if (dc->usable) {
 		pq_log(PQ_LOG_DEBUG, "peer %s: direct path re-authenticated", pq_peer_label(p));
@@ -147,7 +147,7 @@ static int dconn_rehs_init(struct pq_dconn *dc, const struct pq_keypair *kp, uin
 		return ret;
 	dc->rehs_live = true;
 	dc->rehs_index = kp->local_index;
-	dc->rehs_start_us = pq_node_mono_us();
+	dc->rehs_start_us = pq_mono_us();
 	return 0;
 }
 
@@ -156,7 +156,7 @@ static int dconn_rehs_init(struct pq_dconn *dc, const struct pq_keypair *kp, uin
 static int dconn_rehs_begin(struct pq_dconn *dc)
 {
 	uint8_t out[PQ_REHS_MAX_MSG_LEN];
-	uint64_t wall = pq_node_wall_ms();
+	uint64_t wall = pq_wall_ms();
 	size_t n = 0;
 	int ret;
 
@@ -255,13 +255,13 @@ static void dconn_rehs_msg(struct pq_dconn *dc, const uint8_t *msg, size_t len, 
 	/* A REQUEST on a usable conn we did not dial: the peer
 	 * re-authenticates (after a rekey, or on schedule). */
 	if (!dc->rehs_live && dc->usable && !dc->dialled && msg[0] == PQ_MSG_REHS_REQUEST &&
-	    dconn_rehs_init(dc, rehs_keypair(dc->peer, msg, len), pq_node_wall_ms()) != 0)
+	    dconn_rehs_init(dc, rehs_keypair(dc->peer, msg, len), pq_wall_ms()) != 0)
 		dc->peer->direct.rehs_not_started++;
 	if (!dc->rehs_live) {
 		pq_dconn_detach(dc, "unexpected re-handshake message", true, now_ms);
 		return;
 	}
-	ret = pq_rehs_receive(&dc->rehs, &dc->peer->direct.cache, msg, len, pq_node_wall_ms(), out,
+	ret = pq_rehs_receive(&dc->rehs, &dc->peer->direct.cache, msg, len, pq_wall_ms(), out,
 			      sizeof(out), &n);
 	if (ret == 0 && n > 0)
 		ret = pq_conn_send(dc->conn, out, n);

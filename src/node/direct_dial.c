@@ -17,7 +17,8 @@
 #include "node/daemon.h"
 #include "node/direct.h"
 #include "node/direct_int.h"
-#include "node/log.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 static void direct_tick(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms);
 static uint64_t next_tick_ms(const struct pq_node_peer *p, uint64_t now_ms);
@@ -120,7 +121,7 @@ static uint64_t dial_delay(const struct pq_node_peer *p, uint64_t base_ms)
 void pq_direct_schedule_retry(struct pq_node_peer *p, uint64_t now_ms)
 {
 	uint32_t base = p->node->cfg.retry_interval * 1000u;
-	uint32_t jittered = base - base / 8 + pq_node_random_below(base / 4 + 1);
+	uint32_t jittered = base - base / 8 + pq_random_below(base / 4 + 1);
 
 	p->direct.next_cand = 0;
 	p->direct.next_dial_ms = now_ms + dial_delay(p, jittered);
@@ -274,7 +275,7 @@ static bool reauth_due(const struct pq_dconn *dc, uint64_t now_ms)
 static void direct_tick(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
 {
 	struct pq_node_peer *p = arg;
-	uint64_t wall = pq_node_wall_ms();
+	uint64_t wall = pq_wall_ms();
 
 	if (p->node->stopping)
 		return;

@@ -20,8 +20,8 @@
 
 #include "net/sock.h"
 #include "node/daemon.h"
-#include "node/log.h"
 #include "node/metrics.h"
+#include "util/log.h"
 
 /* The exposition's size: the node lines and histograms, and per peer. */
 #define RENDER_HEAD_MAX 8192

@@ -11,9 +11,10 @@
 #include "crypto/util.h"
 #include "node/daemon.h"
 #include "node/direct.h"
-#include "node/log.h"
 #include "node/metrics.h"
 #include "node/peer.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 /* Room for the largest handshake message (HS_INIT, 1743 bytes). */
 #define HS_MSG_CAP 2048
@@ -42,7 +43,7 @@ bool pq_peer_hs_index_taken(void *ctx, uint32_t index)
 
 int pq_peers_init(struct pq_node *node, char *err, size_t err_len)
 {
-	uint64_t wall = pq_node_wall_ms();
+	uint64_t wall = pq_wall_ms();
 
 	node->peer_count = 0;
 	if (node->cfg.peer_count == 0)
@@ -134,11 +135,11 @@ static void peer_initiate(struct pq_node_peer *p, uint64_t now_ms)
 	long n;
 	int ret;
 
-	p->next_retry_ms = now_ms + PQ_NODE_HS_RETRY_MS + pq_node_random_below(PQ_NODE_HS_RETRY_JITTER_MS);
+	p->next_retry_ms = now_ms + PQ_NODE_HS_RETRY_MS + pq_random_below(PQ_NODE_HS_RETRY_JITTER_MS);
 	if (p->node->relay_state != PQ_RELAY_CONNECTED && !pq_direct_active(p))
 		return;
-	p->hs_start_us = pq_node_mono_us();
-	n = pq_hs_initiate(&p->node->hs, &p->hs, pq_node_wall_ms(), out, sizeof(out));
+	p->hs_start_us = pq_mono_us();
+	n = pq_hs_initiate(&p->node->hs, &p->hs, pq_wall_ms(), out, sizeof(out));
 	if (n < 0) {
 		pq_log(PQ_LOG_WARN, "peer %s: cannot start a handshake: %s", pq_peer_label(p),
 		       pq_strerror((int)n));
@@ -165,7 +166,7 @@ void pq_peer_online(struct pq_node_peer *p, uint64_t now_ms)
 	p->online = true;
 	if (resume)
 		pq_direct_resume(p, now_ms);
-	else if (!pq_hs_pending(&p->hs, pq_node_wall_ms()))
+	else if (!pq_hs_pending(&p->hs, pq_wall_ms()))
 		peer_initiate(p, now_ms);
 	pq_peer_service(p, now_ms);
 }
@@ -197,14 +198,14 @@ static void peer_install(struct pq_node_peer *p, const struct pq_hs_result *res,
 		p->handshake_ms = now_ms;
 		/* Initiation to keys, on the side that knows when it started. */
 		if (res->initiator && p->hs_start_us) {
-			pq_metrics_observe_handshake(p->node, pq_node_mono_us() - p->hs_start_us);
+			pq_metrics_observe_handshake(p->node, pq_mono_us() - p->hs_start_us);
 			p->hs_start_us = 0;
 		}
 		/* Responder keys wait for HS_FINISH: no initiation of our own
 		 * while it is on its way (it would only cross this one). */
 		if (!res->confirmed)
 			p->next_retry_ms = now_ms + PQ_NODE_HS_RETRY_MS +
-					   pq_node_random_below(PQ_NODE_HS_RETRY_JITTER_MS);
+					   pq_random_below(PQ_NODE_HS_RETRY_JITTER_MS);
 		pq_log(PQ_LOG_INFO, "peer %s: handshake done (%s%s)", pq_peer_label(p),
 		       res->initiator ? "initiator" : "responder",
 		       res->confirmed ? "" : ", awaiting confirmation");
@@ -222,7 +223,7 @@ void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t le
 	long n;
 
 	memset(&res, 0, sizeof(res));
-	n = pq_hs_receive(&node->hs, p->key, msg, len, pq_node_wall_ms(), out, sizeof(out), &res);
+	n = pq_hs_receive(&node->hs, p->key, msg, len, pq_wall_ms(), out, sizeof(out), &res);
 	if (n == PQ_E_TIME) {
 		/* The one refusal a user can fix (PROTOCOL §4.4): say it. */
 		pq_log(PQ_LOG_WARN, "peer %s: handshake refused: stamped more than %u s ahead of our "
@@ -319,7 +320,7 @@ void pq_peer_service(struct pq_node_peer *p, uint64_t now_ms)
 		/* No usable keys, or the session asks for new ones: start a
 		 * handshake unless ours is still waiting for its answer. */
 		if ((!can_send || (want & PQ_SESSION_WANT_REKEY)) && now_ms >= p->next_retry_ms &&
-		    !pq_hs_pending(&p->hs, pq_node_wall_ms()))
+		    !pq_hs_pending(&p->hs, pq_wall_ms()))
 			peer_initiate(p, now_ms);
 		if ((want & PQ_SESSION_WANT_KEEPALIVE) && can_send) {
 			int ret = pq_peer_send_sealed(p, PQ_MSG_KEEPALIVE, NULL, 0, now_ms);

@@ -22,7 +22,7 @@
  * The peer's timer is armed at the earliest of the session's next
  * deadline (keepalive, rekey, key retirement) and, while online without
  * usable keys, the next handshake retry. Times: "now" is the loop's
- * monotonic clock; handshake messages carry Unix time (pq_node_wall_ms).
+ * monotonic clock; handshake messages carry Unix time (pq_wall_ms, util/clock.h).
  */
 #ifndef PQ_NODE_PEER_H
 #define PQ_NODE_PEER_H

@@ -29,8 +29,9 @@
 #include "crypto/util.h"
 #include "net/sock.h"
 #include "node/daemon.h"
-#include "node/log.h"
 #include "proto/msg_relay.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 static void relay_connect(struct pq_node *node);
 
@@ -124,7 +125,7 @@ static void relay_timer_fired(struct pq_loop *loop, struct pq_timer *t, void *ar
 static void relay_schedule_reconnect(struct pq_node *node)
 {
 	uint32_t base = node->backoff_ms ? node->backoff_ms : PQ_NODE_RELAY_BACKOFF_MIN_MS;
-	uint32_t wait = base - base / 4 + pq_node_random_below(base / 2 + 1);
+	uint32_t wait = base - base / 4 + pq_random_below(base / 2 + 1);
 
 	node->backoff_ms = base * 2 > PQ_NODE_RELAY_BACKOFF_MAX_MS ? PQ_NODE_RELAY_BACKOFF_MAX_MS : base * 2;
 	node->relay_state = PQ_RELAY_IDLE;

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/config.h"
-#include "node/config_value.h"
+#include "relay/config.h"
 #include "util/conf_ini.h"
+#include "util/conf_value.h"
 
 static int set_private_key(struct pq_conf_arg *a)
 {

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "net/ws.h"
-#include "node/log.h"
 #include "relay/relay_internal.h"
+#include "util/log.h"
 
 struct relay_node *relay_node_of_key(const struct pq_relay *r, const uint8_t key[PQ_PUBKEY_LEN])
 {

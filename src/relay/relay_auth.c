@@ -11,8 +11,8 @@
 #include "crypto/ed25519.h"
 #include "crypto/util.h"
 #include "net/ws.h"
-#include "node/log.h"
 #include "relay/relay_internal.h"
+#include "util/log.h"
 
 static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 

@@ -8,8 +8,8 @@
  */
 #include <string.h>
 
-#include "node/log.h"
 #include "relay/relay_internal.h"
+#include "util/log.h"
 
 static void send_unreachable(struct relay_node *src, const uint8_t dst_key[PQ_PUBKEY_LEN])
 {

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "net/ws.h"
-#include "node/log.h"
 #include "relay/relay_internal.h"
+#include "util/log.h"
 
 static int key_cmp(const void *a, const void *b)
 {

@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/config.h"
 #include "fuzz/fuzz.h"
+#include "node/config.h"
+#include "relay/config.h"
 
 #define NAME "fuzz.conf"
 

@@ -20,6 +20,7 @@
 #include "crypto/identity.h"
 #include "node/config.h"
 #include "node/config_util.h"
+#include "relay/config.h"
 
 static int n_checked;
 

@@ -15,6 +15,7 @@
 
 #include "node/config.h"
 #include "node/config_util.h"
+#include "relay/config.h"
 
 /* lines 1-3; the case's own text starts at line 4 */
 #define NODE_3 "[node]\nprivate_key = /etc/pqlan/node.key\ntap = pqlan0\n"

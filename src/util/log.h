@@ -3,8 +3,8 @@
  * level word (DESIGN §7). Callers never pass secrets: keys are printed
  * only in their public, base64 form.
  */
-#ifndef PQ_NODE_LOG_H
-#define PQ_NODE_LOG_H
+#ifndef PQ_UTIL_LOG_H
+#define PQ_UTIL_LOG_H
 
 enum pq_log_level { PQ_LOG_DEBUG = 0, PQ_LOG_INFO, PQ_LOG_WARN, PQ_LOG_ERROR };
 

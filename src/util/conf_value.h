@@ -1,19 +1,51 @@
 /*
- * config_value.h - checks and conversions for the values of node.conf and
- * relay.conf (formats described in node/config.h).
+ * conf_value.h - the value types of node.conf and relay.conf and the
+ * checks that fill them (formats described in node/config.h and
+ * relay/config.h; the files' syntax in util/conf_ini.h).
  *
  * Each returns 0 or PQ_E_CONFIG; on failure it writes why, which the INI
  * driver prints after `FILE:LINE: name = "value" `, so it reads "<what was
  * wrong>, expected <what>". On failure an output may be partly written.
  */
-#ifndef PQ_NODE_CONFIG_VALUE_H
-#define PQ_NODE_CONFIG_VALUE_H
+#ifndef PQ_UTIL_CONF_VALUE_H
+#define PQ_UTIL_CONF_VALUE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node/config.h"
+#include <sys/socket.h>
+
+#include "util/err.h"
+
+#define PQ_CONFIG_PATH_MAX 200       /* a file path (lines are < 200 chars) */
+#define PQ_CONFIG_IFNAME_MAX 15      /* IFNAMSIZ - 1 */
+#define PQ_CONFIG_NAME_MAX 32        /* a peer's name */
+#define PQ_CONFIG_HOST_MAX 253       /* a DNS name (RFC 1035 §2.3.4) */
+#define PQ_CONFIG_URL_PATH_MAX 128   /* the relay URL's path and query */
+#define PQ_CONFIG_ERR_LEN 4096       /* room for all reported messages */
+
+/* An IP literal and port, ready for bind() or connect(). */
+struct pq_config_addr {
+	struct sockaddr_storage ss;   /* AF_INET or AF_INET6, port set */
+	socklen_t len;
+};
+
+/* An interface address: family AF_INET (4 bytes of addr used) or AF_INET6. */
+struct pq_config_cidr {
+	int family;
+	uint8_t addr[16];
+	unsigned prefix;
+};
+
+struct pq_config_url {
+	char text[PQ_CONFIG_PATH_MAX + 1];      /* as written */
+	char host[PQ_CONFIG_HOST_MAX + 1];      /* no brackets; TLS server name */
+	uint16_t port;                          /* 443 when not written */
+	char path[PQ_CONFIG_URL_PATH_MAX + 1];  /* "/" when not written */
+	bool host_is_ip;                        /* addr is valid */
+	struct pq_config_addr addr;
+};
 
 /* Write why; returns PQ_E_CONFIG. */
 int pq_cv_fail(char *why, size_t why_len, const char *fmt, ...)
@@ -54,10 +86,8 @@ PQ_MUST_CHECK int pq_cv_pubkey(uint8_t key[32], const char *s, const char *whose
 
 /* "on" or "off"; anything else: PQ_E_CONFIG, why says so. */
 PQ_MUST_CHECK int pq_cv_on_off(bool *out, const char *s, char *why, size_t why_len);
-PQ_MUST_CHECK int pq_cv_path_mode(enum pq_config_path *out, const char *s,
-				  char *why, size_t why_len);
 
-/* wss://host[:port][/path] (config_url.c). */
+/* wss://host[:port][/path] (conf_url.c). */
 PQ_MUST_CHECK int pq_cv_wss_url(struct pq_config_url *out, const char *s,
 				char *why, size_t why_len);
 

@@ -1,5 +1,5 @@
 /*
- * config_value.c - value checks for the configuration files: numbers,
+ * conf_value.c - value checks for the configuration files: numbers,
  * IP literals with ports, CIDR, interface and peer names, paths, public
  * keys. No DNS: addresses are IP literals read with inet_pton().
  */
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "crypto/identity.h"
-#include "node/config_value.h"
+#include "util/conf_value.h"
 
 #define IP_TEXT_MAX 46  /* INET6_ADDRSTRLEN, NUL included */
 
@@ -298,18 +298,5 @@ int pq_cv_on_off(bool *out, const char *s, char *why, size_t why_len)
 		*out = false;
 	else
 		return pq_cv_fail(why, why_len, "is not a switch, expected on or off");
-	return 0;
-}
-
-int pq_cv_path_mode(enum pq_config_path *out, const char *s, char *why, size_t why_len)
-{
-	if (!strcmp(s, "auto"))
-		*out = PQ_PATH_AUTO;
-	else if (!strcmp(s, "relay"))
-		*out = PQ_PATH_RELAY;
-	else if (!strcmp(s, "direct"))
-		*out = PQ_PATH_DIRECT;
-	else
-		return pq_cv_fail(why, why_len, "is not a path mode, expected auto, relay or direct");
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * config_url.c - the relay URL of node.conf: wss://host[:port][/path].
+ * conf_url.c - the relay URL of node.conf: wss://host[:port][/path].
  *
  * RFC 6455 §3: the scheme is wss (TLS; ws:// is refused), the port
  * defaults to 443, an empty path means "/", and a fragment is not allowed.
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "node/config_value.h"
+#include "util/conf_value.h"
 
 #define URL_EXAMPLE "wss://198.18.0.1:8443/"
 

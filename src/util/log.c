@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "node/log.h"
+#include "util/log.h"
 
 static enum pq_log_level min_level = PQ_LOG_INFO;
 

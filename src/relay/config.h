@@ -1,0 +1,47 @@
+/*
+ * config.h - the configuration file of `pqlan relay` (relay.conf),
+ * DESIGN §1 and §7. Value formats and error messages as for node.conf
+ * (node/config.h, util/conf_value.h).
+ *
+ *   [relay]
+ *   private_key = PATH             required
+ *   listen = HOST:PORT             required
+ *   allow = PUBKEY                 repeatable; none: any node key may connect
+ *
+ * The loader fills a plain struct owned by the caller; the allow list is
+ * a heap array inside it, released by pq_relay_config_free() (also safe
+ * after a failed load, which frees it itself).
+ */
+#ifndef PQ_RELAY_CONFIG_H
+#define PQ_RELAY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/conf_value.h"
+#include "util/err.h"
+
+#define PQ_CONFIG_MAX_ALLOW 4096     /* allow lines in relay.conf */
+
+struct pq_config_allow {
+	uint8_t key[32];
+	unsigned line;
+};
+
+struct pq_relay_config {
+	char private_key[PQ_CONFIG_PATH_MAX + 1];
+	struct pq_config_addr listen;
+	struct pq_config_allow *allow;           /* allow_count entries, heap */
+	size_t allow_count;                      /* 0: any node key may connect */
+	size_t allow_cap;                        /* internal */
+};
+
+/* Load relay.conf from path (named path in messages), or the same from
+ * text in memory (len bytes) named name. */
+PQ_MUST_CHECK int pq_relay_config_load(struct pq_relay_config *cfg, const char *path,
+				       char *err, size_t err_len);
+PQ_MUST_CHECK int pq_relay_config_parse(struct pq_relay_config *cfg, const char *name,
+					const char *text, size_t len, char *err, size_t err_len);
+void pq_relay_config_free(struct pq_relay_config *cfg);
+
+#endif

@@ -301,14 +301,29 @@ static void on_rehs_done(struct pq_path *p, int k, uint32_t key_index, uint64_t 
 	set_active(p, k, was, now_ms, out);
 }
 
+void pq_path_rx(struct pq_path *p, int k, uint64_t now_ms)
+{
+	if (k < 0 || k >= PQ_PATH_MAX_CONNS || p->conn[k].state == PQ_PCONN_FREE)
+		return;
+	p->conn[k].last_rx_ms = now_ms;
+	p->conn[k].unanswered_ms = 0;
+	p->conn[k].probe_ms = 0;
+}
+
+bool pq_path_tx(struct pq_path *p, int k, uint64_t now_ms)
+{
+	if (k < 0 || k != p->active || p->conn[k].unanswered_ms)
+		return false;
+	p->conn[k].unanswered_ms = now_ms ? now_ms : 1;
+	return true;
+}
+
 static void on_rx(struct pq_path *p, int k, uint64_t now_ms, struct pq_path_out *out)
 {
 	struct pq_pconn *a;
 
 	if (k >= 0) {
-		p->conn[k].last_rx_ms = now_ms;
-		p->conn[k].unanswered_ms = 0;
-		p->conn[k].probe_ms = 0;
+		pq_path_rx(p, k, now_ms);
 		return;
 	}
 	/* Through the relay while our direct path has gone quiet: the peer
@@ -468,8 +483,7 @@ int pq_path_input(struct pq_path *p, const struct pq_path_event *ev, uint64_t no
 		on_rx(p, k, now_ms, out);
 		break;
 	case PQ_PATH_EV_TX:
-		if (p->active == k && !p->conn[k].unanswered_ms)
-			p->conn[k].unanswered_ms = now_ms ? now_ms : 1;
+		(void)pq_path_tx(p, k, now_ms);
 		break;
 	case PQ_PATH_EV_ENDPOINTS_UNSENT:
 		p->endpoints_sent = false;

@@ -231,6 +231,15 @@ void pq_path_init(struct pq_path *p, const struct pq_path_config *cfg);
 PQ_MUST_CHECK int pq_path_input(struct pq_path *p, const struct pq_path_event *ev, uint64_t now_ms,
 				struct pq_path_out *out);
 
+/* The data path's shortcuts for RX and TX on a conn (the same as those
+ * events, without building an output): an authenticated message on conn
+ * k only moves the deadline later, so nothing needs re-arming; a send on
+ * k returns true when it moved the deadline earlier (the first send after
+ * a receive starts the 1 s liveness clock): then re-arm the timer at
+ * pq_path_next_deadline. k out of range or free: nothing. */
+void pq_path_rx(struct pq_path *p, int k, uint64_t now_ms);
+bool pq_path_tx(struct pq_path *p, int k, uint64_t now_ms);
+
 /* What kind of message is to be sent (pq_path_route). */
 enum pq_path_msg {
 	PQ_PATH_MSG_DATA = 0,        /* DATA, DATA_GSO */

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "crypto/util.h"
-#include "node/node_int.h"
 #include "node/ifaddr.h"
+#include "node/node_int.h"
 #include "util/clock.h"
 #include "util/log.h"
 

@@ -143,6 +143,8 @@ struct pq_peer_path {
 	uint64_t udp_refused;          /* UDP re-handshake datagrams ignored */
 	struct pq_sockaddr udp_seen;   /* udp_path.c: last authenticated source we
 					* did not validate (peer-reflexive) */
+	struct pq_sockaddr udp_from;   /* udp_path.c: the source of the datagram
+					* being handled (a probe's answer goes there) */
 	bool has_udp_seen;
 	bool keys_told;                /* the core knows our keys (KEYS sent) */
 	uint32_t keys_index;           /* ... under this index */
@@ -453,7 +455,9 @@ void pq_udp_path_punch_in(struct pq_node_peer *p, const uint8_t *pt, size_t len,
 /* Our UDP candidates (local addresses with our UDP port, the STUN
  * mapping) appended to e. */
 void pq_udp_path_our_endpoints(const struct pq_node *node, struct pq_endpoints *e);
-/* Send one message on a UDP dconn (validated address), or to an address. */
+/* Send one datagram to `to`: 0 (also when the kernel refused it: counted
+ * in send_errors, a lost datagram), PQ_E_TOOBIG (more than the path
+ * carries), PQ_E_STATE (no socket). */
 PQ_MUST_CHECK int pq_udp_path_send(struct pq_node *node, const struct pq_sockaddr *to, const uint8_t *msg,
 				   size_t len);
 /* The largest message a datagram to a carries without fragmenting. */

@@ -464,6 +464,6 @@ void pq_path_exec_probe_in(struct pq_node_peer *p, int via, const uint8_t *pt, s
 	}
 	n = pq_session_seal(&p->session, PQ_MSG_PROBE_ACK, id, sizeof(id), node->send.sealed,
 			    sizeof(node->send.sealed), now_ms);
-	if (n > 0 && pq_udp_path_send(node, &p->path.udp_seen, node->send.sealed, (size_t)n))
+	if (n > 0 && pq_udp_path_send(node, &p->path.udp_from, node->send.sealed, (size_t)n))
 		pq_log(PQ_LOG_DEBUG, "peer %s: PROBE_ACK not sent", pq_peer_label(p));
 }

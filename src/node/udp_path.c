@@ -38,6 +38,7 @@
 #include "net/sock.h"
 #include "net/udp.h"
 #include "node/node_int.h"
+#include "proto/dgram.h"
 #include "proto/msg_rehs.h"
 #include "util/log.h"
 
@@ -106,9 +107,15 @@ int pq_udp_path_send(struct pq_node *node, const struct pq_sockaddr *to, const u
 	if (len > pq_udp_path_max_msg(to))
 		return PQ_E_TOOBIG;
 	ret = pq_udp_send(node->udp.fd, to, msg, len);
-	/* Datagrams get lost: a failed send is one more, not a dead path
-	 * (liveness probes decide that). */
-	return ret == PQ_E_TOOBIG ? ret : ret ? PQ_E_AGAIN : 0;
+	if (ret == PQ_E_TOOBIG)
+		return ret;
+	/* Datagrams get lost: one the kernel refused (no route, neighbour
+	 * unreachable, buffer full) is one more, counted, not an error the
+	 * caller acts on. It still counts as sent, so that liveness probes
+	 * find a path that no longer answers (DESIGN §5). */
+	if (ret)
+		node->udp.send_errors++;
+	return 0;
 }
 
 /* A datagram that may be lost like any other (punches, resends, answers
@@ -117,7 +124,7 @@ int pq_udp_path_send(struct pq_node *node, const struct pq_sockaddr *to, const u
 static void send_lossy(struct pq_node *node, const struct pq_sockaddr *to, const uint8_t *msg, size_t len)
 {
 	if (pq_udp_path_send(node, to, msg, len))
-		node->udp.send_errors++;
+		node->udp.drops++; /* too large: cannot happen for what we resend */
 }
 
 /* ---- our candidates ---- */
@@ -384,30 +391,36 @@ static struct pq_node_peer *peer_by_session_id(struct pq_node *node, const uint8
 	return NULL;
 }
 
-/* The UDP conn of p that a re-handshake message of this type is for. */
+/* The UDP conn of p that a re-handshake message of this type is for:
+ * REQUEST and COMPLETE go to a conn we answer for, RESPONSE to one we
+ * started. The newest: a peer runs one attempt at a time, so a PUNCH
+ * supersedes what it started before (our older conn stands until the new
+ * one is proven, then the path core replaces it). */
 static struct pq_dconn *rehs_target(struct pq_node_peer *p, uint8_t type)
 {
+	struct pq_dconn *best = NULL;
+	uint64_t best_seq = 0;
+
 	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++) {
 		struct pq_dconn *dc = p->path.conn[k];
 
-		if (!dc || dc->transport != PQ_PATH_UDP)
+		if (!dc || dc->transport != PQ_PATH_UDP || (type == PQ_MSG_REHS_RESPONSE) != dc->dialled)
 			continue;
-		/* REQUEST and COMPLETE go to the responder, RESPONSE to the
-		 * initiator. */
-		if ((type == PQ_MSG_REHS_RESPONSE) == dc->dialled)
-			return dc;
+		if (!best || p->path.core.conn[k].seq > best_seq) {
+			best = dc;
+			best_seq = p->path.core.conn[k].seq;
+		}
 	}
-	return NULL;
+	return best;
 }
 
-static void rehs_in(struct pq_node *node, const struct pq_sockaddr *from, const uint8_t *msg, size_t len,
-		    uint64_t now_ms)
+static void rehs_in(struct pq_node *node, const struct pq_sockaddr *from, const struct pq_dgram *d,
+		    const uint8_t *msg, size_t len, uint64_t now_ms)
 {
 	struct pq_node_peer *p;
 	struct pq_dconn *dc;
 
-	if (len < 1 + PQ_SESSION_ID_LEN || !(p = peer_by_session_id(node, msg + 1)) ||
-	    !(dc = rehs_target(p, msg[0]))) {
+	if (!(p = peer_by_session_id(node, d->session_id)) || !(dc = rehs_target(p, d->type))) {
 		node->udp.drops++;
 		return;
 	}
@@ -449,30 +462,25 @@ static int via_of(const struct pq_node_peer *p, const struct pq_sockaddr *from)
 	return PQ_NODE_VIA_UDP_NEW;
 }
 
-static void sealed_in(struct pq_node *node, const struct pq_sockaddr *from, const uint8_t *msg, size_t len,
-		      uint64_t now_ms)
+static void sealed_in(struct pq_node *node, const struct pq_sockaddr *from, const struct pq_dgram *d,
+		      const uint8_t *msg, size_t len, uint64_t now_ms)
 {
 	struct pq_node_peer *p;
-	uint32_t idx;
 	int via;
 
-	if (len < PQ_SEALED_OVERHEAD) {
-		node->udp.drops++;
-		return;
-	}
-	idx = (uint32_t)msg[1] << 24 | (uint32_t)msg[2] << 16 | (uint32_t)msg[3] << 8 | msg[4];
-	if (!(p = peer_by_index(node, idx))) {
+	if (!(p = peer_by_index(node, d->receiver_index))) {
 		node->udp.drops++;
 		return;
 	}
 	via = via_of(p, from);
-	if (via == PQ_NODE_VIA_UDP_NEW) {
-		/* Where a probe from it is answered; remembered as the
-		 * peer's (peer-reflexive) candidate once it authenticates. */
-		p->path.udp_seen = *from;
-	}
+	/* Where a probe from an address we did not validate is answered. */
+	p->path.udp_from = *from;
 	if (pq_datapath_sealed(p, msg, len, via, now_ms) < 0 || via != PQ_NODE_VIA_UDP_NEW)
 		return;
+	/* Authenticated: the peer's (peer-reflexive) candidate. */
+	if (!pq_sockaddr_equal(&p->path.udp_seen, from))
+		p->path.has_udp_seen = false;
+	p->path.udp_seen = *from;
 	/* The peer punches towards us: its NAT lets us in now, so our
 	 * REQUEST goes again at once, to where the punch came from. */
 	request_again(p, from);
@@ -489,6 +497,7 @@ static void udp_event(struct pq_loop *loop, int fd, unsigned events, void *arg, 
 
 	for (int i = 0; i < PQ_NODE_UDP_BATCH && u->fd >= 0; i++) {
 		struct pq_sockaddr from;
+		struct pq_dgram d;
 		long n = pq_udp_recv(u->fd, &from, u->buf, sizeof(u->buf));
 
 		if (n == PQ_E_AGAIN)
@@ -497,13 +506,20 @@ static void udp_event(struct pq_loop *loop, int fd, unsigned events, void *arg, 
 			u->drops++;
 			continue;
 		}
-		if (pq_stun_detect(u->buf, (size_t)n))
+		switch (pq_dgram_classify(u->buf, (size_t)n, &d)) {
+		case PQ_DGRAM_STUN:
 			pq_udp_path_stun_in(node, &from, u->buf, (size_t)n, now_ms);
-		else if (u->buf[0] >= PQ_MSG_REHS_REQUEST && u->buf[0] <= PQ_MSG_REHS_COMPLETE)
-			rehs_in(node, &from, u->buf, (size_t)n, now_ms);
-		else if (pq_sealed_type_ok(u->buf[0]))
-			sealed_in(node, &from, u->buf, (size_t)n, now_ms);
-		else
+			break;
+		case PQ_DGRAM_REHS:
+			rehs_in(node, &from, &d, u->buf, (size_t)n, now_ms);
+			break;
+		case PQ_DGRAM_SEALED:
+			sealed_in(node, &from, &d, u->buf, (size_t)n, now_ms);
+			break;
+		case PQ_DGRAM_BAD:
+		default:
 			u->drops++;
+			break;
+		}
 	}
 }

@@ -24,7 +24,8 @@
  *   offload = on | off             optional, default on: TSO/checksum offload
  *                                  on the TAP (net/tap.h)
  *   listen_udp = HOST:PORT | off   optional, the UDP direct path's socket;
- *                                  default: listen's address and port
+ *                                  default: listen's address and port (none
+ *                                  when listen's port is 0)
  *   keepalive_udp = SECONDS        optional, 1-3600, default 25: an idle UDP
  *                                  path is probed this often (NAT mappings)
  *   stun = HOST:PORT               optional, repeatable (4): more STUN servers

@@ -2,6 +2,7 @@
  * config_node.c - node.conf for `pqlan up`: the schema (sections, keys,
  * their checks) and the cross-checks between peers. Format in config.h.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,8 +294,10 @@ static void node_finish(struct pq_conf *p, void *vcfg)
 
 	if (!cfg->control[0] && cfg->tap[0])
 		snprintf(cfg->control, sizeof(cfg->control), "/run/pqlan/%s.sock", cfg->tap);
-	/* The UDP socket shares the TLS listener's address and port number. */
-	if (!cfg->udp_off && !cfg->has_listen_udp && cfg->listen.len) {
+	/* The UDP socket shares the TLS listener's address and port number;
+	 * a listener on port 0 (tests: no direct path) has none by default. */
+	if (!cfg->udp_off && !cfg->has_listen_udp && cfg->listen.len &&
+	    ntohs(((const struct sockaddr_in *)&cfg->listen.ss)->sin_port) != 0) {
 		cfg->listen_udp = cfg->listen;
 		cfg->has_listen_udp = true;
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "proto/gso_seg.h"
+#include "proto/gso_int.h"
 #include "proto/inet_csum.h"
 
 enum seg_mode {
@@ -13,115 +14,30 @@ enum seg_mode {
 	SEG_TCP,      /* TCP segments */
 };
 
-/* seg_parse's verdict on a frame that is not TCP we may segment (an
- * error for a TSO frame, "send it another way" for a plain one). */
-#define SEG_NOT_TCP 1
-
-#define ETH_HLEN 14
-#define VLAN_HLEN 4
-#define IPV4_MIN_HLEN 20
-#define IPV6_HLEN 40
-#define TCP_MIN_HLEN 20
-#define IPV4_FRAG_MASK 0x3FFF /* MF and the fragment offset */
-
-static unsigned get16(const uint8_t *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
-
-static void put16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xFFFF);
-}
-
-/* IPv4 (RFC 791 §3.1): sets it->l4; 0, SEG_NOT_TCP or PQ_E_DECODE. */
-static int seg_parse_ipv4(struct pq_gso_seg *it)
-{
-	const uint8_t *ip = it->frame + it->l3;
-	size_t ihl;
-
-	if (it->len - it->l3 < IPV4_MIN_HLEN || ip[0] >> 4 != 4)
-		return PQ_E_DECODE;
-	ihl = (size_t)(ip[0] & 0x0F) * 4;
-	if (ihl < IPV4_MIN_HLEN || it->len - it->l3 < ihl)
-		return PQ_E_DECODE;
-	if (ip[9] != PQ_IPPROTO_TCP || (get16(ip + 6) & IPV4_FRAG_MASK))
-		return SEG_NOT_TCP;
-	if (get16(ip + 2) != it->len - it->l3 || it->len - it->l3 - ihl < TCP_MIN_HLEN)
-		return PQ_E_DECODE;
-	it->l4 = it->l3 + ihl;
-	it->ip_id = (uint16_t)get16(ip + 4);
-	return 0;
-}
-
-/* IPv6 (RFC 8200 §3): the fixed header only; jumbograms (payload length
- * 0) and extension headers are not TCP we segment. */
-static int seg_parse_ipv6(struct pq_gso_seg *it)
-{
-	const uint8_t *ip = it->frame + it->l3;
-
-	if (it->len - it->l3 < IPV6_HLEN || ip[0] >> 4 != 6)
-		return PQ_E_DECODE;
-	if (ip[6] != PQ_IPPROTO_TCP)
-		return SEG_NOT_TCP;
-	if (get16(ip + 4) != it->len - it->l3 - IPV6_HLEN || it->len - it->l3 - IPV6_HLEN < TCP_MIN_HLEN)
-		return PQ_E_DECODE;
-	it->l4 = it->l3 + IPV6_HLEN;
-	it->v6 = true;
-	return 0;
-}
-
-/* Ethernet, one optional 802.1Q tag, IP, TCP (RFC 9293 §3.1): fills the
- * offsets and the TCP fields; 0, SEG_NOT_TCP or PQ_E_DECODE. */
+/* The headers of a TCP frame we may cut: gso_parse_tcp, and neither SYN
+ * nor RST (they take no part in a byte stream cut into segments). Fills
+ * the offsets and the super-frame's fields; 0, GSO_NOT_TCP or
+ * PQ_E_DECODE. */
 static int seg_parse(struct pq_gso_seg *it)
 {
-	const uint8_t *f = it->frame, *th;
-	unsigned type;
-	size_t thl;
-	int r;
+	struct gso_tcp t;
+	const uint8_t *ip, *th;
+	int r = gso_parse_tcp(it->frame, it->len, &t);
 
-	if (it->len < ETH_HLEN)
-		return PQ_E_DECODE;
-	it->l3 = ETH_HLEN;
-	type = get16(f + 12);
-	if (type == PQ_ETH_P_8021Q) {
-		if (it->len < ETH_HLEN + VLAN_HLEN)
-			return PQ_E_DECODE;
-		type = get16(f + 16);
-		it->l3 += VLAN_HLEN;
-	}
-	if (type == PQ_ETH_P_IPV4)
-		r = seg_parse_ipv4(it);
-	else if (type == PQ_ETH_P_IPV6)
-		r = seg_parse_ipv6(it);
-	else
-		r = SEG_NOT_TCP;
 	if (r)
 		return r;
-	/* The IP parsers left at least TCP_MIN_HLEN bytes past l4. */
-	th = f + it->l4;
-	thl = (size_t)(th[12] >> 4) * 4;
-	if (thl < TCP_MIN_HLEN || it->len - it->l4 < thl)
-		return PQ_E_DECODE;
-	/* A SYN or RST takes no part in a byte stream cut into segments. */
+	ip = it->frame + t.l3;
+	th = it->frame + t.l4;
 	if (th[13] & (PQ_TCP_SYN | PQ_TCP_RST))
-		return SEG_NOT_TCP;
-	it->hlen = it->l4 + thl;
-	it->seq = get32(th + 4);
+		return GSO_NOT_TCP;
+	it->l3 = t.l3;
+	it->l4 = t.l4;
+	it->hlen = t.hlen;
+	it->v6 = t.v6;
+	it->ip_id = t.v6 ? 0 : (uint16_t)gso_get16(ip + 4);
+	it->seq = gso_get32(th + 4);
 	it->tcp_flags = th[13];
-	it->urp = (uint16_t)get16(th + 18);
+	it->urp = (uint16_t)gso_get16(th + 18);
 	return 0;
 }
 
@@ -162,7 +78,7 @@ static int seg_init_large(struct pq_gso_seg *it, const struct pq_gso_hdr *hdr, s
 {
 	int r = seg_parse(it);
 
-	if (r == SEG_NOT_TCP)
+	if (r == GSO_NOT_TCP)
 		return PQ_E_TOOBIG;
 	if (r)
 		return r;
@@ -217,7 +133,7 @@ static void seg_complete_csum(const struct pq_gso_seg *it, uint8_t *f)
 	uint8_t *field = f + it->csum_start + it->csum_offset;
 	uint16_t c = pq_csum_finish(pq_csum_add(0, f + it->csum_start, it->len - it->csum_start));
 
-	put16(field, c ? c : 0xFFFF);
+	gso_put16(field, c ? c : 0xFFFF);
 }
 
 /* Segment number it->done: headers from the super-frame, then per-segment
@@ -237,14 +153,14 @@ static long seg_write_tcp(struct pq_gso_seg *it, uint8_t *out, size_t cap)
 	memcpy(out, it->frame, it->hlen);
 	memcpy(out + it->hlen, it->frame + it->hlen + off, n);
 	if (it->v6) {
-		put16(ip + 4, (unsigned)(seg_len - it->l3 - IPV6_HLEN));
+		gso_put16(ip + 4, (unsigned)(seg_len - it->l3 - GSO_IPV6_HLEN));
 	} else {
 		size_t ihl = it->l4 - it->l3;
 
-		put16(ip + 2, (unsigned)(seg_len - it->l3));
-		put16(ip + 4, (it->ip_id + it->done) & 0xFFFF);
-		put16(ip + 10, 0);
-		put16(ip + 10, pq_csum_finish(pq_csum_add(0, ip, ihl)));
+		gso_put16(ip + 2, (unsigned)(seg_len - it->l3));
+		gso_put16(ip + 4, (it->ip_id + it->done) & 0xFFFF);
+		gso_put16(ip + 10, 0);
+		gso_put16(ip + 10, pq_csum_finish(pq_csum_add(0, ip, ihl)));
 	}
 	if (!last)
 		flags &= (uint8_t)~(PQ_TCP_FIN | PQ_TCP_PSH);
@@ -260,11 +176,11 @@ static long seg_write_tcp(struct pq_gso_seg *it, uint8_t *out, size_t cap)
 			urp = 0;
 		}
 	}
-	put32(th + 4, it->seq + (uint32_t)off);
+	gso_put32(th + 4, it->seq + (uint32_t)off);
 	th[13] = flags;
-	put16(th + 16, 0);
-	put16(th + 18, urp);
-	put16(th + 16, pq_csum_finish(pq_csum_add(pq_csum_pseudo(0, ip, it->v6, PQ_IPPROTO_TCP,
+	gso_put16(th + 16, 0);
+	gso_put16(th + 18, urp);
+	gso_put16(th + 16, pq_csum_finish(pq_csum_add(pq_csum_pseudo(0, ip, it->v6, PQ_IPPROTO_TCP,
 								   (uint32_t)(seg_len - it->l4)),
 						  th, seg_len - it->l4)));
 	it->done++;

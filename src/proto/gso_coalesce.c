@@ -282,6 +282,8 @@ static int co_append(struct pq_gso_coalesce *co, struct pq_gso_co_flow *fl, cons
 	fl->next_id++;
 	fl->flags |= s->flags & (PQ_TCP_PSH | PQ_TCP_FIN);
 	fl->used = ++co->tick;
+	/* After PSH or FIN the flags rule refuses every segment anyway;
+	 * closing frees the entry now. */
 	if ((s->flags & (PQ_TCP_PSH | PQ_TCP_FIN)) || s->payload < fl->gso_size)
 		co_close(co, fl);
 	return 0;

@@ -609,6 +609,19 @@ static void test_sizes_and_ends(void **state)
 	assert_int_equal(out.len[0], a.hlen + 2000);
 	expand(&out, &back);
 	check_same_frames(&in, &back);
+	/* PSH on the second, third and fourth: [1 2] [3] [4]; a PSH segment
+	 * ends the super-frame it joins and starts none. */
+	fl_clear(&in);
+	assert_int_equal(fl_segment(&in, &a, a.hlen + 1000, 0), 4);
+	for (size_t k = 1; k < 4; k++) {
+		in.pool[in.off[k] + a.l4 + 13] |= PQ_TCP_PSH;
+		fix_csums(in.pool + in.off[k], &a, in.len[k]);
+	}
+	coalesce(&in, &out, MAXG, sizeof(arena), 256);
+	assert_int_equal(out.n, 3);
+	assert_int_equal(n_super(&out), 1);
+	expand(&out, &back);
+	check_same_frames(&in, &back);
 	/* 47-byte segments: too small to start a super-frame. */
 	s.payload = 47 * 3;
 	tf_build(&a, &s);
@@ -693,6 +706,22 @@ static void test_limits(void **state)
 	coalesce(&in, &out, MAXG, sizeof(arena), 256);
 	assert_int_equal(out.n, 2);
 	assert_int_equal(out.len[0], a.hlen + 65 * 1000);
+	expand(&out, &back);
+	check_same_frames(&in, &back);
+	/* The IPv4 total length alone: 24 segments of 2729 bytes would make
+	 * an IP packet of 40 + 65496 = 65536 bytes in a frame of 65550 (below
+	 * max_len): 23 merge, the 24th stays apart. */
+	fl_clear(&in);
+	tf_build(&a, &(struct tshape){ .proto = PQ_IPPROTO_TCP, .payload = 12 * 2729, .flags = PQ_TCP_ACK });
+	tf_tso(&a, 2729);
+	fl_segment(&in, &a, a.hlen + 2729, 0);
+	p32(a.f + a.l4 + 4, g32(a.f + a.l4 + 4) + 12 * 2729);
+	p16(a.f + a.l3 + 4, g16(a.f + a.l3 + 4) + 12);
+	fl_segment(&in, &a, a.hlen + 2729, 0);
+	assert_int_equal(in.n, 24);
+	coalesce(&in, &out, MAXG, sizeof(arena), 256);
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.len[0], a.hlen + 23 * 2729);
 	expand(&out, &back);
 	check_same_frames(&in, &back);
 	/* The API. */

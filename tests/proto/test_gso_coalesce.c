@@ -31,7 +31,7 @@
 /* ---- frame lists ---- */
 
 #define LIST_MAX 4096
-#define POOL_LEN (6u << 20)
+#define POOL_LEN (1u << 20)
 
 struct flist {
 	size_t n, used;

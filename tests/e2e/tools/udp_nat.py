@@ -21,6 +21,10 @@ command prints one JSON object per line on stdout; every wait is bounded.
       error on a connected socket).
   listen PORT SECS
       prints {"received", "from"} after SECS.
+  hostile HOST PORT / flood HOST PORT COUNT / size HOST PORT
+      for a STUN responder: datagrams it must drop (then 1 s listening for
+      answers), a burst of random ones, the smallest request and the size
+      of its answer.
 """
 import json
 import os
@@ -188,6 +192,73 @@ def cmd_send(args):
     return 0
 
 
+def hostile_datagrams():
+    """Datagrams a STUN responder must not answer (named, for the log)."""
+    txid = os.urandom(12)
+    req = binding_request(txid)
+    fp = struct.pack("!HHI", 0x0001, 8, COOKIE) + txid + struct.pack("!HHI", 0x8028, 4, 0xDEADBEEF)
+    return [
+        ("empty", b""),
+        ("one byte", b"\x00"),
+        ("19-byte header", req[:19]),
+        ("wrong cookie", struct.pack("!HHI", 0x0001, 0, 0x2112A443) + txid),
+        ("length says 8, none follow", struct.pack("!HHI", 0x0001, 8, COOKIE) + txid),
+        ("a byte past the length", req + b"\x00"),
+        ("2000 bytes", req + os.urandom(1980)),
+        ("60000 bytes, fragmented", req + os.urandom(59980)),
+        ("a Binding success response", struct.pack("!HHI", 0x0101, 0, COOKIE) + txid),
+        ("a Binding indication", struct.pack("!HHI", 0x0011, 0, COOKIE) + txid),
+        ("an Allocate request", struct.pack("!HHI", 0x0003, 0, COOKIE) + txid),
+        ("a bad FINGERPRINT", fp),
+        ("a pqlan DATA header", b"\x20" + os.urandom(60)),
+        ("HTTP", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+    ] + [("random %d" % i, os.urandom(20 + 16 * i)) for i in range(5)]
+
+
+def cmd_hostile(args):
+    """hostile HOST PORT: each datagram above, 20 ms apart, then 1 s
+    listening; prints {"sent", "answers"}."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    out = {"sent": 0, "answers": 0}
+    for _name, d in hostile_datagrams():
+        s.sendto(d, (args[0], int(args[1])))
+        out["sent"] += 1
+        time.sleep(0.02)
+    s.settimeout(1.0)
+    try:
+        while True:
+            s.recvfrom(2048)
+            out["answers"] += 1
+    except socket.timeout:
+        pass
+    emit(out)
+    return 0
+
+
+def cmd_flood(args):
+    """flood HOST PORT COUNT: COUNT random datagrams as fast as possible."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(int(args[2])):
+        s.sendto(os.urandom(20 + i % 200), (args[0], int(args[1])))
+    emit({"sent": int(args[2])})
+    return 0
+
+
+def cmd_size(args):
+    """size HOST PORT: the smallest Binding request (20 bytes); prints
+    {"request": 20, "answer": its answer's length or null}."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    txid = os.urandom(12)
+    s.sendto(binding_request(txid), (args[0], int(args[1])))
+    s.settimeout(2.0)
+    try:
+        data, _src = s.recvfrom(2048)
+        emit({"request": 20, "answer": len(data), "mapped": parse_mapped(data, txid)})
+    except socket.timeout:
+        emit({"request": 20, "answer": None})
+    return 0
+
+
 def cmd_listen(args):
     s = udp_socket(int(args[0]))
     end = time.monotonic() + float(args[1])
@@ -210,7 +281,8 @@ def cmd_listen(args):
 
 
 def main():
-    cmds = {"stun": cmd_stun, "punch": cmd_punch, "send": cmd_send, "listen": cmd_listen}
+    cmds = {"stun": cmd_stun, "punch": cmd_punch, "send": cmd_send, "listen": cmd_listen,
+            "hostile": cmd_hostile, "flood": cmd_flood, "size": cmd_size}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.stderr.write(__doc__)
         return 2

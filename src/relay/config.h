@@ -9,8 +9,8 @@
  *   allow = PUBKEY                 repeatable; none: any node key may connect
  *   stun = HOST:PORT | off         optional: the STUN responder (relay_stun.c)
  *                                  on PORT and PORT + 1 (PORT 1-65534);
- *                                  default the wildcard address of listen's
- *                                  family, port 3478 (pq_relay_config_stun)
+ *                                  default listen's address, port 3478
+ *                                  (pq_relay_config_stun)
  *
  * The loader fills a plain struct owned by the caller; the allow list is
  * a heap array inside it, released by pq_relay_config_free() (also safe

@@ -108,18 +108,21 @@ static const struct pq_conf_section relay_sections[] = {
 
 static const struct pq_conf_schema relay_schema = { relay_sections, 1, NULL };
 
+/* The default is listen's address: the interface the operator chose for
+ * the relay (a relay on 127.0.0.1 opens no STUN port to the world), and
+ * the one nodes reach it at. */
 bool pq_relay_config_stun(const struct pq_relay_config *cfg, struct pq_config_addr *out)
 {
-	bool v6 = cfg->listen.ss.ss_family == AF_INET6;
-
 	if (cfg->stun_mode == PQ_RELAY_STUN_OFF)
 		return false;
-	if (cfg->stun_mode == PQ_RELAY_STUN_SET) {
-		*out = cfg->stun;
+	*out = cfg->stun_mode == PQ_RELAY_STUN_SET ? cfg->stun : cfg->listen;
+	if (cfg->stun_mode == PQ_RELAY_STUN_SET)
 		return true;
-	}
-	/* The wildcard of listen's family; pq_cv_ip cannot fail on these. */
-	return pq_cv_ip(out, v6 ? "::" : "0.0.0.0", v6 ? 2 : 7, PQ_RELAY_STUN_PORT) == 0;
+	if (out->ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&out->ss)->sin6_port = htons(PQ_RELAY_STUN_PORT);
+	else
+		((struct sockaddr_in *)&out->ss)->sin_port = htons(PQ_RELAY_STUN_PORT);
+	return true;
 }
 
 void pq_relay_config_free(struct pq_relay_config *cfg)

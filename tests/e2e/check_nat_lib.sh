@@ -36,7 +36,7 @@ relay_port=7443
 e2e_nat_underlay 1:nat 2:nat-random 3:public
 e2e_keys
 e2e_start_relay
-e2e_until 5 grep -q 'stun on udp 0.0.0.0:3478 and 0.0.0.0:3479' "$dir/relay.log" ||
+e2e_until 5 grep -q "stun on udp $relay_ip:3478 and $relay_ip:3479" "$dir/relay.log" ||
 	e2e_die "relay did not open its STUN ports"
 
 # py I ARGS...: the tool in node I's namespace.

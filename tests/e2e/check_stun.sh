@@ -36,7 +36,7 @@ e2e_keys
 # start_relay TAG: the relay, waiting for its STUN ports.
 start_relay() {
 	e2e_start_relay "$1"
-	e2e_until 5 grep -q 'stun on udp 0.0.0.0:3478 and 0.0.0.0:3479' "$dir/relay$1.log" ||
+	e2e_until 5 grep -q "stun on udp $relay_ip:3478 and $relay_ip:3479" "$dir/relay$1.log" ||
 		e2e_die "relay$1 did not open its STUN ports"
 }
 # stun_client I PORT: turnutils_stunclient's reflexive address from node I.

@@ -1,6 +1,6 @@
 /* test_config_stun.c - relay.conf's `stun = HOST:PORT | off` (src/relay/
- * config_relay.c): the default follows listen's family (0.0.0.0:3478 or
- * [::]:3478), an address, off, and the errors (port 65535 leaves no
+ * config_relay.c): the default is listen's address with port 3478 (v4,
+ * v6, wildcard), an address, off, and the errors (port 65535 leaves no
  * port + 1, port 0, a name, a switch word, set twice), each with file,
  * line and what was expected. */
 #include <arpa/inet.h>
@@ -53,14 +53,16 @@ static void expect_stun(const char *text, const char *want, unsigned port)
 static void test_stun_values(void **state)
 {
 	(void)state;
-	expect_stun(HEAD4, "0.0.0.0", 3478);
-	expect_stun(HEAD6, "::", 3478);
+	expect_stun(HEAD4, "192.0.2.1", 3478);
+	expect_stun(HEAD6, "2001:db8::1", 3478);
+	expect_stun("[relay]\nprivate_key = /k\nlisten = 0.0.0.0:8443\n", "0.0.0.0", 3478);
+	expect_stun("[relay]\nprivate_key = /k\nlisten = [::]:3478\n", "::", 3478);
 	expect_stun(HEAD4 "stun = 203.0.113.1:3478\n", "203.0.113.1", 3478);
 	expect_stun(HEAD4 "stun = [::]:19302   ; dual stack\n", "::", 19302);
 	expect_stun(HEAD6 "stun = 0.0.0.0:65534\n", "0.0.0.0", 65534);
 	expect_stun(HEAD4 "stun = off\n", NULL, 0);
 	expect_stun("[relay]\nstun = off\nprivate_key = /k\nlisten = [::]:1\n", NULL, 0);
-	printf("checked: 7 stun values (defaults by listen's family, addresses, off)\n");
+	printf("checked: 9 stun values (defaults from listen, addresses, off)\n");
 }
 
 static void expect_error(const char *text, unsigned line, const char *needle)

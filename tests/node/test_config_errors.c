@@ -63,7 +63,7 @@ static const struct err_case cases[] = {
 	{ 0, PEER_KEY("key = " KEY_C), 10, "key is set twice in this [peer] section (first at line 9)" },
 	{ 0, PEER_KEY("url = wss://1.2.3.4/"), 10, "unknown key \"url\" in [peer]" },
 	{ 1, RELAY_HEAD "listen = 0.0.0.0:8444\n", 4, "listen is set twice in this [relay] section" },
-	{ 1, RELAY_HEAD "allowed = " KEY_A "\n", 4, "unknown key \"allowed\" in [relay], expected one of private_key, listen or allow" },
+	{ 1, RELAY_HEAD "allowed = " KEY_A "\n", 4, "unknown key \"allowed\" in [relay], expected one of private_key, listen, allow" },
 	/* missing keys are reported at the section's header */
 	{ 0, NODE_3 RELAY_OK, 1, "[node] has no listen, expected listen = 0.0.0.0:7443" },
 	{ 0, "[node]\ntap = pqlan0\nlisten = 0.0.0.0:7443\n" RELAY_OK, 1, "[node] has no private_key" },

@@ -223,6 +223,7 @@ struct pq_udp_path {
 /* send.c */
 struct pq_node_send {
 	uint8_t sealed[PQ_SEALED_MAX_LEN];
+	uint8_t segment[PQ_NODE_UDP_MAX_DGRAM]; /* one TCP segment cut for UDP */
 };
 
 /* datapath.c */
@@ -320,6 +321,14 @@ PQ_MUST_CHECK int pq_send_sealed(struct pq_node_peer *p, uint8_t type, const uin
  * PQ_PATH_VIA_RELAY (the fallback keepalive); no re-routing. */
 PQ_MUST_CHECK int pq_send_sealed_via(struct pq_node_peer *p, int via, uint8_t type, const uint8_t *pt,
 				     size_t len, uint64_t now_ms);
+/* One Ethernet frame from our TAP with its offload header (all zero: a
+ * plain frame): DATA, or DATA_GSO when the header says so; on a UDP conn
+ * a frame larger than a datagram is cut into TCP segments (proto/
+ * gso_seg.h), or, when it cannot be, sent on the TLS conn or the relay.
+ * frame must have PQ_GSO_HDR_LEN writable bytes before it (the DATA_GSO
+ * header is put there). 0 or a negative code, as pq_send_sealed. */
+PQ_MUST_CHECK int pq_send_frame(struct pq_node_peer *p, const struct pq_gso_hdr *hdr, uint8_t *frame, size_t len,
+				uint64_t now_ms);
 /* A handshake message; came_on: the conn the message it answers came on,
  * else PQ_PATH_VIA_RELAY. */
 PQ_MUST_CHECK int pq_send_handshake(struct pq_node_peer *p, const uint8_t *msg, size_t len, int came_on,

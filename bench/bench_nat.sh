@@ -10,7 +10,9 @@
 #   2. one-stream iperf3 TCP n1 -> n2, SECS seconds (default 5), RUNS
 #      rounds (default 3) alternating: pqlan direct over UDP, pqlan direct
 #      over TLS, pqlan through the relay, OpenVPN 2.6 over UDP; medians and
-#      the ratios of UDP direct to each other.
+#      the ratios of UDP direct to each other. Per run also iperf3's TCP
+#      retransmits and the UDP socket buffer overflows in n1 and n2
+#      (/proc/net/snmp RcvbufErrors, SndbufErrors): where datagrams are lost.
 #
 #                      ns inet: bridge "the internet" 203.0.113.0/24
 #        +----------------------+-------------------------------+
@@ -133,8 +135,11 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # 50 ms for at most 30 s.
 ttd_ms=() keys_ms=()
 for ((r = 1; r <= TTD_RUNS; r++)); do
+	flushed=0
 	for i in 1 2; do
-		ip netns exec "${ns_router[$i]}" conntrack -D -p udp >/dev/null 2>&1 || true
+		v=$(ip netns exec "${ns_router[$i]}" conntrack -D -p udp 2>&1 >/dev/null |
+			sed -n 's/.* \([0-9]*\) flow entries have been deleted.*/\1/p') || true
+		flushed=$((flushed + ${v:-0}))
 	done
 	t0=$(now_ms)
 	start udp 1 "$dir/udp1-run$r.log"
@@ -153,7 +158,7 @@ for ((r = 1; r <= TTD_RUNS; r++)); do
 		m="$m${m:+ }$v"
 	done
 	keys_ms+=("$m")
-	echo "time to direct, run $r: ${ttd_ms[-1]} ms from start; ms after the keys (n1 n2): $m"
+	echo "time to direct, run $r: ${ttd_ms[-1]} ms from start; ms after the keys (n1 n2): $m; UDP mappings deleted before: $flushed"
 	if [ "$r" -lt "$TTD_RUNS" ]; then
 		for i in 1 2; do e2e_stop "${pid[udp$i]}" || e2e_die "run $r: udp node n$i did not stop"; done
 	fi
@@ -209,17 +214,33 @@ echo "OpenVPN data channel: $ovpn_cipher; pqlan: AES-256-GCM"
 for dev in pq0 pq1 pq2 ovpn0; do printf '%s %s  ' "$dev" "$(ip -n "${ns[1]}" -o link show "$dev" | grep -o 'mtu [0-9]*')"; done
 echo
 declare -A results
+# udp_errs: the UDP sockets' buffer overflows in n1 and n2 (/proc/net/snmp
+# is per namespace): "n1-RcvbufErrors n1-SndbufErrors n2-... n2-...".
+udp_errs() {
+	local i
+	for i in 1 2; do
+		ip netns exec "${ns[$i]}" awk '/^Udp:/ { if (!h) { for (f = 1; f <= NF; f++) c[$f] = f; h = 1 }
+			else printf "%s %s ", $c["RcvbufErrors"], $c["SndbufErrors"] }' /proc/net/snmp
+	done
+}
 run_iperf() { # run_iperf LABEL DEST
-	local label=$1 dest=$2 rate cmd
+	local label=$1 dest=$2 rate cmd before after
 	cmd="ip netns exec ${ns[1]} iperf3 -c $dest -t $SECS -J"
 	echo "command: $cmd"
+	before=$(udp_errs)
 	timeout $((SECS + 30)) $cmd >"$dir/iperf.json" 2>&1 &
 	E2E_PIDS+=("$!")
 	wait "$!" || e2e_die "iperf3 $label failed: $(tail -n 3 "$dir/iperf.json")"
+	after=$(udp_errs)
 	rate=$(python3 -c 'import json,sys
-j = json.load(open(sys.argv[1]))
-print("%.1f" % (j["end"]["sum_received"]["bits_per_second"] / 1e6))' "$dir/iperf.json")
-	echo "  $label: $rate Mbit/s"
+j = json.load(open(sys.argv[1]))["end"]
+b, a = [int(x) for x in sys.argv[2].split()], [int(x) for x in sys.argv[3].split()]
+d = [y - x for x, y in zip(b, a)]
+print("%.1f" % (j["sum_received"]["bits_per_second"] / 1e6))
+print("%d TCP retransmits; UDP buffer overflows n1 rcv %d snd %d, n2 rcv %d snd %d"
+      % (j["sum_sent"]["retransmits"], d[0], d[1], d[2], d[3]))' "$dir/iperf.json" "$before" "$after")
+	echo "  $label: ${rate%%$'\n'*} Mbit/s, ${rate#*$'\n'}"
+	rate=${rate%%$'\n'*}
 	results[$label]="${results[$label]:-} $rate"
 }
 for ((r = 1; r <= RUNS; r++)); do

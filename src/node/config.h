@@ -23,6 +23,10 @@
  *   metrics = HOST:PORT            optional, Prometheus text endpoint
  *   offload = on | off             optional, default on: TSO/checksum offload
  *                                  on the TAP (net/tap.h)
+ *   user = NAME                    optional: run as NAME after set-up
+ *                                  (util/privdrop.h)
+ *   seccomp = on | off             optional, default off: the system-call
+ *                                  allow-list after set-up (util/seccomp.h)
  *   [relay]                        required, once
  *   url = wss://HOST[:PORT][/PATH] required
  *   key = PUBKEY                   required, the relay's pinned key
@@ -31,6 +35,9 @@
  *   key = PUBKEY                   required, unique
  *   endpoint = HOST:PORT           optional static direct-path candidate
  *   path = auto | relay | direct   optional, default auto
+ *   allowed_mac = MAC[, MAC...]    optional, repeatable: the only source
+ *                                  MACs this peer may send from (l2.h),
+ *                                  at most PQ_CONFIG_MAX_PEER_MACS
  *
  * HOST:PORT is an IP literal: 192.0.2.7:7443 or [2001:db8::7]:7443 (no
  * DNS, no IPv6 zone). A listener's port may be 0 (the kernel picks one;
@@ -61,6 +68,7 @@
 #include "util/err.h"
 
 #define PQ_CONFIG_MAX_PEERS 256      /* [peer] sections in node.conf */
+#define PQ_CONFIG_MAX_PEER_MACS 32   /* allowed_mac addresses per [peer] */
 #define PQ_CONFIG_CONTROL_MAX 107    /* sizeof(sun_path) - 1 */
 
 #define PQ_CONFIG_RETRY_DEFAULT 60
@@ -75,6 +83,8 @@ struct pq_config_peer {
 	bool has_endpoint;
 	struct pq_config_addr endpoint;
 	enum pq_config_path path;
+	uint8_t allowed_mac[PQ_CONFIG_MAX_PEER_MACS][6]; /* allowed_mac_count used */
+	size_t allowed_mac_count;               /* 0: any unicast source MAC */
 	unsigned line;                          /* its [peer] header */
 };
 
@@ -88,6 +98,8 @@ struct pq_node_config {
 	uint32_t retry_interval;                 /* seconds */
 	uint32_t reauth_interval;                /* seconds */
 	bool offload;                            /* TAP offloads (default on) */
+	char user[PQ_CONFIG_USER_MAX + 1];       /* "" when not given */
+	bool seccomp;
 	bool has_metrics;
 	struct pq_config_addr metrics;
 	struct pq_config_url relay_url;

@@ -7,6 +7,11 @@
  *   private_key = PATH             required
  *   listen = HOST:PORT             required
  *   allow = PUBKEY                 repeatable; none: any node key may connect
+ *   max_nodes = N                  optional, 1-1000000, default 16384
+ *   max_nodes_per_source = N       optional, 1-1000000, default 64
+ *   user = NAME                    optional: run as NAME once listening
+ *   seccomp = on | off             optional, default off: the system-call
+ *                                  allow-list once listening (util/seccomp.h)
  *
  * The loader fills a plain struct owned by the caller; the allow list is
  * a heap array inside it, released by pq_relay_config_free() (also safe
@@ -15,6 +20,7 @@
 #ifndef PQ_RELAY_CONFIG_H
 #define PQ_RELAY_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +40,10 @@ struct pq_relay_config {
 	struct pq_config_allow *allow;           /* allow_count entries, heap */
 	size_t allow_count;                      /* 0: any node key may connect */
 	size_t allow_cap;                        /* internal */
+	uint32_t max_nodes;                      /* 0: the relay's default */
+	uint32_t max_nodes_per_source;           /* 0: the relay's default */
+	char user[PQ_CONFIG_USER_MAX + 1];       /* "" when not given */
+	bool seccomp;
 };
 
 /* Load relay.conf from path (named path in messages), or the same from

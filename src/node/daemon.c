@@ -18,6 +18,7 @@
 #include "crypto/util.h"
 #include "node/daemon.h"
 #include "node/direct.h"
+#include "node/harden.h"
 #include "node/ifaddr.h"
 #include "node/metrics.h"
 #include "util/clock.h"
@@ -157,7 +158,7 @@ static int setup_l2(struct pq_node *node, char *err, size_t err_len)
 	if ((ret = pq_random_bytes(key, sizeof(key))) || (ret = pq_l2_new(&node->l2, &lim, key)))
 		snprintf(err, err_len, "MAC table setup failed: %s", pq_strerror(ret));
 	pq_wipe(key, sizeof(key));
-	if (ret)
+	if (ret || (ret = pq_node_pin_macs(node, err, err_len))) /* issue 11: allowed_mac */
 		return ret;
 	pq_timer_init(&node->housekeeping, housekeeping_fired, node);
 	return pq_loop_timer_start(node->loop, &node->housekeeping, HOUSEKEEPING_MS);
@@ -194,6 +195,7 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 		return ret;
 	if ((ret = setup_identity(node, err, err_len)))
 		return ret;
+	pq_node_fd_budget(node); /* issue 11: before any fd the budget counts */
 	if ((ret = pq_loop_new(&node->loop))) {
 		snprintf(err, err_len, "event loop: %s", pq_strerror(ret));
 		return ret;
@@ -202,6 +204,9 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 	if ((ret = setup_signals(node, err, err_len)) || (ret = setup_l2(node, err, err_len)) ||
 	    (ret = setup_tap(node, err, err_len)) || (ret = pq_control_open(node, err, err_len)) ||
 	    (ret = pq_metrics_open(node, err, err_len)) || (ret = pq_direct_listen(node, err, err_len)))
+		return ret;
+	/* issue 11: everything privileged is done (TAP, address, binds): drop */
+	if ((ret = pq_node_drop_privileges(node, err, err_len)))
 		return ret;
 	pq_log(PQ_LOG_INFO, "node %s up on %s, %zu peer(s), relay %s", node->pub_b64, node->tap.name,
 	       node->peer_count, node->cfg.relay_url.text);

@@ -13,6 +13,7 @@
 #include "node/daemon.h"
 #include "node/direct.h"
 #include "node/direct_int.h"
+#include "node/harden.h"
 #include "node/metrics.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -413,16 +414,18 @@ int pq_direct_start(struct pq_node *node, const uint8_t priv[32], char *err, siz
 int pq_direct_listen(struct pq_node *node, char *err, size_t err_len)
 {
 	struct pq_sockaddr a;
+	struct pq_conn_opts lopts;
 	char text[PQ_SOCKADDR_TEXT];
 	int ret;
 
 	listen_addr(node, &a);
+	pq_node_listen_opts(node, &lopts); /* issue 11: pending caps per source and in all */
 	if (!node->tls_server) {
 		pq_log(PQ_LOG_INFO, "direct: listen port 0, no listener (peers may still be dialled)");
 		return 0;
 	}
 	pq_sockaddr_format(&a, text, sizeof(text));
-	if ((ret = pq_listener_new(&node->listener, node->loop, node->tls_server, &a, NULL, &pq_direct_cbs,
+	if ((ret = pq_listener_new(&node->listener, node->loop, node->tls_server, &a, &lopts, &pq_direct_cbs,
 				   node))) {
 		snprintf(err, err_len, "cannot listen on %s: %s", text, pq_strerror(ret));
 		return ret;

@@ -17,6 +17,7 @@
 #include "node/daemon.h"
 #include "node/direct.h"
 #include "node/direct_int.h"
+#include "node/harden.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -85,7 +86,8 @@ static void our_endpoints(const struct pq_node *node, struct pq_endpoints *e)
 	if (node->has_observed) {
 		ep = node->observed;
 		ep.port = port;
-		endpoints_add(e, &ep);
+		if (pq_node_endpoint_ok(&ep)) /* issue 11: never advertise loopback & co */
+			endpoints_add(e, &ep);
 	}
 }
 
@@ -143,12 +145,17 @@ void pq_direct_dial_failed(struct pq_node_peer *p, uint64_t now_ms)
 void pq_direct_endpoints_in(struct pq_node_peer *p, const uint8_t *pt, size_t len, uint64_t now_ms)
 {
 	struct pq_endpoints e;
+	unsigned refused;
 
 	memset(&e, 0, sizeof(e));
 	if (pq_endpoints_decode(&e, pt, len)) {
 		p->count.dropped_frames++;
 		return;
 	}
+	/* issue 11: a peer must not make us dial loopback, link-local, ... */
+	if ((refused = pq_node_endpoints_filter(&e)))
+		pq_log(PQ_LOG_WARN, "peer %s: %u direct candidate(s) refused (loopback, link-local, "
+		       "multicast, broadcast or unspecified)", pq_peer_label(p), refused);
 	if (e.count == p->direct.cands.count && memcmp(e.ep, p->direct.cands.ep, e.count * sizeof(e.ep[0])) == 0)
 		return;
 	p->direct.cands = e;

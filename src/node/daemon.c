@@ -41,7 +41,7 @@ static void housekeeping_fired(struct pq_loop *loop, struct pq_timer *t, void *a
 	struct pq_node *node = arg;
 
 	pq_l2_expire(node->l2, now_ms);
-	pq_hs_expire(&node->hs, pq_wall_ms());
+	pq_hs_expire(&node->hs, now_ms); /* issue 11: monotonic */
 	if (pq_loop_timer_start(loop, t, HOUSEKEEPING_MS))
 		pq_log(PQ_LOG_ERROR, "cannot re-arm the housekeeping timer");
 }

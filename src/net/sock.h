@@ -43,6 +43,10 @@ bool pq_sockaddr_same_source(const struct pq_sockaddr *a, const struct pq_sockad
  * service (169.254.169.254) would turn us into its probe. */
 bool pq_sockaddr_candidate_ok(const struct pq_sockaddr *a);
 
+/* The one errno -> PQ_E_* map of src/net/ (EAGAIN: PQ_E_AGAIN, EMFILE:
+ * PQ_E_LIMIT, EACCES/EADDRINUSE: PQ_E_PERM, ...). */
+int pq_sock_errno(int e);
+
 /* A listening TCP socket bound to addr (SO_REUSEADDR; port 0 picks one).
  * PQ_E_INVAL, PQ_E_PERM, PQ_E_LIMIT (out of fds), PQ_E_IO. */
 PQ_MUST_CHECK int pq_sock_listen(int *fd_out, const struct pq_sockaddr *addr, int backlog);

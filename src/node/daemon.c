@@ -16,11 +16,9 @@
 #include <unistd.h>
 
 #include "crypto/util.h"
-#include "node/daemon.h"
-#include "node/direct.h"
 #include "node/harden.h"
 #include "node/ifaddr.h"
-#include "node/metrics.h"
+#include "node/node_int.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -41,7 +39,7 @@ static void housekeeping_fired(struct pq_loop *loop, struct pq_timer *t, void *a
 	struct pq_node *node = arg;
 
 	pq_l2_expire(node->l2, now_ms);
-	pq_hs_expire(&node->hs, now_ms); /* issue 11: monotonic */
+	pq_hs_expire(&node->hs, now_ms); /* issue 11: lifetimes on the monotonic clock */
 	if (pq_loop_timer_start(loop, t, HOUSEKEEPING_MS))
 		pq_log(PQ_LOG_ERROR, "cannot re-arm the housekeeping timer");
 }
@@ -58,30 +56,30 @@ static void node_close_tap(struct pq_node *node)
 
 void pq_node_stop(struct pq_node *node, const char *why, int status)
 {
-	if (node->stopping)
+	if (node->life.stopping)
 		return;
 	pq_log(status ? PQ_LOG_ERROR : PQ_LOG_INFO, "%s: shutting down", why);
-	node->stopping = true;
-	node->exit_status = status;
+	node->life.stopping = true;
+	node->life.exit_status = status;
 	for (size_t i = 0; i < node->peer_count; i++)
 		pq_loop_timer_cancel(node->loop, &node->peers[i].timer);
-	pq_loop_timer_cancel(node->loop, &node->housekeeping);
-	pq_direct_stop(node);
+	pq_loop_timer_cancel(node->loop, &node->life.housekeeping);
+	pq_tls_path_stop(node);
 	for (size_t i = 0; i < node->peer_count; i++)
-		pq_direct_reset(&node->peers[i], pq_loop_now(node->loop));
+		pq_path_exec_reset(&node->peers[i], pq_loop_now(node->loop));
 	node_close_tap(node);
 	pq_control_close(node);
 	pq_metrics_close(node);
-	if (node->sig_fd >= 0 && pq_loop_del(node->loop, node->sig_fd))
+	if (node->life.sig_fd >= 0 && pq_loop_del(node->loop, node->life.sig_fd))
 		pq_log(PQ_LOG_DEBUG, "signalfd was not watched");
-	if (!node->relay) {
+	if (!node->relay.conn) {
 		pq_relay_link_stop(node);
 		pq_loop_stop(node->loop);
 		return;
 	}
 	pq_relay_link_stop(node);
 	/* relay_on_close stops the loop; this bounds the wait. */
-	if (pq_loop_timer_start(node->loop, &node->stop_timer, PQ_NODE_STOP_LINGER_MS))
+	if (pq_loop_timer_start(node->loop, &node->life.stop_timer, PQ_NODE_STOP_LINGER_MS))
 		pq_loop_stop(node->loop);
 }
 
@@ -108,11 +106,11 @@ static int setup_signals(struct pq_node *node, char *err, size_t err_len)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
-	    (node->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+	    (node->life.sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		snprintf(err, err_len, "cannot set up signal handling");
 		return PQ_E_IO;
 	}
-	return pq_loop_add(node->loop, node->sig_fd, PQ_LOOP_READ, signal_event, node);
+	return pq_loop_add(node->loop, node->life.sig_fd, PQ_LOOP_READ, signal_event, node);
 }
 
 /* Key, signer, TLS context, handshake state. priv is wiped here. */
@@ -136,7 +134,7 @@ static int setup_identity(struct pq_node *node, char *err, size_t err_len)
 	}
 	memcpy(node->pub, pq_signer_public(node->signer), PQ_PUBKEY_LEN);
 	pq_key_to_base64(node->pub_b64, node->pub);
-	if ((ret = pq_peers_init(node, err, err_len)) || (ret = pq_direct_start(node, priv, err, err_len)))
+	if ((ret = pq_peers_init(node, err, err_len)) || (ret = pq_tls_path_start(node, priv, err, err_len)))
 		goto out;
 	if ((ret = pq_hs_init(&node->hs, node->signer, &cb))) {
 		snprintf(err, err_len, "handshake setup failed: %s", pq_strerror(ret));
@@ -160,8 +158,8 @@ static int setup_l2(struct pq_node *node, char *err, size_t err_len)
 	pq_wipe(key, sizeof(key));
 	if (ret || (ret = pq_node_pin_macs(node, err, err_len))) /* issue 11: allowed_mac */
 		return ret;
-	pq_timer_init(&node->housekeeping, housekeeping_fired, node);
-	return pq_loop_timer_start(node->loop, &node->housekeeping, HOUSEKEEPING_MS);
+	pq_timer_init(&node->life.housekeeping, housekeeping_fired, node);
+	return pq_loop_timer_start(node->loop, &node->life.housekeeping, HOUSEKEEPING_MS);
 }
 
 static int setup_tap(struct pq_node *node, char *err, size_t err_len)
@@ -200,10 +198,10 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 		snprintf(err, err_len, "event loop: %s", pq_strerror(ret));
 		return ret;
 	}
-	pq_timer_init(&node->stop_timer, stop_timer_fired, node);
+	pq_timer_init(&node->life.stop_timer, stop_timer_fired, node);
 	if ((ret = setup_signals(node, err, err_len)) || (ret = setup_l2(node, err, err_len)) ||
 	    (ret = setup_tap(node, err, err_len)) || (ret = pq_control_open(node, err, err_len)) ||
-	    (ret = pq_metrics_open(node, err, err_len)) || (ret = pq_direct_listen(node, err, err_len)))
+	    (ret = pq_metrics_open(node, err, err_len)) || (ret = pq_tls_path_listen(node, err, err_len)))
 		return ret;
 	/* issue 11: everything privileged is done (TAP, address, binds): drop */
 	if ((ret = pq_node_drop_privileges(node, err, err_len)))
@@ -216,29 +214,30 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 
 static void node_teardown(struct pq_node *node)
 {
-	if (node->relay) {
-		pq_conn_abort(node->relay);
-		node->relay = NULL;
+	if (node->relay.conn) {
+		pq_conn_abort(node->relay.conn);
+		node->relay.conn = NULL;
 	}
 	if (node->loop) {
-		pq_loop_timer_cancel(node->loop, &node->relay_timer);
-		pq_loop_timer_cancel(node->loop, &node->stop_timer);
-		pq_loop_timer_cancel(node->loop, &node->housekeeping);
+		pq_loop_timer_cancel(node->loop, &node->relay.timer);
+		pq_loop_timer_cancel(node->loop, &node->life.stop_timer);
+		pq_loop_timer_cancel(node->loop, &node->life.housekeeping);
 		node_close_tap(node);
 		pq_control_close(node);
 		pq_metrics_close(node);
 	} else {
 		pq_tap_close(&node->tap);
 	}
-	pq_direct_free(node);
+	pq_dconn_free_all(node);
+	pq_tls_path_free(node);
 	pq_peers_free(node);
 	if (node->hs_ready)
 		pq_hs_wipe(&node->hs);
 	pq_l2_free(node->l2);
 	pq_signer_free(node->signer);
 	pq_tls_ctx_free(node->tls);
-	if (node->sig_fd >= 0)
-		close(node->sig_fd);
+	if (node->life.sig_fd >= 0)
+		close(node->life.sig_fd);
 	pq_loop_free(node->loop);
 	pq_node_config_free(&node->cfg);
 }
@@ -251,8 +250,7 @@ int pq_node_main(const char *conf_path, const struct pq_node_opts *opts)
 
 	memset(&node, 0, sizeof(node));
 	node.tap.fd = -1;
-	node.ctl_fd = -1;
-	node.sig_fd = -1;
+		node.life.sig_fd = -1;
 	if (opts)
 		node.opts = *opts;
 	if ((ret = node_setup(&node, conf_path, err, sizeof(err)))) {
@@ -263,7 +261,7 @@ int pq_node_main(const char *conf_path, const struct pq_node_opts *opts)
 		pq_log(PQ_LOG_ERROR, "event loop failed: %s", pq_strerror(ret));
 		goto out;
 	}
-	status = node.stopping ? node.exit_status : 1;
+	status = node.life.stopping ? node.life.exit_status : 1;
 	pq_log(PQ_LOG_INFO, "stopped");
 out:
 	node_teardown(&node);

@@ -11,8 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "node/daemon.h"
-#include "node/metrics.h"
+#include "node/node_int.h"
 #include "proto/msg_sealed.h"
 #include "util/log.h"
 #include "util/privdrop.h"
@@ -21,7 +20,7 @@
  * opening, and the listener's pending ones. */
 static size_t direct_fds(size_t peers, size_t pending)
 {
-	return peers * PQ_DIRECT_MAX_CONNS + pending;
+	return peers * PQ_PATH_MAX_CONNS + pending;
 }
 
 static size_t pending_wanted(size_t peers)

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "node/daemon.h"
+#include "node/node_int.h"
 #include "node/harden.h"
 #include "proto/msg_sealed.h"
 #include "testutil.h"
@@ -75,7 +75,7 @@ static void test_pending_cap_from_budget(void **state)
 	assert_int_equal(o.max_pending_per_source, PQ_NODE_PENDING_PER_SOURCE);
 	/* a low limit shrinks the cap, never the reserve */
 	low = saved;
-	low.rlim_cur = PQ_NODE_FD_RESERVE + 16 + 3 * 4 + 6;
+	low.rlim_cur = PQ_NODE_FD_RESERVE + 16 + 3 * PQ_PATH_MAX_CONNS + 6;
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
 	pq_node_listen_opts(&node, &o);
 	assert_int_equal(o.max_pending, 6);
@@ -88,7 +88,7 @@ static void test_pending_cap_from_budget(void **state)
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
 	pq_node_fd_budget(&node);
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &low), 0);
-	assert_true(low.rlim_cur >= PQ_NODE_FD_RESERVE + 16 + 3 * 4 + 14 ||
+	assert_true(low.rlim_cur >= PQ_NODE_FD_RESERVE + 16 + 3 * PQ_PATH_MAX_CONNS + 14 ||
 		    low.rlim_cur == saved.rlim_max);
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
 	pq_test_checked("pending caps", 5);

@@ -18,6 +18,7 @@ PKGS=(
 	valgrind
 	iproute2 iputils-ping iperf3 procps tshark faketime
 	python3 python3-websockets python3-cryptography
+	coturn nftables conntrack
 )
 
 missing=()
@@ -33,6 +34,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# coturn is here for its STUN client (turnutils_stunclient); its server
+# must not run on a machine that only tests (systemd enables it on install).
+if [ -d /run/systemd/system ] && systemctl -q is-enabled coturn.service 2>/dev/null; then
+	systemctl disable --now coturn.service >/dev/null 2>&1 || true
 fi
 
 # The independent ML-KEM implementation for the differential test lives in

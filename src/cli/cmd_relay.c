@@ -141,6 +141,20 @@ static int watch_signals(struct relay_run *run)
 	return pq_loop_add(run->loop, run->sigfd, PQ_LOOP_READ, on_signal, run) ? -1 : 0;
 }
 
+/* STUN (relay_stun.c): its two sockets, or that it is off. */
+static void log_stun_start(const struct pq_relay *r)
+{
+	char a0[PQ_SOCKADDR_TEXT], a1[PQ_SOCKADDR_TEXT];
+
+	if (!pq_relay_stun_addr(r, 0)) {
+		pq_log(PQ_LOG_INFO, "relay: stun off");
+		return;
+	}
+	pq_sockaddr_format(pq_relay_stun_addr(r, 0), a0, sizeof(a0));
+	pq_sockaddr_format(pq_relay_stun_addr(r, 1), a1, sizeof(a1));
+	pq_log(PQ_LOG_INFO, "relay: stun on udp %s and %s", a0, a1);
+}
+
 static void log_start(const struct pq_relay *r, size_t allow_count)
 {
 	char addr[PQ_SOCKADDR_TEXT], key[PQ_KEY_B64_LEN + 1];
@@ -150,17 +164,18 @@ static void log_start(const struct pq_relay *r, size_t allow_count)
 	if (allow_count) {
 		pq_log(PQ_LOG_INFO, "relay: listening on %s, key %s, %zu allowed node keys", addr,
 		       key, allow_count);
-		return;
+	} else {
+		pq_log(PQ_LOG_INFO, "relay: listening on %s, key %s, any node key", addr, key);
+		/* DESIGN §7: an open relay is for tests and public services; memory
+		 * is bounded by max_nodes / max_nodes_per_source, not by who may come. */
+		pq_log(PQ_LOG_WARN, "relay: OPEN RELAY: no allow line, so anyone who makes a key "
+		       "may connect and use it; list your nodes with allow = <key> (docs/relay.md)");
 	}
-	pq_log(PQ_LOG_INFO, "relay: listening on %s, key %s, any node key", addr, key);
-	/* DESIGN §7: an open relay is for tests and public services; memory
-	 * is bounded by max_nodes / max_nodes_per_source, not by who may come. */
-	pq_log(PQ_LOG_WARN, "relay: OPEN RELAY: no allow line, so anyone who makes a key may "
-	       "connect and use it; list your nodes with allow = <key> (docs/relay.md)");
+	log_stun_start(r);
 }
 
-/* After the listener is bound and the key read: the configured user, no
- * capabilities, no_new_privs, the allow-list (util/privdrop.h). */
+/* After the listener and STUN are bound and the key read: the configured
+ * user, no capabilities, no_new_privs, the allow-list (util/privdrop.h). */
 static int drop_privileges(const struct pq_relay_config *cfg, const struct pq_relay *r)
 {
 	struct pq_privdrop d = { .user = cfg->user, .seccomp = cfg->seccomp, .who = "relay" };
@@ -189,14 +204,15 @@ static void log_stop(const struct pq_relay *r)
 	       "(HTTP refusals %llu); authenticated %llu, refused %llu, replaced %llu, "
 	       "protocol errors %llu, forwarded %llu, unreachable %llu (of which not mutual %llu), "
 	       "dropped %llu; pending conns evicted %llu, refused: relay full %llu, "
-	       "source at its cap %llu",
+	       "source at its cap %llu; stun answered %llu, dropped %llu",
 	       (unsigned long long)s.accepted, (unsigned long long)s.failed_before_open,
 	       (unsigned long long)s.http_refused, (unsigned long long)s.auth_ok, (unsigned long long)s.auth_failed,
 	       (unsigned long long)s.replaced, (unsigned long long)s.protocol_errors,
 	       (unsigned long long)s.forwarded, (unsigned long long)s.unreachable,
 	       (unsigned long long)s.not_mutual, (unsigned long long)s.dropped,
 	       (unsigned long long)s.pending_evicted, (unsigned long long)s.full_refused,
-	       (unsigned long long)s.source_refused);
+	       (unsigned long long)s.source_refused, (unsigned long long)s.stun_answered,
+	       (unsigned long long)s.stun_dropped);
 }
 
 /* Every node holds one connection open, and connections still opening
@@ -212,6 +228,33 @@ static void raise_fd_limit(void)
 		if (setrlimit(RLIMIT_NOFILE, &rl))
 			pq_log(PQ_LOG_WARN, "relay: could not raise the open-file limit");
 	}
+}
+
+/* [relay] stun: a STUN address that was written must open; the default
+ * is best effort, so a second relay on one host runs without it. */
+static int start_stun(struct pq_relay *r, const struct pq_relay_config *cfg)
+{
+	struct pq_config_addr want;
+	struct pq_sockaddr addr = { 0 };
+	char text[PQ_SOCKADDR_TEXT];
+	int rc;
+
+	if (!pq_relay_config_stun(cfg, &want))
+		return 0;
+	memcpy(&addr.ss, &want.ss, sizeof(addr.ss));
+	addr.len = want.len;
+	rc = pq_relay_stun_start(r, &addr);
+	if (!rc)
+		return 0;
+	pq_sockaddr_format(&addr, text, sizeof(text));
+	if (cfg->stun_mode == PQ_RELAY_STUN_SET) {
+		fprintf(stderr, "pqlan relay: cannot open stun = %s (and its port + 1): %s\n", text,
+			pq_strerror(rc));
+		return rc;
+	}
+	pq_log(PQ_LOG_WARN, "relay: cannot open the default STUN port %s (or its port + 1): %s; "
+	       "running without STUN (set stun = HOST:PORT or stun = off)", text, pq_strerror(rc));
+	return 0;
 }
 
 /* Load, listen, run until a signal. 0 on an orderly stop. */
@@ -244,7 +287,7 @@ static int run_relay(struct relay_run *run, const struct pq_relay_config *cfg,
 		fprintf(stderr, "pqlan relay: cannot listen: %s\n", pq_strerror(rc));
 		goto out;
 	}
-	if ((rc = drop_privileges(cfg, run->relay)))
+	if ((rc = start_stun(run->relay, cfg)) || (rc = drop_privileges(cfg, run->relay)))
 		goto out;
 	if (watch_signals(run)) {
 		fprintf(stderr, "pqlan relay: cannot watch SIGINT/SIGTERM\n");

@@ -26,6 +26,8 @@ PQ_MUST_CHECK int pq_sockaddr_from_ip(struct pq_sockaddr *out, const char *ip, u
 void pq_sockaddr_format(const struct pq_sockaddr *a, char *out, size_t cap);
 /* The port of an IPv4/IPv6 address (host order), 0 for other families. */
 unsigned pq_sockaddr_port(const struct pq_sockaddr *a);
+/* Set it (IPv4/IPv6; nothing for other families). */
+void pq_sockaddr_set_port(struct pq_sockaddr *a, unsigned port);
 
 /* Same source for per-source caps: the same IPv4 address, or the same
  * IPv6 /64 (one host's usual allocation). A v4 client of a dual-stack

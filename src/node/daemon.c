@@ -65,6 +65,7 @@ void pq_node_stop(struct pq_node *node, const char *why, int status)
 		pq_loop_timer_cancel(node->loop, &node->peers[i].timer);
 	pq_loop_timer_cancel(node->loop, &node->life.housekeeping);
 	pq_tls_path_stop(node);
+	pq_udp_path_close(node);
 	for (size_t i = 0; i < node->peer_count; i++)
 		pq_path_exec_reset(&node->peers[i], pq_loop_now(node->loop));
 	node_close_tap(node);
@@ -201,7 +202,8 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 	pq_timer_init(&node->life.stop_timer, stop_timer_fired, node);
 	if ((ret = setup_signals(node, err, err_len)) || (ret = setup_l2(node, err, err_len)) ||
 	    (ret = setup_tap(node, err, err_len)) || (ret = pq_control_open(node, err, err_len)) ||
-	    (ret = pq_metrics_open(node, err, err_len)) || (ret = pq_tls_path_listen(node, err, err_len)))
+	    (ret = pq_metrics_open(node, err, err_len)) || (ret = pq_tls_path_listen(node, err, err_len)) ||
+	    (ret = pq_udp_path_open(node, err, err_len)))
 		return ret;
 	/* issue 11: everything privileged is done (TAP, address, binds): drop */
 	if ((ret = pq_node_drop_privileges(node, err, err_len)))
@@ -230,6 +232,7 @@ static void node_teardown(struct pq_node *node)
 	}
 	pq_dconn_free_all(node);
 	pq_tls_path_free(node);
+	pq_udp_path_close(node);
 	pq_peers_free(node);
 	if (node->hs_ready)
 		pq_hs_wipe(&node->hs);
@@ -251,6 +254,7 @@ int pq_node_main(const char *conf_path, const struct pq_node_opts *opts)
 	memset(&node, 0, sizeof(node));
 	node.tap.fd = -1;
 		node.life.sig_fd = -1;
+	node.udp.fd = -1;
 	if (opts)
 		node.opts = *opts;
 	if ((ret = node_setup(&node, conf_path, err, sizeof(err)))) {

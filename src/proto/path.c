@@ -82,6 +82,11 @@ static void set_active(struct pq_path *p, int k, int was, uint64_t now_ms, struc
 		c->last_rx_ms = now_ms;
 		c->last_tx_ms = now_ms;
 		p->nudge_ms = 0;
+		/* A stand-by taking over from a conn that died may have died
+		 * of the same cause (an address change): probe it at the next
+		 * timer rather than after a second of silence. */
+		if (was >= 0 && p->conn[k].proven_ms + PQ_PATH_PROBE_AFTER_MS <= now_ms)
+			c->unanswered_ms = now_ms >= PQ_PATH_PROBE_AFTER_MS ? now_ms - PQ_PATH_PROBE_AFTER_MS : 1;
 	}
 	/* One switch per event: a second one in the same event (the
 	 * stand-by conn failing too) amends the first. */
@@ -300,12 +305,16 @@ static void on_keys(struct pq_path *p, uint32_t key_index, uint64_t now_ms, stru
 {
 	bool fresh = !p->keys;
 
+	/* New keys: ENDPOINTS again. After a rekey that is one small message
+	 * more; after a handshake that replaced the session (the peer
+	 * restarted and lost everything, ENDPOINTS included) it is what lets
+	 * the peer dial us at all. */
+	if (fresh || key_index != p->key_index)
+		p->endpoints_sent = false;
 	p->keys = true;
 	p->key_index = key_index;
-	if (fresh) {
-		p->endpoints_sent = false;
+	if (fresh)
 		path_dial_soon(p, now_ms);
-	}
 	path_timer(p, now_ms, out); /* re-authentication after a rekey, endpoints */
 }
 

@@ -12,6 +12,10 @@
  *   user = NAME                    optional: run as NAME once listening
  *   seccomp = on | off             optional, default off: the system-call
  *                                  allow-list once listening (util/seccomp.h)
+ *   stun = HOST:PORT | off         optional: the STUN responder (relay_stun.c)
+ *                                  on PORT and PORT + 1 (PORT 1-65534);
+ *                                  default listen's address, port 3478
+ *                                  (pq_relay_config_stun)
  *
  * The loader fills a plain struct owned by the caller; the allow list is
  * a heap array inside it, released by pq_relay_config_free() (also safe
@@ -44,7 +48,16 @@ struct pq_relay_config {
 	uint32_t max_nodes_per_source;           /* 0: the relay's default */
 	char user[PQ_CONFIG_USER_MAX + 1];       /* "" when not given */
 	bool seccomp;
+	uint8_t stun_mode;                       /* enum pq_relay_stun_mode */
+	struct pq_config_addr stun;              /* PQ_RELAY_STUN_SET only */
 };
+
+/* stun: not in the file (the default), off, or set. */
+enum pq_relay_stun_mode { PQ_RELAY_STUN_DEFAULT = 0, PQ_RELAY_STUN_OFF, PQ_RELAY_STUN_SET };
+#define PQ_RELAY_STUN_PORT 3478 /* RFC 8489 §18.6 */
+
+/* The STUN address cfg asks for, defaults applied: false when off. */
+bool pq_relay_config_stun(const struct pq_relay_config *cfg, struct pq_config_addr *out);
 
 /* Load relay.conf from path (named path in messages), or the same from
  * text in memory (len bytes) named name. */

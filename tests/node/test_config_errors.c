@@ -55,7 +55,7 @@ static const struct err_case cases[] = {
 	{ 1, RELAY_HEAD "[relay]\n", 4, "second [relay] section" },
 	{ 1, RELAY_HEAD "[node]\n", 4, "unknown section [node], expected [relay]" },
 	/* keys */
-	{ 0, NODE_KEY("listn = 1"), 5, "unknown key \"listn\" in [node], expected one of private_key, tap, address, listen, control, retry_interval, reauth_interval, metrics, offload, user or seccomp" },
+	{ 0, NODE_KEY("listn = 1"), 5, "unknown key \"listn\" in [node], expected one of private_key, tap, address, listen, control, retry_interval, reauth_interval, metrics, offload, user, seccomp, listen_udp, keepalive_udp or stun" },
 	{ 0, NODE_KEY("tap = pqlan1"), 5, "tap is set twice in this [node] section (first at line 3)" },
 	{ 0, NODE_KEY("= 5"), 5, "'=' has no name before it" },
 	{ 0, NODE_KEY("metrics: 127.0.0.1:9464"), 5, "\"metrics\" is followed by ':', expected metrics = value" },
@@ -63,7 +63,7 @@ static const struct err_case cases[] = {
 	{ 0, PEER_KEY("key = " KEY_C), 10, "key is set twice in this [peer] section (first at line 9)" },
 	{ 0, PEER_KEY("url = wss://1.2.3.4/"), 10, "unknown key \"url\" in [peer]" },
 	{ 1, RELAY_HEAD "listen = 0.0.0.0:8444\n", 4, "listen is set twice in this [relay] section" },
-	{ 1, RELAY_HEAD "allowed = " KEY_A "\n", 4, "unknown key \"allowed\" in [relay], expected one of private_key, listen, allow, max_nodes, max_nodes_per_source, user or seccomp" },
+	{ 1, RELAY_HEAD "allowed = " KEY_A "\n", 4, "unknown key \"allowed\" in [relay], expected one of private_key, listen, allow" },
 	/* missing keys are reported at the section's header */
 	{ 0, NODE_3 RELAY_OK, 1, "[node] has no listen, expected listen = 0.0.0.0:7443" },
 	{ 0, "[node]\ntap = pqlan0\nlisten = 0.0.0.0:7443\n" RELAY_OK, 1, "[node] has no private_key" },

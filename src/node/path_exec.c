@@ -19,6 +19,7 @@
 
 #include "crypto/util.h"
 #include "net/endpoint.h"
+#include "node/harden.h"
 #include "node/node_int.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -211,7 +212,8 @@ static void our_endpoints(const struct pq_node *node, struct pq_endpoints *e)
 		ep = node->relay.observed;
 		ep.port = port;
 		ep.transport = PQ_EP_TLS;
-		endpoints_add(e, &ep);
+		if (pq_node_endpoint_ok(&ep)) /* issue 11: never advertise loopback & co */
+			endpoints_add(e, &ep);
 	}
 }
 
@@ -417,12 +419,17 @@ void pq_path_exec_reset(struct pq_node_peer *p, uint64_t now_ms)
 void pq_path_exec_endpoints_in(struct pq_node_peer *p, const uint8_t *pt, size_t len, uint64_t now_ms)
 {
 	struct pq_endpoints e;
+	unsigned refused;
 
 	memset(&e, 0, sizeof(e));
 	if (pq_endpoints_decode(&e, pt, len)) {
 		pq_datapath_drop(p);
 		return;
 	}
+	/* issue 11: a peer must not make us dial loopback, link-local, ... */
+	if ((refused = pq_node_endpoints_filter(&e)))
+		pq_log(PQ_LOG_WARN, "peer %s: %u direct candidate(s) refused (loopback, link-local, "
+		       "multicast, broadcast or unspecified)", pq_peer_label(p), refused);
 	if (e.count == p->path.cands.count && memcmp(e.ep, p->path.cands.ep, e.count * sizeof(e.ep[0])) == 0)
 		return;
 	p->path.cands = e;

@@ -29,6 +29,7 @@
 #include "crypto/util.h"
 #include "net/sock.h"
 #include "net/ws.h"
+#include "node/harden.h"
 #include "node/node_int.h"
 #include "proto/msg_relay.h"
 #include "util/clock.h"
@@ -401,8 +402,10 @@ static void relay_connect(struct pq_node *node)
 	};
 	const struct pq_config_url *u = &node->cfg.relay_url;
 	struct pq_conn_target tg;
+	struct pq_conn_opts opts;
 	int ret;
 
+	pq_node_relay_conn_opts(&opts); /* issue 11: ping deadline, TCP user timeout */
 	memset(&tg, 0, sizeof(tg));
 	if (relay_addr(node, &tg.addr)) {
 		relay_schedule_reconnect(node);
@@ -412,7 +415,7 @@ static void relay_connect(struct pq_node *node)
 	tg.host = u->host_is_ip ? NULL : u->host;
 	tg.path = u->path;
 	node->relay.addr = tg.addr;
-	ret = pq_conn_connect(&node->relay.conn, node->loop, node->tls, &tg, NULL, &cbs, node);
+	ret = pq_conn_connect(&node->relay.conn, node->loop, node->tls, &tg, &opts, &cbs, node);
 	if (ret) {
 		node->relay.conn = NULL;
 		pq_log(PQ_LOG_WARN, "relay: cannot connect to %s: %s", u->text, pq_strerror(ret));

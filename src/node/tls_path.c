@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "net/ws.h"
+#include "node/harden.h"
 #include "node/node_int.h"
 #include "util/log.h"
 
@@ -142,16 +143,18 @@ int pq_tls_path_start(struct pq_node *node, const uint8_t priv[32], char *err, s
 int pq_tls_path_listen(struct pq_node *node, char *err, size_t err_len)
 {
 	struct pq_sockaddr a;
+	struct pq_conn_opts lopts;
 	char text[PQ_SOCKADDR_TEXT];
 	int ret;
 
 	listen_addr(node, &a);
+	pq_node_listen_opts(node, &lopts); /* issue 11: pending caps per source and in all */
 	if (!node->tlsp.server) {
 		pq_log(PQ_LOG_INFO, "direct: listen port 0, no listener (peers may still be dialled)");
 		return 0;
 	}
 	pq_sockaddr_format(&a, text, sizeof(text));
-	if ((ret = pq_listener_new(&node->tlsp.listener, node->loop, node->tlsp.server, &a, NULL, &tls_cbs,
+	if ((ret = pq_listener_new(&node->tlsp.listener, node->loop, node->tlsp.server, &a, &lopts, &tls_cbs,
 				   node))) {
 		snprintf(err, err_len, "cannot listen on %s: %s", text, pq_strerror(ret));
 		return ret;

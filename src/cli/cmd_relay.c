@@ -32,11 +32,6 @@ struct relay_run {
 	int sigfd;
 };
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: pqlan relay -c relay.conf [-v]\n");
-}
-
 /* A positive decimal below 2^32 from env name; 0 when unset. -1 bad. */
 static long long env_ms(const char *name)
 {
@@ -238,8 +233,7 @@ int cmd_relay(int argc, char **argv)
 	int rc;
 
 	if (parse_args(argc, argv, &conf, &opts.verbose)) {
-		usage(stderr);
-		return 2;
+		return cli_usage(stderr, "relay");
 	}
 	if (opts.verbose)
 		pq_log_set_level(PQ_LOG_DEBUG);

@@ -15,12 +15,6 @@
 #include "node/node.h"
 #include "util/log.h"
 
-static int usage(void)
-{
-	fprintf(stderr, "usage: pqlan up -c node.conf [-v]\n");
-	return 2;
-}
-
 static int test_env_opts(struct pq_node_opts *o)
 {
 	const char *v = getenv("PQLAN_TEST_REKEY_MS"), *test = getenv("PQLAN_TEST");
@@ -55,10 +49,10 @@ int cmd_up(int argc, char **argv)
 		else if (!strcmp(argv[i], "-v"))
 			pq_log_set_level(PQ_LOG_DEBUG);
 		else
-			return usage();
+			return cli_usage(stderr, "up");
 	}
 	if (!conf)
-		return usage();
+		return cli_usage(stderr, "up");
 	if (test_env_opts(&opts))
 		return 1;
 	if (opts.test_rekey_ms)

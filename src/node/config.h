@@ -23,6 +23,12 @@
  *   metrics = HOST:PORT            optional, Prometheus text endpoint
  *   offload = on | off             optional, default on: TSO/checksum offload
  *                                  on the TAP (net/tap.h)
+ *   tap_persist = yes | no         optional, default no: leave a TAP we
+ *                                  created in place at exit (bridging)
+ *   mac = XX:XX:XX:XX:XX:XX        optional, unicast: the TAP's MAC
+ *   mtu = BYTES                    optional, 68-16366 (PQ_TAP_MTU_MAX),
+ *                                  default 1500
+ *   log_level = debug|info|warn|error  optional, default info
  *   [relay]                        required, once
  *   url = wss://HOST[:PORT][/PATH] required
  *   key = PUBKEY                   required, the relay's pinned key
@@ -88,6 +94,11 @@ struct pq_node_config {
 	uint32_t retry_interval;                 /* seconds */
 	uint32_t reauth_interval;                /* seconds */
 	bool offload;                            /* TAP offloads (default on) */
+	bool tap_persist;                        /* leave our TAP at exit */
+	bool has_mac;
+	uint8_t mac[6];
+	uint32_t mtu;                            /* 0: the TAP's default */
+	int log_level;                           /* util/log.h; default info */
 	bool has_metrics;
 	struct pq_config_addr metrics;
 	struct pq_config_url relay_url;

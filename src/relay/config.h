@@ -7,6 +7,11 @@
  *   private_key = PATH             required
  *   listen = HOST:PORT             required
  *   allow = PUBKEY                 repeatable; none: any node key may connect
+ *   metrics = HOST:PORT            optional, Prometheus text endpoint
+ *   control = PATH                 optional, default PQ_RELAY_CONTROL_DEFAULT
+ *                                  (`pqlan relay-status`; not *.sock, so
+ *                                  `pqlan status` never takes it for a node)
+ *   log_level = debug|info|warn|error  optional, default info
  *
  * The loader fills a plain struct owned by the caller; the allow list is
  * a heap array inside it, released by pq_relay_config_free() (also safe
@@ -15,6 +20,7 @@
 #ifndef PQ_RELAY_CONFIG_H
 #define PQ_RELAY_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +28,8 @@
 #include "util/err.h"
 
 #define PQ_CONFIG_MAX_ALLOW 4096     /* allow lines in relay.conf */
+#define PQ_RELAY_CONTROL_DEFAULT "/run/pqlan/relay.ctl"
+#define PQ_RELAY_CONTROL_MAX 107     /* sizeof(sun_path) - 1 */
 
 struct pq_config_allow {
 	uint8_t key[32];
@@ -34,6 +42,10 @@ struct pq_relay_config {
 	struct pq_config_allow *allow;           /* allow_count entries, heap */
 	size_t allow_count;                      /* 0: any node key may connect */
 	size_t allow_cap;                        /* internal */
+	bool has_metrics;
+	struct pq_config_addr metrics;
+	char control[PQ_RELAY_CONTROL_MAX + 1];  /* always set after a load */
+	int log_level;                           /* util/log.h; default info */
 };
 
 /* Load relay.conf from path (named path in messages), or the same from

@@ -3,12 +3,14 @@
  * the private key path, the listen address and the optional allow list of
  * node public keys (format in node/config.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "relay/config.h"
 #include "util/conf_ini.h"
 #include "util/conf_value.h"
+#include "util/log.h"
 
 static int set_private_key(struct pq_conf_arg *a)
 {
@@ -67,10 +69,36 @@ static int add_allow(struct pq_conf_arg *a)
 	return 0;
 }
 
+static int set_metrics(struct pq_conf_arg *a)
+{
+	struct pq_relay_config *cfg = a->cfg;
+	int rc = pq_cv_hostport(&cfg->metrics, a->value, true, "127.0.0.1:9465", a->why, a->why_len);
+
+	cfg->has_metrics = rc == 0;
+	return rc;
+}
+
+static int set_control(struct pq_conf_arg *a)
+{
+	struct pq_relay_config *cfg = a->cfg;
+
+	return pq_cv_path(cfg->control, sizeof(cfg->control), a->value, true,
+			  PQ_RELAY_CONTROL_DEFAULT, a->why, a->why_len);
+}
+
+static int set_log_level(struct pq_conf_arg *a)
+{
+	return pq_cv_log_level(&((struct pq_relay_config *)a->cfg)->log_level, a->value, a->why,
+			       a->why_len);
+}
+
 static const struct pq_conf_key relay_keys[] = {
 	{ "private_key", set_private_key, PQ_CONF_REQUIRED, "/etc/pqlan/relay.key" },
 	{ "listen", set_listen, PQ_CONF_REQUIRED, "0.0.0.0:8443" },
 	{ "allow", add_allow, PQ_CONF_REPEAT, "<node public key>" },
+	{ "metrics", set_metrics, 0, "127.0.0.1:9465" },
+	{ "control", set_control, 0, PQ_RELAY_CONTROL_DEFAULT },
+	{ "log_level", set_log_level, 0, "info" },
 };
 
 static const struct pq_conf_section relay_sections[] = {
@@ -78,7 +106,21 @@ static const struct pq_conf_section relay_sections[] = {
 	  NULL },
 };
 
-static const struct pq_conf_schema relay_schema = { relay_sections, 1, NULL };
+static void relay_finish(struct pq_conf *p, void *vcfg)
+{
+	struct pq_relay_config *cfg = vcfg;
+
+	if (!cfg->control[0])
+		snprintf(cfg->control, sizeof(cfg->control), "%s", PQ_RELAY_CONTROL_DEFAULT);
+}
+
+static const struct pq_conf_schema relay_schema = { relay_sections, 1, relay_finish };
+
+static void relay_init(struct pq_relay_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = PQ_LOG_INFO;
+}
 
 void pq_relay_config_free(struct pq_relay_config *cfg)
 {
@@ -96,7 +138,7 @@ int pq_relay_config_parse(struct pq_relay_config *cfg, const char *name, const c
 
 	if (!cfg || !name || !text)
 		return PQ_E_INVAL;
-	memset(cfg, 0, sizeof(*cfg));
+	relay_init(cfg);
 	rc = pq_conf_parse(&relay_schema, cfg, name, text, len, err, err_len);
 	if (rc)
 		pq_relay_config_free(cfg);
@@ -110,7 +152,7 @@ int pq_relay_config_load(struct pq_relay_config *cfg, const char *path, char *er
 
 	if (!cfg || !path)
 		return PQ_E_INVAL;
-	memset(cfg, 0, sizeof(*cfg));
+	relay_init(cfg);
 	rc = pq_conf_load(&relay_schema, cfg, path, err, err_len);
 	if (rc)
 		pq_relay_config_free(cfg);

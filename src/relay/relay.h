@@ -86,6 +86,10 @@ struct pq_relay_stats {
 	/* From the listener (net/conn.h): TCP accepted, dropped before the
 	 * WebSocket opened (not TLS, plain HTTP, stalled), of those HTTP 4xx. */
 	uint64_t accepted, failed_before_open, http_refused;
+	/* Refusals by reason (their sum is in auth_failed) and payload bytes
+	 * forwarded (relay_metrics.c exports them). */
+	uint64_t auth_not_allowed, auth_bad_sig, auth_timeout;
+	uint64_t forwarded_bytes;
 };
 
 /*
@@ -116,5 +120,21 @@ const uint8_t *pq_relay_public(const struct pq_relay *r);
 void pq_relay_stats(const struct pq_relay *r, struct pq_relay_stats *out);
 /* Number of conns the relay holds (authenticated or not). */
 size_t pq_relay_conn_count(const struct pq_relay *r);
+
+/* relay_metrics.c: the relay's runtime view (issue 12).
+ * Status for `pqlan relay-status`: the counters and one entry per
+ * authenticated node (key, address, watching, mutual peers online,
+ * connected for how long), as text or one JSON object. The Prometheus
+ * text exposition (format 0.0.4) of the same counters. Each returns the
+ * length written into out (cap bytes, NUL-terminated) or PQ_E_TOOBIG. */
+PQ_MUST_CHECK long pq_relay_report(const struct pq_relay *r, bool json, char *out, size_t cap);
+PQ_MUST_CHECK long pq_relay_metrics_text(const struct pq_relay *r, char *out, size_t cap);
+/* Bytes that surely hold either report for the relay's current nodes. */
+size_t pq_relay_report_cap(const struct pq_relay *r);
+/* Replace the allow list (count keys, copied; 0: any node) and close every
+ * authenticated node it no longer allows (CLOSE(3)); *closed counts them.
+ * 0 or PQ_E_NOMEM (the old list stays). */
+PQ_MUST_CHECK int pq_relay_set_allow(struct pq_relay *r, const uint8_t (*allow)[32], size_t count,
+				     size_t *closed);
 
 #endif

@@ -37,6 +37,7 @@ struct relay_node {
 	struct pq_wire_addr observed;
 	char addr_text[PQ_SOCKADDR_TEXT];
 	char key_text[RELAY_KEY_PREFIX + 1];
+	uint64_t authed_ms;                 /* loop time of RELAY_WELCOME (relay_metrics.c) */
 };
 
 struct pq_relay {

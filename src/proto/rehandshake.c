@@ -127,6 +127,12 @@ static int draw_challenge(struct pq_rehs *r, uint8_t out[PQ_REHS_CHALLENGE_LEN])
 
 /* ---- life cycle ---- */
 
+/* A run's end if it starts at now_ms (saturating). */
+static uint64_t run_end(uint64_t now_ms)
+{
+	return now_ms > UINT64_MAX - PQ_REHS_TIMEOUT_MS ? UINT64_MAX : now_ms + PQ_REHS_TIMEOUT_MS;
+}
+
 int pq_rehs_init(struct pq_rehs *r, const struct pq_rehs_config *cfg, uint64_t now_ms)
 {
 	if (!r || !cfg || !cfg->session_id || !cfg->send_key || !cfg->recv_key || !cfg->binding ||
@@ -140,7 +146,8 @@ int pq_rehs_init(struct pq_rehs *r, const struct pq_rehs_config *cfg, uint64_t n
 	memcpy(r->send_key, cfg->send_key, PQ_KEY_LEN);
 	memcpy(r->recv_key, cfg->recv_key, PQ_KEY_LEN);
 	memcpy(r->binding, cfg->binding, PQ_REHS_BINDING_LEN);
-	r->deadline_ms = now_ms > UINT64_MAX - PQ_REHS_TIMEOUT_MS ? UINT64_MAX : now_ms + PQ_REHS_TIMEOUT_MS;
+	r->external_deadline = cfg->external_deadline;
+	r->deadline_ms = r->external_deadline ? UINT64_MAX : run_end(now_ms);
 	r->random = cfg->random;
 	r->random_ctx = cfg->random_ctx;
 	r->counters = cfg->counters;
@@ -195,6 +202,18 @@ int pq_rehs_timer(struct pq_rehs *r, uint64_t now_ms)
 
 /* ---- initiator: REQUEST ---- */
 
+/* How long our REQUEST's slot for the counter-challenge is held: the
+ * run's end; with an external deadline the wall clock may also have
+ * stepped up to the skew window meanwhile. */
+static uint64_t reserve_until(const struct pq_rehs *r, uint64_t now_ms)
+{
+	uint64_t end = run_end(now_ms);
+
+	if (!r->external_deadline)
+		return end;
+	return end > UINT64_MAX - PQ_REHS_SKEW_MS ? UINT64_MAX : end + PQ_REHS_SKEW_MS;
+}
+
 int pq_rehs_start(struct pq_rehs *r, struct pq_challenge_cache *cache, uint64_t now_ms, uint8_t *out,
 		  size_t cap, size_t *out_len)
 {
@@ -207,14 +226,15 @@ int pq_rehs_start(struct pq_rehs *r, struct pq_challenge_cache *cache, uint64_t 
 	if (!out || cap < PQ_REHS_REQUEST_MSG_LEN)
 		return PQ_E_TOOBIG;
 	/* The initiator's 5 s run from its REQUEST (seed: RehandshakeTimeout). */
-	r->deadline_ms = now_ms > UINT64_MAX - PQ_REHS_TIMEOUT_MS ? UINT64_MAX : now_ms + PQ_REHS_TIMEOUT_MS;
+	if (!r->external_deadline)
+		r->deadline_ms = run_end(now_ms);
 	/* Two slots: our challenge now, the peer's counter-challenge later. */
 	if (pq_challenge_cache_room(cache, now_ms) < 2)
 		return fail(r, NULL, PQ_REHS_R_CACHE_FULL, PQ_E_LIMIT, now_ms);
 	/* A repeat of a live challenge means our RNG is broken: refuse. */
 	if (draw_challenge(r, r->challenge) ||
 	    pq_challenge_cache_add(cache, r->challenge, pq_challenge_expiry(now_ms, now_ms), now_ms) ||
-	    pq_challenge_cache_reserve(cache, r->challenge, r->deadline_ms, now_ms))
+	    pq_challenge_cache_reserve(cache, r->challenge, reserve_until(r, now_ms), now_ms))
 		return fail(r, NULL, PQ_REHS_R_LOCAL, PQ_E_RANDOM, now_ms);
 
 	memcpy(req.session_id, r->session_id, PQ_SESSION_ID_LEN);

@@ -100,6 +100,11 @@ struct pq_rehs_config {
 	pq_rehs_random_fn random;   /* optional */
 	void *random_ctx;
 	struct pq_rehs_counters *counters; /* optional; must outlive the run */
+	/* The caller enforces PQ_REHS_TIMEOUT_MS itself, on its monotonic
+	 * clock (the node: proto/path.h), so a step of the wall clock, which
+	 * this module is fed for the timestamps, neither shortens nor
+	 * stretches a run: pq_rehs_timer and receive then never time out. */
+	bool external_deadline;
 };
 
 struct pq_rehs {
@@ -113,7 +118,8 @@ struct pq_rehs {
 	uint8_t binding[PQ_REHS_BINDING_LEN];
 	uint8_t challenge[PQ_REHS_CHALLENGE_LEN];         /* the REQUEST's */
 	uint8_t counter_challenge[PQ_REHS_CHALLENGE_LEN]; /* the RESPONSE's */
-	uint64_t deadline_ms;
+	uint64_t deadline_ms;        /* UINT64_MAX with external_deadline */
+	bool external_deadline;
 	pq_rehs_random_fn random;
 	void *random_ctx;
 	struct pq_rehs_counters *counters;
@@ -121,7 +127,8 @@ struct pq_rehs {
 
 /* Set up a run at now_ms. Its 5 s clock starts now; for an initiator it
  * starts again at pq_rehs_start (so: 5 s from REQUEST sent, or from the
- * responder's creation to COMPLETE received). 0 or PQ_E_INVAL. */
+ * responder's creation to COMPLETE received), unless the config says
+ * external_deadline. 0 or PQ_E_INVAL. */
 PQ_MUST_CHECK int pq_rehs_init(struct pq_rehs *r, const struct pq_rehs_config *cfg, uint64_t now_ms);
 
 /* Initiator: draw a challenge, record it in the session's cache and write

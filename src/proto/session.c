@@ -155,6 +155,12 @@ long pq_session_seal(struct pq_session *s, uint8_t type, const uint8_t *pt, size
 	ret = pq_sealed_pt_len_ok(type, pt_len);
 	if (ret)
 		return ret;
+	/* Keys too old to use: PQ_E_LIMIT (they are retired now; from then
+	 * on there are no keys: PQ_E_STATE). */
+	if (s->current && now_ms >= s->current->created_ms + PQ_REJECT_AFTER_MS) {
+		expire(s, now_ms);
+		return PQ_E_LIMIT;
+	}
 	expire(s, now_ms);
 	kp = s->current;
 	if (!kp)

@@ -104,7 +104,8 @@ PQ_MUST_CHECK int pq_session_install(struct pq_session *s, const struct pq_hs_re
 /* Seal pt (pt_len bytes, within the type's bounds) as a message of type
  * into out: returns its length (pt_len + PQ_SEALED_OVERHEAD). pt may be
  * out + PQ_SEALED_HDR_LEN (in place). PQ_E_STATE (no current keys),
- * PQ_E_LIMIT (counter exhausted or keys past PQ_REJECT_AFTER_MS),
+ * PQ_E_LIMIT (counter exhausted, or keys past PQ_REJECT_AFTER_MS: they
+ * are retired by this call, and the next one says PQ_E_STATE),
  * PQ_E_DECODE / PQ_E_TOOBIG (bad pt_len), PQ_E_TOOBIG (out too small). */
 PQ_MUST_CHECK long pq_session_seal(struct pq_session *s, uint8_t type, const uint8_t *pt, size_t pt_len,
 				   uint8_t *out, size_t cap, uint64_t now_ms);

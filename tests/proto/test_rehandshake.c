@@ -634,6 +634,54 @@ static void test_timeout(void **state)
 	printf("checked: 9 timeout cases\n");
 }
 
+/* Issue 8 defect 3: the node keeps the 5 s on its monotonic clock
+ * (proto/path.h), so a wall-clock step inside the ±30 s skew window must
+ * not time a run out: with external_deadline the run has no clock of its
+ * own, and its challenge reservation still lapses. */
+static void test_external_deadline(void **state)
+{
+	struct pq_rehs ri, rr;
+	struct pq_rehs_config cfg = {
+		.role = PQ_REHS_INITIATOR,
+		.hs_initiator = A.hs_initiator,
+		.session_id = A.keys.session_id,
+		.send_key = send_key(&A),
+		.recv_key = recv_key(&A),
+		.binding = binding_1,
+		.random = test_random,
+		.random_ctx = &A.rng,
+		.counters = &A.ctr,
+		.external_deadline = true,
+	};
+	uint8_t m1[BUF], m2[BUF], m3[BUF], cc[32];
+	size_t l1, l2, l3, room;
+
+	(void)state;
+	assert_int_equal(pq_rehs_init(&ri, &cfg, T0), 0);
+	assert_int_equal(pq_rehs_start(&ri, &A.cache, T0, m1, BUF, &l1), 0);
+	assert_int_equal(pq_rehs_next_deadline(&ri), UINT64_MAX);
+	assert_int_equal(pq_rehs_timer(&ri, T0 + 3600000), 0);
+	l2 = responded(&rr, &B, binding_1, T0, m1, l1, m2, cc);
+	/* The wall clock stepped 20 s forward before the RESPONSE came. */
+	assert_int_equal(pq_rehs_receive(&ri, &A.cache, m2, l2, T0 + 20000, m3, BUF, &l3), 0);
+	assert_int_equal(pq_rehs_state(&ri), PQ_REHS_COMPLETED);
+	/* Without it, the same step times the run out (the old behaviour). */
+	cfg.external_deadline = false;
+	assert_int_equal(pq_rehs_init(&ri, &cfg, T0 + 30000), 0);
+	assert_int_equal(pq_rehs_start(&ri, &A.cache, T0 + 30000, m1, BUF, &l1), 0);
+	l2 = responded(&rr, &B, binding_1, T0 + 30000, m1, l1, m2, cc);
+	assert_int_equal(pq_rehs_receive(&ri, &A.cache, m2, l2, T0 + 50000, m3, BUF, &l3), PQ_E_TIMEOUT);
+	/* An abandoned external-deadline run's reservation lapses after the
+	 * 5 s plus the skew window. */
+	cfg.external_deadline = true;
+	assert_int_equal(pq_rehs_init(&ri, &cfg, T0 + 60000), 0);
+	assert_int_equal(pq_rehs_start(&ri, &A.cache, T0 + 60000, m1, BUF, &l1), 0);
+	room = pq_challenge_cache_room(&A.cache, T0 + 60000 + 34999);
+	assert_int_equal(pq_challenge_cache_room(&A.cache, T0 + 60000 + 35000), room + 1);
+	pq_rehs_clear(&ri);
+	printf("checked: a wall-clock step does not time out an externally timed run\n");
+}
+
 /* ---- challenge checks ---- */
 
 static void test_reflected_and_cached_counter_challenge(void **state)
@@ -1031,6 +1079,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tampering, setup_nodes),
 		cmocka_unit_test_setup(test_unexpected_order, setup_nodes),
 		cmocka_unit_test_setup(test_timeout, setup_nodes),
+		cmocka_unit_test_setup(test_external_deadline, setup_nodes),
 		cmocka_unit_test_setup(test_reflected_and_cached_counter_challenge, setup_nodes),
 		cmocka_unit_test_setup(test_cache_full, setup_nodes),
 		cmocka_unit_test_setup(test_broken_rng, setup_nodes),

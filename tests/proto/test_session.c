@@ -407,9 +407,13 @@ static void test_timers(void **state)
 	/* Keys past 180 s are retired: nothing to send with. */
 	assert_true(pq_session_can_send(&t->a, now + PQ_REJECT_AFTER_MS - 1));
 	assert_false(pq_session_can_send(&t->a, now + PQ_REJECT_AFTER_MS));
+	/* As session.h promises (issue 8 defect 6): PQ_E_LIMIT for keys too
+	 * old, then PQ_E_STATE once they are gone. */
+	assert_int_equal(pq_session_seal(&t->a, PQ_MSG_DATA, frame, sizeof(frame), wire, sizeof(wire),
+					 now + PQ_REJECT_AFTER_MS), PQ_E_LIMIT);
+	assert_null(t->a.current);
 	assert_int_equal(pq_session_seal(&t->a, PQ_MSG_DATA, frame, sizeof(frame), wire, sizeof(wire),
 					 now + PQ_REJECT_AFTER_MS), PQ_E_STATE);
-	assert_null(t->a.current);
 	assert_int_equal(pq_session_next_deadline(&t->a, now + PQ_REJECT_AFTER_MS), UINT64_MAX);
 	two_free(t);
 }

@@ -1,0 +1,159 @@
+/*
+ * path_timer.c - the path core's clock: what falls due (probes, drops,
+ * re-authentication, the fallback keepalive, ENDPOINTS, dials), the next
+ * deadline, and the one route for every message (proto/path.h).
+ */
+#include "proto/path.h"
+#include "proto/path_int.h"
+
+bool path_dial_possible(const struct pq_path *p)
+{
+	return path_direct_wanted(p) && p->online && p->next_dial_ms && !path_has_conns(p);
+}
+
+static bool endpoints_due(const struct pq_path *p)
+{
+	return p->keys && p->online && p->cfg.policy != PQ_PATH_POLICY_RELAY && !p->endpoints_sent;
+}
+
+/* After every rekey and every reauth_interval (DESIGN §5); the dialler's. */
+static bool reauth_due(const struct pq_path *p, const struct pq_pconn *c, uint64_t now_ms)
+{
+	if (c->state != PQ_PCONN_USABLE || !c->dialled || c->rehs_running)
+		return false;
+	return c->key_index != p->key_index || now_ms - c->proven_ms >= p->cfg.reauth_interval_ms;
+}
+
+/* The active conn: PROBE when it went quiet after we sent, drop when the
+ * probe goes unanswered. false when it was dropped. */
+static bool liveness(struct pq_path *p, int k, uint64_t now_ms, struct pq_path_out *out)
+{
+	struct pq_pconn *c = &p->conn[k];
+
+	if (c->probe_ms) {
+		if (now_ms - c->probe_ms < PQ_PATH_PROBE_WAIT_MS)
+			return true;
+		path_drop(p, k, PQ_PATH_DROP_PROBE, true, now_ms, out);
+		return false;
+	}
+	if (c->unanswered_ms && now_ms - c->unanswered_ms >= PQ_PATH_PROBE_AFTER_MS) {
+		path_emit(out, PQ_PATH_ACT_PROBE, k);
+		c->probe_ms = now_ms ? now_ms : 1;
+	}
+	return true;
+}
+
+static void conn_timer(struct pq_path *p, int k, uint64_t now_ms, struct pq_path_out *out)
+{
+	struct pq_pconn *c = &p->conn[k];
+
+	if (c->state == PQ_PCONN_FREE)
+		return;
+	if (c->rehs_running && now_ms >= c->rehs_deadline_ms) {
+		path_drop(p, k, PQ_PATH_DROP_REHS_TIMEOUT, true, now_ms, out);
+		return;
+	}
+	if (c->state != PQ_PCONN_USABLE)
+		return;
+	if (k == p->active && !liveness(p, k, now_ms, out))
+		return;
+	if (reauth_due(p, c, now_ms))
+		path_rehs_start(p, k, now_ms, out);
+}
+
+void path_timer(struct pq_path *p, uint64_t now_ms, struct pq_path_out *out)
+{
+	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++)
+		conn_timer(p, k, now_ms, out);
+	if (p->nudge_ms && now_ms >= p->nudge_ms) {
+		p->nudge_ms = 0;
+		if (p->active < 0 && p->online && p->keys)
+			path_emit(out, PQ_PATH_ACT_KEEPALIVE_RELAY, PQ_PATH_VIA_RELAY);
+	}
+	if (endpoints_due(p) && now_ms >= p->endpoints_retry_ms) {
+		p->endpoints_sent = true;
+		path_emit(out, PQ_PATH_ACT_SEND_ENDPOINTS, PQ_PATH_VIA_RELAY);
+	}
+	if (path_dial_possible(p) && now_ms >= p->next_dial_ms)
+		path_dial(p, now_ms, out);
+}
+
+static void earliest(uint64_t *d, uint64_t t)
+{
+	if (t < *d)
+		*d = t;
+}
+
+uint64_t pq_path_next_deadline(const struct pq_path *p, uint64_t now_ms)
+{
+	uint64_t d = UINT64_MAX;
+
+	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++) {
+		const struct pq_pconn *c = &p->conn[k];
+
+		if (c->state == PQ_PCONN_FREE)
+			continue;
+		if (c->rehs_running)
+			earliest(&d, c->rehs_deadline_ms);
+		if (c->state != PQ_PCONN_USABLE)
+			continue;
+		if (k == p->active && c->probe_ms)
+			earliest(&d, c->probe_ms + PQ_PATH_PROBE_WAIT_MS);
+		else if (k == p->active && c->unanswered_ms)
+			earliest(&d, c->unanswered_ms + PQ_PATH_PROBE_AFTER_MS);
+		if (c->dialled && !c->rehs_running)
+			earliest(&d, c->key_index != p->key_index ? now_ms
+								  : c->proven_ms + p->cfg.reauth_interval_ms);
+	}
+	if (p->nudge_ms)
+		earliest(&d, p->nudge_ms);
+	if (endpoints_due(p))
+		earliest(&d, p->endpoints_retry_ms);
+	if (path_dial_possible(p))
+		earliest(&d, p->next_dial_ms);
+	return d != UINT64_MAX && d < now_ms ? now_ms : d;
+}
+
+int pq_path_route(const struct pq_path *p, enum pq_path_msg m, bool relay_up, int came_on)
+{
+	int a = p->active;
+
+	switch (m) {
+	case PQ_PATH_MSG_DATA:
+		if (a >= 0)
+			return a;
+		return p->cfg.policy == PQ_PATH_POLICY_DIRECT ? PQ_PATH_VIA_NONE : PQ_PATH_VIA_RELAY;
+	case PQ_PATH_MSG_HANDSHAKE:
+		/* The relay as a rule; the conn (pinned to the peer's key,
+		 * proven by the re-handshake) when the relay cannot deliver or
+		 * the peer chose the conn. */
+		if (a >= 0 && (came_on >= 0 || !relay_up || !p->online))
+			return a;
+		return relay_up ? PQ_PATH_VIA_RELAY : PQ_PATH_VIA_NONE;
+	case PQ_PATH_MSG_SIGNAL:
+	default:
+		return a >= 0 ? a : PQ_PATH_VIA_RELAY;
+	}
+}
+
+const char *pq_path_drop_name(enum pq_path_drop reason)
+{
+	static const char *const names[PQ_PATH_DROP_COUNT] = {
+		[PQ_PATH_DROP_CLOSED] = "connection lost",
+		[PQ_PATH_DROP_SEND_FAILED] = "send failed",
+		[PQ_PATH_DROP_REHS_FAILED] = "re-handshake failed",
+		[PQ_PATH_DROP_REHS_TIMEOUT] = "re-handshake timed out",
+		[PQ_PATH_DROP_PROBE] = "probe unanswered",
+		[PQ_PATH_DROP_CROSSING] = "crossing dials: the lower key's wins",
+		[PQ_PATH_DROP_REPLACED] = "replaced by a newer conn",
+		[PQ_PATH_DROP_SESSION] = "session ended",
+		[PQ_PATH_DROP_POLICY] = "path = relay",
+	};
+
+	return (unsigned)reason < PQ_PATH_DROP_COUNT && names[reason] ? names[reason] : "unknown";
+}
+
+const char *pq_path_transport_name(enum pq_path_transport t)
+{
+	return t == PQ_PATH_UDP ? "udp" : "tls";
+}

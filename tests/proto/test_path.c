@@ -1,0 +1,692 @@
+/*
+ * test_path.c - the path core (src/proto/path*.c, DESIGN §5): every rule
+ * of proto/path.h as a microsecond test, with the invariants of
+ * path_check.h checked after every event. Times are monotonic ms.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto/path.h"
+#include "proto/path_check.h"
+
+#define T0 1000000ULL
+#define RETRY 60000u
+#define REAUTH 600000u
+
+struct fx {
+	struct pq_path p;
+	struct pq_path_out out;
+	uint64_t now;
+};
+
+/* Jitter from the tests: always the middle of the range. */
+static uint32_t mid_random(void *ctx, uint32_t n)
+{
+	return n / 2;
+}
+
+static void setup_fx(struct fx *f, bool we_lower, enum pq_path_policy pol)
+{
+	struct pq_path_config cfg = {
+		.policy = pol,
+		.we_are_lower = we_lower,
+		.retry_interval_ms = RETRY,
+		.reauth_interval_ms = REAUTH,
+		.random = mid_random,
+	};
+
+	memset(f, 0, sizeof(*f));
+	pq_path_init(&f->p, &cfg);
+	f->now = T0;
+}
+
+static void feed_ev(struct fx *f, const struct pq_path_event *ev)
+{
+	const char *bad;
+
+	assert_int_equal(pq_path_input(&f->p, ev, f->now, &f->out), 0);
+	bad = path_check(&f->p, &f->out, f->now);
+	if (bad)
+		fail_msg("invariant broken after event %d at %llu: %s", (int)ev->type,
+			 (unsigned long long)f->now, bad);
+}
+
+static void feed(struct fx *f, enum pq_path_ev_type type, int conn)
+{
+	struct pq_path_event ev = { .type = type, .conn = conn };
+
+	feed_ev(f, &ev);
+}
+
+static void feed_keys(struct fx *f, uint32_t index)
+{
+	struct pq_path_event ev = { .type = PQ_PATH_EV_KEYS, .key_index = index };
+
+	feed_ev(f, &ev);
+}
+
+static void feed_done(struct fx *f, int conn, uint32_t index)
+{
+	struct pq_path_event ev = { .type = PQ_PATH_EV_REHS_DONE, .conn = conn, .key_index = index };
+
+	feed_ev(f, &ev);
+}
+
+static void feed_cands(struct fx *f, unsigned n)
+{
+	static const uint8_t tls[PQ_PATH_MAX_CANDS];
+	struct pq_path_event ev = { .type = PQ_PATH_EV_CANDIDATES, .cand_count = n, .cand_transport = tls };
+
+	feed_ev(f, &ev);
+}
+
+/* Advance to t and fire the timer. */
+static void tick_at(struct fx *f, uint64_t t)
+{
+	f->now = t;
+	feed(f, PQ_PATH_EV_TIMER, 0);
+}
+
+/* The index of the first action of type in the last output, else -1. */
+static int find(const struct fx *f, enum pq_path_act_type type)
+{
+	for (unsigned i = 0; i < f->out.n; i++)
+		if (f->out.act[i].type == type)
+			return (int)i;
+	return -1;
+}
+
+static const struct pq_path_action *act(const struct fx *f, enum pq_path_act_type type)
+{
+	int i = find(f, type);
+
+	if (i < 0)
+		fail_msg("expected action %d, not in the last output (%u actions)", (int)type, f->out.n);
+	return &f->out.act[i];
+}
+
+/* Keys, online, n candidates; the first dial is fired: its slot. */
+static int up_and_dial(struct fx *f, unsigned n)
+{
+	feed_keys(f, 7);
+	feed(f, PQ_PATH_EV_ONLINE, 0);
+	assert_non_null(act(f, PQ_PATH_ACT_SEND_ENDPOINTS));
+	feed_cands(f, n);
+	/* The lower key dials at once, the higher 1.5 s later. */
+	if (f->p.cfg.we_are_lower)
+		return act(f, PQ_PATH_ACT_DIAL)->conn;
+	assert_int_equal(find(f, PQ_PATH_ACT_DIAL), -1);
+	assert_int_equal(f->out.deadline_ms, f->now + PQ_PATH_HIGH_KEY_DELAY_MS);
+	tick_at(f, f->out.deadline_ms);
+	return act(f, PQ_PATH_ACT_DIAL)->conn;
+}
+
+/* A dialled conn, proven and active: its slot. */
+static int direct_up(struct fx *f)
+{
+	int k = up_and_dial(f, 1);
+
+	feed(f, PQ_PATH_EV_DIAL_OPENED, k);
+	assert_int_equal(act(f, PQ_PATH_ACT_REHS_START)->conn, k);
+	f->now += 3;
+	feed_done(f, k, 7);
+	assert_int_equal(act(f, PQ_PATH_ACT_ACTIVATE)->conn, k);
+	return k;
+}
+
+static void test_migration(void **state)
+{
+	struct fx f;
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	k = up_and_dial(&f, 1);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DIAL)->cand, 0);
+	feed(&f, PQ_PATH_EV_DIAL_OPENED, k);
+	/* Nothing but the re-handshake before it completes. */
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_DATA, true, PQ_PATH_VIA_RELAY), PQ_PATH_VIA_RELAY);
+	feed_done(&f, k, 7);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->from, PQ_PATH_VIA_RELAY);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_DATA, true, PQ_PATH_VIA_RELAY), k);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_SIGNAL, true, PQ_PATH_VIA_RELAY), k);
+	assert_int_equal(f.p.count.migrations, 1);
+	assert_int_equal(f.p.count.fallbacks, 0);
+	/* No more dials while a direct path works. */
+	tick_at(&f, f.now + 10 * RETRY);
+	assert_int_equal(find(&f, PQ_PATH_ACT_DIAL), -1);
+}
+
+static void test_accepted_conn(void **state)
+{
+	struct fx f;
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	feed_keys(&f, 7);
+	feed(&f, PQ_PATH_EV_ONLINE, 0);
+	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_TLS);
+	k = f.out.accepted;
+	assert_true(k >= 0);
+	/* The dialler initiates: we wait for its REQUEST. */
+	assert_int_equal(find(&f, PQ_PATH_ACT_REHS_START), -1);
+	feed_done(&f, k, 7);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, k);
+	/* A rekey: the dialler re-authenticates, not us. */
+	feed_keys(&f, 8);
+	assert_int_equal(find(&f, PQ_PATH_ACT_REHS_START), -1);
+	feed(&f, PQ_PATH_EV_REHS_REQUEST, k);
+	feed_done(&f, k, 8);
+	assert_int_equal(f.p.active, k);
+}
+
+static void test_accept_refused(void **state)
+{
+	struct fx f;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_TLS); /* no keys yet */
+	assert_int_equal(f.out.accepted, -1);
+	feed_keys(&f, 7);
+	for (int i = 0; i < PQ_PATH_MAX_CONNS; i++) {
+		feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_TLS);
+		assert_int_equal(f.out.accepted, i);
+	}
+	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_TLS); /* slots full */
+	assert_int_equal(f.out.accepted, -1);
+}
+
+/* Liveness: 1 s silent after a send, then a probe, then 1 s more. */
+static void test_fallback_after_unanswered_probe(void **state)
+{
+	struct fx f;
+	uint64_t sent;
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	k = direct_up(&f);
+	f.now += 100;
+	sent = f.now;
+	feed(&f, PQ_PATH_EV_TX, k);
+	assert_int_equal(f.out.n, 0);
+	assert_int_equal(f.out.deadline_ms, sent + PQ_PATH_PROBE_AFTER_MS);
+	tick_at(&f, sent + PQ_PATH_PROBE_AFTER_MS - 1);
+	assert_int_equal(find(&f, PQ_PATH_ACT_PROBE), -1);
+	tick_at(&f, sent + PQ_PATH_PROBE_AFTER_MS);
+	assert_int_equal(act(&f, PQ_PATH_ACT_PROBE)->conn, k);
+	assert_int_equal(f.out.deadline_ms, f.now + PQ_PATH_PROBE_WAIT_MS);
+	tick_at(&f, f.now + PQ_PATH_PROBE_WAIT_MS);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_PROBE);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, PQ_PATH_VIA_RELAY);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->from, k);
+	/* The outage is 2 s at most (DESIGN §5). */
+	assert_true(f.now - sent <= PQ_PATH_PROBE_AFTER_MS + PQ_PATH_PROBE_WAIT_MS);
+	assert_int_equal(f.p.count.fallbacks, 1);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_DATA, true, PQ_PATH_VIA_RELAY), PQ_PATH_VIA_RELAY);
+	/* The peer hears of it through the relay (a timer: at once). */
+	assert_true(find(&f, PQ_PATH_ACT_KEEPALIVE_RELAY) > find(&f, PQ_PATH_ACT_ACTIVATE));
+	/* And a retry after retry_interval (jitter: the middle here). */
+	assert_int_equal(f.p.next_dial_ms, f.now + RETRY - RETRY / 8 + (RETRY / 4 + 1) / 2);
+	tick_at(&f, f.p.next_dial_ms);
+	assert_non_null(act(&f, PQ_PATH_ACT_DIAL));
+}
+
+static void test_rx_answers_liveness(void **state)
+{
+	struct fx f;
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	k = direct_up(&f);
+	feed(&f, PQ_PATH_EV_TX, k);
+	f.now += 900;
+	feed(&f, PQ_PATH_EV_RX, k);
+	tick_at(&f, f.now + 5000);
+	assert_int_equal(f.out.n, 0);
+	assert_int_equal(f.p.active, k);
+	/* A probe answered in time keeps the path. */
+	feed(&f, PQ_PATH_EV_TX, k);
+	tick_at(&f, f.now + PQ_PATH_PROBE_AFTER_MS);
+	assert_non_null(act(&f, PQ_PATH_ACT_PROBE));
+	f.now += 999;
+	feed(&f, PQ_PATH_EV_RX, k);
+	tick_at(&f, f.now + 1);
+	assert_int_equal(f.p.active, k);
+	assert_int_equal(f.p.count.fallbacks, 0);
+}
+
+/* The peer talks to us through the relay while our direct path has been
+ * quiet: it may have fallen back; probe at once. */
+static void test_relay_heard_probes_quiet_path(void **state)
+{
+	struct fx f;
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	k = direct_up(&f);
+	f.now += PQ_PATH_PROBE_AFTER_MS - 1;
+	feed(&f, PQ_PATH_EV_RX, PQ_PATH_VIA_RELAY);
+	assert_int_equal(find(&f, PQ_PATH_ACT_PROBE), -1);
+	f.now += 1;
+	feed(&f, PQ_PATH_EV_RX, PQ_PATH_VIA_RELAY);
+	assert_int_equal(act(&f, PQ_PATH_ACT_PROBE)->conn, k);
+	/* Once: the next relay message waits for the answer. */
+	feed(&f, PQ_PATH_EV_RX, PQ_PATH_VIA_RELAY);
+	assert_int_equal(find(&f, PQ_PATH_ACT_PROBE), -1);
+	tick_at(&f, f.now + PQ_PATH_PROBE_WAIT_MS);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_PROBE);
+}
+
+static void test_error_falls_back_at_once(void **state)
+{
+	struct fx f;
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	k = direct_up(&f);
+	/* From inside a send: no action that sends again. */
+	feed(&f, PQ_PATH_EV_SEND_FAILED, k);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_SEND_FAILED);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, PQ_PATH_VIA_RELAY);
+	assert_int_equal(find(&f, PQ_PATH_ACT_KEEPALIVE_RELAY), -1);
+	assert_int_equal(find(&f, PQ_PATH_ACT_PROBE), -1);
+	assert_true(f.p.next_dial_ms > f.now);
+	/* The keepalive through the relay comes from the next timer. */
+	assert_int_equal(f.out.deadline_ms, f.now);
+	tick_at(&f, f.now);
+	assert_non_null(act(&f, PQ_PATH_ACT_KEEPALIVE_RELAY));
+	/* A conn that closes: the same, without a DROP to execute. */
+	tick_at(&f, f.p.next_dial_ms);
+	k = act(&f, PQ_PATH_ACT_DIAL)->conn;
+	feed(&f, PQ_PATH_EV_DIAL_OPENED, k);
+	feed_done(&f, k, 7);
+	feed(&f, PQ_PATH_EV_CLOSED, k);
+	assert_int_equal(find(&f, PQ_PATH_ACT_DROP), -1);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, PQ_PATH_VIA_RELAY);
+	assert_int_equal(f.p.count.fallbacks, 2);
+	assert_int_equal(f.p.count.migrations, 2);
+}
+
+/* A dial that never opened: the next candidate soon, then the retry. */
+static void test_next_candidate_then_retry(void **state)
+{
+	struct fx f;
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	k = up_and_dial(&f, 2);
+	feed(&f, PQ_PATH_EV_CLOSED, k);
+	assert_int_equal(f.out.deadline_ms, f.now + PQ_PATH_NEXT_CAND_MS);
+	tick_at(&f, f.out.deadline_ms);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DIAL)->cand, 1);
+	k = act(&f, PQ_PATH_ACT_DIAL)->conn;
+	feed(&f, PQ_PATH_EV_CLOSED, k);
+	assert_true(f.out.deadline_ms >= f.now + RETRY - RETRY / 8);
+	tick_at(&f, f.out.deadline_ms);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DIAL)->cand, 0);
+	assert_int_equal(f.p.count.dials, 3);
+}
+
+/* Defect 1 of issue 8: a conn that opened but whose first re-handshake
+ * failed, timed out or whose conn closed before completing scheduled no
+ * redial; the pair stayed on the relay for the session's life. */
+static void retry_after(enum pq_path_ev_type failure, bool timeout)
+{
+	struct fx f;
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	k = up_and_dial(&f, 1);
+	feed(&f, PQ_PATH_EV_DIAL_OPENED, k);
+	if (timeout) {
+		/* 5 s on the monotonic clock (defect 3): not before. */
+		tick_at(&f, f.now + PQ_PATH_REHS_TIMEOUT_MS - 1);
+		assert_int_equal(find(&f, PQ_PATH_ACT_DROP), -1);
+		tick_at(&f, f.now + 1);
+		assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_REHS_TIMEOUT);
+	} else {
+		feed(&f, failure, k);
+	}
+	assert_int_equal(f.p.active, PQ_PATH_VIA_RELAY);
+	assert_true(f.p.next_dial_ms >= f.now + RETRY - RETRY / 8);
+	assert_true(f.p.next_dial_ms <= f.now + RETRY + RETRY / 8 + 1);
+	tick_at(&f, f.p.next_dial_ms);
+	k = act(&f, PQ_PATH_ACT_DIAL)->conn;
+	feed(&f, PQ_PATH_EV_DIAL_OPENED, k);
+	feed_done(&f, k, 7);
+	assert_int_equal(f.p.active, k);
+}
+
+static void test_retry_after_rehs_failed(void **state)
+{
+	retry_after(PQ_PATH_EV_REHS_FAILED, false);
+}
+
+static void test_retry_after_close_before_proof(void **state)
+{
+	retry_after(PQ_PATH_EV_CLOSED, false);
+}
+
+static void test_retry_after_rehs_timeout(void **state)
+{
+	retry_after(PQ_PATH_EV_TIMER, true);
+}
+
+/* The accepting side times out a conn whose REQUEST never comes. */
+static void test_accepted_conn_times_out(void **state)
+{
+	struct fx f;
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	feed_keys(&f, 7);
+	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_TLS);
+	k = f.out.accepted;
+	assert_int_equal(f.out.deadline_ms, f.now + PQ_PATH_REHS_TIMEOUT_MS);
+	tick_at(&f, f.out.deadline_ms);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->conn, k);
+	assert_int_equal(f.p.count.drops[PQ_PATH_DROP_REHS_TIMEOUT], 1);
+}
+
+static void crossing(bool we_lower)
+{
+	struct fx f;
+	int ours, theirs;
+
+	setup_fx(&f, we_lower, PQ_PATH_POLICY_AUTO);
+	ours = up_and_dial(&f, 1);
+	feed(&f, PQ_PATH_EV_DIAL_OPENED, ours);
+	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_TLS);
+	theirs = f.out.accepted;
+	assert_true(theirs >= 0 && theirs != ours);
+	/* The conn dialled by the lower key wins (DESIGN §2). */
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->conn, we_lower ? theirs : ours);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_CROSSING);
+	feed_done(&f, we_lower ? ours : theirs, 7);
+	assert_int_equal(f.p.active, we_lower ? ours : theirs);
+}
+
+static void test_crossing_lower_key_wins(void **state)
+{
+	crossing(true);
+	crossing(false);
+}
+
+static void test_higher_key_dials_later(void **state)
+{
+	struct fx f;
+
+	setup_fx(&f, false, PQ_PATH_POLICY_AUTO);
+	(void)up_and_dial(&f, 1); /* asserts the 1.5 s delay */
+}
+
+/* A newer conn of the same transport replaces the active one in one step. */
+static void test_newer_conn_replaces(void **state)
+{
+	struct fx f;
+	int old, k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	old = direct_up(&f);
+	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_TLS);
+	k = f.out.accepted;
+	assert_int_equal(find(&f, PQ_PATH_ACT_DROP), -1); /* the old one is usable: no crossing */
+	feed_done(&f, k, 7);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->conn, old);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_REPLACED);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, k);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->from, old);
+	assert_int_equal(f.p.count.migrations, 1);
+	assert_int_equal(f.p.count.fallbacks, 0);
+}
+
+/* UDP is preferred; TLS stands by and takes over when UDP dies. */
+static void test_transport_preference(void **state)
+{
+	struct fx f;
+	int tls, udp;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	tls = direct_up(&f);
+	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_UDP);
+	udp = f.out.accepted;
+	feed_done(&f, udp, 7);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, udp);
+	assert_int_equal(find(&f, PQ_PATH_ACT_DROP), -1);
+	feed(&f, PQ_PATH_EV_CLOSED, udp);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, tls);
+	assert_int_equal(f.p.count.fallbacks, 0);
+	/* A TLS conn completing while UDP is active stands by. */
+	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_UDP);
+	udp = f.out.accepted;
+	feed_done(&f, udp, 7);
+	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_TLS);
+	feed_done(&f, f.out.accepted, 7);
+	assert_int_equal(f.p.active, udp);
+}
+
+static void test_reauth_after_rekey_and_interval(void **state)
+{
+	struct fx f;
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	k = direct_up(&f);
+	feed_keys(&f, 8); /* a rekey */
+	assert_int_equal(act(&f, PQ_PATH_ACT_REHS_START)->conn, k);
+	f.now += 2;
+	feed_done(&f, k, 8);
+	assert_int_equal(f.p.active, k);
+	assert_int_equal(find(&f, PQ_PATH_ACT_ACTIVATE), -1);
+	assert_int_equal(f.out.deadline_ms, f.now + REAUTH);
+	tick_at(&f, f.now + REAUTH - 1);
+	assert_int_equal(find(&f, PQ_PATH_ACT_REHS_START), -1);
+	tick_at(&f, f.now + 1);
+	assert_int_equal(act(&f, PQ_PATH_ACT_REHS_START)->conn, k);
+	/* A failed re-authentication drops the path to the relay. */
+	feed(&f, PQ_PATH_EV_REHS_FAILED, k);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, PQ_PATH_VIA_RELAY);
+	assert_int_equal(f.p.count.fallbacks, 1);
+}
+
+static void test_reauth_timeout_drops(void **state)
+{
+	struct fx f;
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	k = direct_up(&f);
+	feed_keys(&f, 8);
+	tick_at(&f, f.now + PQ_PATH_REHS_TIMEOUT_MS);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->conn, k);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_REHS_TIMEOUT);
+}
+
+static void test_policy_relay(void **state)
+{
+	struct fx f;
+	struct pq_path_event ev = { .type = PQ_PATH_EV_POLICY, .policy = PQ_PATH_POLICY_RELAY };
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_RELAY);
+	feed_keys(&f, 7);
+	feed(&f, PQ_PATH_EV_ONLINE, 0);
+	assert_int_equal(find(&f, PQ_PATH_ACT_SEND_ENDPOINTS), -1);
+	feed_cands(&f, 2);
+	tick_at(&f, f.now + 10 * RETRY);
+	assert_int_equal(f.out.n, 0);
+	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_TLS);
+	assert_int_equal(f.out.accepted, -1);
+	/* auto -> relay at run time drops what there is. */
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	k = direct_up(&f);
+	feed_ev(&f, &ev);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->conn, k);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_POLICY);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_DATA, true, PQ_PATH_VIA_RELAY), PQ_PATH_VIA_RELAY);
+	tick_at(&f, f.now + 10 * RETRY);
+	assert_int_equal(find(&f, PQ_PATH_ACT_DIAL), -1);
+}
+
+static void test_policy_direct(void **state)
+{
+	struct fx f;
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_DIRECT);
+	feed_keys(&f, 7);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_DATA, true, PQ_PATH_VIA_RELAY), PQ_PATH_VIA_NONE);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_SIGNAL, true, PQ_PATH_VIA_RELAY), PQ_PATH_VIA_RELAY);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_HANDSHAKE, true, PQ_PATH_VIA_RELAY), PQ_PATH_VIA_RELAY);
+	setup_fx(&f, true, PQ_PATH_POLICY_DIRECT);
+	k = direct_up(&f);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_DATA, true, PQ_PATH_VIA_RELAY), k);
+}
+
+static void test_route_handshake(void **state)
+{
+	struct fx f;
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_HANDSHAKE, false, PQ_PATH_VIA_RELAY), PQ_PATH_VIA_NONE);
+	k = direct_up(&f);
+	/* The relay as a rule... */
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_HANDSHAKE, true, PQ_PATH_VIA_RELAY), PQ_PATH_VIA_RELAY);
+	/* ...the conn when the peer spoke there, our relay is down, or the
+	 * relay does not see the peer. */
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_HANDSHAKE, true, k), k);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_HANDSHAKE, false, PQ_PATH_VIA_RELAY), k);
+	feed(&f, PQ_PATH_EV_OFFLINE, 0);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_HANDSHAKE, true, PQ_PATH_VIA_RELAY), k);
+	/* And the active conn still carries data while offline (roaming). */
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_DATA, false, PQ_PATH_VIA_RELAY), k);
+}
+
+static void test_keys_gone(void **state)
+{
+	struct fx f;
+	int k;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	k = direct_up(&f);
+	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_TLS);
+	feed(&f, PQ_PATH_EV_KEYS_GONE, 0);
+	assert_int_equal(f.p.count.drops[PQ_PATH_DROP_SESSION], 2);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->from, k);
+	assert_int_equal(f.out.deadline_ms, UINT64_MAX);
+	/* New keys: endpoints again and a dial (the lower key: at once). */
+	feed_keys(&f, 9);
+	assert_non_null(act(&f, PQ_PATH_ACT_SEND_ENDPOINTS));
+	assert_non_null(act(&f, PQ_PATH_ACT_DIAL));
+}
+
+static void test_endpoints(void **state)
+{
+	struct fx f;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	feed(&f, PQ_PATH_EV_ONLINE, 0);
+	assert_int_equal(find(&f, PQ_PATH_ACT_SEND_ENDPOINTS), -1); /* no keys */
+	feed_keys(&f, 7);
+	assert_non_null(act(&f, PQ_PATH_ACT_SEND_ENDPOINTS));
+	feed_keys(&f, 8); /* a rekey: not again */
+	assert_int_equal(find(&f, PQ_PATH_ACT_SEND_ENDPOINTS), -1);
+	feed(&f, PQ_PATH_EV_ENDPOINTS_UNSENT, 0);
+	assert_int_equal(f.out.deadline_ms, f.now + 1000);
+	tick_at(&f, f.now + 1000);
+	assert_non_null(act(&f, PQ_PATH_ACT_SEND_ENDPOINTS));
+	feed(&f, PQ_PATH_EV_OFFLINE, 0);
+	feed(&f, PQ_PATH_EV_ONLINE, 0); /* back, maybe from new addresses */
+	assert_non_null(act(&f, PQ_PATH_ACT_SEND_ENDPOINTS));
+}
+
+/* Dials wait for the peer to be online; it coming back dials at once. */
+static void test_dial_needs_online(void **state)
+{
+	struct fx f;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	feed_keys(&f, 7);
+	feed_cands(&f, 1);
+	assert_int_equal(f.out.deadline_ms, UINT64_MAX);
+	tick_at(&f, f.now + 2 * RETRY);
+	assert_int_equal(find(&f, PQ_PATH_ACT_DIAL), -1);
+	feed(&f, PQ_PATH_EV_ONLINE, 0);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DIAL)->cand, 0);
+}
+
+static void test_jitter_range(void **state)
+{
+	struct fx f;
+	uint64_t lo = UINT64_MAX, hi = 0;
+
+	for (uint32_t r = 0; r < 3; r++) {
+		setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+		f.p.cfg.random = NULL;
+		feed_keys(&f, 7); /* no candidates: a retry */
+		lo = f.p.next_dial_ms < lo ? f.p.next_dial_ms : lo;
+		hi = f.p.next_dial_ms > hi ? f.p.next_dial_ms : hi;
+	}
+	assert_true(lo >= T0 + RETRY - RETRY / 8);
+	assert_true(hi <= T0 + RETRY + RETRY / 8 + 1);
+}
+
+static void test_invalid_events(void **state)
+{
+	struct fx f;
+	struct pq_path_event ev = { .type = PQ_PATH_EV_DIAL_OPENED, .conn = 0 };
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	assert_int_equal(pq_path_input(&f.p, &ev, f.now, &f.out), PQ_E_INVAL);
+	ev.conn = PQ_PATH_MAX_CONNS;
+	ev.type = PQ_PATH_EV_CLOSED;
+	assert_int_equal(pq_path_input(&f.p, &ev, f.now, &f.out), PQ_E_INVAL);
+	ev.conn = -1;
+	assert_int_equal(pq_path_input(&f.p, &ev, f.now, &f.out), PQ_E_INVAL);
+	ev.type = PQ_PATH_EV_COUNT;
+	assert_int_equal(pq_path_input(&f.p, &ev, f.now, &f.out), PQ_E_INVAL);
+	ev.type = PQ_PATH_EV_CANDIDATES;
+	ev.cand_count = 2;
+	ev.cand_transport = NULL;
+	assert_int_equal(pq_path_input(&f.p, &ev, f.now, &f.out), PQ_E_INVAL);
+	assert_int_equal(f.out.n, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migration),
+		cmocka_unit_test(test_accepted_conn),
+		cmocka_unit_test(test_accept_refused),
+		cmocka_unit_test(test_fallback_after_unanswered_probe),
+		cmocka_unit_test(test_rx_answers_liveness),
+		cmocka_unit_test(test_relay_heard_probes_quiet_path),
+		cmocka_unit_test(test_error_falls_back_at_once),
+		cmocka_unit_test(test_next_candidate_then_retry),
+		cmocka_unit_test(test_retry_after_rehs_failed),
+		cmocka_unit_test(test_retry_after_close_before_proof),
+		cmocka_unit_test(test_retry_after_rehs_timeout),
+		cmocka_unit_test(test_accepted_conn_times_out),
+		cmocka_unit_test(test_crossing_lower_key_wins),
+		cmocka_unit_test(test_higher_key_dials_later),
+		cmocka_unit_test(test_newer_conn_replaces),
+		cmocka_unit_test(test_transport_preference),
+		cmocka_unit_test(test_reauth_after_rekey_and_interval),
+		cmocka_unit_test(test_reauth_timeout_drops),
+		cmocka_unit_test(test_policy_relay),
+		cmocka_unit_test(test_policy_direct),
+		cmocka_unit_test(test_route_handshake),
+		cmocka_unit_test(test_keys_gone),
+		cmocka_unit_test(test_endpoints),
+		cmocka_unit_test(test_dial_needs_online),
+		cmocka_unit_test(test_jitter_range),
+		cmocka_unit_test(test_invalid_events),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -47,7 +47,7 @@ int cmd_up(int argc, char **argv)
 		if (!strcmp(argv[i], "-c") && i + 1 < argc)
 			conf = argv[++i];
 		else if (!strcmp(argv[i], "-v"))
-			pq_log_set_level(PQ_LOG_DEBUG);
+			opts.verbose = true;
 		else
 			return cli_usage(stderr, "up");
 	}
@@ -55,6 +55,8 @@ int cmd_up(int argc, char **argv)
 		return cli_usage(stderr, "up");
 	if (test_env_opts(&opts))
 		return 1;
+	if (opts.verbose)
+		pq_log_set_level(PQ_LOG_DEBUG);
 	if (opts.test_rekey_ms)
 		pq_log(PQ_LOG_WARN, "TEST MODE: rekey every %llu ms", (unsigned long long)opts.test_rekey_ms);
 	return pq_node_main(conf, &opts);

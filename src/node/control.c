@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/msg_handshake.h"
+#include "util/version.h"
 #include "node/daemon.h"
 #include "node/direct.h"
 #include "util/log.h"
@@ -155,11 +157,14 @@ long pq_control_status(const struct pq_node *node, bool json, char *out, size_t 
 	if (cap == 0)
 		return PQ_E_TOOBIG;
 	if (json)
-		pq_sb_printf(&b, "{\"node\":{\"key\":\"%s\",\"tap\":\"%s\",\"relay\":\"%s\"},\"peers\":[",
-			  node->pub_b64, node->cfg.tap, relay);
+		pq_sb_printf(&b, "{\"node\":{\"key\":\"%s\",\"tap\":\"%s\",\"relay\":\"%s\","
+			  "\"version\":\"%s\",\"git\":\"%s\",\"protocol\":%d},\"peers\":[",
+			  node->pub_b64, node->cfg.tap, relay, pq_version(), pq_version_git(), PQ_HS_VERSION);
 	else
-		pq_sb_printf(&b, "node: %s\n  tap: %s\n  relay: %s (%s)\n  refused from unknown keys: %" PRIu64 "\n",
-			  node->pub_b64, node->cfg.tap, relay, node->cfg.relay_url.text, node->relay_drops);
+		pq_sb_printf(&b, "node: %s\n  tap: %s\n  relay: %s (%s)\n  refused from unknown keys: %" PRIu64
+			  "\n  version: pqlan %s, protocol %d\n",
+			  node->pub_b64, node->cfg.tap, relay, node->cfg.relay_url.text, node->relay_drops,
+			  pq_version_text(), PQ_HS_VERSION);
 	for (size_t i = 0; i < node->peer_count; i++) {
 		if (json) {
 			if (i)

@@ -22,6 +22,7 @@
 #include "node/metrics.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/sdnotify.h"
 
 #define ERR_LEN PQ_CONFIG_ERR_LEN
 /* Housekeeping: expired MAC entries give their room back, half-open
@@ -60,6 +61,7 @@ void pq_node_stop(struct pq_node *node, const char *why, int status)
 	if (node->stopping)
 		return;
 	pq_log(status ? PQ_LOG_ERROR : PQ_LOG_INFO, "%s: shutting down", why);
+	(void)pq_sd_notify("STOPPING=1");  /* issue 12 */
 	node->stopping = true;
 	node->exit_status = status;
 	for (size_t i = 0; i < node->peer_count; i++)
@@ -168,8 +170,15 @@ static int setup_tap(struct pq_node *node, char *err, size_t err_len)
 	struct pq_tap_opts opts = { .name = node->cfg.tap, .no_offload = !node->cfg.offload };
 	int ret;
 
+	/* issue 12, bridging: MTU, MAC, persistence (net/tap.h). */
+	opts.mtu = node->cfg.mtu;
+	opts.mac = node->cfg.has_mac ? node->cfg.mac : NULL;
+	opts.persist = node->cfg.tap_persist;
 	if ((ret = pq_tap_open(&node->tap, &opts, err, err_len)))
 		return ret;
+	if (node->tap.existed)
+		pq_log(PQ_LOG_INFO, "tap %s: attached to the existing TAP (left in place at exit)",
+		       node->tap.name);
 	/* Logged once: without offloads every frame is one MTU-sized read. */
 	if (!node->cfg.offload)
 		pq_log(PQ_LOG_INFO, "tap %s: offload = off: frames go one by one", node->tap.name);
@@ -192,6 +201,8 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 
 	if ((ret = pq_node_config_load(&node->cfg, conf_path, err, err_len)))
 		return ret;
+	if (!node->opts.verbose)     /* issue 12: -v wins over log_level */
+		pq_log_set_level((enum pq_log_level)node->cfg.log_level);
 	if ((ret = setup_identity(node, err, err_len)))
 		return ret;
 	if ((ret = pq_loop_new(&node->loop))) {
@@ -206,6 +217,9 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 	pq_log(PQ_LOG_INFO, "node %s up on %s, %zu peer(s), relay %s", node->pub_b64, node->tap.name,
 	       node->peer_count, node->cfg.relay_url.text);
 	pq_relay_link_start(node);
+	/* issue 12: systemd Type=notify, the TAP is up and configured. */
+	if (pq_sd_notify("READY=1") < 0)
+		pq_log(PQ_LOG_WARN, "cannot notify systemd ($NOTIFY_SOCKET)");
 	return 0;
 }
 

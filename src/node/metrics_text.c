@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "proto/msg_handshake.h"
+#include "util/version.h"
 #include "node/daemon.h"
 #include "node/metrics.h"
 #include "util/strbuf.h"
@@ -179,6 +181,9 @@ long pq_metrics_render(const struct pq_node *node, const struct pq_hist *hs, con
 
 	if (cap == 0)
 		return PQ_E_TOOBIG;
+	family(&b, "pqlan_build_info", "gauge", "The build: release, git commit, protocol version.");
+	pq_sb_printf(&b, "pqlan_build_info{version=\"%s\",git=\"%s\",protocol=\"%d\"} 1\n", pq_version(),
+		     pq_version_git(), PQ_HS_VERSION);
 	family(&b, "pqlan_relay_connected", "gauge", "1 once the relay accepted our key, else 0.");
 	pq_sb_printf(&b, "pqlan_relay_connected %d\n", node->relay_state == PQ_RELAY_CONNECTED);
 	peer_counter_families(&b, node);

@@ -26,6 +26,7 @@
 /* What the command line adds to the configuration file. */
 struct pq_node_opts {
 	uint64_t test_rekey_ms;        /* PQLAN_TEST=1 only: rekey this often (0: 120 s) */
+	bool verbose;                  /* -v: debug, whatever log_level says */
 };
 
 /* Run `pqlan up` with the configuration in path (opts may be NULL): the

@@ -14,9 +14,13 @@
 
 #include <cmocka.h>
 
+#include "pq_version.h"
 #include "node/daemon.h"
 #include "node/direct.h"
 #include "node_fixture.h"
+
+/* issue 12: the build in the node object (util/version.h). */
+#define VERSION_JSON "\"version\":\"" PQ_VERSION "\",\"git\":\"" PQ_VERSION_GIT "\",\"protocol\":1"
 
 static struct pq_node node;
 static struct pq_config_peer peer_cfg[3];
@@ -48,7 +52,7 @@ static void teardown_node(void)
 static void test_json_exact(void **state)
 {
 	static const char want[] =
-		"{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connected\"},\"peers\":["
+		"{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connected\"," VERSION_JSON "},\"peers\":["
 		"{\"name\":\"bob\",\"key\":\"" KEY("B") "\",\"state\":\"established\",\"path\":\"relay\","
 		"\"handshake_age_s\":12,\"rx_bytes\":1500,\"tx_bytes\":3000,\"rx_frames\":1,\"tx_frames\":2,"
 		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"endpoint\":null,\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,"
@@ -77,7 +81,7 @@ static void test_json_exact(void **state)
 	n = pq_control_status(&node, true, out, sizeof(out), 112900);
 	assert_true(n > 0);
 	out[n] = 0;
-	assert_non_null(strstr(out, "\"relay\":\"connecting\"}"));
+	assert_non_null(strstr(out, "\"relay\":\"connecting\"," VERSION_JSON "}"));
 	assert_non_null(strstr(out, "\"key\":\"" KEY("B") "\",\"state\":\"offline\",\"path\":\"none\""));
 	checks++;
 	/* No peers at all: an empty list. */
@@ -85,7 +89,7 @@ static void test_json_exact(void **state)
 	n = pq_control_status(&node, true, out, sizeof(out), 112900);
 	assert_true(n > 0);
 	out[n] = 0;
-	assert_string_equal(out, "{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connecting\"},\"peers\":[]}\n");
+	assert_string_equal(out, "{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connecting\"," VERSION_JSON "},\"peers\":[]}\n");
 	checks++;
 	teardown_node();
 }

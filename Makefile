@@ -105,6 +105,7 @@ check:
 	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) -j$(CHECK_JOBS) WERROR=-Werror check-unit
 	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) -j$(CHECK_JOBS) WERROR=-Werror check-san
 	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) -j$(CHECK_JOBS) fuzz FUZZ_SECONDS=$(or $(CHECK_FUZZ_SECONDS),10)
+	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) check-dist
 	@echo "make check: all stages passed (plain build, ASan+UBSan build, fuzz, package)"
 	@awk '{p += $$1; f += $$2} END {printf "check: %d passed, %d failed\n", p, f}' build/check-counts
 

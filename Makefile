@@ -189,4 +189,4 @@ clean:
 
 FORCE:
 
--include $(shell find $(BUILD) build/fuzz -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) build/fuzz -path build/dist -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -165,9 +165,11 @@ long pq_control_status(const struct pq_node *node, bool json, char *out, size_t 
 			  "\n  version: pqlan %s, protocol %d\n",
 			  node->pub_b64, node->cfg.tap, relay, node->cfg.relay_url.text, node->relay_drops,
 			  pq_version_text(), PQ_HS_VERSION);
-	for (size_t i = 0; i < node->peer_count; i++) {
+	for (size_t i = 0, shown = 0; i < node->peer_count; i++) {
+		if (node->peers[i].removed)    /* issue 12: reload's tombstones */
+			continue;
 		if (json) {
-			if (i)
+			if (shown++)
 				pq_sb_printf(&b, ",");
 			peer_json(&b, &node->peers[i], now_ms);
 		} else {

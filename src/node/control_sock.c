@@ -26,11 +26,14 @@
 
 #include "node/node.h"
 #include "node/daemon.h"
+#include "node/reload.h"
 #include "util/log.h"
 
 /* Room for the node line and one peer entry, text or JSON. */
 #define STATUS_HEAD_MAX 512
 #define STATUS_PEER_MAX 1024
+/* The answer to "reload": a line, or the loader's messages. */
+#define RELOAD_ANSWER_MAX (PQ_CONFIG_ERR_LEN + 512)
 
 /* ---- the daemon's side: non-blocking clients on the loop ---- */
 
@@ -96,12 +99,18 @@ static void client_answer(struct ctl_client *c)
 	size_t cap = STATUS_HEAD_MAX + node->peer_count * STATUS_PEER_MAX;
 	long len;
 
+	if (cap < RELOAD_ANSWER_MAX)
+		cap = RELOAD_ANSWER_MAX;
 	c->out = malloc(cap);
 	if (!c->out) {
 		client_close(c);
 		return;
 	}
-	len = pq_control_status(node, strncmp(c->req, "json", 4) == 0, c->out, cap,
+	/* issue 12: "reload\n" re-reads node.conf (node/reload.h). */
+	if (strncmp(c->req, "reload\n", 7) == 0)
+		len = (long)pq_node_reload(c->ctl->node, c->out, cap);
+	else
+		len = pq_control_status(node, strncmp(c->req, "json", 4) == 0, c->out, cap,
 				pq_loop_now(node->loop));
 	if (len <= 0) {
 		client_close(c);

@@ -20,6 +20,7 @@
 #include "node/direct.h"
 #include "node/ifaddr.h"
 #include "node/metrics.h"
+#include "node/reload.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/sdnotify.h"
@@ -90,9 +91,14 @@ static void signal_event(struct pq_loop *loop, int fd, unsigned events, void *ar
 {
 	struct pq_node *node = arg;
 	struct signalfd_siginfo si;
+	char answer[1024];
 
 	if (read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 		return;
+	if (si.ssi_signo == SIGHUP) {  /* issue 12: reload, logged by pq_node_reload */
+		(void)pq_node_reload(node, answer, sizeof(answer));
+		return;
+	}
 	pq_node_stop(node, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM", 0);
 }
 
@@ -103,6 +109,7 @@ static int setup_signals(struct pq_node *node, char *err, size_t err_len)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);       /* issue 12: reload, not the default exit */
 	/* A shell starts background jobs with SIGINT ignored, and an ignored
 	 * signal never reaches a signalfd: restore the default first (it can
 	 * never run, the signals are blocked below). */
@@ -155,7 +162,8 @@ static int setup_l2(struct pq_node *node, char *err, size_t err_len)
 	uint8_t key[PQ_L2_HASH_KEY_LEN];
 	int ret;
 
-	pq_l2_limits_default(&lim, node->peer_count ? (uint32_t)node->peer_count : 1);
+	/* Every peer a reload may add (node/reload.h). */
+	pq_l2_limits_default(&lim, PQ_CONFIG_MAX_PEERS);
 	if ((ret = pq_random_bytes(key, sizeof(key))) || (ret = pq_l2_new(&node->l2, &lim, key)))
 		snprintf(err, err_len, "MAC table setup failed: %s", pq_strerror(ret));
 	pq_wipe(key, sizeof(key));
@@ -264,6 +272,7 @@ int pq_node_main(const char *conf_path, const struct pq_node_opts *opts)
 	node.sig_fd = -1;
 	if (opts)
 		node.opts = *opts;
+	node.conf_path = conf_path;
 	if ((ret = node_setup(&node, conf_path, err, sizeof(err)))) {
 		fprintf(stderr, "pqlan up: %s\n", err[0] ? err : pq_strerror(ret));
 		goto out;

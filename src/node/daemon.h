@@ -53,6 +53,7 @@ enum pq_relay_state { PQ_RELAY_IDLE = 0, PQ_RELAY_CONNECTING, PQ_RELAY_CONNECTED
 
 struct pq_node {
 	struct pq_node_config cfg;
+	const char *conf_path;         /* issue 12: what a reload re-reads (node/reload.h) */
 	struct pq_loop *loop;
 	struct pq_signer *signer;
 	uint8_t pub[PQ_PUBKEY_LEN];
@@ -116,6 +117,10 @@ PQ_MUST_CHECK int pq_relay_link_send(struct pq_node *node, const uint8_t dst[PQ_
 /* Shutdown: CLOSE(going away), then close; no reconnect. */
 void pq_relay_link_stop(struct pq_node *node);
 const char *pq_relay_state_name(enum pq_relay_state s);
+/* issue 12, reload: the peer set changed. Close the relay conn and dial
+ * again at once, so the new conn's RELAY_WATCH carries the new set (the
+ * relay takes one per conn); sessions are kept as across any relay loss. */
+void pq_relay_link_rewatch(struct pq_node *node);
 
 /* datapath.c */
 void pq_datapath_tap_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms);

@@ -124,6 +124,8 @@ static void peer_counter_families(struct pq_strbuf *b, const struct pq_node *nod
 	for (unsigned f = 0; f < F_COUNT; f++) {
 		family(b, peer_counters[f].name, "counter", peer_counters[f].help);
 		for (size_t i = 0; i < node->peer_count; i++) {
+			if (node->peers[i].removed)    /* issue 12: reload's tombstones */
+				continue;
 			pq_sb_printf(b, "%s{", peer_counters[f].name);
 			peer_labels(b, &node->peers[i]);
 			pq_sb_printf(b, "} %" PRIu64 "\n", peer_value(&node->peers[i], (enum peer_field)f));
@@ -147,6 +149,8 @@ static void peer_enum_family(struct pq_strbuf *b, const struct pq_node *node, bo
 		enum pq_peer_state st = pq_peer_state(p, now_ms);
 		const char *cur = path ? pq_peer_path_name(p, st) : pq_peer_state_name(st);
 
+		if (p->removed)                        /* issue 12: reload's tombstones */
+			continue;
 		for (unsigned v = 0; v < 3; v++) {
 			pq_sb_printf(b, "%s{", name);
 			peer_labels(b, p);

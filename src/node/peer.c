@@ -46,32 +46,40 @@ int pq_peers_init(struct pq_node *node, char *err, size_t err_len)
 	uint64_t wall = pq_wall_ms();
 
 	node->peer_count = 0;
-	if (node->cfg.peer_count == 0)
-		return 0;
-	node->peers = calloc(node->cfg.peer_count, sizeof(*node->peers));
+	/* Room for every peer a reload may add (node/reload.h): slots never
+	 * move, timers and conns point into them. Untouched pages cost no RAM. */
+	node->peers = calloc(PQ_CONFIG_MAX_PEERS, sizeof(*node->peers));
 	if (!node->peers)
 		return PQ_E_NOMEM;
 	for (size_t i = 0; i < node->cfg.peer_count; i++) {
-		struct pq_node_peer *p = &node->peers[i];
 		const struct pq_config_peer *c = &node->cfg.peers[i];
 
 		if (memcmp(c->key, node->pub, PQ_PUBKEY_LEN) == 0) {
 			snprintf(err, err_len, "the [peer] at line %u has this node's own key", c->line);
 			return PQ_E_CONFIG;
 		}
-		p->node = node;
-		p->id = (uint32_t)i;
-		p->cfg = c;
-		memcpy(p->key, c->key, PQ_PUBKEY_LEN);
-		pq_key_to_base64(p->key_b64, p->key);
-		pq_hs_peer_init(&p->hs, p->key, wall);
-		p->hs.user = p;
-		pq_session_init(&p->session);
-		pq_session_set_rekey_after(&p->session, node->opts.test_rekey_ms);
-		pq_timer_init(&p->timer, NULL, p);
+		pq_peer_slot_init(node, &node->peers[i], (uint32_t)i, c, wall);
 		node->peer_count++;
 	}
 	return 0;
+}
+
+void pq_peer_slot_init(struct pq_node *node, struct pq_node_peer *p, uint32_t id,
+		       const struct pq_config_peer *c, uint64_t wall)
+{
+	memset(p, 0, sizeof(*p));
+	p->node = node;
+	p->id = id;
+	p->cfg = c;
+	memcpy(p->key, c->key, PQ_PUBKEY_LEN);
+	pq_key_to_base64(p->key_b64, p->key);
+	pq_hs_peer_init(&p->hs, p->key, wall);
+	p->hs.user = p;
+	pq_session_init(&p->session);
+	pq_session_set_rekey_after(&p->session, node->opts.test_rekey_ms);
+	pq_timer_init(&p->timer, NULL, p);
+	pq_timer_init(&p->direct.timer, NULL, p);
+	pq_challenge_cache_init(&p->direct.cache);
 }
 
 void pq_peers_free(struct pq_node *node)
@@ -93,7 +101,7 @@ struct pq_node_peer *pq_peer_find(struct pq_node *node, const uint8_t key[PQ_PUB
 {
 	/* Public keys: memcmp is fine; 256 peers at most. */
 	for (size_t i = 0; i < node->peer_count; i++)
-		if (memcmp(node->peers[i].key, key, PQ_PUBKEY_LEN) == 0)
+		if (!node->peers[i].removed && memcmp(node->peers[i].key, key, PQ_PUBKEY_LEN) == 0)
 			return &node->peers[i];
 	return NULL;
 }

@@ -97,6 +97,8 @@ struct pq_node_peer {
 	struct pq_timer timer;
 	struct pq_peer_counters count;
 	struct pq_peer_direct direct;
+	bool removed;                  /* issue 12: taken out by a reload (node/reload.h):
+					* a tombstone no lookup, report or watch sees */
 };
 
 /* A short name for logs: the configured name, else the key. */
@@ -105,6 +107,10 @@ const char *pq_peer_label(const struct pq_node_peer *p);
 /* Fill node->peers from the configuration. PQ_E_NOMEM, PQ_E_CONFIG (a
  * peer with our own key; err says which). */
 PQ_MUST_CHECK int pq_peers_init(struct pq_node *node, char *err, size_t err_len);
+/* Set up the zeroed slot p (index id) for the configured peer c; wall is
+ * the Unix time for its handshake freshness. Used at start and by reload. */
+void pq_peer_slot_init(struct pq_node *node, struct pq_node_peer *p, uint32_t id,
+		       const struct pq_config_peer *c, uint64_t wall);
 /* Wipe every peer's keys and handshake state, cancel timers, free. */
 void pq_peers_free(struct pq_node *node);
 /* The peer with this key, or NULL. */

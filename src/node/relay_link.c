@@ -205,14 +205,17 @@ static int relay_send_watch(struct pq_node *node)
 	size_t out_len;
 	int ret;
 
-	if (node->peer_count == 0)
-		return 0;
+	size_t n = 0;
+
 	if (node->peer_count > PQ_CONFIG_MAX_PEERS)
 		return PQ_E_LIMIT;
 	for (size_t i = 0; i < node->peer_count; i++)
-		memcpy(keys[i], node->peers[i].key, PQ_PUBKEY_LEN);
+		if (!node->peers[i].removed)   /* issue 12: reload's tombstones */
+			memcpy(keys[n++], node->peers[i].key, PQ_PUBKEY_LEN);
+	if (n == 0)
+		return 0;
 	if ((ret = pq_relay_watch_build(node->msg, sizeof(node->msg), &out_len,
-					(const uint8_t(*)[PQ_PUBKEY_LEN])keys, node->peer_count)))
+					(const uint8_t(*)[PQ_PUBKEY_LEN])keys, n)))
 		return ret;
 	return pq_conn_send(node->relay, node->msg, out_len);
 }
@@ -454,6 +457,26 @@ int pq_relay_link_send(struct pq_node *node, const uint8_t dst[PQ_PUBKEY_LEN], c
 	if ((ret = pq_relay_send_encode(node->msg, sizeof(node->msg), &out_len, &f)))
 		return ret;
 	return pq_conn_send(node->relay, node->msg, out_len);
+}
+
+void pq_relay_link_rewatch(struct pq_node *node)
+{
+	struct pq_conn *old = node->relay;
+
+	if (node->stopping)
+		return;
+	pq_loop_timer_cancel(node->loop, &node->relay_timer);
+	if (old) {
+		/* Detached first: its on_close then finds c != node->relay. */
+		node->relay = NULL;
+		for (size_t i = 0; i < node->peer_count; i++)
+			if (node->peers[i].online)
+				pq_peer_offline(&node->peers[i], pq_loop_now(node->loop));
+		pq_conn_close(old, 1000);
+	}
+	pq_log(PQ_LOG_INFO, "relay: reconnecting to announce the new peer set");
+	node->backoff_ms = 0;
+	relay_connect(node);
 }
 
 void pq_relay_link_stop(struct pq_node *node)

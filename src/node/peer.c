@@ -196,6 +196,9 @@ void pq_peer_offline(struct pq_node_peer *p, uint64_t now_ms)
 /* Install a handshake outcome into p's session. */
 static void peer_install(struct pq_node_peer *p, const struct pq_hs_result *res, uint64_t now_ms)
 {
+	/* issue 12: a routine rekey (keys that work are being replaced) logs
+	 * at debug; a session coming up logs at info. */
+	enum pq_log_level lvl = pq_session_can_send(&p->session, now_ms) ? PQ_LOG_DEBUG : PQ_LOG_INFO;
 	int ret = pq_session_install(&p->session, res, now_ms);
 
 	if (ret) {
@@ -214,11 +217,11 @@ static void peer_install(struct pq_node_peer *p, const struct pq_hs_result *res,
 		if (!res->confirmed)
 			p->next_retry_ms = now_ms + PQ_NODE_HS_RETRY_MS +
 					   pq_random_below(PQ_NODE_HS_RETRY_JITTER_MS);
-		pq_log(PQ_LOG_INFO, "peer %s: handshake done (%s%s)", pq_peer_label(p),
+		pq_log(lvl, "peer %s: handshake done (%s%s)", pq_peer_label(p),
 		       res->initiator ? "initiator" : "responder",
 		       res->confirmed ? "" : ", awaiting confirmation");
 	} else {
-		pq_log(PQ_LOG_INFO, "peer %s: keys confirmed", pq_peer_label(p));
+		pq_log(lvl, "peer %s: keys confirmed", pq_peer_label(p));
 	}
 }
 

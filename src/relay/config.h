@@ -10,7 +10,9 @@
  *   metrics = HOST:PORT            optional, Prometheus text endpoint
  *   control = PATH                 optional, default PQ_RELAY_CONTROL_DEFAULT
  *                                  (`pqlan relay-status`; not *.sock, so
- *                                  `pqlan status` never takes it for a node)
+ *                                  `pqlan status` never takes it for a node;
+ *                                  the default is best effort: a second relay
+ *                                  on the host runs without it, with a warning)
  *   log_level = debug|info|warn|error  optional, default info
  *
  * The loader fills a plain struct owned by the caller; the allow list is
@@ -45,6 +47,7 @@ struct pq_relay_config {
 	bool has_metrics;
 	struct pq_config_addr metrics;
 	char control[PQ_RELAY_CONTROL_MAX + 1];  /* always set after a load */
+	bool has_control;                        /* control was in the file */
 	int log_level;                           /* util/log.h; default info */
 };
 

@@ -81,9 +81,11 @@ static int set_metrics(struct pq_conf_arg *a)
 static int set_control(struct pq_conf_arg *a)
 {
 	struct pq_relay_config *cfg = a->cfg;
+	int rc = pq_cv_path(cfg->control, sizeof(cfg->control), a->value, true,
+			    PQ_RELAY_CONTROL_DEFAULT, a->why, a->why_len);
 
-	return pq_cv_path(cfg->control, sizeof(cfg->control), a->value, true,
-			  PQ_RELAY_CONTROL_DEFAULT, a->why, a->why_len);
+	cfg->has_control = rc == 0;
+	return rc;
 }
 
 static int set_log_level(struct pq_conf_arg *a)

@@ -97,7 +97,7 @@ struct pq_relay_stats {
  * with the identity private key priv (copied into the TLS context, the
  * caller wipes its own copy) and the allow list (allow_count keys of 32
  * bytes, copied; 0 keys: any node). opts may be NULL.
- * PQ_E_INVAL, PQ_E_NOMEM, PQ_E_KEY, PQ_E_CRYPTO, PQ_E_PERM (address in
+ * PQ_E_INVAL, PQ_E_NOMEM, PQ_E_KEY, PQ_E_CRYPTO, PQ_E_INUSE (address in
  * use), PQ_E_LIMIT, PQ_E_IO.
  */
 PQ_MUST_CHECK int pq_relay_new(struct pq_relay **out, struct pq_loop *loop,

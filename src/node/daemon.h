@@ -40,6 +40,8 @@
 /* Relay reconnect: 0.5 s doubling to 30 s, each wait +-25% (jitter). */
 #define PQ_NODE_RELAY_BACKOFF_MIN_MS 500u
 #define PQ_NODE_RELAY_BACKOFF_MAX_MS 30000u
+/* Looking the relay's host name up (issue 12: off the loop, bounded). */
+#define PQ_NODE_RELAY_RESOLVE_TIMEOUT_MS 15000u
 /* From WebSocket open to RELAY_WELCOME. */
 #define PQ_NODE_RELAY_AUTH_TIMEOUT_MS 10000u
 /* How long shutdown waits for the relay's CLOSE to flush. */
@@ -68,6 +70,7 @@ struct pq_node {
 
 	/* relay link */
 	struct pq_conn *relay;
+	struct pq_resolve *relay_resolve; /* issue 12: the URL's host name being looked up */
 	enum pq_relay_state relay_state;
 	uint32_t backoff_ms;
 	struct pq_timer relay_timer;   /* reconnect, or auth deadline */

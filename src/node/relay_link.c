@@ -28,6 +28,7 @@
 
 #include "crypto/util.h"
 #include "net/sock.h"
+#include "net/resolve.h"
 #include "node/daemon.h"
 #include "proto/msg_relay.h"
 #include "util/clock.h"
@@ -143,35 +144,6 @@ static void relay_lost(struct pq_node *node, uint64_t now_ms)
 			pq_peer_offline(&node->peers[i], now_ms);
 	if (!node->stopping)
 		relay_schedule_reconnect(node);
-}
-
-/* The relay's address: the URL's IP literal, or its name resolved now. */
-static int relay_addr(const struct pq_node *node, struct pq_sockaddr *out)
-{
-	const struct pq_config_url *u = &node->cfg.relay_url;
-	struct addrinfo hints, *res = NULL;
-	char port[8];
-	int ret;
-
-	if (u->host_is_ip) {
-		memcpy(&out->ss, &u->addr.ss, sizeof(out->ss));
-		out->len = u->addr.len;
-		return 0;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%u", (unsigned)u->port);
-	ret = getaddrinfo(u->host, port, &hints, &res);
-	if (ret || !res || res->ai_addrlen > sizeof(out->ss)) {
-		pq_log(PQ_LOG_WARN, "relay: cannot resolve %s: %s", u->host, ret ? gai_strerror(ret) : "no address");
-		if (res)
-			freeaddrinfo(res);
-		return PQ_E_IO;
-	}
-	memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
-	out->len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
 }
 
 static void relay_on_open(void *ctx, struct pq_conn *c)
@@ -401,7 +373,8 @@ static void relay_on_close(void *ctx, struct pq_conn *c, const struct pq_conn_re
 		pq_loop_stop(node->loop);
 }
 
-static void relay_connect(struct pq_node *node)
+/* Dial the relay at addr (the URL's IP literal or its name resolved). */
+static void relay_dial(struct pq_node *node, const struct pq_sockaddr *addr)
 {
 	static const struct pq_conn_cbs cbs = {
 		.on_open = relay_on_open,
@@ -413,10 +386,7 @@ static void relay_connect(struct pq_node *node)
 	int ret;
 
 	memset(&tg, 0, sizeof(tg));
-	if (relay_addr(node, &tg.addr)) {
-		relay_schedule_reconnect(node);
-		return;
-	}
+	tg.addr = *addr;
 	tg.pin = node->cfg.relay_key;
 	tg.host = u->host_is_ip ? NULL : u->host;
 	tg.path = u->path;
@@ -432,6 +402,48 @@ static void relay_connect(struct pq_node *node)
 	if (pq_loop_timer_start(node->loop, &node->relay_timer,
 				PQ_CONN_OPEN_TIMEOUT_MS + PQ_NODE_RELAY_AUTH_TIMEOUT_MS))
 		pq_log(PQ_LOG_ERROR, "relay: cannot arm the auth timer");
+}
+
+/* issue 12: the host name's lookup ended (net/resolve.h, off the loop). */
+static void relay_resolved(void *arg, int err, const struct pq_sockaddr *addr, const char *why)
+{
+	struct pq_node *node = arg;
+
+	node->relay_resolve = NULL;
+	if (node->stopping)
+		return;
+	if (err) {
+		pq_log(PQ_LOG_WARN, "relay: cannot resolve %s: %s", node->cfg.relay_url.host, why);
+		relay_schedule_reconnect(node);
+		return;
+	}
+	relay_dial(node, addr);
+}
+
+static void relay_connect(struct pq_node *node)
+{
+	const struct pq_config_url *u = &node->cfg.relay_url;
+	struct pq_sockaddr a;
+	int ret;
+
+	if (u->host_is_ip) {
+		memset(&a, 0, sizeof(a));
+		memcpy(&a.ss, &u->addr.ss, sizeof(a.ss));
+		a.len = u->addr.len;
+		relay_dial(node, &a);
+		return;
+	}
+	if (node->relay_resolve)
+		return;                        /* a lookup is under way */
+	ret = pq_resolve_start(&node->relay_resolve, node->loop, u->host, u->port,
+			       PQ_NODE_RELAY_RESOLVE_TIMEOUT_MS, relay_resolved, node);
+	if (ret) {
+		pq_log(PQ_LOG_WARN, "relay: cannot look %s up: %s", u->host, pq_strerror(ret));
+		relay_schedule_reconnect(node);
+		return;
+	}
+	node->relay_state = PQ_RELAY_CONNECTING;
+	pq_log(PQ_LOG_DEBUG, "relay: resolving %s", u->host);
 }
 
 void pq_relay_link_start(struct pq_node *node)
@@ -486,6 +498,8 @@ void pq_relay_link_stop(struct pq_node *node)
 	size_t out_len;
 
 	pq_loop_timer_cancel(node->loop, &node->relay_timer);
+	pq_resolve_cancel(node->relay_resolve);  /* issue 12 */
+	node->relay_resolve = NULL;
 	if (!node->relay)
 		return;
 	if (pq_conn_is_open(node->relay) && pq_close_encode(out, sizeof(out), &out_len, &cl) == 0 &&

@@ -153,6 +153,8 @@ static void peer_initiate(struct pq_node_peer *p, uint64_t now_ms)
 		       pq_strerror((int)n));
 		return;
 	}
+	if (p->node->opts.test_hs_version)   /* PQLAN_TEST=1 only (cli/cmd_up.c) */
+		out[1] = p->node->opts.test_hs_version;
 	ret = peer_send_handshake(p, out, (size_t)n, false, now_ms);
 	if (ret)
 		pq_log(PQ_LOG_WARN, "peer %s: HS_INIT not sent: %s", pq_peer_label(p), pq_strerror(ret));
@@ -240,6 +242,17 @@ void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t le
 		pq_log(PQ_LOG_WARN, "peer %s: handshake refused: stamped more than %u s ahead of our "
 		       "clock; check both machines' clocks (NTP)", pq_peer_label(p),
 		       (unsigned)(PQ_HS_MAX_FUTURE_MS / 1000));
+		goto out;
+	}
+	/* issue 12, PROTOCOL §1 "Versions": an HS_INIT of another protocol
+	 * version is refused with one warning per peer and version, not in
+	 * silence (byte 1 is the version, §4.1). */
+	if (n < 0 && len > 1 && msg[0] == PQ_MSG_HS_INIT && msg[1] != PQ_HS_VERSION &&
+	    p->version_warned != msg[1]) {
+		p->version_warned = msg[1];
+		pq_log(PQ_LOG_WARN, "peer %s: handshake refused: it speaks protocol version %u, this node "
+		       "speaks %d; run the same pqlan release on both (pqlan --version)", pq_peer_label(p),
+		       msg[1], PQ_HS_VERSION);
 		goto out;
 	}
 	if (n < 0) {

@@ -97,6 +97,7 @@ struct pq_node_peer {
 	struct pq_timer timer;
 	struct pq_peer_counters count;
 	struct pq_peer_direct direct;
+	uint8_t version_warned;        /* issue 12: the other protocol version we warned about */
 	bool removed;                  /* issue 12: taken out by a reload (node/reload.h):
 					* a tombstone no lookup, report or watch sees */
 };

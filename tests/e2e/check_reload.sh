@@ -12,14 +12,16 @@
 #   relay allows all three keys. n1 runs with NOTIFY_SOCKET pointing at a
 #   datagram socket the test reads (what systemd would be).
 #
-# Checks, with the n1-n2 session's handshake age read before and after
+# Checks (0: the relay logs that n3 lists n1 but n1 does not list n3),
+# with the n1-n2 session's handshake age read before and after
 # every step (it must keep growing: the session is never replaced):
 #   1. SIGHUP adds [peer] n3 to n1: n1-n3 established, n1 pings n3.
 #   2. `pqlan reload -c` changes n3's path and n1's retry_interval and
 #      log_level: "ok", 1 changed, the values applied.
 #   3. a broken file: `pqlan reload` fails with FILE:LINE, nothing changes.
 #   4. a changed tap name: refused naming "tap", nothing changes.
-#   5. n3 removed: gone from n1's status, n1 no longer reaches n3.
+#   5. n3 removed: gone from n1's status, n1 no longer reaches n3; n3
+#      restarted claiming protocol version 2 is refused by n2, logged.
 #   6. systemd saw READY=1, then RELOADING=1/READY=1 per reload, STOPPING=1.
 #   7. the relay survives SIGHUP; a reload that drops n3 from its allow list
 #      closes n3 and refuses it again (relay-status and its metrics say so);
@@ -56,7 +58,6 @@ e2e_until 5 test -S "$dir/notify.sock" || e2e_die "notify listener did not start
 e2e_start_relay
 e2e_start_node 1 "" env NOTIFY_SOCKET="$dir/notify.sock"
 e2e_start_node 2
-e2e_start_node 3
 
 # peer_of I J PYEXPR: node I's peer J (bound to p) satisfies PYEXPR.
 peer_of() {
@@ -83,6 +84,13 @@ ping_from() { ip netns exec "${ns[$1]}" ping -c 1 -W 1 "10.78.0.$2"; }
 reload_n1() { ip netns exec "${ns[1]}" "$PQLAN" reload -c "$dir/n1.conf"; }
 
 e2e_until 20 peer_of 1 2 "p['state'] == 'established'" || e2e_die "n1-n2 not established"
+# n3 lists n1, n1 does not list n3 (yet): the relay says so.
+e2e_start_node 3
+if e2e_until 10 grep -q "node ${pub[3]:0:8} lists ${pub[1]:0:8}, which is connected but does not list it" "$dir/relay.log"; then
+	e2e_ok "the relay logged the one-sided peer list (n3 lists n1, not the reverse)"
+else
+	e2e_bad "no log line for a one-sided peer list"
+fi
 peer_of 1 3 "True" && e2e_bad "n3 is in n1's status before it was added"
 sleep 2
 last_age=$(age12)
@@ -158,6 +166,16 @@ else
 fi
 ping_from 1 2 >/dev/null && e2e_ok "n1 still pings n2" || e2e_bad "n1 lost n2 after removing n3"
 kept "after removing n3"
+
+# 5b. Compatibility (PROTOCOL.md §1): n3 restarts claiming protocol
+# version 2 in its HS_INIT; n2 refuses it with a clear line, not silence.
+e2e_stop_each "${node_pid[3]}"
+e2e_start_node 3 -v2 env PQLAN_TEST=1 PQLAN_TEST_HS_VERSION=2
+if e2e_until 15 grep -q "peer n3: handshake refused: it speaks protocol version 2, this node speaks 1" "$dir/n2.log"; then
+	e2e_ok "n2 refused n3's version-2 handshake with a clear log line"
+else
+	e2e_bad "no log line for a peer of another protocol version"
+fi
 
 # 6. What systemd heard.
 e2e_stop_each "${node_pid[1]}"

@@ -23,7 +23,7 @@ TEST_PKGS=(
 	build-essential pkg-config clang llvm libclang-rt-14-dev
 	libssl-dev libcmocka-dev libinih-dev
 	valgrind
-	iproute2 iputils-ping iperf3 procps tshark
+	iproute2 iputils-ping iperf3 procps tshark faketime
 	python3 python3-websockets python3-cryptography
 	# packaging checks (tests/dist/run.sh): .deb, lintian, unit scores, man pages
 	debhelper dpkg-dev lintian systemd man-db

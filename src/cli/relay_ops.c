@@ -7,71 +7,87 @@
 
 #include "cli/relay_ops.h"
 #include "net/sock.h"
+#include "net/sock_unix.h"
 #include "util/log.h"
 #include "util/sdnotify.h"
 
 #define HTTP_REQ_MAX 2048
+#define CONTROL_REQ_MAX 16
+#define SERVE_DEADLINE_MS 2000u
+#define SERVE_MAX_CLIENTS 8
 
-/* The control socket: "json\n" or anything else (text). */
-static int control_reply(void *arg, const char *req, size_t req_len, char **out, size_t *out_len)
+/* The control socket: a line ("json" or anything else: text). */
+static enum pq_reqsrv_verdict control_reply(void *arg, const char *req, size_t len, bool eof, char **out,
+					    size_t *out_len)
 {
 	struct relay_ops *ops = arg;
 	size_t cap = pq_relay_report_cap(ops->relay);
 	long n;
 
-	if (!(*out = malloc(cap)))
-		return PQ_E_NOMEM;
+	if (!memchr(req, '\n', len) && !eof && len < CONTROL_REQ_MAX)
+		return PQ_REQSRV_MORE;
+	if (len == 0 || !(*out = malloc(cap)))
+		return PQ_REQSRV_CLOSE;
 	n = pq_relay_report(ops->relay, !strncmp(req, "json", 4), *out, cap);
 	if (n < 0) {
 		free(*out);
 		*out = NULL;
-		return (int)n;
+		return PQ_REQSRV_CLOSE;
 	}
 	*out_len = (size_t)n;
-	return 0;
+	return PQ_REQSRV_ANSWER;
 }
 
-static int http_answer(char **out, size_t *out_len, const char *status, const char *body)
+static enum pq_reqsrv_verdict http_answer(char **out, size_t *out_len, const char *status, const char *body)
 {
 	size_t cap = strlen(body) + 256;
 	int n;
 
 	if (!(*out = malloc(cap)))
-		return PQ_E_NOMEM;
+		return PQ_REQSRV_CLOSE;
 	n = snprintf(*out, cap, "HTTP/1.1 %s\r\nContent-Type: text/plain; version=0.0.4; "
 		     "charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s", status,
 		     strlen(body), body);
 	*out_len = (size_t)n;
-	return 0;
+	return PQ_REQSRV_ANSWER;
 }
 
-/* GET /metrics (RFC 9112 request line); anything else 404 / 405 / 431. */
-static int metrics_reply(void *arg, const char *req, size_t req_len, char **out, size_t *out_len)
+/* GET /metrics (RFC 9112 request line), once the head is whole; anything
+ * else 404 / 405, a head that does not fit 431. */
+static enum pq_reqsrv_verdict metrics_reply(void *arg, const char *req, size_t len, bool eof, char **out,
+					    size_t *out_len)
 {
 	struct relay_ops *ops = arg;
+	enum pq_reqsrv_verdict v;
 	size_t cap;
 	char *body;
 	long n;
-	int rc;
 
-	if (!strstr(req, "\r\n\r\n") && !strstr(req, "\n\n"))
+	if (!strstr(req, "\r\n\r\n") && !strstr(req, "\n\n")) {
+		if (!eof && len < HTTP_REQ_MAX)
+			return PQ_REQSRV_MORE;
 		return http_answer(out, out_len, "431 Request Header Fields Too Large", "");
+	}
 	if (strncmp(req, "GET ", 4))
 		return http_answer(out, out_len, "405 Method Not Allowed", "");
 	if (strncmp(req + 4, "/metrics ", 9) && strncmp(req + 4, "/metrics?", 9))
 		return http_answer(out, out_len, "404 Not Found", "only /metrics here\n");
 	cap = pq_relay_report_cap(ops->relay);
 	if (!(body = malloc(cap)))
-		return PQ_E_NOMEM;
+		return PQ_REQSRV_CLOSE;
 	n = pq_relay_metrics_text(ops->relay, body, cap);
-	rc = n < 0 ? (int)n : http_answer(out, out_len, "200 OK", body);
+	v = n < 0 ? PQ_REQSRV_CLOSE : http_answer(out, out_len, "200 OK", body);
 	free(body);
-	return rc;
+	return v;
 }
 
 static int start_metrics(struct relay_ops *ops, char *err, size_t err_len)
 {
-	struct pq_reqsrv_opts o = { .max_req = HTTP_REQ_MAX, .http = true };
+	const struct pq_reqsrv_config o = {
+		.req_max = HTTP_REQ_MAX, .max_clients = SERVE_MAX_CLIENTS,
+		.deadline_ms = SERVE_DEADLINE_MS, .drain = true,
+		.on_request = metrics_reply, .ctx = ops, .name = "relay metrics",
+	};
 	struct pq_sockaddr addr = { 0 };
 	char text[PQ_SOCKADDR_TEXT];
 	int fd, rc;
@@ -83,7 +99,7 @@ static int start_metrics(struct relay_ops *ops, char *err, size_t err_len)
 		snprintf(err, err_len, "metrics %s: cannot listen: %s", text, pq_strerror(rc));
 		return rc;
 	}
-	if ((rc = pq_reqsrv_new(&ops->metrics, ops->loop, fd, &o, metrics_reply, ops))) {
+	if ((rc = pq_reqsrv_new(&ops->metrics, ops->loop, fd, &o))) {
 		snprintf(err, err_len, "metrics %s: %s", text, pq_strerror(rc));
 		return rc;
 	}
@@ -94,7 +110,11 @@ static int start_metrics(struct relay_ops *ops, char *err, size_t err_len)
 int relay_ops_start(struct relay_ops *ops, struct pq_loop *loop, struct pq_relay *relay,
 		    const char *conf_path, struct pq_relay_config *cfg, char *err, size_t err_len)
 {
-	struct pq_reqsrv_opts o = { .max_req = 16 };
+	const struct pq_reqsrv_config o = {
+		.req_max = CONTROL_REQ_MAX, .max_clients = SERVE_MAX_CLIENTS,
+		.deadline_ms = SERVE_DEADLINE_MS, .on_request = control_reply, .ctx = ops,
+		.name = "relay control",
+	};
 	int fd, rc;
 
 	memset(ops, 0, sizeof(*ops));
@@ -104,7 +124,7 @@ int relay_ops_start(struct relay_ops *ops, struct pq_loop *loop, struct pq_relay
 	ops->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));  /* ours now */
 	snprintf(ops->control_path, sizeof(ops->control_path), "%s", ops->cfg.control);
-	if ((rc = pq_reqsrv_listen_unix(&fd, ops->control_path, err, err_len))) {
+	if ((rc = pq_sock_listen_unix(&fd, ops->control_path, err, err_len))) {
 		if (ops->cfg.has_control)
 			return rc;
 		/* Only the default: a second relay on this host (tests, a
@@ -116,7 +136,7 @@ int relay_ops_start(struct relay_ops *ops, struct pq_loop *loop, struct pq_relay
 		goto metrics;
 	}
 	ops->control_bound = 1;
-	if ((rc = pq_reqsrv_new(&ops->control, loop, fd, &o, control_reply, ops))) {
+	if ((rc = pq_reqsrv_new(&ops->control, loop, fd, &o))) {
 		snprintf(err, err_len, "control socket: %s", pq_strerror(rc));
 		return rc;
 	}

@@ -1,54 +1,63 @@
-/* reqsrv.c - one-request servers (reqsrv.h). */
+/*
+ * reqsrv.c - one request, one answer, close (net/reqsrv.h for the
+ * contract and its bounds).
+ */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "net/reqsrv.h"
-
-#define PAUSE_MS 100
+#include "net/sock.h"
 
 struct client {
 	struct pq_reqsrv *srv;
-	int fd;                  /* -1: free */
-	uint64_t seq;            /* accept order: the lowest is the oldest */
-	char *req;               /* max_req + 1 bytes */
+	int fd;                        /* -1: slot free */
+	char *req;                     /* req_max + 1 bytes */
 	size_t req_len;
-	char *out;
+	char *out;                     /* the answer, once built */
 	size_t out_len, out_off;
+	bool draining;
 	struct pq_timer deadline;
 };
 
 struct pq_reqsrv {
 	struct pq_loop *loop;
-	int lfd;
-	struct pq_reqsrv_opts opts;
-	pq_reqsrv_fn *fn;
-	void *arg;
-	uint64_t seq;
-	bool paused;
-	struct pq_timer pause;
-	struct client *clients;
+	struct pq_reqsrv_config cfg;
+	int fd;
+	bool paused;                   /* listener unwatched: out of fds */
+	struct pq_timer resume;
+	struct pq_reqsrv_stats stats;
+	struct client *clients;        /* cfg.max_clients */
 };
+
+static void listen_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms);
+
+/* A loop call whose failure leaves nothing to undo (an fd that was not
+ * watched; a timer that could not be armed leaves the listener paused
+ * until the next one is, which the deadline of every client bounds). */
+static void best_effort(int ret)
+{
+	(void)ret;
+}
 
 static void client_close(struct client *c)
 {
+	struct pq_loop *loop = c->srv->loop;
+
 	if (c->fd < 0)
 		return;
-	pq_loop_timer_cancel(c->srv->loop, &c->deadline);
-	if (pq_loop_del(c->srv->loop, c->fd))
-		c->out_off = 0;  /* not watched: nothing to undo */
+	pq_loop_timer_cancel(loop, &c->deadline);
+	best_effort(pq_loop_del(loop, c->fd));
 	close(c->fd);
 	c->fd = -1;
+	c->draining = false;
 	free(c->out);
 	c->out = NULL;
 }
 
-static void deadline_fired(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now)
+static void deadline_fired(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
 {
 	client_close(arg);
 }
@@ -65,28 +74,56 @@ static void client_write(struct client *c)
 				client_close(c);
 			return;
 		}
-		if (n <= 0)
-			break;
+		if (n <= 0) {
+			client_close(c);
+			return;
+		}
 		c->out_off += (size_t)n;
 	}
-	client_close(c);
+	c->srv->stats.served++;
+	if (!c->srv->cfg.drain || shutdown(c->fd, SHUT_WR) < 0 ||
+	    pq_loop_mod(c->srv->loop, c->fd, PQ_LOOP_READ)) {
+		client_close(c);
+		return;
+	}
+	c->draining = true;
 }
 
-static bool request_done(const struct client *c, bool eof)
+static void client_drain(struct client *c)
 {
-	if (eof || c->req_len == c->srv->opts.max_req)
-		return true;
-	if (c->srv->opts.http)
-		return strstr(c->req, "\r\n\r\n") != NULL || strstr(c->req, "\n\n") != NULL;
-	return memchr(c->req, '\n', c->req_len) != NULL;
+	char junk[512];
+	ssize_t n;
+
+	while ((n = read(c->fd, junk, sizeof(junk))) > 0 || (n < 0 && errno == EINTR))
+		;
+	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+		client_close(c);
+}
+
+/* Ask the owner what the request so far means. */
+static void client_decide(struct client *c, bool eof)
+{
+	const struct pq_reqsrv_config *cfg = &c->srv->cfg;
+	enum pq_reqsrv_verdict v;
+
+	c->req[c->req_len] = 0;
+	v = cfg->on_request(cfg->ctx, c->req, c->req_len, eof, &c->out, &c->out_len);
+	if (v == PQ_REQSRV_MORE && !eof && c->req_len < cfg->req_max)
+		return;
+	if (v != PQ_REQSRV_ANSWER || !c->out || pq_loop_mod(c->srv->loop, c->fd, 0)) {
+		client_close(c);
+		return;
+	}
+	c->out_off = 0;
+	client_write(c);
 }
 
 static void client_read(struct client *c)
 {
-	bool eof = false;
+	size_t max = c->srv->cfg.req_max;
 
-	for (;;) {
-		ssize_t n = read(c->fd, c->req + c->req_len, c->srv->opts.max_req - c->req_len);
+	while (c->fd >= 0 && !c->out) {
+		ssize_t n = read(c->fd, c->req + c->req_len, max - c->req_len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -97,82 +134,68 @@ static void client_read(struct client *c)
 			return;
 		}
 		c->req_len += (size_t)n;
-		c->req[c->req_len] = 0;
-		eof = n == 0;
-		if (request_done(c, eof))
-			break;
+		client_decide(c, n == 0);
+		if (n == 0 && c->fd >= 0 && !c->out)
+			client_close(c);
 	}
-	if (c->req_len == 0 || pq_loop_mod(c->srv->loop, c->fd, 0) ||
-	    c->srv->fn(c->srv->arg, c->req, c->req_len, &c->out, &c->out_len) || !c->out) {
-		client_close(c);
-		return;
-	}
-	c->out_off = 0;
-	client_write(c);
 }
 
-static void client_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now)
+static void client_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms)
 {
 	struct client *c = arg;
 
-	if (c->out)
+	if (c->draining)
+		client_drain(c);
+	else if (c->out)
 		client_write(c);
 	else
 		client_read(c);
 }
 
-/* A free slot, or the oldest client's (closed first). */
-static struct client *slot(struct pq_reqsrv *s)
+static struct client *free_slot(struct pq_reqsrv *s)
 {
-	struct client *oldest = NULL;
-
-	for (unsigned i = 0; i < s->opts.max_clients; i++) {
+	for (unsigned i = 0; i < s->cfg.max_clients; i++)
 		if (s->clients[i].fd < 0)
 			return &s->clients[i];
-		if (!oldest || s->clients[i].seq < oldest->seq)
-			oldest = &s->clients[i];
+	return NULL;
+}
+
+static void pause_listener(struct pq_reqsrv *s)
+{
+	s->stats.fd_limit_hits++;
+	if (pq_loop_del(s->loop, s->fd) == 0) {
+		s->paused = true;
+		best_effort(pq_loop_timer_start(s->loop, &s->resume, PQ_REQSRV_FD_PAUSE_MS));
 	}
-	client_close(oldest);
-	return oldest;
 }
 
-static void unpause(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now)
+static void listen_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms)
 {
 	struct pq_reqsrv *s = arg;
+	int cfd, ret;
 
-	if (!pq_loop_mod(loop, s->lfd, PQ_LOOP_READ))
-		s->paused = false;
-}
-
-static void accept_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now)
-{
-	struct pq_reqsrv *s = arg;
-
-	for (unsigned i = 0; i < s->opts.max_clients; i++) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	for (unsigned i = 0; i < 4 * s->cfg.max_clients; i++) {
 		struct client *c;
 
-		if (cfd < 0) {
-			/* Out of descriptors: the pending connection stays queued
-			 * and the fd stays readable; wait instead of spinning. */
-			if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) &&
-			    !s->paused && !pq_loop_mod(loop, fd, 0) &&
-			    !pq_loop_timer_start(loop, &s->pause, PAUSE_MS))
-				s->paused = true;
+		ret = pq_sock_accept(fd, &cfd, NULL);
+		if (ret == PQ_E_LIMIT) {
+			pause_listener(s);
 			return;
 		}
-		c = slot(s);
-		c->fd = cfd;
-		c->seq = ++s->seq;
-		c->req_len = 0;
-		c->req[0] = 0;
-		c->out_len = c->out_off = 0;
-		if (pq_loop_add(loop, cfd, PQ_LOOP_READ, client_event, c)) {
+		if (ret)
+			return;
+		if (!(c = free_slot(s))) {
+			/* Every slot held: this one is closed unanswered. */
+			s->stats.refused_busy++;
 			close(cfd);
-			c->fd = -1;
 			continue;
 		}
-		if (pq_loop_timer_start(loop, &c->deadline, s->opts.timeout_ms)) {
+		c->fd = cfd;
+		c->req_len = 0;
+		c->out = NULL;
+		c->out_len = c->out_off = 0;
+		if (pq_loop_add(loop, cfd, PQ_LOOP_READ, client_event, c) ||
+		    pq_loop_timer_start(loop, &c->deadline, s->cfg.deadline_ms)) {
 			client_close(c);
 			continue;
 		}
@@ -180,152 +203,75 @@ static void accept_event(struct pq_loop *loop, int fd, unsigned events, void *ar
 	}
 }
 
-int pq_reqsrv_new(struct pq_reqsrv **out, struct pq_loop *loop, int lfd,
-		  const struct pq_reqsrv_opts *opts, pq_reqsrv_fn *fn, void *arg)
+static void resume_fired(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
 {
-	struct pq_reqsrv *s = calloc(1, sizeof(*s));
+	struct pq_reqsrv *s = arg;
+
+	if (pq_loop_add(loop, s->fd, PQ_LOOP_READ, listen_event, s) == 0)
+		s->paused = false;
+	else
+		best_effort(pq_loop_timer_start(loop, &s->resume, PQ_REQSRV_FD_PAUSE_MS));
+}
+
+int pq_reqsrv_new(struct pq_reqsrv **out, struct pq_loop *loop, int listen_fd, const struct pq_reqsrv_config *cfg)
+{
+	struct pq_reqsrv *s;
 	int ret;
 
 	*out = NULL;
-	if (!s) {
-		close(lfd);
+	if (!cfg->req_max || !cfg->max_clients || !cfg->on_request) {
+		close(listen_fd);
+		return PQ_E_INVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->clients = calloc(cfg->max_clients, sizeof(*s->clients)))) {
+		free(s);
+		close(listen_fd);
 		return PQ_E_NOMEM;
 	}
 	s->loop = loop;
-	s->lfd = lfd;
-	s->fn = fn;
-	s->arg = arg;
-	if (opts)
-		s->opts = *opts;
-	if (!s->opts.max_req)
-		s->opts.max_req = 16;
-	if (!s->opts.max_clients)
-		s->opts.max_clients = 8;
-	if (!s->opts.timeout_ms)
-		s->opts.timeout_ms = 2000;
-	pq_timer_init(&s->pause, unpause, s);
-	s->clients = calloc(s->opts.max_clients, sizeof(*s->clients));
-	if (!s->clients) {
-		ret = PQ_E_NOMEM;
-		goto fail;
-	}
-	for (unsigned i = 0; i < s->opts.max_clients; i++) {
+	s->cfg = *cfg;
+	s->fd = listen_fd;
+	pq_timer_init(&s->resume, resume_fired, s);
+	for (unsigned i = 0; i < cfg->max_clients; i++) {
 		struct client *c = &s->clients[i];
 
 		c->srv = s;
 		c->fd = -1;
 		pq_timer_init(&c->deadline, deadline_fired, c);
-		if (!(c->req = malloc(s->opts.max_req + 1))) {
-			ret = PQ_E_NOMEM;
-			goto fail;
+		if (!(c->req = malloc(cfg->req_max + 1))) {
+			pq_reqsrv_free(s);
+			return PQ_E_NOMEM;
 		}
 	}
-	if ((ret = pq_loop_add(loop, lfd, PQ_LOOP_READ, accept_event, s)))
-		goto fail;
+	if ((ret = pq_loop_add(loop, listen_fd, PQ_LOOP_READ, listen_event, s))) {
+		s->paused = true; /* not watched: nothing to delete */
+		pq_reqsrv_free(s);
+		return ret;
+	}
 	*out = s;
 	return 0;
-fail:
-	s->lfd = -1;
-	pq_reqsrv_free(s);
-	close(lfd);
-	return ret;
 }
 
 void pq_reqsrv_free(struct pq_reqsrv *s)
 {
 	if (!s)
 		return;
-	for (unsigned i = 0; s->clients && i < s->opts.max_clients; i++) {
+	for (unsigned i = 0; i < s->cfg.max_clients; i++) {
 		client_close(&s->clients[i]);
 		free(s->clients[i].req);
 	}
-	free(s->clients);
-	pq_loop_timer_cancel(s->loop, &s->pause);
-	if (s->lfd >= 0) {
-		if (pq_loop_del(s->loop, s->lfd))
-			s->paused = false;  /* paused or never added: nothing to undo */
-		close(s->lfd);
+	pq_loop_timer_cancel(s->loop, &s->resume);
+	if (s->fd >= 0) {
+		if (!s->paused)
+			best_effort(pq_loop_del(s->loop, s->fd));
+		close(s->fd);
 	}
+	free(s->clients);
 	free(s);
 }
 
-/* mkdir -p the directory of path, new parts 0755 whatever the umask. */
-static int make_parents(const char *path, char *err, size_t err_len)
+void pq_reqsrv_stats(const struct pq_reqsrv *s, struct pq_reqsrv_stats *out)
 {
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	size_t len = strlen(path);
-
-	memcpy(dir, path, len + 1);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(dir, 0755) == 0)
-			(void)chmod(dir, 0755);
-		else if (errno != EEXIST) {
-			snprintf(err, err_len, "cannot create %s: %s", dir, strerror(errno));
-			return PQ_E_IO;
-		}
-		*p = '/';
-	}
-	return 0;
-}
-
-static int remove_stale(const struct sockaddr_un *sa, char *err, size_t err_len)
-{
-	struct stat st;
-	int fd;
-
-	if (lstat(sa->sun_path, &st) < 0)
-		return 0;
-	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, err_len, "%s exists and is not a socket", sa->sun_path);
-		return PQ_E_IO;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0) {
-		close(fd);
-		snprintf(err, err_len, "%s: another daemon is running with this socket", sa->sun_path);
-		return PQ_E_IO;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (unlink(sa->sun_path) < 0) {
-		snprintf(err, err_len, "cannot remove the stale %s: %s", sa->sun_path, strerror(errno));
-		return PQ_E_IO;
-	}
-	return 0;
-}
-
-int pq_reqsrv_listen_unix(int *fd_out, const char *path, char *err, size_t err_len)
-{
-	struct sockaddr_un sa;
-	mode_t old_mask;
-	int fd, ret;
-
-	*fd_out = -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (!path || !*path || strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, err_len, "control socket path too long");
-		return PQ_E_INVAL;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if ((ret = make_parents(path, err, err_len)) || (ret = remove_stale(&sa, err, err_len)))
-		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		snprintf(err, err_len, "%s: %s", path, strerror(errno));
-		return PQ_E_IO;
-	}
-	old_mask = umask(0177); /* born 0600 */
-	ret = bind(fd, (const struct sockaddr *)&sa, sizeof(sa));
-	umask(old_mask);
-	if (ret < 0 || listen(fd, 8) < 0) {
-		snprintf(err, err_len, "cannot listen on %s: %s", path, strerror(errno));
-		close(fd);
-		return PQ_E_IO;
-	}
-	*fd_out = fd;
-	return 0;
+	*out = s->stats;
 }

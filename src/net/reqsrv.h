@@ -1,21 +1,25 @@
 /*
- * reqsrv.h - a small "one request, then close" server on the event loop,
- * for control sockets and a Prometheus endpoint (the relay's today; the
- * node's two servers may move onto it, issue 8 item 5).
+ * reqsrv.h - a small "one request, one answer, close" server on the event
+ * loop, for the node's control socket and its metrics endpoint (any
+ * listening stream socket: UNIX or TCP).
  *
- * A client connects, sends one request (a line ending in "\n", or with
- * http set, a head ending in "\r\n\r\n"), gets the reply the callback
- * renders, and is closed. Everything is non-blocking on the caller's loop:
- * at most max_clients are served at once (a newer client finds the oldest
- * closed, so silent clients cannot lock out a real one), each has
- * timeout_ms in all, a request longer than max_req is answered with what
- * arrived so far (the callback decides), and a listener that fails to
- * accept (EMFILE) pauses 100 ms instead of spinning.
+ * Each client: read until the caller's on_request says the request is
+ * whole, write the answer it built, close. Bounds: at most max_clients at
+ * once (more are closed at accept), a request of at most req_max bytes,
+ * the whole exchange within deadline_ms (then the client is closed,
+ * whatever it is doing), so a slow or silent client holds one slot for a
+ * bounded time. Out of file descriptors (EMFILE, ENFILE), the listener is
+ * not watched for PQ_REQSRV_FD_PAUSE_MS, so the queued connection cannot
+ * wake the loop again and again (a busy loop).
  *
- * Ownership: the server owns the listening fd it is given and every
- * client fd; the reply buffer the callback returns (malloc'd) is freed
- * here. The callback runs inside the loop callback, never inside
- * pq_reqsrv_new/free.
+ * With drain, after the answer the write side is shut and the client read
+ * to EOF before close (HTTP: closing with unread request bytes would reset
+ * the connection and could destroy the answer before the client reads it).
+ *
+ * Ownership: the server owns the listening fd from pq_reqsrv_new on
+ * (closed by pq_reqsrv_free, also when new fails) and every client fd;
+ * the answer buffer is malloc'd by on_request and freed by the server.
+ * Callbacks run from the loop, never from inside a pq_reqsrv_* call.
  */
 #ifndef PQ_NET_REQSRV_H
 #define PQ_NET_REQSRV_H
@@ -25,33 +29,46 @@
 #include <stdint.h>
 
 #include "net/loop.h"
-#include "net/sock.h"
 #include "util/err.h"
+
+#define PQ_REQSRV_FD_PAUSE_MS 100u
 
 struct pq_reqsrv;
 
-/* Render the reply to req (req_len bytes, NUL-terminated) into a malloc'd
- * *out of *out_len bytes; 0, or negative to close the client unanswered. */
-typedef int pq_reqsrv_fn(void *arg, const char *req, size_t req_len, char **out, size_t *out_len);
-
-struct pq_reqsrv_opts {
-	size_t max_req;           /* 0: 16 */
-	unsigned max_clients;     /* 0: 8 */
-	uint64_t timeout_ms;      /* 0: 2000 */
-	bool http;                /* the request ends at an empty line */
+enum pq_reqsrv_verdict {
+	PQ_REQSRV_MORE = 0,   /* read more */
+	PQ_REQSRV_ANSWER,     /* *out / *out_len hold the answer (malloc'd) */
+	PQ_REQSRV_CLOSE,      /* close without an answer */
 };
 
-/* Serve the listening socket lfd (non-blocking, taken over even on
- * failure). 0, PQ_E_NOMEM, or the loop's error. */
-PQ_MUST_CHECK int pq_reqsrv_new(struct pq_reqsrv **out, struct pq_loop *loop, int lfd,
-				const struct pq_reqsrv_opts *opts, pq_reqsrv_fn *fn, void *arg);
-/* Close every client and the listener. NULL is fine. */
+/* req: the len bytes read so far (NUL-terminated; len == req_max when
+ * full), eof: the client closed its side. */
+typedef enum pq_reqsrv_verdict (*pq_reqsrv_request_fn)(void *ctx, const char *req, size_t len, bool eof,
+						       char **out, size_t *out_len);
+
+struct pq_reqsrv_config {
+	size_t req_max;               /* > 0 */
+	unsigned max_clients;         /* > 0 */
+	uint64_t deadline_ms;
+	bool drain;
+	pq_reqsrv_request_fn on_request;
+	void *ctx;
+	const char *name;             /* for debug log lines ("control", "metrics") */
+};
+
+/* Serve listen_fd (listening, non-blocking) on loop. PQ_E_NOMEM, the
+ * loop's codes; listen_fd is closed on failure too. */
+PQ_MUST_CHECK int pq_reqsrv_new(struct pq_reqsrv **out, struct pq_loop *loop, int listen_fd,
+				const struct pq_reqsrv_config *cfg);
+/* Close every client and the listener; free. NULL is fine. */
 void pq_reqsrv_free(struct pq_reqsrv *s);
 
-/* A UNIX stream socket at path for a daemon's control: parent
- * directories made 0755, a stale socket (nobody answers) replaced, a live
- * one refused ("another daemon is running"), the socket 0600. The fd in
- * *fd_out; err says why not. 0, PQ_E_IO, PQ_E_INVAL. */
-PQ_MUST_CHECK int pq_reqsrv_listen_unix(int *fd_out, const char *path, char *err, size_t err_len);
+/* Tests: accept attempts that found the process out of fds, and how
+ * often the listener was paused for it. */
+struct pq_reqsrv_stats {
+	uint64_t fd_limit_hits;
+	uint64_t served, refused_busy;
+};
+void pq_reqsrv_stats(const struct pq_reqsrv *s, struct pq_reqsrv_stats *out);
 
 #endif

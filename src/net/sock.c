@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int errno_to_pq(int e)
+int pq_sock_errno(int e)
 {
 	switch (e) {
 	case EAGAIN: case EINPROGRESS: case EINTR: return PQ_E_AGAIN;
@@ -80,7 +80,7 @@ static int new_socket(int family, int *fd_out)
 	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
-		return errno_to_pq(errno);
+		return pq_sock_errno(errno);
 	*fd_out = fd;
 	return 0;
 }
@@ -94,7 +94,7 @@ int pq_sock_listen(int *fd_out, const struct pq_sockaddr *addr, int backlog)
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0 ||
 	    listen(fd, backlog) < 0) {
-		err = errno_to_pq(errno);
+		err = pq_sock_errno(errno);
 		close(fd);
 		return err == PQ_E_AGAIN ? PQ_E_IO : err;
 	}
@@ -118,7 +118,7 @@ int pq_sock_connect(int *fd_out, const struct pq_sockaddr *addr)
 		return err;
 	set_nodelay(fd);
 	if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0 && errno != EINPROGRESS) {
-		err = errno_to_pq(errno);
+		err = pq_sock_errno(errno);
 		close(fd);
 		return err == PQ_E_AGAIN ? PQ_E_IO : err;
 	}
@@ -135,7 +135,7 @@ int pq_sock_connect_result(int fd)
 		return PQ_E_IO;
 	if (soerr == EINPROGRESS || soerr == EALREADY)
 		return PQ_E_AGAIN;
-	return soerr ? errno_to_pq(soerr) : 0;
+	return soerr ? pq_sock_errno(soerr) : 0;
 }
 
 int pq_sock_accept(int lfd, int *fd_out, struct pq_sockaddr *peer)
@@ -149,7 +149,7 @@ int pq_sock_accept(int lfd, int *fd_out, struct pq_sockaddr *peer)
 	fd = accept4(lfd, (struct sockaddr *)&p->ss, &p->len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
 		/* ECONNABORTED and friends: that one is gone, try later */
-		int err = errno_to_pq(errno);
+		int err = pq_sock_errno(errno);
 		return err == PQ_E_IO ? PQ_E_AGAIN : err;
 	}
 	set_nodelay(fd);
@@ -162,6 +162,6 @@ int pq_sock_local(int fd, struct pq_sockaddr *out)
 	memset(out, 0, sizeof(*out));
 	out->len = sizeof(out->ss);
 	if (getsockname(fd, (struct sockaddr *)&out->ss, &out->len) < 0)
-		return errno_to_pq(errno);
+		return pq_sock_errno(errno);
 	return 0;
 }

@@ -26,6 +26,10 @@ void pq_sockaddr_format(const struct pq_sockaddr *a, char *out, size_t cap);
 /* The port of an IPv4/IPv6 address (host order), 0 for other families. */
 unsigned pq_sockaddr_port(const struct pq_sockaddr *a);
 
+/* The one errno -> PQ_E_* map of src/net/ (EAGAIN: PQ_E_AGAIN, EMFILE:
+ * PQ_E_LIMIT, EACCES/EADDRINUSE: PQ_E_PERM, ...). */
+int pq_sock_errno(int e);
+
 /* A listening TCP socket bound to addr (SO_REUSEADDR; port 0 picks one).
  * PQ_E_INVAL, PQ_E_INUSE (another socket has it), PQ_E_PERM, PQ_E_LIMIT
  * (out of fds), PQ_E_IO. */

@@ -8,10 +8,11 @@
  *    "established","path":"relay"|"direct"|"none","handshake_age_s":null|S,
  *    "rx_bytes":..,"tx_bytes":..,"rx_frames":..,"tx_frames":..,
  *    "dropped_frames":..,"rx_gso_frames":..,"tx_gso_frames":..,
- *    "endpoint":null|"IP:PORT",
- *    "last_rehandshake_age_s":null|S,"last_rehandshake_us":null|US,
  *    "migrations":..,"fallbacks":..,"rehandshakes":..,
- *    "rehandshake_failures":..}]}
+ *    "rehandshake_failures":..,"direct_dials":..,
+ *    "endpoint":null|"IP:PORT","transport":null|"tls"|"udp",
+ *    "last_rehandshake_age_s":null|S,"last_rehandshake_us":null|US}]}
+ * The counters come from one table (counters.c) shared with /metrics.
  * The gso counters are the frames among rx/tx_frames that carried an
  * offload header (DATA_GSO: a TSO super-frame or a partial checksum).
  * "path" is "direct" while frames take a direct conn whose re-handshake
@@ -25,12 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/msg_handshake.h"
-#include "util/version.h"
-#include "node/daemon.h"
-#include "node/direct.h"
+#include "node/node_int.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/version.h"
 
 /* Room for the node line and one peer entry, text or JSON. */
 #define STATUS_HEAD_MAX 512
@@ -56,41 +55,29 @@ const char *pq_peer_path_name(const struct pq_node_peer *p, enum pq_peer_state s
 {
 	if (s != PQ_PEER_ESTABLISHED)
 		return "none";
-	if (p->direct.active)
+	if (p->path.core.active >= 0)
 		return "direct";
 	return p->cfg->path == PQ_PATH_DIRECT ? "none" : "relay";
 }
 
-/* Re-handshakes that failed, whatever the reason. */
-uint64_t pq_peer_rehs_failures(const struct pq_node_peer *p)
-{
-	const struct pq_rehs_counters *c = &p->direct.rehs_count;
-
-	return (uint64_t)c->decode + c->unexpected + c->session_id + c->time + c->replay + c->reflect +
-	       c->mac + c->timeout + c->cache_full + c->local + p->direct.rehs_not_started;
-}
-
 static void direct_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
 {
-	const struct pq_peer_direct *d = &p->direct;
+	const struct pq_dconn *dc = pq_path_exec_active(p);
 	char text[PQ_SOCKADDR_TEXT];
 
 	pq_sb_printf(b, ",\"endpoint\":");
-	if (d->active) {
-		pq_sockaddr_format(&d->active->addr, text, sizeof(text));
-		pq_sb_printf(b, "\"%s\"", text);
+	if (dc) {
+		pq_sockaddr_format(&dc->addr, text, sizeof(text));
+		pq_sb_printf(b, "\"%s\",\"transport\":\"%s\"", text,
+			     pq_path_transport_name((enum pq_path_transport)dc->transport));
 	} else {
-		pq_sb_printf(b, "null");
+		pq_sb_printf(b, "null,\"transport\":null");
 	}
-	if (d->last_rehs_ms)
+	if (p->path.last_rehs_ms)
 		pq_sb_printf(b, ",\"last_rehandshake_age_s\":%" PRIu64 ",\"last_rehandshake_us\":%" PRIu64,
-			  (now_ms - d->last_rehs_ms) / 1000, d->last_rehs_us);
+			     (now_ms - p->path.last_rehs_ms) / 1000, p->path.last_rehs_us);
 	else
 		pq_sb_printf(b, ",\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null");
-	pq_sb_printf(b,
-		  ",\"migrations\":%" PRIu64 ",\"fallbacks\":%" PRIu64 ",\"rehandshakes\":%" PRIu32
-		  ",\"rehandshake_failures\":%" PRIu64,
-		  d->migrations, d->fallbacks, d->rehs_count.completed, pq_peer_rehs_failures(p));
 }
 
 static void peer_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
@@ -103,17 +90,14 @@ static void peer_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_
 	else
 		pq_sb_printf(b, "null");
 	pq_sb_printf(b, ",\"key\":\"%s\",\"state\":\"%s\",\"path\":\"%s\",\"handshake_age_s\":", p->key_b64,
-		  pq_peer_state_name(st), pq_peer_path_name(p, st));
+		     pq_peer_state_name(st), pq_peer_path_name(p, st));
 	if (p->handshake_ms)
 		pq_sb_printf(b, "%" PRIu64, (now_ms - p->handshake_ms) / 1000);
 	else
 		pq_sb_printf(b, "null");
-	pq_sb_printf(b,
-		  ",\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"rx_frames\":%" PRIu64
-		  ",\"tx_frames\":%" PRIu64 ",\"dropped_frames\":%" PRIu64
-		  ",\"rx_gso_frames\":%" PRIu64 ",\"tx_gso_frames\":%" PRIu64,
-		  p->count.rx_bytes, p->count.tx_bytes, p->count.rx_frames, p->count.tx_frames,
-		  p->count.dropped_frames, p->count.rx_gso_frames, p->count.tx_gso_frames);
+	for (unsigned c = 0; c < PQ_PC_COUNT; c++)
+		pq_sb_printf(b, ",\"%s\":%" PRIu64, pq_peer_counters[c].json,
+			     pq_peer_counter_value(p, (enum pq_peer_counter)c));
 	direct_json(b, p, now_ms);
 	pq_sb_printf(b, "}");
 }
@@ -121,6 +105,8 @@ static void peer_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_
 static void peer_text(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
 {
 	enum pq_peer_state st = pq_peer_state(p, now_ms);
+	const struct pq_dconn *dc = pq_path_exec_active(p);
+#define V(c) pq_peer_counter_value(p, c)
 
 	pq_sb_printf(b, "\npeer: %s\n", p->key_b64);
 	if (p->cfg->name[0])
@@ -130,32 +116,34 @@ static void peer_text(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_
 		pq_sb_printf(b, "  latest handshake: %" PRIu64 " s ago\n", (now_ms - p->handshake_ms) / 1000);
 	else
 		pq_sb_printf(b, "  latest handshake: none\n");
-	pq_sb_printf(b, "  transfer: %" PRIu64 " B received, %" PRIu64 " B sent\n", p->count.rx_bytes,
-		  p->count.tx_bytes);
+	pq_sb_printf(b, "  transfer: %" PRIu64 " B received, %" PRIu64 " B sent\n", V(PQ_PC_RX_BYTES),
+		     V(PQ_PC_TX_BYTES));
 	pq_sb_printf(b, "  frames: %" PRIu64 " received, %" PRIu64 " sent, %" PRIu64 " dropped\n",
-		  p->count.rx_frames, p->count.tx_frames, p->count.dropped_frames);
-	pq_sb_printf(b, "  offload frames: %" PRIu64 " received, %" PRIu64 " sent\n",
-		  p->count.rx_gso_frames, p->count.tx_gso_frames);
-	if (p->direct.active) {
+		     V(PQ_PC_RX_FRAMES), V(PQ_PC_TX_FRAMES), V(PQ_PC_DROPPED));
+	pq_sb_printf(b, "  offload frames: %" PRIu64 " received, %" PRIu64 " sent\n", V(PQ_PC_RX_GSO),
+		     V(PQ_PC_TX_GSO));
+	if (dc) {
 		char text[PQ_SOCKADDR_TEXT];
 
-		pq_sockaddr_format(&p->direct.active->addr, text, sizeof(text));
-		pq_sb_printf(b, "  endpoint: %s\n", text);
+		pq_sockaddr_format(&dc->addr, text, sizeof(text));
+		pq_sb_printf(b, "  endpoint: %s (%s)\n", text,
+			     pq_path_transport_name((enum pq_path_transport)dc->transport));
 	}
-	pq_sb_printf(b, "  direct: %" PRIu64 " migrations, %" PRIu64 " fallbacks, %" PRIu32
-		  " re-handshakes (%" PRIu64 " failed)\n",
-		  p->direct.migrations, p->direct.fallbacks, p->direct.rehs_count.completed,
-		  pq_peer_rehs_failures(p));
-	pq_sb_printf(b, "  direct dials: %" PRIu64 " started\n", p->direct.attempts);
+	pq_sb_printf(b, "  direct: %" PRIu64 " migrations, %" PRIu64 " fallbacks, %" PRIu64
+		     " re-handshakes (%" PRIu64 " failed)\n",
+		     V(PQ_PC_MIGRATIONS), V(PQ_PC_FALLBACKS), V(PQ_PC_REHS), V(PQ_PC_REHS_FAIL));
+	pq_sb_printf(b, "  direct dials: %" PRIu64 " started\n", V(PQ_PC_DIALS));
+#undef V
 }
 
 long pq_control_status(const struct pq_node *node, bool json, char *out, size_t cap, uint64_t now_ms)
 {
 	struct pq_strbuf b = { .p = out, .cap = cap };
-	const char *relay = pq_relay_state_name(node->relay_state);
+	const char *relay = pq_relay_state_name(node->relay.state);
 
 	if (cap == 0)
 		return PQ_E_TOOBIG;
+	/* The build (util/version.h): a node says what it runs. */
 	if (json)
 		pq_sb_printf(&b, "{\"node\":{\"key\":\"%s\",\"tap\":\"%s\",\"relay\":\"%s\","
 			  "\"version\":\"%s\",\"git\":\"%s\",\"protocol\":%d},\"peers\":[",
@@ -163,10 +151,10 @@ long pq_control_status(const struct pq_node *node, bool json, char *out, size_t 
 	else
 		pq_sb_printf(&b, "node: %s\n  tap: %s\n  relay: %s (%s)\n  refused from unknown keys: %" PRIu64
 			  "\n  version: pqlan %s, protocol %d\n",
-			  node->pub_b64, node->cfg.tap, relay, node->cfg.relay_url.text, node->relay_drops,
+			  node->pub_b64, node->cfg.tap, relay, node->cfg.relay_url.text, node->relay.drops,
 			  pq_version_text(), PQ_HS_VERSION);
 	for (size_t i = 0, shown = 0; i < node->peer_count; i++) {
-		if (node->peers[i].removed)    /* issue 12: reload's tombstones */
+		if (node->peers[i].removed)    /* reload's tombstones */
 			continue;
 		if (json) {
 			if (shown++)

@@ -7,12 +7,14 @@
  * serves this TAP and we refuse to start; the socket is created 0600 and
  * removed on exit.
  *
- * Clients are served on the daemon's loop, non-blocking: a client's
+ * Clients are served on the daemon's loop by net/reqsrv.h: a client's
  * request line is read as it arrives, the report rendered at once and
  * written as the socket takes it. Each client has a deadline
  * (PQ_CONTROL_TIMEOUT_MS) and at most PQ_CONTROL_MAX_CLIENTS are open, so
  * a client that connects and says nothing, or never reads, costs a slot
- * for a while and never stalls the data path.
+ * for a while and never stalls the data path; out of descriptors, the
+ * socket is left alone for a moment instead of waking the loop at once
+ * again and again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,8 +26,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "net/reqsrv.h"
 #include "node/node.h"
-#include "node/daemon.h"
+#include "node/node_int.h"
 #include "node/reload.h"
 #include "util/log.h"
 
@@ -37,169 +40,35 @@
 
 /* ---- the daemon's side: non-blocking clients on the loop ---- */
 
-struct ctl_client {
-	struct pq_control *ctl;
-	int fd;                        /* -1: slot free */
-	char req[PQ_CONTROL_REQ_MAX + 1];
-	size_t req_len;
-	char *out;                     /* the report, once the request is read */
-	size_t out_len, out_off;
-	struct pq_timer deadline;
-};
-
 struct pq_control {
 	struct pq_node *node;
-	struct ctl_client clients[PQ_CONTROL_MAX_CLIENTS];
+	struct pq_reqsrv *srv;
+	bool bound;                    /* we created the socket file */
 };
 
-static void client_close(struct ctl_client *c)
+/* A whole line, the client's EOF, or all the room we give: the report. */
+static enum pq_reqsrv_verdict control_request(void *ctx, const char *req, size_t len, bool eof, char **out,
+					      size_t *out_len)
 {
-	struct pq_loop *loop = c->ctl->node->loop;
-
-	if (c->fd < 0)
-		return;
-	pq_loop_timer_cancel(loop, &c->deadline);
-	if (pq_loop_del(loop, c->fd))
-		pq_log(PQ_LOG_DEBUG, "control: client was not watched");
-	close(c->fd);
-	c->fd = -1;
-	free(c->out);
-	c->out = NULL;
-}
-
-static void deadline_fired(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
-{
-	pq_log(PQ_LOG_DEBUG, "control: client too slow, closed");
-	client_close(arg);
-}
-
-static void client_write(struct ctl_client *c)
-{
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (pq_loop_mod(c->ctl->node->loop, c->fd, PQ_LOOP_WRITE))
-				client_close(c);
-			return;
-		}
-		if (n <= 0)
-			break;
-		c->out_off += (size_t)n;
-	}
-	client_close(c);
-}
-
-/* The request line is in c->req: render the report, start writing it. */
-static void client_answer(struct ctl_client *c)
-{
-	const struct pq_node *node = c->ctl->node;
+	struct pq_node *node = ctx;
 	size_t cap = STATUS_HEAD_MAX + node->peer_count * STATUS_PEER_MAX;
-	long len;
+	long n;
 
+	if (!memchr(req, '\n', len) && !eof && len < PQ_CONTROL_REQ_MAX)
+		return PQ_REQSRV_MORE;
 	if (cap < RELOAD_ANSWER_MAX)
 		cap = RELOAD_ANSWER_MAX;
-	c->out = malloc(cap);
-	if (!c->out) {
-		client_close(c);
-		return;
-	}
-	/* issue 12: "reload\n" re-reads node.conf (node/reload.h). */
-	if (strncmp(c->req, "reload\n", 7) == 0)
-		len = (long)pq_node_reload(c->ctl->node, c->out, cap);
+	if (len == 0 || !(*out = malloc(cap)))
+		return PQ_REQSRV_CLOSE;
+	/* "reload\n": re-read node.conf (reload.c), answer what happened. */
+	if (strncmp(req, "reload\n", 7) == 0)
+		n = (long)pq_node_reload(node, *out, cap);
 	else
-		len = pq_control_status(node, strncmp(c->req, "json", 4) == 0, c->out, cap,
-				pq_loop_now(node->loop));
-	if (len <= 0) {
-		client_close(c);
-		return;
-	}
-	c->out_len = (size_t)len;
-	c->out_off = 0;
-	client_write(c);
-}
-
-static void client_read(struct ctl_client *c)
-{
-	for (;;) {
-		ssize_t n = read(c->fd, c->req + c->req_len, PQ_CONTROL_REQ_MAX - c->req_len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n < 0) {
-			client_close(c);
-			return;
-		}
-		c->req_len += (size_t)n;
-		c->req[c->req_len] = 0;
-		/* A whole line, the client's EOF, or all the room we give. */
-		if (n == 0 || memchr(c->req, '\n', c->req_len) || c->req_len == PQ_CONTROL_REQ_MAX)
-			break;
-	}
-	if (c->req_len == 0) {
-		client_close(c);
-		return;
-	}
-	if (pq_loop_mod(c->ctl->node->loop, c->fd, 0)) {
-		client_close(c);
-		return;
-	}
-	client_answer(c);
-}
-
-static void client_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms)
-{
-	struct ctl_client *c = arg;
-
-	if (c->out)
-		client_write(c);
-	else
-		client_read(c);
-}
-
-static struct ctl_client *free_slot(struct pq_control *ctl)
-{
-	for (size_t i = 0; i < PQ_CONTROL_MAX_CLIENTS; i++)
-		if (ctl->clients[i].fd < 0)
-			return &ctl->clients[i];
-	return NULL;
-}
-
-static void control_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms)
-{
-	struct pq_control *ctl = arg;
-
-	for (int i = 0; i < PQ_CONTROL_MAX_CLIENTS; i++) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		struct ctl_client *c;
-
-		if (cfd < 0)
-			return;
-		/* Every slot held by a slow client: this one is closed at once
-		 * (its `pqlan status` says the daemon sent no report). */
-		if (!(c = free_slot(ctl))) {
-			pq_log(PQ_LOG_DEBUG, "control: %d clients already, one refused", PQ_CONTROL_MAX_CLIENTS);
-			close(cfd);
-			continue;
-		}
-		c->fd = cfd;
-		c->req_len = 0;
-		c->out_len = c->out_off = 0;
-		if (pq_loop_add(loop, cfd, PQ_LOOP_READ, client_event, c)) {
-			close(cfd);
-			c->fd = -1;
-			continue;
-		}
-		if (pq_loop_timer_start(loop, &c->deadline, PQ_CONTROL_TIMEOUT_MS)) {
-			client_close(c);
-			continue;
-		}
-		client_read(c);
-	}
+		n = pq_control_status(node, strncmp(req, "json", 4) == 0, *out, cap, pq_loop_now(node->loop));
+	if (n <= 0)
+		return PQ_REQSRV_CLOSE;
+	*out_len = (size_t)n;
+	return PQ_REQSRV_ANSWER;
 }
 
 /* mkdir -p the directory of path, new parts 0755. */
@@ -257,17 +126,29 @@ static int remove_stale(const struct sockaddr_un *sa, char *err, size_t err_len)
 
 int pq_control_open(struct pq_node *node, char *err, size_t err_len)
 {
+	const struct pq_reqsrv_config rcfg = {
+		.req_max = PQ_CONTROL_REQ_MAX,
+		.max_clients = PQ_CONTROL_MAX_CLIENTS,
+		.deadline_ms = PQ_CONTROL_TIMEOUT_MS,
+		.on_request = control_request,
+		.ctx = node,
+		.name = "control",
+	};
 	struct sockaddr_un sa;
 	const char *path = node->cfg.control;
 	mode_t old_mask;
 	int ret, fd;
 
-	node->ctl_fd = -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return PQ_E_INVAL;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (!(node->control = calloc(1, sizeof(*node->control)))) {
+		snprintf(err, err_len, "control socket: out of memory");
+		return PQ_E_NOMEM;
+	}
+	node->control->node = node;
 	if ((ret = make_parent_dirs(path, err, err_len)) || (ret = remove_stale(&sa, err, err_len)))
 		return ret;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -283,20 +164,9 @@ int pq_control_open(struct pq_node *node, char *err, size_t err_len)
 		close(fd);
 		return PQ_E_IO;
 	}
-	node->ctl_fd = fd;
-	node->ctl_bound = true;
-	if (!(node->control = calloc(1, sizeof(*node->control)))) {
-		snprintf(err, err_len, "control socket: out of memory");
-		return PQ_E_NOMEM;
-	}
-	node->control->node = node;
-	for (size_t i = 0; i < PQ_CONTROL_MAX_CLIENTS; i++) {
-		node->control->clients[i].ctl = node->control;
-		node->control->clients[i].fd = -1;
-		pq_timer_init(&node->control->clients[i].deadline, deadline_fired, &node->control->clients[i]);
-	}
-	if ((ret = pq_loop_add(node->loop, fd, PQ_LOOP_READ, control_event, node->control))) {
-		snprintf(err, err_len, "cannot watch the control socket");
+	node->control->bound = true;
+	if ((ret = pq_reqsrv_new(&node->control->srv, node->loop, fd, &rcfg))) {
+		snprintf(err, err_len, "cannot serve the control socket: %s", pq_strerror(ret));
 		return ret;
 	}
 	return 0;
@@ -304,21 +174,15 @@ int pq_control_open(struct pq_node *node, char *err, size_t err_len)
 
 void pq_control_close(struct pq_node *node)
 {
-	if (node->control) {
-		for (size_t i = 0; i < PQ_CONTROL_MAX_CLIENTS; i++)
-			client_close(&node->control->clients[i]);
-		free(node->control);
-		node->control = NULL;
-	}
-	if (node->ctl_fd >= 0) {
-		if (pq_loop_del(node->loop, node->ctl_fd))
-			pq_log(PQ_LOG_DEBUG, "control: was not watched");
-		close(node->ctl_fd);
-		node->ctl_fd = -1;
-	}
-	if (node->ctl_bound && unlink(node->cfg.control) < 0)
+	struct pq_control *ctl = node->control;
+
+	if (!ctl)
+		return;
+	pq_reqsrv_free(ctl->srv);
+	if (ctl->bound && unlink(node->cfg.control) < 0)
 		pq_log(PQ_LOG_WARN, "cannot remove %s: %s", node->cfg.control, strerror(errno));
-	node->ctl_bound = false;
+	free(ctl);
+	node->control = NULL;
 }
 
 

@@ -16,10 +16,8 @@
 #include <unistd.h>
 
 #include "crypto/util.h"
-#include "node/daemon.h"
-#include "node/direct.h"
 #include "node/ifaddr.h"
-#include "node/metrics.h"
+#include "node/node_int.h"
 #include "node/reload.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -59,31 +57,31 @@ static void node_close_tap(struct pq_node *node)
 
 void pq_node_stop(struct pq_node *node, const char *why, int status)
 {
-	if (node->stopping)
+	if (node->life.stopping)
 		return;
 	pq_log(status ? PQ_LOG_ERROR : PQ_LOG_INFO, "%s: shutting down", why);
-	(void)pq_sd_notify("STOPPING=1");  /* issue 12 */
-	node->stopping = true;
-	node->exit_status = status;
+	(void)pq_sd_notify("STOPPING=1");
+	node->life.stopping = true;
+	node->life.exit_status = status;
 	for (size_t i = 0; i < node->peer_count; i++)
 		pq_loop_timer_cancel(node->loop, &node->peers[i].timer);
-	pq_loop_timer_cancel(node->loop, &node->housekeeping);
-	pq_direct_stop(node);
+	pq_loop_timer_cancel(node->loop, &node->life.housekeeping);
+	pq_tls_path_stop(node);
 	for (size_t i = 0; i < node->peer_count; i++)
-		pq_direct_reset(&node->peers[i], pq_loop_now(node->loop));
+		pq_path_exec_reset(&node->peers[i], pq_loop_now(node->loop));
 	node_close_tap(node);
 	pq_control_close(node);
 	pq_metrics_close(node);
-	if (node->sig_fd >= 0 && pq_loop_del(node->loop, node->sig_fd))
+	if (node->life.sig_fd >= 0 && pq_loop_del(node->loop, node->life.sig_fd))
 		pq_log(PQ_LOG_DEBUG, "signalfd was not watched");
-	if (!node->relay) {
+	if (!node->relay.conn) {
 		pq_relay_link_stop(node);
 		pq_loop_stop(node->loop);
 		return;
 	}
 	pq_relay_link_stop(node);
 	/* relay_on_close stops the loop; this bounds the wait. */
-	if (pq_loop_timer_start(node->loop, &node->stop_timer, PQ_NODE_STOP_LINGER_MS))
+	if (pq_loop_timer_start(node->loop, &node->life.stop_timer, PQ_NODE_STOP_LINGER_MS))
 		pq_loop_stop(node->loop);
 }
 
@@ -91,11 +89,12 @@ static void signal_event(struct pq_loop *loop, int fd, unsigned events, void *ar
 {
 	struct pq_node *node = arg;
 	struct signalfd_siginfo si;
-	char answer[1024];
 
 	if (read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 		return;
-	if (si.ssi_signo == SIGHUP) {  /* issue 12: reload, logged by pq_node_reload */
+	if (si.ssi_signo == SIGHUP) {  /* reload (reload.c logs the outcome) */
+		char answer[1024];
+
 		(void)pq_node_reload(node, answer, sizeof(answer));
 		return;
 	}
@@ -109,18 +108,18 @@ static int setup_signals(struct pq_node *node, char *err, size_t err_len)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);       /* issue 12: reload, not the default exit */
+	sigaddset(&set, SIGHUP);       /* reload, not the default exit */
 	/* A shell starts background jobs with SIGINT ignored, and an ignored
 	 * signal never reaches a signalfd: restore the default first (it can
 	 * never run, the signals are blocked below). */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
-	    (node->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+	    (node->life.sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		snprintf(err, err_len, "cannot set up signal handling");
 		return PQ_E_IO;
 	}
-	return pq_loop_add(node->loop, node->sig_fd, PQ_LOOP_READ, signal_event, node);
+	return pq_loop_add(node->loop, node->life.sig_fd, PQ_LOOP_READ, signal_event, node);
 }
 
 /* Key, signer, TLS context, handshake state. priv is wiped here. */
@@ -144,7 +143,7 @@ static int setup_identity(struct pq_node *node, char *err, size_t err_len)
 	}
 	memcpy(node->pub, pq_signer_public(node->signer), PQ_PUBKEY_LEN);
 	pq_key_to_base64(node->pub_b64, node->pub);
-	if ((ret = pq_peers_init(node, err, err_len)) || (ret = pq_direct_start(node, priv, err, err_len)))
+	if ((ret = pq_peers_init(node, err, err_len)) || (ret = pq_tls_path_start(node, priv, err, err_len)))
 		goto out;
 	if ((ret = pq_hs_init(&node->hs, node->signer, &cb))) {
 		snprintf(err, err_len, "handshake setup failed: %s", pq_strerror(ret));
@@ -162,15 +161,15 @@ static int setup_l2(struct pq_node *node, char *err, size_t err_len)
 	uint8_t key[PQ_L2_HASH_KEY_LEN];
 	int ret;
 
-	/* Every peer a reload may add (node/reload.h). */
+	/* Every peer a reload may add (reload.c). */
 	pq_l2_limits_default(&lim, PQ_CONFIG_MAX_PEERS);
 	if ((ret = pq_random_bytes(key, sizeof(key))) || (ret = pq_l2_new(&node->l2, &lim, key)))
 		snprintf(err, err_len, "MAC table setup failed: %s", pq_strerror(ret));
 	pq_wipe(key, sizeof(key));
 	if (ret)
 		return ret;
-	pq_timer_init(&node->housekeeping, housekeeping_fired, node);
-	return pq_loop_timer_start(node->loop, &node->housekeeping, HOUSEKEEPING_MS);
+	pq_timer_init(&node->life.housekeeping, housekeeping_fired, node);
+	return pq_loop_timer_start(node->loop, &node->life.housekeeping, HOUSEKEEPING_MS);
 }
 
 static int setup_tap(struct pq_node *node, char *err, size_t err_len)
@@ -178,7 +177,7 @@ static int setup_tap(struct pq_node *node, char *err, size_t err_len)
 	struct pq_tap_opts opts = { .name = node->cfg.tap, .no_offload = !node->cfg.offload };
 	int ret;
 
-	/* issue 12, bridging: MTU, MAC, persistence (net/tap.h). */
+	/* Bridging (docs/bridging.md): MTU, MAC, persistence (net/tap.h). */
 	opts.mtu = node->cfg.mtu;
 	opts.mac = node->cfg.has_mac ? node->cfg.mac : NULL;
 	opts.persist = node->cfg.tap_persist;
@@ -209,7 +208,7 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 
 	if ((ret = pq_node_config_load(&node->cfg, conf_path, err, err_len)))
 		return ret;
-	if (!node->opts.verbose)     /* issue 12: -v wins over log_level */
+	if (!node->opts.verbose)       /* -v wins over log_level */
 		pq_log_set_level((enum pq_log_level)node->cfg.log_level);
 	if ((ret = setup_identity(node, err, err_len)))
 		return ret;
@@ -217,15 +216,15 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 		snprintf(err, err_len, "event loop: %s", pq_strerror(ret));
 		return ret;
 	}
-	pq_timer_init(&node->stop_timer, stop_timer_fired, node);
+	pq_timer_init(&node->life.stop_timer, stop_timer_fired, node);
 	if ((ret = setup_signals(node, err, err_len)) || (ret = setup_l2(node, err, err_len)) ||
 	    (ret = setup_tap(node, err, err_len)) || (ret = pq_control_open(node, err, err_len)) ||
-	    (ret = pq_metrics_open(node, err, err_len)) || (ret = pq_direct_listen(node, err, err_len)))
+	    (ret = pq_metrics_open(node, err, err_len)) || (ret = pq_tls_path_listen(node, err, err_len)))
 		return ret;
 	pq_log(PQ_LOG_INFO, "node %s up on %s, %zu peer(s), relay %s", node->pub_b64, node->tap.name,
 	       node->peer_count, node->cfg.relay_url.text);
 	pq_relay_link_start(node);
-	/* issue 12: systemd Type=notify, the TAP is up and configured. */
+	/* systemd Type=notify: the TAP is up and configured. */
 	if (pq_sd_notify("READY=1") < 0)
 		pq_log(PQ_LOG_WARN, "cannot notify systemd ($NOTIFY_SOCKET)");
 	return 0;
@@ -233,29 +232,30 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 
 static void node_teardown(struct pq_node *node)
 {
-	if (node->relay) {
-		pq_conn_abort(node->relay);
-		node->relay = NULL;
+	if (node->relay.conn) {
+		pq_conn_abort(node->relay.conn);
+		node->relay.conn = NULL;
 	}
 	if (node->loop) {
-		pq_loop_timer_cancel(node->loop, &node->relay_timer);
-		pq_loop_timer_cancel(node->loop, &node->stop_timer);
-		pq_loop_timer_cancel(node->loop, &node->housekeeping);
+		pq_loop_timer_cancel(node->loop, &node->relay.timer);
+		pq_loop_timer_cancel(node->loop, &node->life.stop_timer);
+		pq_loop_timer_cancel(node->loop, &node->life.housekeeping);
 		node_close_tap(node);
 		pq_control_close(node);
 		pq_metrics_close(node);
 	} else {
 		pq_tap_close(&node->tap);
 	}
-	pq_direct_free(node);
+	pq_dconn_free_all(node);
+	pq_tls_path_free(node);
 	pq_peers_free(node);
 	if (node->hs_ready)
 		pq_hs_wipe(&node->hs);
 	pq_l2_free(node->l2);
 	pq_signer_free(node->signer);
 	pq_tls_ctx_free(node->tls);
-	if (node->sig_fd >= 0)
-		close(node->sig_fd);
+	if (node->life.sig_fd >= 0)
+		close(node->life.sig_fd);
 	pq_loop_free(node->loop);
 	pq_node_config_free(&node->cfg);
 }
@@ -268,8 +268,7 @@ int pq_node_main(const char *conf_path, const struct pq_node_opts *opts)
 
 	memset(&node, 0, sizeof(node));
 	node.tap.fd = -1;
-	node.ctl_fd = -1;
-	node.sig_fd = -1;
+		node.life.sig_fd = -1;
 	if (opts)
 		node.opts = *opts;
 	node.conf_path = conf_path;
@@ -281,7 +280,7 @@ int pq_node_main(const char *conf_path, const struct pq_node_opts *opts)
 		pq_log(PQ_LOG_ERROR, "event loop failed: %s", pq_strerror(ret));
 		goto out;
 	}
-	status = node.stopping ? node.exit_status : 1;
+	status = node.life.stopping ? node.life.exit_status : 1;
 	pq_log(PQ_LOG_INFO, "stopped");
 out:
 	node_teardown(&node);

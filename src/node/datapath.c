@@ -4,12 +4,11 @@
  *
  *   TAP -> l2 decision -> for each target peer with usable keys:
  *          seal DATA (zero offload header) or DATA_GSO (offload header
- *          and frame, net/tap.h) -> the active direct conn, else RELAY_SEND
- *   RELAY_RECV from a [peer] -> 0x10-0x12 handshake, 0x20-0x25 session
- *          open (tag, then replay window) -> DATA / DATA_GSO (header
- *          checked, proto/gso_hdr.h): l2 learn -> TAP
- *   a direct conn (node/direct.c) -> 0x20-0x25 the same way: one replay
- *          window per key, whichever path a frame took
+ *          and frame, net/tap.h) -> the path core's route (send.c)
+ *   the relay or a direct conn -> 0x20-0x25 session open (tag, then the
+ *          replay window: one per key, whichever path a message took) ->
+ *          DATA / DATA_GSO (header checked, proto/gso_hdr.h): l2 learn ->
+ *          TAP; ENDPOINTS and PROBE to the path (path_exec.c)
  *
  * A frame received from a peer goes to the TAP and nowhere else: l2.h's
  * pq_l2_from_peer has no peer set to return, so no frame is forwarded
@@ -17,10 +16,14 @@
  */
 #include <string.h>
 
-#include "node/daemon.h"
-#include "node/direct.h"
+#include "node/node_int.h"
 #include "proto/msg_sealed.h"
 #include "util/log.h"
+
+void pq_datapath_drop(struct pq_node_peer *p)
+{
+	p->count.dropped_frames++;
+}
 
 /* The peers a frame from the TAP may be sealed to at now_ms. */
 static void established_set(struct pq_node *node, struct pq_l2_peerset *set, uint64_t now_ms)
@@ -36,9 +39,7 @@ static void established_set(struct pq_node *node, struct pq_l2_peerset *set, uin
 static void frame_to_peer(struct pq_node_peer *p, uint8_t type, const uint8_t *pt, size_t pt_len,
 			  size_t len, uint64_t now_ms)
 {
-	int ret = pq_peer_send_sealed(p, type, pt, pt_len, now_ms);
-
-	if (ret) {
+	if (pq_send_sealed(p, type, pt, pt_len, now_ms)) {
 		p->count.dropped_frames++;
 		return;
 	}
@@ -48,23 +49,23 @@ static void frame_to_peer(struct pq_node_peer *p, uint8_t type, const uint8_t *p
 		p->count.tx_gso_frames++;
 }
 
-/* The frame is at node->frame + PQ_GSO_HDR_LEN; a non-zero header goes
- * in front of it, in place, and the pair leaves as DATA_GSO. Returns the
+/* The frame is at dp.frame + PQ_GSO_HDR_LEN; a non-zero header goes in
+ * front of it, in place, and the pair leaves as DATA_GSO. Returns the
  * number of peers it was sealed to (a flooded frame is queued once per
  * peer). */
 static size_t frame_from_tap(struct pq_node *node, const struct pq_gso_hdr *hdr, size_t len,
 			     uint64_t now_ms)
 {
 	size_t sent = 0;
-	uint8_t *frame = node->frame + PQ_GSO_HDR_LEN, *pt = frame, type = PQ_MSG_DATA;
+	uint8_t *frame = node->dp.frame + PQ_GSO_HDR_LEN, *pt = frame, type = PQ_MSG_DATA;
 	size_t pt_len = len;
 	struct pq_l2_peerset est;
 	struct pq_l2_out out;
 
 	if (!pq_gso_hdr_is_zero(hdr)) {
-		if (pq_gso_hdr_encode(hdr, len, node->frame, PQ_GSO_HDR_LEN) != PQ_GSO_HDR_LEN)
+		if (pq_gso_hdr_encode(hdr, len, node->dp.frame, PQ_GSO_HDR_LEN) != PQ_GSO_HDR_LEN)
 			return 0; /* pq_tap_read checked it: cannot happen */
-		pt = node->frame;
+		pt = node->dp.frame;
 		pt_len = PQ_GSO_HDR_LEN + len;
 		type = PQ_MSG_DATA_GSO;
 	}
@@ -83,7 +84,6 @@ static size_t frame_from_tap(struct pq_node *node, const struct pq_gso_hdr *hdr,
 void pq_datapath_tap_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms)
 {
 	struct pq_node *node = arg;
-
 	size_t taken = 0;
 
 	/* A budget in frames and in bytes queued: with offloads one read
@@ -95,8 +95,8 @@ void pq_datapath_tap_event(struct pq_loop *loop, int fd, unsigned events, void *
 	for (int i = 0; i < PQ_NODE_TAP_BATCH && taken < PQ_NODE_TAP_BUDGET_BYTES; i++) {
 		struct pq_gso_hdr hdr;
 		size_t len = 0, sent;
-		int ret = pq_tap_read(&node->tap, &hdr, node->frame + PQ_GSO_HDR_LEN,
-				      sizeof(node->frame) - PQ_GSO_HDR_LEN, &len);
+		int ret = pq_tap_read(&node->tap, &hdr, node->dp.frame + PQ_GSO_HDR_LEN,
+				      sizeof(node->dp.frame) - PQ_GSO_HDR_LEN, &len);
 
 		if (ret == PQ_E_AGAIN)
 			break;
@@ -143,46 +143,53 @@ static void frame_from_peer(struct pq_node_peer *p, struct pq_gso_hdr *hdr, cons
 		pq_log(PQ_LOG_DEBUG, "tap %s: frame not written: %s", node->tap.name, node->tap.err);
 }
 
-long pq_datapath_sealed(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms,
-			struct pq_dconn *via)
+long pq_datapath_sealed(struct pq_node_peer *p, const uint8_t *msg, size_t len, int via, uint64_t now_ms)
 {
 	struct pq_node *node = p->node;
 	struct pq_gso_hdr hdr;
 	uint8_t type = 0;
 	long n;
 
-	n = pq_session_open(&p->session, msg, len, node->frame, sizeof(node->frame), now_ms, &type);
+	n = pq_session_open(&p->session, msg, len, node->dp.frame, sizeof(node->dp.frame), now_ms, &type);
 	if (n < 0) {
 		/* Auth failure, replay, unknown index, malformed: counted. */
 		p->count.dropped_frames++;
 		return n;
 	}
-	p->online = true;
-	if (!via)
-		pq_direct_relay_heard(p, now_ms);
+	/* Authenticated: liveness of the way it came. Only the relay's
+	 * delivery says the peer is at the relay (online). */
+	if (via == PQ_PATH_VIA_RELAY) {
+		pq_peer_heard_via_relay(p, now_ms);
+		/* Only a direct path has anything to learn from it (it may
+		 * have gone quiet: probe). */
+		if (p->path.core.active >= 0)
+			pq_path_exec_simple(p, PQ_PATH_EV_RX, PQ_PATH_VIA_RELAY, now_ms);
+	} else {
+		pq_path_rx(&p->path.core, via, now_ms);
+	}
 	if (type == PQ_MSG_DATA)
-		frame_from_peer(p, NULL, node->frame, (size_t)n, now_ms);
+		frame_from_peer(p, NULL, node->dp.frame, (size_t)n, now_ms);
 	else if (type == PQ_MSG_DATA_GSO)
-		frame_from_peer(p, &hdr, node->frame, (size_t)n, now_ms);
+		frame_from_peer(p, &hdr, node->dp.frame, (size_t)n, now_ms);
 	else if (type == PQ_MSG_ENDPOINTS)
-		pq_direct_endpoints_in(p, node->frame, (size_t)n, now_ms);
+		pq_path_exec_endpoints_in(p, node->dp.frame, (size_t)n, now_ms);
 	else if (type == PQ_MSG_PROBE)
-		pq_direct_probe_in(p, via, node->frame, (size_t)n, now_ms);
+		pq_path_exec_probe_in(p, via, node->dp.frame, (size_t)n, now_ms);
 	/* KEEPALIVE and PROBE_ACK need nothing more: being authenticated,
-	 * they already count as liveness of the conn they came on. */
-	/* Keepalive and confirmation deadlines moved: re-arm p's timer. */
+	 * they already count as liveness of the way they came. Keepalive and
+	 * confirmation deadlines moved: re-arm p's timer. */
 	pq_peer_service(p, now_ms);
 	return type;
 }
 
-void pq_datapath_from_peer(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms)
+void pq_datapath_from_relay(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms)
 {
 	uint8_t type = msg[0];
 
 	if (type >= PQ_MSG_HS_INIT && type <= PQ_MSG_HS_FINISH)
-		pq_peer_handshake_msg(p, msg, len, false, now_ms);
+		pq_peer_handshake_msg(p, msg, len, PQ_PATH_VIA_RELAY, now_ms);
 	else if (pq_sealed_type_ok(type))
-		(void)pq_datapath_sealed(p, msg, len, now_ms, NULL);
+		(void)pq_datapath_sealed(p, msg, len, PQ_PATH_VIA_RELAY, now_ms);
 	else
 		p->count.dropped_frames++;
 }

@@ -4,8 +4,8 @@
  *
  * Families are written whole, one after the other (the format requires a
  * family's samples together), each peer a sample in it. The counters are
- * the ones `pqlan status --json` shows, read the same way (control.c's
- * helpers), so both reports always agree. Names and TAP names are limited
+ * the ones `pqlan status --json` shows, from the same table
+ * (counters.c), so both reports always agree. Names and TAP names are limited
  * by the config loader to [A-Za-z0-9_.-] and keys are base64: no label
  * value needs escaping.
  */
@@ -14,11 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proto/msg_handshake.h"
-#include "util/version.h"
-#include "node/daemon.h"
-#include "node/metrics.h"
+#include "node/node_int.h"
 #include "util/strbuf.h"
+#include "util/version.h"
 
 /* The peer label for an unnamed peer: this many key characters. */
 #define KEY_PREFIX_LEN 8
@@ -66,69 +64,20 @@ static void peer_labels(struct pq_strbuf *b, const struct pq_node_peer *p)
 	pq_sb_printf(b, ",key=\"%s\"", p->key_b64);
 }
 
-enum peer_field {
-	F_RX_BYTES, F_TX_BYTES, F_RX_FRAMES, F_TX_FRAMES, F_DROPPED, F_RX_GSO, F_TX_GSO,
-	F_MIGRATIONS, F_FALLBACKS, F_REHS, F_REHS_FAIL, F_COUNT
-};
-
-static const struct {
-	const char *name, *help;
-} peer_counters[F_COUNT] = {
-	{ "pqlan_peer_rx_bytes_total", "Ethernet frame bytes received from the peer." },
-	{ "pqlan_peer_tx_bytes_total", "Ethernet frame bytes sent to the peer." },
-	{ "pqlan_peer_rx_frames_total", "Ethernet frames received from the peer." },
-	{ "pqlan_peer_tx_frames_total", "Ethernet frames sent to the peer." },
-	{ "pqlan_peer_dropped_frames_total",
-	  "Messages from the peer refused, plus frames to it lost to a full relay queue." },
-	{ "pqlan_peer_rx_gso_frames_total",
-	  "Frames received from the peer with an offload header (DATA_GSO)." },
-	{ "pqlan_peer_tx_gso_frames_total",
-	  "Frames sent to the peer with an offload header (DATA_GSO)." },
-	{ "pqlan_peer_migrations_total", "Moves from the relay to a direct connection." },
-	{ "pqlan_peer_fallbacks_total", "Moves from a direct connection back to the relay." },
-	{ "pqlan_peer_rehandshakes_total", "Re-handshakes completed on direct connections." },
-	{ "pqlan_peer_rehandshake_failures_total", "Re-handshakes that failed, for any reason." },
-};
-
-static uint64_t peer_value(const struct pq_node_peer *p, enum peer_field f)
-{
-	switch (f) {
-	case F_RX_BYTES:
-		return p->count.rx_bytes;
-	case F_TX_BYTES:
-		return p->count.tx_bytes;
-	case F_RX_FRAMES:
-		return p->count.rx_frames;
-	case F_TX_FRAMES:
-		return p->count.tx_frames;
-	case F_DROPPED:
-		return p->count.dropped_frames;
-	case F_RX_GSO:
-		return p->count.rx_gso_frames;
-	case F_TX_GSO:
-		return p->count.tx_gso_frames;
-	case F_MIGRATIONS:
-		return p->direct.migrations;
-	case F_FALLBACKS:
-		return p->direct.fallbacks;
-	case F_REHS:
-		return p->direct.rehs_count.completed;
-	case F_REHS_FAIL:
-	default:
-		return pq_peer_rehs_failures(p);
-	}
-}
-
 static void peer_counter_families(struct pq_strbuf *b, const struct pq_node *node)
 {
-	for (unsigned f = 0; f < F_COUNT; f++) {
-		family(b, peer_counters[f].name, "counter", peer_counters[f].help);
+	for (unsigned f = 0; f < PQ_PC_COUNT; f++) {
+		const struct pq_peer_counter_info *c = &pq_peer_counters[f];
+
+		if (!c->metric)
+			continue;
+		family(b, c->metric, "counter", c->help);
 		for (size_t i = 0; i < node->peer_count; i++) {
-			if (node->peers[i].removed)    /* issue 12: reload's tombstones */
+			if (node->peers[i].removed)    /* reload's tombstones */
 				continue;
-			pq_sb_printf(b, "%s{", peer_counters[f].name);
+			pq_sb_printf(b, "%s{", c->metric);
 			peer_labels(b, &node->peers[i]);
-			pq_sb_printf(b, "} %" PRIu64 "\n", peer_value(&node->peers[i], (enum peer_field)f));
+			pq_sb_printf(b, "} %" PRIu64 "\n", pq_peer_counter_value(&node->peers[i], (enum pq_peer_counter)f));
 		}
 	}
 }
@@ -149,7 +98,7 @@ static void peer_enum_family(struct pq_strbuf *b, const struct pq_node *node, bo
 		enum pq_peer_state st = pq_peer_state(p, now_ms);
 		const char *cur = path ? pq_peer_path_name(p, st) : pq_peer_state_name(st);
 
-		if (p->removed)                        /* issue 12: reload's tombstones */
+		if (p->removed)                        /* reload's tombstones */
 			continue;
 		for (unsigned v = 0; v < 3; v++) {
 			pq_sb_printf(b, "%s{", name);
@@ -189,7 +138,7 @@ long pq_metrics_render(const struct pq_node *node, const struct pq_hist *hs, con
 	pq_sb_printf(&b, "pqlan_build_info{version=\"%s\",git=\"%s\",protocol=\"%d\"} 1\n", pq_version(),
 		     pq_version_git(), PQ_HS_VERSION);
 	family(&b, "pqlan_relay_connected", "gauge", "1 once the relay accepted our key, else 0.");
-	pq_sb_printf(&b, "pqlan_relay_connected %d\n", node->relay_state == PQ_RELAY_CONNECTED);
+	pq_sb_printf(&b, "pqlan_relay_connected %d\n", node->relay.state == PQ_RELAY_CONNECTED);
 	peer_counter_families(&b, node);
 	peer_enum_family(&b, node, true, now_ms);
 	peer_enum_family(&b, node, false, now_ms);

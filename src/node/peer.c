@@ -1,18 +1,29 @@
 /*
  * peer.c - per-peer handshake, session and timer (DESIGN §3, §4; state
- * machines in docs/PROTOCOL.md §4.4-§4.5). Handshake messages travel as
- * RELAY_SEND payloads; keys from a finished handshake go straight into
- * the peer's pq_session and the result is wiped.
+ * machines in docs/PROTOCOL.md §4.4-§4.5). Keys from a finished handshake
+ * go straight into the peer's pq_session and the result is wiped.
+ *
+ * A peer is "online" while the relay reports it (PEER_ONLINE, or a message
+ * the relay delivered from it); only the relay link's events change that.
+ * When it goes offline its session is kept (roaming, DESIGN §5): an active
+ * direct path goes on carrying frames, rekeys go over it (the handshake is
+ * end to end, PROTOCOL §4.6), and when the peer comes back with keys that
+ * still work no new hybrid handshake starts: our ENDPOINTS go again and the
+ * direct path is re-proved. Keys that retire (PQ_REJECT_AFTER_MS after
+ * their handshake, a rekey having failed for 60 s) end the direct conns
+ * too. A peer that restarted (lost its keys) cannot open what we seal; it
+ * initiates on its PEER_ONLINE, and its HS_INIT replaces our session.
+ *
+ * The peer's timer is armed at the earliest of the session's next deadline
+ * (keepalive, rekey, retirement) and, while it is reachable without usable
+ * keys, the next handshake retry.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto/util.h"
-#include "node/daemon.h"
-#include "node/direct.h"
-#include "node/metrics.h"
-#include "node/peer.h"
+#include "node/node_int.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -46,8 +57,8 @@ int pq_peers_init(struct pq_node *node, char *err, size_t err_len)
 	uint64_t wall = pq_wall_ms();
 
 	node->peer_count = 0;
-	/* Room for every peer a reload may add (node/reload.h): slots never
-	 * move, timers and conns point into them. Untouched pages cost no RAM. */
+	/* Room for every peer a reload may add (reload.c): slots never move,
+	 * timers and conns point into them. Untouched pages cost no memory. */
 	node->peers = calloc(PQ_CONFIG_MAX_PEERS, sizeof(*node->peers));
 	if (!node->peers)
 		return PQ_E_NOMEM;
@@ -61,6 +72,7 @@ int pq_peers_init(struct pq_node *node, char *err, size_t err_len)
 		pq_peer_slot_init(node, &node->peers[i], (uint32_t)i, c, wall);
 		node->peer_count++;
 	}
+	pq_path_exec_init(node);
 	return 0;
 }
 
@@ -78,8 +90,6 @@ void pq_peer_slot_init(struct pq_node *node, struct pq_node_peer *p, uint32_t id
 	pq_session_init(&p->session);
 	pq_session_set_rekey_after(&p->session, node->opts.test_rekey_ms);
 	pq_timer_init(&p->timer, NULL, p);
-	pq_timer_init(&p->direct.timer, NULL, p);
-	pq_challenge_cache_init(&p->direct.cache);
 }
 
 void pq_peers_free(struct pq_node *node)
@@ -87,8 +97,10 @@ void pq_peers_free(struct pq_node *node)
 	for (size_t i = 0; i < node->peer_count; i++) {
 		struct pq_node_peer *p = &node->peers[i];
 
-		if (node->loop)
+		if (node->loop) {
 			pq_loop_timer_cancel(node->loop, &p->timer);
+			pq_loop_timer_cancel(node->loop, &p->path.timer);
+		}
 		pq_session_wipe(&p->session);
 		pq_hs_peer_wipe(&p->hs);
 	}
@@ -106,34 +118,18 @@ struct pq_node_peer *pq_peer_find(struct pq_node *node, const uint8_t key[PQ_PUB
 	return NULL;
 }
 
+/* p can hear a handshake: online at the relay, or on a direct path. */
+static bool peer_reachable(const struct pq_node_peer *p)
+{
+	return p->online || p->path.core.active >= 0;
+}
+
 enum pq_peer_state pq_peer_state(const struct pq_node_peer *p, uint64_t now_ms)
 {
 	/* A working direct path carries frames while the relay is away. */
-	if (!p->online && !pq_direct_active(p))
+	if (!peer_reachable(p))
 		return PQ_PEER_OFFLINE;
 	return pq_session_can_send(&p->session, now_ms) ? PQ_PEER_ESTABLISHED : PQ_PEER_HANDSHAKING;
-}
-
-/* A handshake message to p. Through the relay as a rule; on the active
- * direct conn when the peer spoke on it (via_direct), or the relay is
- * away for us or for the peer, so that a session kept across a relay
- * outage can still be rekeyed (the handshake is end to end; the conn is
- * pinned to p's key). */
-static int peer_send_handshake(struct pq_node_peer *p, const uint8_t *msg, size_t len, bool via_direct,
-			       uint64_t now_ms)
-{
-	bool relay_up = p->node->relay_state == PQ_RELAY_CONNECTED;
-	int ret;
-
-	/* !p->online: the relay would only answer UNREACHABLE (the peer's
-	 * own relay link is down) while the direct conn works. */
-	if ((via_direct || !relay_up || !p->online) && pq_direct_active(p)) {
-		ret = pq_direct_send(p, msg, len, now_ms);
-		/* PQ_E_STATE: the conn just failed: the relay, if any. */
-		if (ret != PQ_E_STATE)
-			return ret;
-	}
-	return relay_up ? pq_relay_link_send(p->node, p->key, msg, len) : PQ_E_STATE;
 }
 
 /* Send HS_INIT to p; failures are logged and retried by the timer. */
@@ -144,7 +140,8 @@ static void peer_initiate(struct pq_node_peer *p, uint64_t now_ms)
 	int ret;
 
 	p->next_retry_ms = now_ms + PQ_NODE_HS_RETRY_MS + pq_random_below(PQ_NODE_HS_RETRY_JITTER_MS);
-	if (p->node->relay_state != PQ_RELAY_CONNECTED && !pq_direct_active(p))
+	if (pq_path_route(&p->path.core, PQ_PATH_MSG_HANDSHAKE, pq_relay_link_up(p->node),
+			  PQ_PATH_VIA_RELAY) == PQ_PATH_VIA_NONE)
 		return;
 	p->hs_start_us = pq_mono_us();
 	n = pq_hs_initiate(&p->node->hs, &p->hs, pq_wall_ms(), out, sizeof(out));
@@ -155,28 +152,35 @@ static void peer_initiate(struct pq_node_peer *p, uint64_t now_ms)
 	}
 	if (p->node->opts.test_hs_version)   /* PQLAN_TEST=1 only (cli/cmd_up.c) */
 		out[1] = p->node->opts.test_hs_version;
-	ret = peer_send_handshake(p, out, (size_t)n, false, now_ms);
+	ret = pq_send_handshake(p, out, (size_t)n, PQ_PATH_VIA_RELAY, now_ms);
 	if (ret)
 		pq_log(PQ_LOG_WARN, "peer %s: HS_INIT not sent: %s", pq_peer_label(p), pq_strerror(ret));
 	else
 		pq_log(PQ_LOG_DEBUG, "peer %s: handshake initiated", pq_peer_label(p));
 }
 
+/* The relay has p: tell the path core on a change. */
+static void peer_set_online(struct pq_node_peer *p, bool online, uint64_t now_ms)
+{
+	if (p->online == online)
+		return;
+	p->online = online;
+	pq_path_exec_simple(p, online ? PQ_PATH_EV_ONLINE : PQ_PATH_EV_OFFLINE, 0, now_ms);
+}
+
 void pq_peer_online(struct pq_node_peer *p, uint64_t now_ms)
 {
 	/* Keys that still work: the peer (or we) only changed relay conn or
-	 * address. No new hybrid handshake: tell it our current addresses
-	 * and let the re-handshake re-prove a direct path (DESIGN §5). A
-	 * peer that really restarted cannot open what we seal; it finds no
-	 * session on its side and initiates, and its HS_INIT replaces ours. */
+	 * address. No new hybrid handshake: the path core sends our current
+	 * addresses and re-proves a direct path (DESIGN §5). */
 	bool resume = pq_session_can_send(&p->session, now_ms);
 
 	if (!p->online)
 		pq_log(PQ_LOG_INFO, "peer %s: online%s", pq_peer_label(p), resume ? " (session resumed)" : "");
-	p->online = true;
-	if (resume)
-		pq_direct_resume(p, now_ms);
-	else if (!pq_hs_pending(&p->hs, pq_wall_ms()))
+	else
+		pq_path_exec_simple(p, PQ_PATH_EV_ONLINE, 0, now_ms); /* again: new addresses */
+	peer_set_online(p, true, now_ms);
+	if (!resume && !pq_hs_pending(&p->hs, pq_wall_ms()))
 		peer_initiate(p, now_ms);
 	pq_peer_service(p, now_ms);
 }
@@ -185,21 +189,23 @@ void pq_peer_offline(struct pq_node_peer *p, uint64_t now_ms)
 {
 	if (p->online)
 		pq_log(PQ_LOG_INFO, "peer %s: offline (session kept)", pq_peer_label(p));
-	p->online = false;
-	/* The session is kept (roaming, DESIGN §5): its own limits end it,
-	 * keys are retired PQ_REJECT_AFTER_MS (180 s) after the handshake
-	 * that made them, and no rekey can happen without the relay. A
-	 * working direct path keeps carrying frames meanwhile. */
-	if (!pq_direct_active(p))
+	peer_set_online(p, false, now_ms);
+	if (p->path.core.active < 0)
 		pq_l2_forget_peer(p->node->l2, p->id);
 	pq_peer_service(p, now_ms);
+}
+
+void pq_peer_heard_via_relay(struct pq_node_peer *p, uint64_t now_ms)
+{
+	peer_set_online(p, true, now_ms);
 }
 
 /* Install a handshake outcome into p's session. */
 static void peer_install(struct pq_node_peer *p, const struct pq_hs_result *res, uint64_t now_ms)
 {
-	/* issue 12: a routine rekey (keys that work are being replaced) logs
-	 * at debug; a session coming up logs at info. */
+	/* A routine rekey (keys that work are being replaced) logs at debug,
+	 * a session coming up at info (issue 12: three info lines per pair
+	 * every two minutes). */
 	enum pq_log_level lvl = pq_session_can_send(&p->session, now_ms) ? PQ_LOG_DEBUG : PQ_LOG_INFO;
 	int ret = pq_session_install(&p->session, res, now_ms);
 
@@ -217,8 +223,7 @@ static void peer_install(struct pq_node_peer *p, const struct pq_hs_result *res,
 		/* Responder keys wait for HS_FINISH: no initiation of our own
 		 * while it is on its way (it would only cross this one). */
 		if (!res->confirmed)
-			p->next_retry_ms = now_ms + PQ_NODE_HS_RETRY_MS +
-					   pq_random_below(PQ_NODE_HS_RETRY_JITTER_MS);
+			p->next_retry_ms = now_ms + PQ_NODE_HS_RETRY_MS + pq_random_below(PQ_NODE_HS_RETRY_JITTER_MS);
 		pq_log(lvl, "peer %s: handshake done (%s%s)", pq_peer_label(p),
 		       res->initiator ? "initiator" : "responder",
 		       res->confirmed ? "" : ", awaiting confirmation");
@@ -227,8 +232,7 @@ static void peer_install(struct pq_node_peer *p, const struct pq_hs_result *res,
 	}
 }
 
-void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t len, bool via_direct,
-			   uint64_t now_ms)
+void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t len, int via, uint64_t now_ms)
 {
 	struct pq_node *node = p->node;
 	struct pq_hs_result res;
@@ -244,9 +248,9 @@ void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t le
 		       (unsigned)(PQ_HS_MAX_FUTURE_MS / 1000));
 		goto out;
 	}
-	/* issue 12, PROTOCOL §1 "Versions": an HS_INIT of another protocol
-	 * version is refused with one warning per peer and version, not in
-	 * silence (byte 1 is the version, §4.1). */
+	/* PROTOCOL §1 "Versions": an HS_INIT of another protocol version is
+	 * refused with one warning per peer and version, not in silence
+	 * (byte 1 is the version, §4.1). */
 	if (n < 0 && len > 1 && msg[0] == PQ_MSG_HS_INIT && msg[1] != PQ_HS_VERSION &&
 	    p->version_warned != msg[1]) {
 		p->version_warned = msg[1];
@@ -263,53 +267,18 @@ void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t le
 	if (res.event != PQ_HS_EV_NONE && res.peer == &p->hs)
 		peer_install(p, &res, now_ms);
 	if (n > 0) {
-		int ret = peer_send_handshake(p, out, (size_t)n, via_direct, now_ms);
+		int ret = pq_send_handshake(p, out, (size_t)n, via, now_ms);
 
 		if (ret)
 			pq_log(PQ_LOG_WARN, "peer %s: handshake reply not sent: %s", pq_peer_label(p),
 			       pq_strerror(ret));
 	}
-	/* A peer that talks to us through the relay is online. */
-	if (!via_direct)
-		p->online = true;
+	if (via == PQ_PATH_VIA_RELAY)
+		pq_peer_heard_via_relay(p, now_ms);
 	pq_peer_service(p, now_ms);
 out:
 	pq_hs_result_wipe(&res);
 	pq_wipe(out, sizeof(out));
-}
-
-int pq_peer_send_sealed(struct pq_node_peer *p, uint8_t type, const uint8_t *pt, size_t len,
-			uint64_t now_ms)
-{
-	struct pq_node *node = p->node;
-	bool direct = p->cfg->path != PQ_PATH_RELAY && pq_direct_active(p);
-	bool data = type == PQ_MSG_DATA || type == PQ_MSG_DATA_GSO;
-	long n;
-	int ret;
-
-	/* path = direct: data never through the relay (DESIGN §5 policy);
-	 * signalling (ENDPOINTS, keepalives) still may. */
-	if (!direct && p->cfg->path == PQ_PATH_DIRECT && data)
-		return PQ_E_STATE;
-	n = pq_session_seal(&p->session, type, pt, len, node->sealed, sizeof(node->sealed), now_ms);
-	if (n < 0)
-		return (int)n;
-	if (direct) {
-		ret = pq_direct_send(p, node->sealed, (size_t)n, now_ms);
-		/* PQ_E_STATE: the conn just failed and was dropped: the relay
-		 * carries this message (same keys, same counter). */
-		if (ret != PQ_E_STATE)
-			return ret;
-		if (p->cfg->path == PQ_PATH_DIRECT && data)
-			return ret;
-	}
-	return pq_relay_link_send(node, p->key, node->sealed, (size_t)n);
-}
-
-/* p can hear a handshake: online at the relay, or on a direct conn. */
-static bool peer_reachable(const struct pq_node_peer *p)
-{
-	return p->online || pq_direct_active(p);
 }
 
 /* The next time p's timer must fire, UINT64_MAX for never. */
@@ -334,7 +303,7 @@ void pq_peer_service(struct pq_node_peer *p, uint64_t now_ms)
 	unsigned want;
 	uint64_t due;
 
-	if (node->stopping)
+	if (node->life.stopping)
 		return;
 	want = pq_session_poll(&p->session, now_ms);
 	p->rekey_wanted = (want & PQ_SESSION_WANT_REKEY) != 0;
@@ -343,23 +312,22 @@ void pq_peer_service(struct pq_node_peer *p, uint64_t now_ms)
 
 		/* No usable keys, or the session asks for new ones: start a
 		 * handshake unless ours is still waiting for its answer. */
-		if ((!can_send || (want & PQ_SESSION_WANT_REKEY)) && now_ms >= p->next_retry_ms &&
+		if ((!can_send || p->rekey_wanted) && now_ms >= p->next_retry_ms &&
 		    !pq_hs_pending(&p->hs, pq_wall_ms()))
 			peer_initiate(p, now_ms);
 		if ((want & PQ_SESSION_WANT_KEEPALIVE) && can_send) {
-			int ret = pq_peer_send_sealed(p, PQ_MSG_KEEPALIVE, NULL, 0, now_ms);
+			int ret = pq_send_sealed(p, PQ_MSG_KEEPALIVE, NULL, 0, now_ms);
 
 			if (ret)
 				pq_log(PQ_LOG_DEBUG, "peer %s: keepalive not sent: %s", pq_peer_label(p),
 				       pq_strerror(ret));
 		}
 	}
-	/* Offline and its keys retired: the grace period is over. */
-	if (!p->online && !pq_session_can_send(&p->session, now_ms) && pq_direct_active(p)) {
-		pq_direct_reset(p, now_ms);
+	/* Keys came, changed or retired: the path core decides what that
+	 * means for the direct path (dial, re-authenticate, drop). */
+	pq_path_exec_keys(p, now_ms);
+	if (!peer_reachable(p) && !pq_session_can_send(&p->session, now_ms))
 		pq_l2_forget_peer(node->l2, p->id);
-	}
-	pq_direct_service(p, now_ms);
 	due = peer_deadline(p, now_ms);
 	p->timer.fn = peer_timer_fired;
 	if (due == UINT64_MAX) {

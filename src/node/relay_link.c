@@ -8,7 +8,7 @@
  *
  * Any loss (connect refused, TLS failure, CLOSE, auth timeout, protocol
  * error) marks every peer offline (their sessions are kept: roaming,
- * node/peer.h) and schedules a reconnect with jittered exponential
+ * node/peer.c) and schedules a reconnect with jittered exponential
  * backoff: 0.5 s doubling to 30 s, each wait +-25%, reset once the relay
  * welcomes us.
  *
@@ -29,7 +29,7 @@
 #include "crypto/util.h"
 #include "net/sock.h"
 #include "net/resolve.h"
-#include "node/daemon.h"
+#include "node/node_int.h"
 #include "proto/msg_relay.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -58,7 +58,7 @@ static uint64_t underlay_digest(const struct pq_node *node)
 	uint64_t sum = 0;
 
 	if (getifaddrs(&ifa))
-		return node->underlay_digest; /* unknown: no change */
+		return node->relay.underlay_digest; /* unknown: no change */
 	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
 		if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK) ||
 		    strcmp(i->ifa_name, node->tap.name) == 0)
@@ -83,14 +83,14 @@ static void underlay_check(struct pq_node *node)
 {
 	uint64_t now = underlay_digest(node);
 
-	if (now != node->underlay_digest) {
+	if (now != node->relay.underlay_digest) {
 		pq_log(PQ_LOG_INFO, "relay: our underlay addresses changed, reconnecting");
-		node->underlay_digest = now;
-		node->backoff_ms = 0;
-		pq_conn_close(node->relay, 1001); /* relay_on_close reconnects */
+		node->relay.underlay_digest = now;
+		node->relay.backoff_ms = 0;
+		pq_conn_close(node->relay.conn, 1001); /* relay_on_close reconnects */
 		return;
 	}
-	if (pq_loop_timer_start(node->loop, &node->relay_timer, UNDERLAY_CHECK_MS))
+	if (pq_loop_timer_start(node->loop, &node->relay.timer, UNDERLAY_CHECK_MS))
 		pq_log(PQ_LOG_ERROR, "relay: cannot arm the underlay check");
 }
 
@@ -110,14 +110,14 @@ static void relay_timer_fired(struct pq_loop *loop, struct pq_timer *t, void *ar
 {
 	struct pq_node *node = arg;
 
-	if (node->stopping)
+	if (node->life.stopping)
 		return;
-	if (node->relay_state == PQ_RELAY_IDLE) {
+	if (node->relay.state == PQ_RELAY_IDLE) {
 		relay_connect(node);
-	} else if (node->relay_state == PQ_RELAY_CONNECTING && node->relay) {
+	} else if (node->relay.state == PQ_RELAY_CONNECTING && node->relay.conn) {
 		pq_log(PQ_LOG_WARN, "relay: no RELAY_WELCOME within %u ms", PQ_NODE_RELAY_AUTH_TIMEOUT_MS);
-		pq_conn_close(node->relay, 1002);
-	} else if (node->relay_state == PQ_RELAY_CONNECTED && node->relay) {
+		pq_conn_close(node->relay.conn, 1002);
+	} else if (node->relay.state == PQ_RELAY_CONNECTED && node->relay.conn) {
 		underlay_check(node);
 	}
 }
@@ -125,24 +125,24 @@ static void relay_timer_fired(struct pq_loop *loop, struct pq_timer *t, void *ar
 /* Wait the current backoff (+-25%), then double it for next time. */
 static void relay_schedule_reconnect(struct pq_node *node)
 {
-	uint32_t base = node->backoff_ms ? node->backoff_ms : PQ_NODE_RELAY_BACKOFF_MIN_MS;
+	uint32_t base = node->relay.backoff_ms ? node->relay.backoff_ms : PQ_NODE_RELAY_BACKOFF_MIN_MS;
 	uint32_t wait = base - base / 4 + pq_random_below(base / 2 + 1);
 
-	node->backoff_ms = base * 2 > PQ_NODE_RELAY_BACKOFF_MAX_MS ? PQ_NODE_RELAY_BACKOFF_MAX_MS : base * 2;
-	node->relay_state = PQ_RELAY_IDLE;
+	node->relay.backoff_ms = base * 2 > PQ_NODE_RELAY_BACKOFF_MAX_MS ? PQ_NODE_RELAY_BACKOFF_MAX_MS : base * 2;
+	node->relay.state = PQ_RELAY_IDLE;
 	pq_log(PQ_LOG_INFO, "relay: reconnecting in %u ms", wait);
-	if (pq_loop_timer_start(node->loop, &node->relay_timer, wait))
+	if (pq_loop_timer_start(node->loop, &node->relay.timer, wait))
 		pq_log(PQ_LOG_ERROR, "relay: cannot arm the reconnect timer");
 }
 
-/* Every peer is offline without the relay (sessions kept, node/peer.h). */
+/* Every peer is offline without the relay (sessions kept, node/peer.c). */
 static void relay_lost(struct pq_node *node, uint64_t now_ms)
 {
-	node->relay = NULL;
+	node->relay.conn = NULL;
 	for (size_t i = 0; i < node->peer_count; i++)
 		if (node->peers[i].online)
 			pq_peer_offline(&node->peers[i], now_ms);
-	if (!node->stopping)
+	if (!node->life.stopping)
 		relay_schedule_reconnect(node);
 }
 
@@ -155,14 +155,14 @@ static void relay_on_open(void *ctx, struct pq_conn *c)
 static int relay_answer_challenge(struct pq_node *node, const uint8_t *msg, size_t len)
 {
 	uint8_t out[PQ_RELAY_AUTH_MSG_LEN];
-	const uint8_t *exporter = pq_conn_exporter(node->relay);
+	const uint8_t *exporter = pq_conn_exporter(node->relay.conn);
 	int ret;
 
 	if (!exporter)
 		return PQ_E_STATE;
 	if ((ret = pq_relay_auth_answer(out, node->signer, msg, len, exporter)))
 		return ret;
-	return pq_conn_send(node->relay, out, sizeof(out));
+	return pq_conn_send(node->relay.conn, out, sizeof(out));
 }
 
 _Static_assert(PQ_CONFIG_MAX_PEERS <= PQ_RELAY_WATCH_MAX, "every [peer] key fits in one RELAY_WATCH");
@@ -182,14 +182,14 @@ static int relay_send_watch(struct pq_node *node)
 	if (node->peer_count > PQ_CONFIG_MAX_PEERS)
 		return PQ_E_LIMIT;
 	for (size_t i = 0; i < node->peer_count; i++)
-		if (!node->peers[i].removed)   /* issue 12: reload's tombstones */
+		if (!node->peers[i].removed)   /* reload's tombstones */
 			memcpy(keys[n++], node->peers[i].key, PQ_PUBKEY_LEN);
 	if (n == 0)
 		return 0;
-	if ((ret = pq_relay_watch_build(node->msg, sizeof(node->msg), &out_len,
+	if ((ret = pq_relay_watch_build(node->relay.msg, sizeof(node->relay.msg), &out_len,
 					(const uint8_t(*)[PQ_PUBKEY_LEN])keys, n)))
 		return ret;
-	return pq_conn_send(node->relay, node->msg, out_len);
+	return pq_conn_send(node->relay.conn, node->relay.msg, out_len);
 }
 
 static void relay_welcomed(struct pq_node *node, const uint8_t *msg, size_t len)
@@ -201,25 +201,25 @@ static void relay_welcomed(struct pq_node *node, const uint8_t *msg, size_t len)
 
 	if (pq_relay_welcome_decode(&w, msg, len)) {
 		pq_log(PQ_LOG_WARN, "relay: malformed RELAY_WELCOME");
-		pq_conn_close(node->relay, 1002);
+		pq_conn_close(node->relay.conn, 1002);
 		return;
 	}
 	if ((ret = relay_send_watch(node))) {
 		pq_log(PQ_LOG_WARN, "relay: cannot send RELAY_WATCH: %s", pq_strerror(ret));
-		pq_conn_close(node->relay, 1002);
+		pq_conn_close(node->relay.conn, 1002);
 		return;
 	}
-	node->relay_state = PQ_RELAY_CONNECTED;
-	node->backoff_ms = 0;
+	node->relay.state = PQ_RELAY_CONNECTED;
+	node->relay.backoff_ms = 0;
 	/* A direct-path candidate for our peers (node/direct_dial.c). */
-	node->has_observed = pq_wire_addr_valid(&w.observed) != 0;
-	if (node->has_observed) {
-		node->observed.family = w.observed.family;
-		memcpy(node->observed.addr, w.observed.addr, sizeof(node->observed.addr));
-		node->observed.port = w.observed.port;
+	node->relay.has_observed = pq_wire_addr_valid(&w.observed) != 0;
+	if (node->relay.has_observed) {
+		node->relay.observed.family = w.observed.family;
+		memcpy(node->relay.observed.addr, w.observed.addr, sizeof(node->relay.observed.addr));
+		node->relay.observed.port = w.observed.port;
 	}
-	node->underlay_digest = underlay_digest(node);
-	if (pq_loop_timer_start(node->loop, &node->relay_timer, UNDERLAY_CHECK_MS))
+	node->relay.underlay_digest = underlay_digest(node);
+	if (pq_loop_timer_start(node->loop, &node->relay.timer, UNDERLAY_CHECK_MS))
 		pq_log(PQ_LOG_ERROR, "relay: cannot arm the underlay check");
 	/* The observed address, printed through sock.h's formatter. */
 	memset(&a, 0, sizeof(a));
@@ -286,10 +286,10 @@ static void relay_forwarded(struct pq_node *node, const uint8_t *msg, size_t len
 	p = pq_peer_find(node, f.key);
 	if (!p) {
 		/* Not in [peer]: refused whatever the relay says (DESIGN §1). */
-		node->relay_drops++;
+		node->relay.drops++;
 		return;
 	}
-	pq_datapath_from_peer(p, f.payload, f.payload_len, now_ms);
+	pq_datapath_from_relay(p, f.payload, f.payload_len, now_ms);
 }
 
 static void relay_on_message(void *ctx, struct pq_conn *c, const uint8_t *msg, size_t len)
@@ -299,7 +299,7 @@ static void relay_on_message(void *ctx, struct pq_conn *c, const uint8_t *msg, s
 	struct pq_close cl;
 	int ret;
 
-	if (c != node->relay || len == 0)
+	if (c != node->relay.conn || len == 0)
 		return;
 	if (msg[0] == PQ_MSG_CLOSE) {
 		bool bad = pq_close_decode(&cl, msg, len) != 0;
@@ -311,12 +311,12 @@ static void relay_on_message(void *ctx, struct pq_conn *c, const uint8_t *msg, s
 		 * back would only make the two evict each other in a loop. */
 		if (replaced) {
 			pq_log(PQ_LOG_WARN, "relay: another node uses this key; retrying slowly");
-			node->backoff_ms = PQ_NODE_RELAY_BACKOFF_MAX_MS;
+			node->relay.backoff_ms = PQ_NODE_RELAY_BACKOFF_MAX_MS;
 		}
 		pq_conn_close(c, 1000);
 		return;
 	}
-	if (node->relay_state != PQ_RELAY_CONNECTED) {
+	if (node->relay.state != PQ_RELAY_CONNECTED) {
 		/* Before RELAY_WELCOME only CHALLENGE and WELCOME (§3.4). */
 		if (msg[0] == PQ_MSG_RELAY_CHALLENGE) {
 			if ((ret = relay_answer_challenge(node, msg, len))) {
@@ -362,14 +362,14 @@ static void relay_on_close(void *ctx, struct pq_conn *c, const struct pq_conn_re
 {
 	struct pq_node *node = ctx;
 
-	if (c != node->relay)
+	if (c != node->relay.conn)
 		return;
-	pq_log(node->stopping ? PQ_LOG_DEBUG : PQ_LOG_WARN, "relay: %s (%s, WebSocket code %u)",
+	pq_log(node->life.stopping ? PQ_LOG_DEBUG : PQ_LOG_WARN, "relay: %s (%s, WebSocket code %u)",
 	       conn_end_name(why->end), why->err ? pq_strerror(why->err) : "no detail",
 	       (unsigned)why->ws_code);
-	pq_loop_timer_cancel(node->loop, &node->relay_timer);
+	pq_loop_timer_cancel(node->loop, &node->relay.timer);
 	relay_lost(node, pq_loop_now(node->loop));
-	if (node->stopping)
+	if (node->life.stopping)
 		pq_loop_stop(node->loop);
 }
 
@@ -390,27 +390,28 @@ static void relay_dial(struct pq_node *node, const struct pq_sockaddr *addr)
 	tg.pin = node->cfg.relay_key;
 	tg.host = u->host_is_ip ? NULL : u->host;
 	tg.path = u->path;
-	ret = pq_conn_connect(&node->relay, node->loop, node->tls, &tg, NULL, &cbs, node);
+	ret = pq_conn_connect(&node->relay.conn, node->loop, node->tls, &tg, NULL, &cbs, node);
 	if (ret) {
-		node->relay = NULL;
+		node->relay.conn = NULL;
 		pq_log(PQ_LOG_WARN, "relay: cannot connect to %s: %s", u->text, pq_strerror(ret));
 		relay_schedule_reconnect(node);
 		return;
 	}
-	node->relay_state = PQ_RELAY_CONNECTING;
+	node->relay.state = PQ_RELAY_CONNECTING;
 	/* Covers TCP + TLS + Upgrade (the conn's own 10 s) and the auth. */
-	if (pq_loop_timer_start(node->loop, &node->relay_timer,
+	if (pq_loop_timer_start(node->loop, &node->relay.timer,
 				PQ_CONN_OPEN_TIMEOUT_MS + PQ_NODE_RELAY_AUTH_TIMEOUT_MS))
 		pq_log(PQ_LOG_ERROR, "relay: cannot arm the auth timer");
 }
 
-/* issue 12: the host name's lookup ended (net/resolve.h, off the loop). */
+/* The host name's lookup ended (net/resolve.h: off the loop, so status
+ * and the data path go on while a resolver does not answer). */
 static void relay_resolved(void *arg, int err, const struct pq_sockaddr *addr, const char *why)
 {
 	struct pq_node *node = arg;
 
-	node->relay_resolve = NULL;
-	if (node->stopping)
+	node->relay.resolve = NULL;
+	if (node->life.stopping)
 		return;
 	if (err) {
 		pq_log(PQ_LOG_WARN, "relay: cannot resolve %s: %s", node->cfg.relay_url.host, why);
@@ -433,24 +434,29 @@ static void relay_connect(struct pq_node *node)
 		relay_dial(node, &a);
 		return;
 	}
-	if (node->relay_resolve)
+	if (node->relay.resolve)
 		return;                        /* a lookup is under way */
-	ret = pq_resolve_start(&node->relay_resolve, node->loop, u->host, u->port,
+	ret = pq_resolve_start(&node->relay.resolve, node->loop, u->host, u->port,
 			       PQ_NODE_RELAY_RESOLVE_TIMEOUT_MS, relay_resolved, node);
 	if (ret) {
 		pq_log(PQ_LOG_WARN, "relay: cannot look %s up: %s", u->host, pq_strerror(ret));
 		relay_schedule_reconnect(node);
 		return;
 	}
-	node->relay_state = PQ_RELAY_CONNECTING;
+	node->relay.state = PQ_RELAY_CONNECTING;
 	pq_log(PQ_LOG_DEBUG, "relay: resolving %s", u->host);
+}
+
+bool pq_relay_link_up(const struct pq_node *node)
+{
+	return node->relay.state == PQ_RELAY_CONNECTED && node->relay.conn;
 }
 
 void pq_relay_link_start(struct pq_node *node)
 {
-	pq_timer_init(&node->relay_timer, relay_timer_fired, node);
-	node->relay_state = PQ_RELAY_IDLE;
-	node->backoff_ms = 0;
+	pq_timer_init(&node->relay.timer, relay_timer_fired, node);
+	node->relay.state = PQ_RELAY_IDLE;
+	node->relay.backoff_ms = 0;
 	relay_connect(node);
 }
 
@@ -461,33 +467,33 @@ int pq_relay_link_send(struct pq_node *node, const uint8_t dst[PQ_PUBKEY_LEN], c
 	size_t out_len;
 	int ret;
 
-	if (node->relay_state != PQ_RELAY_CONNECTED || !node->relay)
+	if (node->relay.state != PQ_RELAY_CONNECTED || !node->relay.conn)
 		return PQ_E_STATE;
 	memcpy(f.key, dst, PQ_PUBKEY_LEN);
 	f.payload = payload;
 	f.payload_len = len;
-	if ((ret = pq_relay_send_encode(node->msg, sizeof(node->msg), &out_len, &f)))
+	if ((ret = pq_relay_send_encode(node->relay.msg, sizeof(node->relay.msg), &out_len, &f)))
 		return ret;
-	return pq_conn_send(node->relay, node->msg, out_len);
+	return pq_conn_send(node->relay.conn, node->relay.msg, out_len);
 }
 
 void pq_relay_link_rewatch(struct pq_node *node)
 {
-	struct pq_conn *old = node->relay;
+	struct pq_conn *old = node->relay.conn;
 
-	if (node->stopping)
+	if (node->life.stopping)
 		return;
-	pq_loop_timer_cancel(node->loop, &node->relay_timer);
+	pq_loop_timer_cancel(node->loop, &node->relay.timer);
 	if (old) {
-		/* Detached first: its on_close then finds c != node->relay. */
-		node->relay = NULL;
+		/* Detached first: its on_close then finds c != relay.conn. */
+		node->relay.conn = NULL;
 		for (size_t i = 0; i < node->peer_count; i++)
 			if (node->peers[i].online)
 				pq_peer_offline(&node->peers[i], pq_loop_now(node->loop));
 		pq_conn_close(old, 1000);
 	}
 	pq_log(PQ_LOG_INFO, "relay: reconnecting to announce the new peer set");
-	node->backoff_ms = 0;
+	node->relay.backoff_ms = 0;
 	relay_connect(node);
 }
 
@@ -497,13 +503,13 @@ void pq_relay_link_stop(struct pq_node *node)
 	uint8_t out[PQ_CLOSE_MSG_LEN];
 	size_t out_len;
 
-	pq_loop_timer_cancel(node->loop, &node->relay_timer);
-	pq_resolve_cancel(node->relay_resolve);  /* issue 12 */
-	node->relay_resolve = NULL;
-	if (!node->relay)
+	pq_loop_timer_cancel(node->loop, &node->relay.timer);
+	pq_resolve_cancel(node->relay.resolve);
+	node->relay.resolve = NULL;
+	if (!node->relay.conn)
 		return;
-	if (pq_conn_is_open(node->relay) && pq_close_encode(out, sizeof(out), &out_len, &cl) == 0 &&
-	    pq_conn_send(node->relay, out, out_len) != 0)
+	if (pq_conn_is_open(node->relay.conn) && pq_close_encode(out, sizeof(out), &out_len, &cl) == 0 &&
+	    pq_conn_send(node->relay.conn, out, out_len) != 0)
 		pq_log(PQ_LOG_DEBUG, "relay: CLOSE not queued");
-	pq_conn_close(node->relay, 1001);
+	pq_conn_close(node->relay.conn, 1001);
 }

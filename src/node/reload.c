@@ -10,8 +10,7 @@
 #include <string.h>
 
 #include "crypto/util.h"
-#include "node/daemon.h"
-#include "node/direct.h"
+#include "node/node_int.h"
 #include "node/reload.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -72,9 +71,8 @@ static bool peer_cfg_same(const struct pq_config_peer *a, const struct pq_config
 /* Take a peer out: everything it held goes, its slot stays (reload.h). */
 static void peer_remove(struct pq_node *node, struct pq_node_peer *p, uint64_t now_ms)
 {
-	pq_direct_reset(p, now_ms);
+	pq_path_exec_reset(p, now_ms);    /* conns closed, path timer cancelled */
 	pq_loop_timer_cancel(node->loop, &p->timer);
-	pq_loop_timer_cancel(node->loop, &p->direct.timer);
 	pq_l2_forget_peer(node->l2, p->id);
 	pq_session_wipe(&p->session);
 	pq_session_init(&p->session);
@@ -169,17 +167,26 @@ size_t pq_node_reload(struct pq_node *node, char *out, size_t cap)
 			pq_log(PQ_LOG_DEBUG, "reload: peer %s changed (name, endpoint or path)",
 			       pq_peer_label(p));
 			changed++;
-			if (p->cfg->path != c->path)
-				pq_direct_reset(p, now);   /* the new policy from a clean start */
 		}
 	}
-	/* Swap the configuration; every live peer points into the new one. */
+	/* Swap the configuration; every live peer points into the new one,
+	 * and its path core takes the new values (a new policy or static
+	 * endpoint starts its path over; the session stays). */
 	old = node->cfg;
 	node->cfg = next;
 	memset(&next, 0, sizeof(next));
-	for (i = 0; i < node->peer_count; i++)
-		if (!node->peers[i].removed)
-			node->peers[i].cfg = cfg_peer(&node->cfg, node->peers[i].key);
+	for (i = 0; i < node->peer_count; i++) {
+		struct pq_node_peer *p = &node->peers[i];
+		const struct pq_config_peer *was = p->cfg;
+
+		if (p->removed)
+			continue;
+		p->cfg = cfg_peer(&node->cfg, p->key);
+		pq_path_exec_reconfigure(p, was->path != p->cfg->path ||
+					    was->has_endpoint != p->cfg->has_endpoint ||
+					    (p->cfg->has_endpoint && !addr_eq(&was->endpoint, &p->cfg->endpoint)),
+					 now);
+	}
 	for (i = 0; i < node->cfg.peer_count; i++) {
 		const struct pq_config_peer *c = &node->cfg.peers[i];
 		struct pq_node_peer *p;
@@ -190,6 +197,7 @@ size_t pq_node_reload(struct pq_node *node, char *out, size_t cap)
 		if (!p)
 			break;
 		pq_peer_slot_init(node, p, (uint32_t)(p - node->peers), c, pq_wall_ms());
+		pq_path_exec_peer_init(p);
 		pq_log(PQ_LOG_INFO, "reload: peer %s added", pq_peer_label(p));
 		added++;
 	}

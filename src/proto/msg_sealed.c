@@ -10,7 +10,7 @@ static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff
 
 bool pq_sealed_type_ok(uint8_t type)
 {
-	return type >= PQ_MSG_DATA && type <= PQ_MSG_DATA_GSO;
+	return type >= PQ_MSG_DATA && type <= PQ_MSG_PUNCH;
 }
 
 int pq_sealed_pt_len_ok(uint8_t type, size_t len)
@@ -34,6 +34,8 @@ int pq_sealed_pt_len_ok(uint8_t type, size_t len)
 	case PQ_MSG_PROBE:
 	case PQ_MSG_PROBE_ACK:
 		return len == PQ_PROBE_ID_LEN ? 0 : PQ_E_DECODE;
+	case PQ_MSG_PUNCH:
+		return len == PQ_PUNCH_ID_LEN ? 0 : PQ_E_DECODE;
 	default:
 		return PQ_E_DECODE;
 	}
@@ -89,12 +91,12 @@ static bool all_zero(const uint8_t *p, size_t n)
 
 /* One rule for both directions (the same as msg_relay's observed address):
  * family 4 is v4-mapped, family 6 is not, never the unspecified address,
- * port non-zero. */
+ * port non-zero, transport TLS or UDP. */
 static int endpoint_valid(const struct pq_endpoint *ep)
 {
 	bool mapped = memcmp(ep->addr, v4_mapped_prefix, sizeof(v4_mapped_prefix)) == 0;
 
-	if (ep->port == 0)
+	if (ep->port == 0 || ep->transport > PQ_EP_UDP)
 		return PQ_E_DECODE;
 	if (ep->family == PQ_EP_FAMILY_V4)
 		return mapped && !all_zero(ep->addr + 12, 4) ? 0 : PQ_E_DECODE;
@@ -115,7 +117,7 @@ long pq_endpoints_encode(const struct pq_endpoints *e, uint8_t *out, size_t cap)
 	pq_wc_init(&wc, out, cap);
 	pq_wc_u8(&wc, e->count);
 	for (size_t i = 0; i < e->count; i++) {
-		pq_wc_u8(&wc, e->ep[i].family);
+		pq_wc_u8(&wc, (uint8_t)(e->ep[i].transport << 4 | e->ep[i].family));
 		pq_wc_bytes(&wc, e->ep[i].addr, sizeof(e->ep[i].addr));
 		pq_wc_u16(&wc, e->ep[i].port);
 	}
@@ -132,7 +134,10 @@ int pq_endpoints_decode(struct pq_endpoints *e, const uint8_t *in, size_t len)
 	pq_rc_init(&rc, in, len);
 	e->count = pq_rc_u8(&rc);
 	for (size_t i = 0; i < e->count; i++) {
-		e->ep[i].family = pq_rc_u8(&rc);
+		uint8_t kind = pq_rc_u8(&rc);
+
+		e->ep[i].family = kind & 0x0f;
+		e->ep[i].transport = kind >> 4;
 		pq_rc_bytes(&rc, e->ep[i].addr, sizeof(e->ep[i].addr));
 		e->ep[i].port = pq_rc_u16(&rc);
 		if (endpoint_valid(&e->ep[i]))

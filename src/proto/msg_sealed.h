@@ -7,11 +7,15 @@
  * the index can be changed without failing the tag. Plaintext bounds by type:
  *   DATA       0x20  one Ethernet frame, PQ_DATA_MIN_LEN..PQ_MAX_FRAME_LEN
  *   KEEPALIVE  0x21  empty
- *   ENDPOINTS  0x22  count 1 (<= 8) | count x (family 1 | address 16 | port 2)
+ *   ENDPOINTS  0x22  count 1 (<= 16) | count x (kind 1 | address 16 | port 2),
+ *                    kind = transport << 4 | family (transport 0 TLS, 1 UDP)
  *   PROBE      0x23  probe id 8
  *   PROBE_ACK  0x24  probe id 8 (echoed)
  *   DATA_GSO   0x25  offload header 10 | Ethernet frame 14..PQ_MAX_GSO_FRAME_LEN
  *                    (proto/gso_hdr.h checks the header against the frame)
+ *   PUNCH      0x26  attempt id 16: a UDP path attempt of the sender starts;
+ *                    its re-handshake binding derives from the id
+ *                    (docs/PROTOCOL.md §5.6)
  * This module only frames; session.c seals and opens.
  */
 #ifndef PQ_PROTO_MSG_SEALED_H
@@ -31,7 +35,8 @@
 /* An Ethernet frame is at least its 14-byte header (no FCS on a TAP). */
 #define PQ_DATA_MIN_LEN 14
 #define PQ_PROBE_ID_LEN 8
-#define PQ_ENDPOINTS_MAX 8
+#define PQ_PUNCH_ID_LEN 16
+#define PQ_ENDPOINTS_MAX 16
 #define PQ_ENDPOINT_LEN 19
 #define PQ_ENDPOINTS_MAX_LEN (1 + PQ_ENDPOINTS_MAX * PQ_ENDPOINT_LEN)
 /* The largest plaintext any sealed type carries (DATA_GSO: the 10-byte
@@ -45,7 +50,7 @@ struct pq_sealed_hdr {
 	uint64_t counter;
 };
 
-/* true for the six sealed types (0x20-0x25). */
+/* true for the seven sealed types (0x20-0x26). */
 bool pq_sealed_type_ok(uint8_t type);
 /* 0 when a plaintext of len bytes is allowed for type, else PQ_E_DECODE
  * (unknown type) or PQ_E_TOOBIG / PQ_E_DECODE (out of the type's bounds). */
@@ -64,8 +69,11 @@ PQ_MUST_CHECK int pq_sealed_decode(struct pq_sealed_hdr *h, const uint8_t **ct, 
  * port 0 are refused (the rules of msg_relay.h's observed address). */
 #define PQ_EP_FAMILY_V4 4
 #define PQ_EP_FAMILY_V6 6
+#define PQ_EP_TLS 0
+#define PQ_EP_UDP 1
 struct pq_endpoint {
 	uint8_t family;
+	uint8_t transport;         /* PQ_EP_TLS: a direct listener; PQ_EP_UDP: a UDP socket */
 	uint8_t addr[16];
 	uint16_t port;
 };

@@ -46,29 +46,6 @@ bool path_direct_wanted(const struct pq_path *p)
 	return p->cfg.policy != PQ_PATH_POLICY_RELAY && p->keys;
 }
 
-/* The higher key waits a little longer, so both rarely dial at once. */
-static uint64_t dial_at(const struct pq_path *p, uint64_t now_ms, uint64_t base_ms)
-{
-	return now_ms + base_ms + (p->cfg.we_are_lower ? 0 : PQ_PATH_HIGH_KEY_DELAY_MS);
-}
-
-/* Redial after retry_interval +-1/8, from the first candidate. */
-void path_schedule_retry(struct pq_path *p, uint64_t now_ms)
-{
-	uint32_t base = p->cfg.retry_interval_ms;
-	uint32_t spread = base / 4 + 1;
-	uint32_t r = p->cfg.random ? p->cfg.random(p->cfg.random_ctx, spread) : spread / 2;
-
-	p->next_cand = 0;
-	p->next_dial_ms = dial_at(p, now_ms, (uint64_t)base - base / 8 + (r < spread ? r : 0));
-}
-
-void path_dial_soon(struct pq_path *p, uint64_t now_ms)
-{
-	p->next_cand = 0;
-	p->next_dial_ms = dial_at(p, now_ms, 0);
-}
-
 /* The best usable conn: UDP over TLS, then the newest. */
 static int best_usable(const struct pq_path *p)
 {
@@ -96,7 +73,6 @@ static void set_active(struct pq_path *p, int k, int was, uint64_t now_ms, struc
 		p->count.fallbacks++;
 		/* The peer may have had nothing to send and so not noticed. */
 		p->nudge_ms = now_ms ? now_ms : 1;
-		path_schedule_retry(p, now_ms);
 	}
 	if (k >= 0) {
 		struct pq_pconn *c = &p->conn[k];
@@ -104,8 +80,8 @@ static void set_active(struct pq_path *p, int k, int was, uint64_t now_ms, struc
 		c->unanswered_ms = 0;
 		c->probe_ms = 0;
 		c->last_rx_ms = now_ms;
+		c->last_tx_ms = now_ms;
 		p->nudge_ms = 0;
-		p->next_dial_ms = 0;
 	}
 	/* One switch per event: a second one in the same event (the
 	 * stand-by conn failing too) amends the first. */
@@ -131,20 +107,19 @@ static void slot_free(struct pq_path *p, int k, enum pq_path_drop why, bool emit
 	}
 }
 
-/* After a conn went away: when nothing else is under way, the next
- * candidate if it was a dial that never opened, else a retry (unless one
- * is already scheduled, e.g. for candidates that just arrived). */
-static void after_loss(struct pq_path *p, bool dial_never_opened, uint64_t now_ms)
+/* After a conn went away: a TLS dial that never opened tries the next
+ * TLS candidate; everything else waits for the retry (path_ensure_retries
+ * at the end of every event). */
+static void after_loss(struct pq_path *p, const struct pq_pconn *gone, uint64_t now_ms)
 {
-	if (!path_direct_wanted(p) || path_has_conns(p) || p->active >= 0)
+	if (gone->transport == PQ_PATH_UDP && gone->state != PQ_PCONN_USABLE)
+		p->count.udp_failed++;
+	if (gone->transport == PQ_PATH_TLS && gone->state == PQ_PCONN_DIALING && path_wants(p, PQ_PATH_TLS) &&
+	    path_next_tls_cand(p, now_ms))
 		return;
-	if (dial_never_opened && p->next_cand + 1 < p->cand_count) {
-		p->next_cand++;
-		p->next_dial_ms = now_ms + PQ_PATH_NEXT_CAND_MS;
-		return;
-	}
-	if (!p->next_dial_ms)
-		path_schedule_retry(p, now_ms);
+	if (path_wants(p, (enum pq_path_transport)gone->transport) &&
+	    p->next_dial_ms[gone->transport] < now_ms + PQ_PATH_NEXT_CAND_MS)
+		p->next_dial_ms[gone->transport] = 0; /* a failure: not again at once */
 }
 
 /* Drop slot k, and with it the active path if it was (the next best
@@ -152,12 +127,12 @@ static void after_loss(struct pq_path *p, bool dial_never_opened, uint64_t now_m
 void path_drop(struct pq_path *p, int k, enum pq_path_drop why, bool emit, uint64_t now_ms,
 	       struct pq_path_out *out)
 {
-	bool never_opened = p->conn[k].state == PQ_PCONN_DIALING;
+	struct pq_pconn gone = p->conn[k];
 
 	slot_free(p, k, why, emit, out);
 	if (p->active == k)
 		set_active(p, best_usable(p), k, now_ms, out);
-	after_loss(p, never_opened, now_ms);
+	after_loss(p, &gone, now_ms);
 }
 
 /* Every conn at once (keys gone, path = relay): one switch to the relay,
@@ -193,7 +168,7 @@ static int free_slot(const struct pq_path *p)
 	return -1;
 }
 
-static int new_conn(struct pq_path *p, enum pq_pconn_state st, bool dialled, uint8_t transport)
+int path_new_conn(struct pq_path *p, enum pq_pconn_state st, bool dialled, uint8_t transport)
 {
 	int k = free_slot(p);
 	struct pq_pconn *c;
@@ -207,27 +182,6 @@ static int new_conn(struct pq_path *p, enum pq_pconn_state st, bool dialled, uin
 	c->transport = transport;
 	c->seq = ++p->seq;
 	return k;
-}
-
-/* Start a dial of the next candidate (DIAL action), or wait for a retry. */
-void path_dial(struct pq_path *p, uint64_t now_ms, struct pq_path_out *out)
-{
-	int k;
-
-	p->next_dial_ms = 0;
-	if (p->next_cand >= p->cand_count) {
-		path_schedule_retry(p, now_ms);
-		return;
-	}
-	k = new_conn(p, PQ_PCONN_DIALING, true, p->cand_transport[p->next_cand]);
-	if (k < 0) {
-		path_schedule_retry(p, now_ms);
-		return;
-	}
-	p->conn[k].cand = p->next_cand;
-	p->count.dials++;
-	path_emit(out, PQ_PATH_ACT_DIAL, k);
-	out->act[out->n - 1].cand = p->next_cand;
 }
 
 /* Two conns still proving, one dialled by each side: the lower key's
@@ -269,9 +223,9 @@ static void on_accepted(struct pq_path *p, uint8_t transport, uint64_t now_ms, s
 	int k;
 
 	out->accepted = -1;
-	if (!path_direct_wanted(p))
+	if (!path_direct_wanted(p) || !path_transport_allowed(p, (enum pq_path_transport)transport))
 		return;
-	k = new_conn(p, PQ_PCONN_DIALING, false, transport);
+	k = path_new_conn(p, PQ_PCONN_DIALING, false, transport);
 	if (k < 0)
 		return;
 	out->accepted = k;
@@ -291,6 +245,8 @@ static void on_rehs_done(struct pq_path *p, int k, uint32_t key_index, uint64_t 
 		return; /* re-authenticated */
 	c->state = PQ_PCONN_USABLE;
 	c->last_rx_ms = now_ms;
+	if (c->transport == PQ_PATH_UDP)
+		p->count.udp_validated++;
 	if (best_usable(p) != k)
 		return; /* a better conn is active: this one stands by */
 	/* It replaces the older conns of its transport in one step: no
@@ -301,14 +257,32 @@ static void on_rehs_done(struct pq_path *p, int k, uint32_t key_index, uint64_t 
 	set_active(p, k, was, now_ms, out);
 }
 
+void pq_path_rx(struct pq_path *p, int k, uint64_t now_ms)
+{
+	if (k < 0 || k >= PQ_PATH_MAX_CONNS || p->conn[k].state == PQ_PCONN_FREE)
+		return;
+	p->conn[k].last_rx_ms = now_ms;
+	p->conn[k].unanswered_ms = 0;
+	p->conn[k].probe_ms = 0;
+}
+
+bool pq_path_tx(struct pq_path *p, int k, uint64_t now_ms)
+{
+	if (k < 0 || k >= PQ_PATH_MAX_CONNS)
+		return false;
+	p->conn[k].last_tx_ms = now_ms;
+	if (k != p->active || p->conn[k].unanswered_ms)
+		return false;
+	p->conn[k].unanswered_ms = now_ms ? now_ms : 1;
+	return true;
+}
+
 static void on_rx(struct pq_path *p, int k, uint64_t now_ms, struct pq_path_out *out)
 {
 	struct pq_pconn *a;
 
 	if (k >= 0) {
-		p->conn[k].last_rx_ms = now_ms;
-		p->conn[k].unanswered_ms = 0;
-		p->conn[k].probe_ms = 0;
+		pq_path_rx(p, k, now_ms);
 		return;
 	}
 	/* Through the relay while our direct path has gone quiet: the peer
@@ -330,12 +304,7 @@ static void on_keys(struct pq_path *p, uint32_t key_index, uint64_t now_ms, stru
 	p->key_index = key_index;
 	if (fresh) {
 		p->endpoints_sent = false;
-		if (p->cfg.policy != PQ_PATH_POLICY_RELAY && !path_has_conns(p)) {
-			if (p->cand_count)
-				path_dial_soon(p, now_ms);
-			else
-				path_schedule_retry(p, now_ms);
-		}
+		path_dial_soon(p, now_ms);
 	}
 	path_timer(p, now_ms, out); /* re-authentication after a rekey, endpoints */
 }
@@ -347,22 +316,26 @@ static void on_candidates(struct pq_path *p, const struct pq_path_event *ev, uin
 	for (unsigned i = 0; i < n; i++)
 		p->cand_transport[i] = ev->cand_transport[i] == PQ_PATH_UDP ? PQ_PATH_UDP : PQ_PATH_TLS;
 	p->cand_count = n;
+	p->next_cand = 0;
 	/* New candidates: try them now (DESIGN §5). */
-	if (path_direct_wanted(p) && p->active < 0)
-		path_dial_soon(p, now_ms);
-	else
-		p->next_cand = 0;
+	path_dial_soon(p, now_ms);
 }
 
-static void on_policy(struct pq_path *p, enum pq_path_policy pol, uint64_t now_ms, struct pq_path_out *out)
+static void on_policy(struct pq_path *p, const struct pq_path_event *ev, uint64_t now_ms,
+		      struct pq_path_out *out)
 {
-	p->cfg.policy = pol;
-	if (pol == PQ_PATH_POLICY_RELAY) {
+	p->cfg.policy = ev->policy;
+	p->cfg.transports = ev->transports;
+	if (ev->policy == PQ_PATH_POLICY_RELAY) {
 		path_drop_all(p, PQ_PATH_DROP_POLICY, now_ms, out);
-		p->next_dial_ms = 0;
-	} else if (p->keys && !path_has_conns(p)) {
-		path_dial_soon(p, now_ms);
+		return;
 	}
+	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++)
+		if (p->conn[k].state != PQ_PCONN_FREE &&
+		    !path_transport_allowed(p, (enum pq_path_transport)p->conn[k].transport))
+			path_drop(p, k, PQ_PATH_DROP_POLICY, true, now_ms, out);
+	path_dial_soon(p, now_ms);
+	path_timer(p, now_ms, out);
 }
 
 static bool slot_ok(const struct pq_path *p, int k)
@@ -393,7 +366,7 @@ static bool event_ok(const struct pq_path *p, const struct pq_path_event *ev)
 	case PQ_PATH_EV_CANDIDATES:
 		return ev->cand_count == 0 || ev->cand_transport;
 	case PQ_PATH_EV_POLICY:
-		return ev->policy <= PQ_PATH_POLICY_DIRECT;
+		return ev->policy <= PQ_PATH_POLICY_DIRECT && ev->transports <= PQ_PATH_TLS_ONLY;
 	case PQ_PATH_EV_ACCEPTED:
 		return ev->conn == PQ_PATH_TLS || ev->conn == PQ_PATH_UDP;
 	default:
@@ -422,7 +395,6 @@ int pq_path_input(struct pq_path *p, const struct pq_path_event *ev, uint64_t no
 		p->keys = false;
 		p->endpoints_sent = false;
 		path_drop_all(p, PQ_PATH_DROP_SESSION, now_ms, out);
-		p->next_dial_ms = 0;
 		p->nudge_ms = 0; /* nothing to seal it with */
 		break;
 	case PQ_PATH_EV_ONLINE:
@@ -430,8 +402,7 @@ int pq_path_input(struct pq_path *p, const struct pq_path_event *ev, uint64_t no
 		 * a dial now if we have no direct path. */
 		p->online = true;
 		p->endpoints_sent = false;
-		if (path_direct_wanted(p) && p->active < 0 && !path_has_conns(p))
-			path_dial_soon(p, now_ms);
+		path_dial_soon(p, now_ms);
 		path_timer(p, now_ms, out);
 		break;
 	case PQ_PATH_EV_OFFLINE:
@@ -468,19 +439,23 @@ int pq_path_input(struct pq_path *p, const struct pq_path_event *ev, uint64_t no
 		on_rx(p, k, now_ms, out);
 		break;
 	case PQ_PATH_EV_TX:
-		if (p->active == k && !p->conn[k].unanswered_ms)
-			p->conn[k].unanswered_ms = now_ms ? now_ms : 1;
+		(void)pq_path_tx(p, k, now_ms);
 		break;
 	case PQ_PATH_EV_ENDPOINTS_UNSENT:
 		p->endpoints_sent = false;
 		p->endpoints_retry_ms = now_ms + PATH_ENDPOINTS_RETRY_MS;
 		break;
 	case PQ_PATH_EV_POLICY:
-		on_policy(p, ev->policy, now_ms, out);
+		on_policy(p, ev, now_ms, out);
+		break;
+	case PQ_PATH_EV_OURS_CHANGED:
+		p->endpoints_sent = false;
+		path_timer(p, now_ms, out);
 		break;
 	default:
 		break;
 	}
+	path_ensure_retries(p, now_ms);
 	out->deadline_ms = pq_path_next_deadline(p, now_ms);
 	return 0;
 }

@@ -33,26 +33,37 @@
  *             dialled by the lower key wins (DESIGN §2), the other drops.
  *   liveness  a TX on the active conn starts a 1 s clock that any RX on
  *             it stops; when it runs out, PROBE; no RX within 1 s more:
- *             drop, fall back (DESIGN §5: outage <= 2 s). A message from
+ *             drop, fall back (DESIGN §5: outage <= 2 s). An active UDP
+ *             conn that sent nothing for keepalive_udp gets a PROBE too:
+ *             its answer keeps both NAT mappings open. A message from
  *             the peer through the relay while the active conn has been
  *             quiet for 1 s probes at once (the peer may have fallen
  *             back and have nothing to send on our path).
  *   fallback  the active conn gone: the relay at once (ACTIVATE -1), a
  *             KEEPALIVE through the relay from the next timer (so an idle
  *             peer notices and probes its side), and a retry.
- *   retry     while policy allows, keys are usable and no conn exists,
- *             a dial is always scheduled: retry_interval +-1/8 (jitter),
- *             the higher key PQ_PATH_HIGH_KEY_DELAY_MS later; at once (the
+ *   dials     one schedule per transport. TLS: one candidate at a time,
+ *             while no direct path is active and no TLS conn exists; a
+ *             dial that never opened tries the next TLS candidate after
+ *             PQ_PATH_NEXT_CAND_MS. UDP: one attempt covers every UDP
+ *             candidate at once (the node punches them all, the peer
+ *             told through the session: PUNCH), while no UDP conn exists
+ *             and the active path is not UDP, and only while the session
+ *             can reach the peer (relay or active conn) to coordinate.
+ *   retry     while policy and transport allow and keys are usable, a
+ *             dial of each transport that could still improve the path
+ *             is always scheduled: retry_interval +-1/8 (jitter), the
+ *             higher key PQ_PATH_HIGH_KEY_DELAY_MS later; at once (the
  *             same delay) when candidates arrive or the peer comes back
- *             online; a dial that never opened tries the next candidate
- *             after PQ_PATH_NEXT_CAND_MS. Whatever failed - dial, proof,
- *             close before proof, fallback - a retry follows.
+ *             online. Whatever failed - dial, proof, close before proof,
+ *             fallback - a retry follows.
  *   reauth    on every conn we dialled that is usable: a new run after
  *             every rekey (the keys' index changed) and every
  *             reauth_interval; its failure drops the conn.
  *   policy    relay: no conn at all (dials refused, accepts refused,
  *             existing conns dropped on change); direct: data never
  *             through the relay (pq_path_route says NONE); auto: both.
+ *             transports auto | udp | tls: which kinds of conn may exist.
  *   endpoints our ENDPOINTS once per session and again when the peer
  *             comes back online, while keys are usable and the relay
  *             reports the peer (SEND_ENDPOINTS).
@@ -90,9 +101,12 @@
 #define PQ_PATH_VIA_NONE (-2)          /* nowhere: drop (policy direct, no conn) */
 
 enum pq_path_policy { PQ_PATH_POLICY_AUTO = 0, PQ_PATH_POLICY_RELAY, PQ_PATH_POLICY_DIRECT };
+/* Which transports a peer's direct path may use (`transport =`). */
+enum pq_path_transports { PQ_PATH_ANY = 0, PQ_PATH_UDP_ONLY, PQ_PATH_TLS_ONLY };
 
 /* Transports, in order of preference (DESIGN §2: UDP, then TLS). */
-enum pq_path_transport { PQ_PATH_TLS = 0, PQ_PATH_UDP = 1 };
+enum pq_path_transport { PQ_PATH_TLS = 0, PQ_PATH_UDP = 1, PQ_PATH_NTRANSPORTS };
+#define PQ_PATH_KEEPALIVE_UDP_MS 25000u /* default: NAT UDP mappings last 30 s+ */
 
 enum pq_pconn_state {
 	PQ_PCONN_FREE = 0,
@@ -132,7 +146,8 @@ enum pq_path_ev_type {
 	PQ_PATH_EV_RX,               /* an authenticated message on conn (or VIA_RELAY) */
 	PQ_PATH_EV_TX,               /* a message sent on conn */
 	PQ_PATH_EV_ENDPOINTS_UNSENT, /* our SEND_ENDPOINTS did not go out: again later */
-	PQ_PATH_EV_POLICY,           /* policy changed to ev.policy */
+	PQ_PATH_EV_POLICY,           /* policy / transports changed to ev.policy, ev.transports */
+	PQ_PATH_EV_OURS_CHANGED,     /* our own candidates changed: ENDPOINTS again */
 	PQ_PATH_EV_COUNT
 };
 
@@ -143,10 +158,12 @@ struct pq_path_event {
 	unsigned cand_count;                /* CANDIDATES */
 	const uint8_t *cand_transport;      /* CANDIDATES: cand_count enum pq_path_transport */
 	enum pq_path_policy policy;         /* POLICY */
+	enum pq_path_transports transports; /* POLICY */
 };
 
 enum pq_path_act_type {
-	PQ_PATH_ACT_DIAL = 1,        /* open conn slot `conn` to candidate `cand` */
+	PQ_PATH_ACT_DIAL = 1,        /* open conn slot `conn`: TLS to candidate `cand`, or a
+				      * UDP attempt (`cand`: its first UDP candidate) */
 	PQ_PATH_ACT_REHS_START,      /* conn: start a run as initiator (proof or re-auth) */
 	PQ_PATH_ACT_ACTIVATE,        /* frames now go to conn (VIA_RELAY: the relay); from: before */
 	PQ_PATH_ACT_PROBE,           /* seal and send a PROBE on conn */
@@ -181,12 +198,16 @@ struct pq_pconn {
 	uint64_t proven_ms;          /* the last run completed */
 	uint32_t key_index;          /* ... under these keys */
 	uint64_t last_rx_ms;         /* last authenticated message on it */
+	uint64_t last_tx_ms;         /* last message sent on it */
 	uint64_t unanswered_ms;      /* active: first TX after the last RX; 0 none */
 	uint64_t probe_ms;           /* active: PROBE outstanding since; 0 none */
 };
 
 struct pq_path_counters {
-	uint64_t dials;              /* DIAL actions */
+	uint64_t dials;              /* DIAL actions, TLS and UDP */
+	uint64_t udp_attempts;       /* of which UDP (punching) */
+	uint64_t udp_validated;      /* UDP conns whose first proof completed */
+	uint64_t udp_failed;         /* UDP conns dropped before their proof completed */
 	uint64_t migrations;         /* relay -> direct */
 	uint64_t fallbacks;          /* direct -> relay */
 	uint64_t drops[PQ_PATH_DROP_COUNT];
@@ -200,6 +221,8 @@ struct pq_path_config {
 	bool we_are_lower;           /* our public key sorts below the peer's */
 	uint32_t retry_interval_ms;  /* > 0 */
 	uint32_t reauth_interval_ms; /* > 0 */
+	uint32_t keepalive_udp_ms;   /* 0: PQ_PATH_KEEPALIVE_UDP_MS */
+	enum pq_path_transports transports;
 	pq_path_random_fn random;    /* NULL: no jitter */
 	void *random_ctx;
 };
@@ -211,8 +234,8 @@ struct pq_path {
 	bool online;                 /* the relay reports the peer */
 	uint8_t cand_transport[PQ_PATH_MAX_CANDS];
 	unsigned cand_count;
-	unsigned next_cand;
-	uint64_t next_dial_ms;       /* 0: none scheduled */
+	unsigned next_cand;          /* the next TLS candidate to dial */
+	uint64_t next_dial_ms[PQ_PATH_NTRANSPORTS]; /* per transport; 0: none scheduled */
 	bool endpoints_sent;         /* this session, since the peer came online */
 	uint64_t endpoints_retry_ms; /* not before (after ENDPOINTS_UNSENT) */
 	uint64_t nudge_ms;           /* a KEEPALIVE through the relay is due; 0 none */
@@ -230,6 +253,15 @@ void pq_path_init(struct pq_path *p, const struct pq_path_config *cfg);
  * out->n = 0, the deadline still valid). */
 PQ_MUST_CHECK int pq_path_input(struct pq_path *p, const struct pq_path_event *ev, uint64_t now_ms,
 				struct pq_path_out *out);
+
+/* The data path's shortcuts for RX and TX on a conn (the same as those
+ * events, without building an output): an authenticated message on conn
+ * k only moves the deadline later, so nothing needs re-arming; a send on
+ * k returns true when it moved the deadline earlier (the first send after
+ * a receive starts the 1 s liveness clock): then re-arm the timer at
+ * pq_path_next_deadline. k out of range or free: nothing. */
+void pq_path_rx(struct pq_path *p, int k, uint64_t now_ms);
+bool pq_path_tx(struct pq_path *p, int k, uint64_t now_ms);
 
 /* What kind of message is to be sent (pq_path_route). */
 enum pq_path_msg {

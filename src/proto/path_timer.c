@@ -6,11 +6,6 @@
 #include "proto/path.h"
 #include "proto/path_int.h"
 
-bool path_dial_possible(const struct pq_path *p)
-{
-	return path_direct_wanted(p) && p->online && p->next_dial_ms && !path_has_conns(p);
-}
-
 static bool endpoints_due(const struct pq_path *p)
 {
 	return p->keys && p->online && p->cfg.policy != PQ_PATH_POLICY_RELAY && !p->endpoints_sent;
@@ -24,8 +19,24 @@ static bool reauth_due(const struct pq_path *p, const struct pq_pconn *c, uint64
 	return c->key_index != p->key_index || now_ms - c->proven_ms >= p->cfg.reauth_interval_ms;
 }
 
-/* The active conn: PROBE when it went quiet after we sent, drop when the
- * probe goes unanswered. false when it was dropped. */
+static uint32_t keepalive_udp_ms(const struct pq_path *p)
+{
+	return p->cfg.keepalive_udp_ms ? p->cfg.keepalive_udp_ms : PQ_PATH_KEEPALIVE_UDP_MS;
+}
+
+/* When the active conn k next needs a PROBE: quiet 1 s after a send, or
+ * (UDP) idle for keepalive_udp, which the answer keeps open through NATs. */
+static uint64_t probe_due(const struct pq_path *p, const struct pq_pconn *c)
+{
+	uint64_t due = c->unanswered_ms ? c->unanswered_ms + PQ_PATH_PROBE_AFTER_MS : UINT64_MAX;
+
+	if (c->transport == PQ_PATH_UDP && c->last_tx_ms + keepalive_udp_ms(p) < due)
+		due = c->last_tx_ms + keepalive_udp_ms(p);
+	return due;
+}
+
+/* The active conn: PROBE when due, drop when the probe goes unanswered.
+ * false when it was dropped. */
 static bool liveness(struct pq_path *p, int k, uint64_t now_ms, struct pq_path_out *out)
 {
 	struct pq_pconn *c = &p->conn[k];
@@ -36,7 +47,7 @@ static bool liveness(struct pq_path *p, int k, uint64_t now_ms, struct pq_path_o
 		path_drop(p, k, PQ_PATH_DROP_PROBE, true, now_ms, out);
 		return false;
 	}
-	if (c->unanswered_ms && now_ms - c->unanswered_ms >= PQ_PATH_PROBE_AFTER_MS) {
+	if (now_ms >= probe_due(p, c)) {
 		path_emit(out, PQ_PATH_ACT_PROBE, k);
 		c->probe_ms = now_ms ? now_ms : 1;
 	}
@@ -74,8 +85,9 @@ void path_timer(struct pq_path *p, uint64_t now_ms, struct pq_path_out *out)
 		p->endpoints_sent = true;
 		path_emit(out, PQ_PATH_ACT_SEND_ENDPOINTS, PQ_PATH_VIA_RELAY);
 	}
-	if (path_dial_possible(p) && now_ms >= p->next_dial_ms)
-		path_dial(p, now_ms, out);
+	for (int t = PQ_PATH_NTRANSPORTS - 1; t >= 0; t--)
+		if (path_dial_possible(p, (enum pq_path_transport)t) && now_ms >= p->next_dial_ms[t])
+			path_dial(p, (enum pq_path_transport)t, now_ms, out);
 }
 
 static void earliest(uint64_t *d, uint64_t t)
@@ -99,8 +111,8 @@ uint64_t pq_path_next_deadline(const struct pq_path *p, uint64_t now_ms)
 			continue;
 		if (k == p->active && c->probe_ms)
 			earliest(&d, c->probe_ms + PQ_PATH_PROBE_WAIT_MS);
-		else if (k == p->active && c->unanswered_ms)
-			earliest(&d, c->unanswered_ms + PQ_PATH_PROBE_AFTER_MS);
+		else if (k == p->active)
+			earliest(&d, probe_due(p, c));
 		if (c->dialled && !c->rehs_running)
 			earliest(&d, c->key_index != p->key_index ? now_ms
 								  : c->proven_ms + p->cfg.reauth_interval_ms);
@@ -109,8 +121,9 @@ uint64_t pq_path_next_deadline(const struct pq_path *p, uint64_t now_ms)
 		earliest(&d, p->nudge_ms);
 	if (endpoints_due(p))
 		earliest(&d, p->endpoints_retry_ms);
-	if (path_dial_possible(p))
-		earliest(&d, p->next_dial_ms);
+	for (int t = 0; t < PQ_PATH_NTRANSPORTS; t++)
+		if (path_dial_possible(p, (enum pq_path_transport)t))
+			earliest(&d, p->next_dial_ms[t]);
 	return d != UINT64_MAX && d < now_ms ? now_ms : d;
 }
 

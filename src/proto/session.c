@@ -196,6 +196,17 @@ static struct pq_keypair *by_index(struct pq_session *s, uint32_t idx)
 	return NULL;
 }
 
+const struct pq_keypair *pq_session_keypair_by_id(const struct pq_session *s,
+						  const uint8_t id[PQ_SESSION_ID_LEN])
+{
+	const struct pq_keypair *cands[3] = { s->current, s->next, s->previous };
+
+	for (size_t i = 0; i < 3; i++)
+		if (cands[i] && cands[i]->live && memcmp(cands[i]->session_id, id, PQ_SESSION_ID_LEN) == 0)
+			return cands[i];
+	return NULL;
+}
+
 bool pq_session_owns_index(const struct pq_session *s, uint32_t idx)
 {
 	return by_index((struct pq_session *)s, idx) != NULL;

@@ -121,6 +121,12 @@ PQ_MUST_CHECK long pq_session_open(struct pq_session *s, const uint8_t *in, size
 /* true when one of this session's live keypairs has local index idx
  * (for the caller's index -> session routing). */
 bool pq_session_owns_index(const struct pq_session *s, uint32_t idx);
+/* The live keypair (current, next or previous) whose session id is id,
+ * else NULL. A re-handshake responder takes the keys the peer's REQUEST
+ * names: during a rekey the two sides' current keys differ for a moment
+ * (DESIGN §5; issue 8 defect 2). Session ids are public. */
+const struct pq_keypair *pq_session_keypair_by_id(const struct pq_session *s,
+						  const uint8_t id[PQ_SESSION_ID_LEN]);
 /* true when seal would find usable keys at now_ms. */
 bool pq_session_can_send(const struct pq_session *s, uint64_t now_ms);
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # check_metrics.sh - the node's Prometheus endpoint (`metrics` in [node],
-# node/metrics.h) end to end, in network namespaces (needs root).
+# node/metrics.c) end to end, in network namespaces (needs root).
 #
 #   ns relay: pqlan relay on 192.168.242.1:7443 (bridge br0)
 #   ns n1: eth0 192.168.242.11, listen :7444, metrics 127.0.0.1:9464

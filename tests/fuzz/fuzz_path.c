@@ -57,6 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.reauth_interval_ms = 10000;
 	cfg.random = fuzz_random;
 	cfg.random_ctx = &seed;
+	cfg.transports = (enum pq_path_transports)((data[0] >> 3) % 3);
+	cfg.keepalive_udp_ms = 3000;
 	pq_path_init(&p, &cfg);
 	for (size_t i = 1; i + 4 <= size; i += 4) {
 		struct pq_path_event ev;
@@ -70,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ev.cand_count = data[i + 3] % (PQ_PATH_MAX_CANDS + 2);
 		ev.cand_transport = transports;
 		ev.policy = (enum pq_path_policy)(data[i + 3] % 4);
+		ev.transports = (enum pq_path_transports)((data[i + 3] >> 2) % 4);
 		if (ev.type == PQ_PATH_EV_ACCEPTED)
 			ev.conn = data[i + 1] & 1;
 		memcpy(&before, &p, sizeof(p));

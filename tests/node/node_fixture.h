@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "node/daemon.h"
+#include "node/node_int.h"
 
 /* Keys printed as 44 base64 characters: fixed, distinct, readable. */
 #define KEY(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c "="
@@ -21,12 +21,14 @@ static inline void fixture_node(struct pq_node *node, struct pq_node_peer *peers
 	memset(peers, 0, count * sizeof(*peers));
 	strcpy(node->pub_b64, KEY("A"));
 	strcpy(node->cfg.tap, "pq0");
-	node->relay_state = PQ_RELAY_CONNECTED;
+	node->relay.state = PQ_RELAY_CONNECTED;
 	node->peers = peers;
 	node->peer_count = count;
 	for (size_t i = 0; i < count; i++) {
 		peers[i].cfg = &cfg[i];
+		peers[i].node = node;
 		pq_session_init(&peers[i].session);
+		peers[i].path.core.active = PQ_PATH_VIA_RELAY;
 	}
 }
 
@@ -52,6 +54,19 @@ static inline int fixture_established(struct pq_node_peer *p)
 					      .tx_frames = 2, .dropped_frames = 5,
 					      .rx_gso_frames = 7, .tx_gso_frames = 9 };
 	return ret;
+}
+
+/* p's frames take dc, a usable TLS conn on slot 0 (the path core's view
+ * and the node's, as path_exec.c and dconn.c would leave them). */
+static inline void fixture_direct(struct pq_node_peer *p, struct pq_dconn *dc)
+{
+	dc->peer = p;
+	dc->slot = 0;
+	dc->transport = PQ_PATH_TLS;
+	p->path.conn[0] = dc;
+	p->path.core.conn[0].state = PQ_PCONN_USABLE;
+	p->path.core.conn[0].transport = PQ_PATH_TLS;
+	p->path.core.active = 0;
 }
 
 #endif

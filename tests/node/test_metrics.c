@@ -15,9 +15,7 @@
 #include <cmocka.h>
 
 #include "pq_version.h"
-#include "node/daemon.h"
-#include "node/direct.h"
-#include "node/metrics.h"
+#include "node/node_int.h"
 #include "node_fixture.h"
 
 static struct pq_node node;
@@ -37,14 +35,13 @@ static void setup_node(void)
 	strcpy(peer_cfg[0].name, "bob");
 	strcpy(peers[0].key_b64, KEY("B"));
 	assert_int_equal(fixture_established(&peers[0]), 0);
-	dc.peer = &peers[0];
-	dc.usable = true;
-	peers[0].direct.active = &dc;
-	peers[0].direct.migrations = 2;
-	peers[0].direct.fallbacks = 1;
-	peers[0].direct.rehs_count.completed = 3;
-	peers[0].direct.rehs_count.mac = 1;
-	peers[0].direct.rehs_not_started = 1;
+	fixture_direct(&peers[0], &dc);
+	peers[0].path.core.count.migrations = 2;
+	peers[0].path.core.count.fallbacks = 1;
+	peers[0].path.core.count.dials = 4;
+	peers[0].path.rehs_count.completed = 3;
+	peers[0].path.rehs_count.mac = 1;
+	peers[0].path.rehs_not_started = 1;
 	strcpy(peers[1].key_b64, KEY("C"));
 }
 
@@ -78,7 +75,7 @@ static void test_exposition_exact(void **state)
 		COUNTER("pqlan_peer_rx_frames_total", "Ethernet frames received from the peer.", "1", "0")
 		COUNTER("pqlan_peer_tx_frames_total", "Ethernet frames sent to the peer.", "2", "0")
 		COUNTER("pqlan_peer_dropped_frames_total",
-			"Messages from the peer refused, plus frames to it lost to a full relay queue.", "5", "0")
+			"Messages from the peer refused, plus frames to it lost to a full queue.", "5", "0")
 		COUNTER("pqlan_peer_rx_gso_frames_total",
 			"Frames received from the peer with an offload header (DATA_GSO).", "7", "0")
 		COUNTER("pqlan_peer_tx_gso_frames_total",
@@ -88,6 +85,7 @@ static void test_exposition_exact(void **state)
 		COUNTER("pqlan_peer_rehandshakes_total", "Re-handshakes completed on direct connections.", "3", "0")
 		COUNTER("pqlan_peer_rehandshake_failures_total", "Re-handshakes that failed, for any reason.", "2",
 			"0")
+		COUNTER("pqlan_peer_direct_dials_total", "Direct connections dialled.", "4", "0")
 		ENUM3("pqlan_peer_path", "path", "1 for the path frames to the peer take now (as in pqlan status).",
 		      "relay", "direct", "none", "0", "1", "0", "0", "0", "1")
 		ENUM3("pqlan_peer_state", "state", "1 for the peer's state now (as in pqlan status).", "offline",

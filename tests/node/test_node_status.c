@@ -15,11 +15,10 @@
 #include <cmocka.h>
 
 #include "pq_version.h"
-#include "node/daemon.h"
-#include "node/direct.h"
+#include "node/node_int.h"
 #include "node_fixture.h"
 
-/* issue 12: the build in the node object (util/version.h). */
+/* The build in the node object (util/version.h). */
 #define VERSION_JSON "\"version\":\"" PQ_VERSION "\",\"git\":\"" PQ_VERSION_GIT "\",\"protocol\":1"
 
 static struct pq_node node;
@@ -55,16 +54,19 @@ static void test_json_exact(void **state)
 		"{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connected\"," VERSION_JSON "},\"peers\":["
 		"{\"name\":\"bob\",\"key\":\"" KEY("B") "\",\"state\":\"established\",\"path\":\"relay\","
 		"\"handshake_age_s\":12,\"rx_bytes\":1500,\"tx_bytes\":3000,\"rx_frames\":1,\"tx_frames\":2,"
-		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"endpoint\":null,\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,"
-		"\"migrations\":0,\"fallbacks\":0,\"rehandshakes\":0,\"rehandshake_failures\":0},"
+		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"migrations\":0,\"fallbacks\":0,"
+		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"endpoint\":null,\"transport\":null,"
+		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null},"
 		"{\"name\":null,\"key\":\"" KEY("C") "\",\"state\":\"handshaking\",\"path\":\"none\","
 		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
-		"\"dropped_frames\":0,\"rx_gso_frames\":0,\"tx_gso_frames\":0,\"endpoint\":null,\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,"
-		"\"migrations\":0,\"fallbacks\":0,\"rehandshakes\":0,\"rehandshake_failures\":0},"
+		"\"dropped_frames\":0,\"rx_gso_frames\":0,\"tx_gso_frames\":0,\"migrations\":0,\"fallbacks\":0,"
+		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"endpoint\":null,\"transport\":null,"
+		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null},"
 		"{\"name\":\"carol\",\"key\":\"" KEY("D") "\",\"state\":\"offline\",\"path\":\"none\","
 		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
-		"\"dropped_frames\":0,\"rx_gso_frames\":0,\"tx_gso_frames\":0,\"endpoint\":null,\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,"
-		"\"migrations\":0,\"fallbacks\":0,\"rehandshakes\":0,\"rehandshake_failures\":0}]}\n";
+		"\"dropped_frames\":0,\"rx_gso_frames\":0,\"tx_gso_frames\":0,\"migrations\":0,\"fallbacks\":0,"
+		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"endpoint\":null,\"transport\":null,"
+		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null}]}\n";
 	char out[4096];
 	long n;
 
@@ -76,7 +78,7 @@ static void test_json_exact(void **state)
 	checks++;
 
 	/* Relay down: "connecting", and the established peer is not. */
-	node.relay_state = PQ_RELAY_CONNECTING;
+	node.relay.state = PQ_RELAY_CONNECTING;
 	peers[0].online = false;
 	n = pq_control_status(&node, true, out, sizeof(out), 112900);
 	assert_true(n > 0);
@@ -100,9 +102,10 @@ static void test_json_direct(void **state)
 	static const char want[] =
 		"{\"name\":\"bob\",\"key\":\"" KEY("B") "\",\"state\":\"established\",\"path\":\"direct\","
 		"\"handshake_age_s\":12,\"rx_bytes\":1500,\"tx_bytes\":3000,\"rx_frames\":1,\"tx_frames\":2,"
-		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"endpoint\":\"192.0.2.12:7444\",\"last_rehandshake_age_s\":2,"
-		"\"last_rehandshake_us\":873,\"migrations\":2,\"fallbacks\":1,\"rehandshakes\":3,"
-		"\"rehandshake_failures\":3},";
+		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"migrations\":2,\"fallbacks\":1,"
+		"\"rehandshakes\":3,\"rehandshake_failures\":3,\"direct_dials\":0,"
+		"\"endpoint\":\"192.0.2.12:7444\",\"transport\":\"tls\",\"last_rehandshake_age_s\":2,"
+		"\"last_rehandshake_us\":873},";
 	struct pq_dconn dc;
 	char out[4096];
 	long n;
@@ -110,17 +113,15 @@ static void test_json_direct(void **state)
 	setup_node();
 	memset(&dc, 0, sizeof(dc));
 	assert_int_equal(pq_sockaddr_from_ip(&dc.addr, "192.0.2.12", 7444), 0);
-	dc.peer = &peers[0];
-	dc.usable = true;
-	peers[0].direct.active = &dc;
-	peers[0].direct.last_rehs_ms = 110000;
-	peers[0].direct.last_rehs_us = 873;
-	peers[0].direct.migrations = 2;
-	peers[0].direct.fallbacks = 1;
-	peers[0].direct.rehs_count.completed = 3;
-	peers[0].direct.rehs_count.mac = 1;
-	peers[0].direct.rehs_count.timeout = 1;
-	peers[0].direct.rehs_not_started = 1;
+	fixture_direct(&peers[0], &dc);
+	peers[0].path.last_rehs_ms = 110000;
+	peers[0].path.last_rehs_us = 873;
+	peers[0].path.core.count.migrations = 2;
+	peers[0].path.core.count.fallbacks = 1;
+	peers[0].path.rehs_count.completed = 3;
+	peers[0].path.rehs_count.mac = 1;
+	peers[0].path.core.count.drops[PQ_PATH_DROP_REHS_TIMEOUT] = 1;
+	peers[0].path.rehs_not_started = 1;
 	n = pq_control_status(&node, true, out, sizeof(out), 112900);
 	assert_true(n > 0);
 	out[n] = 0;
@@ -131,10 +132,10 @@ static void test_json_direct(void **state)
 	assert_true(n > 0);
 	out[n] = 0;
 	assert_non_null(strstr(out, "  path: direct\n"));
-	assert_non_null(strstr(out, "  endpoint: 192.0.2.12:7444\n"));
+	assert_non_null(strstr(out, "  endpoint: 192.0.2.12:7444 (tls)\n"));
 	assert_non_null(strstr(out, "  direct: 2 migrations, 1 fallbacks, 3 re-handshakes (3 failed)\n"));
 	checks++;
-	peers[0].direct.active = NULL;
+	peers[0].path.core.active = PQ_PATH_VIA_RELAY;
 	teardown_node();
 }
 

@@ -6,6 +6,7 @@
 #ifndef PQ_TESTS_PATH_CHECK_H
 #define PQ_TESTS_PATH_CHECK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "proto/path.h"
@@ -34,9 +35,22 @@ static inline const char *path_check(const struct pq_path *p, const struct pq_pa
 		return "a usable conn but frames go to the relay";
 	if (used && (!p->keys || p->cfg.policy == PQ_PATH_POLICY_RELAY))
 		return "a conn without keys or under path = relay";
-	/* A retry is always scheduled while off the direct path. */
-	if (p->cfg.policy != PQ_PATH_POLICY_RELAY && p->keys && p->active < 0 && !proving && !p->next_dial_ms)
-		return "off the direct path and no dial scheduled";
+	/* A retry is always scheduled for every transport that could still
+	 * improve the path (off the direct path: every allowed one). */
+	for (int t = 0; t < PQ_PATH_NTRANSPORTS; t++) {
+		bool allowed = p->cfg.transports == PQ_PATH_ANY ||
+			       (p->cfg.transports == PQ_PATH_UDP_ONLY) == (t == PQ_PATH_UDP);
+		bool under_way = false;
+
+		for (int k = 0; k < PQ_PATH_MAX_CONNS; k++)
+			under_way |= p->conn[k].state != PQ_PCONN_FREE && p->conn[k].transport == t;
+		if (p->cfg.policy != PQ_PATH_POLICY_RELAY && p->keys && allowed && !under_way &&
+		    (p->active < 0 || p->conn[p->active].transport < t) && !p->next_dial_ms[t])
+			return "a transport that could improve the path has no dial scheduled";
+		if (p->active >= 0 && p->next_dial_ms[t] && t <= p->conn[p->active].transport)
+			return "a dial scheduled for a transport no better than the active one";
+	}
+	(void)proving;
 	/* Never two active paths: at most one switch per event. */
 	for (unsigned i = 0; i < out->n; i++)
 		activates += out->act[i].type == PQ_PATH_ACT_ACTIVATE;

@@ -39,7 +39,7 @@ static void test_header_round_trip(void **state)
 	assert_int_equal(ct_len, 60 + PQ_AEAD_TAG_LEN);
 	for (size_t cap = 0; cap < PQ_SEALED_HDR_LEN; cap++)
 		assert_int_equal(pq_sealed_hdr_encode(&h, buf, cap), PQ_E_TOOBIG);
-	h.type = 0x26;
+	h.type = 0x27;
 	assert_int_equal(pq_sealed_hdr_encode(&h, buf, sizeof(buf)), PQ_E_INVAL);
 }
 
@@ -49,16 +49,18 @@ static int model_ok(int t, size_t n)
 	switch (t) {
 	case 0x20: return n >= 14 && n <= PQ_MAX_FRAME_LEN;
 	case 0x21: return n == 0;
-	case 0x22: return n >= 1 && n <= 1 + 8 * 19 && (n - 1) % 19 == 0;
+	case 0x22: return n >= 1 && n <= 1 + 16 * 19 && (n - 1) % 19 == 0;
 	case 0x23: case 0x24: return n == 8;
 	case 0x25: return n >= 10 + 14 && n <= 10 + PQ_MAX_GSO_FRAME_LEN;
+	case 0x26: return n == 16;
 	default: return 0;
 	}
 }
 
 static void test_sizes_by_type(void **state)
 {
-	static const size_t probes[] = { 0, 1, 7, 8, 9, 13, 14, 15, 19, 20, 21, 39, 58, 134, 153, 154, 172,
+	static const size_t probes[] = { 0, 1, 7, 8, 9, 13, 14, 15, 16, 17, 19, 20, 21, 39, 58, 134, 153, 154, 172,
+					 305, 306, 324,
 					 1500, 9000, PQ_MAX_FRAME_LEN - 1, PQ_MAX_FRAME_LEN,
 					 PQ_MAX_FRAME_LEN + 1, PQ_MAX_FRAME_LEN + 40, 23, 24, 25,
 					 10 + PQ_MAX_GSO_FRAME_LEN - 1, 10 + PQ_MAX_GSO_FRAME_LEN,
@@ -83,7 +85,7 @@ static void test_sizes_by_type(void **state)
 			buf[0] = (uint8_t)t;
 			assert_int_equal(pq_sealed_decode(&h, &ct, &ct_len, buf, n), PQ_E_DECODE);
 		}
-		assert_int_equal(pq_sealed_type_ok((uint8_t)t), t >= 0x20 && t <= 0x25);
+		assert_int_equal(pq_sealed_type_ok((uint8_t)t), t >= 0x20 && t <= 0x26);
 	}
 	assert_int_equal(pq_sealed_decode(&h, &ct, &ct_len, NULL, 100), PQ_E_DECODE);
 	printf("checked: %u sealed (type, size) pairs\n", checked);
@@ -106,6 +108,7 @@ static void sample_endpoints(struct pq_endpoints *e, uint8_t count)
 			e->ep[i].addr[15] = i;
 			e->ep[i].port = (uint16_t)(60000 + i);
 		}
+		e->ep[i].transport = i % 3 == 2 ? PQ_EP_UDP : PQ_EP_TLS;
 	}
 }
 
@@ -127,6 +130,8 @@ static void test_endpoints_round_trip(void **state)
 		assert_int_equal(b.count, count);
 		for (size_t i = 0; i < count; i++) {
 			assert_int_equal(b.ep[i].family, a.ep[i].family);
+			assert_int_equal(b.ep[i].transport, a.ep[i].transport);
+			assert_int_equal(out[1 + i * PQ_ENDPOINT_LEN], a.ep[i].transport << 4 | a.ep[i].family);
 			assert_memory_equal(b.ep[i].addr, a.ep[i].addr, 16);
 			assert_int_equal(b.ep[i].port, a.ep[i].port);
 		}
@@ -136,11 +141,11 @@ static void test_endpoints_round_trip(void **state)
 			assert_int_equal(pq_endpoints_encode(&a, out, cap), PQ_E_TOOBIG);
 		checked++;
 	}
-	/* A count above 8 never decodes, whatever follows. */
+	/* A count above 16 never decodes, whatever follows. */
 	memset(out, 0, sizeof(out));
-	out[0] = 9;
+	out[0] = 17;
 	assert_int_equal(pq_endpoints_decode(&b, out, sizeof(out)), PQ_E_DECODE);
-	a.count = 9;
+	a.count = 17;
 	assert_int_equal(pq_endpoints_encode(&a, out, sizeof(out)), PQ_E_INVAL);
 	printf("checked: %u endpoint lists\n", checked + 2);
 }
@@ -153,7 +158,7 @@ static void test_endpoint_rules(void **state)
 
 	(void)state;
 	/* Each broken variant of a valid 2-entry list, refused both ways. */
-	for (int v = 0; v < 7; v++, checked++) {
+	for (int v = 0; v < 9; v++, checked++) {
 		sample_endpoints(&a, 2);
 		assert_int_equal(pq_endpoints_encode(&a, out, sizeof(out)), 39);
 		switch (v) {
@@ -166,6 +171,8 @@ static void test_endpoint_rules(void **state)
 		case 4: a.ep[1].family = 0; out[20] = 0; break;
 		case 5: memset(a.ep[1].addr, 0, 16); memset(out + 21, 0, 16); break; /* :: */
 		case 6: memset(a.ep[0].addr + 12, 0, 4); memset(out + 1 + 1 + 12, 0, 4); break; /* 0.0.0.0 */
+		case 7: a.ep[1].transport = 2; out[20] = 0x26; break;               /* no transport 2 */
+		case 8: a.ep[0].transport = 15; out[1] = 0xf4; break;
 		}
 		assert_int_equal(pq_endpoints_encode(&a, buf, sizeof(buf)), PQ_E_INVAL);
 		assert_int_equal(pq_endpoints_decode(&b, out, 39), PQ_E_DECODE);

@@ -85,6 +85,26 @@ static void feed_cands(struct fx *f, unsigned n)
 	feed_ev(f, &ev);
 }
 
+/* n_tls TLS candidates, then n_udp UDP ones. */
+static void feed_mixed(struct fx *f, unsigned n_tls, unsigned n_udp)
+{
+	uint8_t t[PQ_PATH_MAX_CANDS];
+	struct pq_path_event ev = { .type = PQ_PATH_EV_CANDIDATES, .cand_count = n_tls + n_udp, .cand_transport = t };
+
+	for (unsigned i = 0; i < n_tls + n_udp; i++)
+		t[i] = i < n_tls ? PQ_PATH_TLS : PQ_PATH_UDP;
+	feed_ev(f, &ev);
+}
+
+/* The slot of the DIAL action for transport t in the last output, or -1. */
+static int dial_of(const struct fx *f, enum pq_path_transport t)
+{
+	for (unsigned i = 0; i < f->out.n; i++)
+		if (f->out.act[i].type == PQ_PATH_ACT_DIAL && f->p.conn[f->out.act[i].conn].transport == t)
+			return f->out.act[i].conn;
+	return -1;
+}
+
 /* Advance to t and fire the timer. */
 static void tick_at(struct fx *f, uint64_t t)
 {
@@ -230,8 +250,8 @@ static void test_fallback_after_unanswered_probe(void **state)
 	/* The peer hears of it through the relay (a timer: at once). */
 	assert_true(find(&f, PQ_PATH_ACT_KEEPALIVE_RELAY) > find(&f, PQ_PATH_ACT_ACTIVATE));
 	/* And a retry after retry_interval (jitter: the middle here). */
-	assert_int_equal(f.p.next_dial_ms, f.now + RETRY - RETRY / 8 + (RETRY / 4 + 1) / 2);
-	tick_at(&f, f.p.next_dial_ms);
+	assert_int_equal(f.p.next_dial_ms[PQ_PATH_TLS], f.now + RETRY - RETRY / 8 + (RETRY / 4 + 1) / 2);
+	tick_at(&f, f.p.next_dial_ms[PQ_PATH_TLS]);
 	assert_non_null(act(&f, PQ_PATH_ACT_DIAL));
 }
 
@@ -294,13 +314,13 @@ static void test_error_falls_back_at_once(void **state)
 	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, PQ_PATH_VIA_RELAY);
 	assert_int_equal(find(&f, PQ_PATH_ACT_KEEPALIVE_RELAY), -1);
 	assert_int_equal(find(&f, PQ_PATH_ACT_PROBE), -1);
-	assert_true(f.p.next_dial_ms > f.now);
+	assert_true(f.p.next_dial_ms[PQ_PATH_TLS] > f.now);
 	/* The keepalive through the relay comes from the next timer. */
 	assert_int_equal(f.out.deadline_ms, f.now);
 	tick_at(&f, f.now);
 	assert_non_null(act(&f, PQ_PATH_ACT_KEEPALIVE_RELAY));
 	/* A conn that closes: the same, without a DROP to execute. */
-	tick_at(&f, f.p.next_dial_ms);
+	tick_at(&f, f.p.next_dial_ms[PQ_PATH_TLS]);
 	k = act(&f, PQ_PATH_ACT_DIAL)->conn;
 	feed(&f, PQ_PATH_EV_DIAL_OPENED, k);
 	feed_done(&f, k, 7);
@@ -352,9 +372,9 @@ static void retry_after(enum pq_path_ev_type failure, bool timeout)
 		feed(&f, failure, k);
 	}
 	assert_int_equal(f.p.active, PQ_PATH_VIA_RELAY);
-	assert_true(f.p.next_dial_ms >= f.now + RETRY - RETRY / 8);
-	assert_true(f.p.next_dial_ms <= f.now + RETRY + RETRY / 8 + 1);
-	tick_at(&f, f.p.next_dial_ms);
+	assert_true(f.p.next_dial_ms[PQ_PATH_TLS] >= f.now + RETRY - RETRY / 8);
+	assert_true(f.p.next_dial_ms[PQ_PATH_TLS] <= f.now + RETRY + RETRY / 8 + 1);
+	tick_at(&f, f.p.next_dial_ms[PQ_PATH_TLS]);
 	k = act(&f, PQ_PATH_ACT_DIAL)->conn;
 	feed(&f, PQ_PATH_EV_DIAL_OPENED, k);
 	feed_done(&f, k, 7);
@@ -625,15 +645,161 @@ static void test_jitter_range(void **state)
 	struct fx f;
 	uint64_t lo = UINT64_MAX, hi = 0;
 
-	for (uint32_t r = 0; r < 3; r++) {
+	for (uint32_t r = 0; r < 20; r++) {
 		setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
 		f.p.cfg.random = NULL;
-		feed_keys(&f, 7); /* no candidates: a retry */
-		lo = f.p.next_dial_ms < lo ? f.p.next_dial_ms : lo;
-		hi = f.p.next_dial_ms > hi ? f.p.next_dial_ms : hi;
+		feed(&f, PQ_PATH_EV_CLOSED, up_and_dial(&f, 1)); /* a failed dial: a retry */
+		lo = f.p.next_dial_ms[PQ_PATH_TLS] < lo ? f.p.next_dial_ms[PQ_PATH_TLS] : lo;
+		hi = f.p.next_dial_ms[PQ_PATH_TLS] > hi ? f.p.next_dial_ms[PQ_PATH_TLS] : hi;
 	}
 	assert_true(lo >= T0 + RETRY - RETRY / 8);
 	assert_true(hi <= T0 + RETRY + RETRY / 8 + 1);
+}
+
+/* Both transports at once; UDP wins, TLS stands by, and takes over
+ * without a relay hop when UDP dies; UDP is retried while TLS carries. */
+static void test_udp_and_tls_dials(void **state)
+{
+	struct fx f;
+	int udp, tls;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	feed_keys(&f, 7);
+	feed(&f, PQ_PATH_EV_ONLINE, 0);
+	feed_mixed(&f, 1, 2);
+	udp = dial_of(&f, PQ_PATH_UDP);
+	tls = dial_of(&f, PQ_PATH_TLS);
+	assert_true(udp >= 0 && tls >= 0 && udp != tls);
+	assert_int_equal(f.p.conn[udp].cand, 1); /* the first UDP candidate */
+	assert_int_equal(f.p.count.udp_attempts, 1);
+	feed(&f, PQ_PATH_EV_DIAL_OPENED, tls);
+	feed_done(&f, tls, 7);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, tls);
+	feed(&f, PQ_PATH_EV_DIAL_OPENED, udp);
+	assert_int_equal(act(&f, PQ_PATH_ACT_REHS_START)->conn, udp);
+	feed_done(&f, udp, 7);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, udp);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->from, tls);
+	assert_int_equal(f.p.count.udp_validated, 1);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_DATA, true, PQ_PATH_VIA_RELAY), udp);
+	/* No dial of anything while UDP is active. */
+	assert_int_equal(f.p.next_dial_ms[PQ_PATH_TLS], 0);
+	assert_int_equal(f.p.next_dial_ms[PQ_PATH_UDP], 0);
+	/* UDP dies: TLS at once, no fallback to the relay, UDP retried. */
+	feed(&f, PQ_PATH_EV_SEND_FAILED, udp);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, tls);
+	assert_int_equal(f.p.count.fallbacks, 0);
+	assert_true(f.p.next_dial_ms[PQ_PATH_UDP] >= f.now + RETRY - RETRY / 8);
+	tick_at(&f, f.p.next_dial_ms[PQ_PATH_UDP]);
+	assert_true(dial_of(&f, PQ_PATH_UDP) >= 0);
+	assert_int_equal(f.p.active, tls);
+}
+
+static void test_udp_attempt_failure_retried(void **state)
+{
+	struct fx f;
+	int udp;
+
+	setup_fx(&f, false, PQ_PATH_POLICY_AUTO);
+	feed_keys(&f, 7);
+	feed(&f, PQ_PATH_EV_ONLINE, 0);
+	feed_mixed(&f, 0, 1);
+	tick_at(&f, f.now + PQ_PATH_HIGH_KEY_DELAY_MS);
+	udp = dial_of(&f, PQ_PATH_UDP);
+	assert_true(udp >= 0);
+	feed(&f, PQ_PATH_EV_DIAL_OPENED, udp);
+	tick_at(&f, f.now + PQ_PATH_REHS_TIMEOUT_MS);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_REHS_TIMEOUT);
+	assert_int_equal(f.p.count.udp_failed, 1);
+	assert_true(f.p.next_dial_ms[PQ_PATH_UDP] >= f.now + RETRY - RETRY / 8);
+	/* New candidates: at once (the higher key 1.5 s later). */
+	feed_mixed(&f, 0, 2);
+	assert_int_equal(f.p.next_dial_ms[PQ_PATH_UDP], f.now + PQ_PATH_HIGH_KEY_DELAY_MS);
+}
+
+/* A UDP attempt is announced through the session: not while the peer is
+ * offline at the relay and no conn carries anything. */
+static void test_udp_needs_a_way_to_announce(void **state)
+{
+	struct fx f;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	feed_keys(&f, 7);
+	feed_mixed(&f, 0, 1);
+	tick_at(&f, f.now + 3 * RETRY);
+	assert_int_equal(dial_of(&f, PQ_PATH_UDP), -1);
+	feed(&f, PQ_PATH_EV_ONLINE, 0);
+	assert_true(dial_of(&f, PQ_PATH_UDP) >= 0);
+}
+
+/* An idle UDP path is probed every keepalive_udp: the answer keeps both
+ * NAT mappings open. */
+static void test_udp_keepalive(void **state)
+{
+	struct fx f;
+	int udp;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	f.p.cfg.keepalive_udp_ms = 25000;
+	feed_keys(&f, 7);
+	feed(&f, PQ_PATH_EV_ONLINE, 0);
+	feed_mixed(&f, 0, 1);
+	udp = dial_of(&f, PQ_PATH_UDP);
+	feed(&f, PQ_PATH_EV_DIAL_OPENED, udp);
+	feed_done(&f, udp, 7);
+	assert_int_equal(f.out.deadline_ms, f.now + 25000);
+	tick_at(&f, f.now + 24999);
+	assert_int_equal(find(&f, PQ_PATH_ACT_PROBE), -1);
+	tick_at(&f, f.now + 1);
+	assert_int_equal(act(&f, PQ_PATH_ACT_PROBE)->conn, udp);
+	f.now += 30;
+	feed(&f, PQ_PATH_EV_RX, udp);
+	feed(&f, PQ_PATH_EV_TX, udp); /* the probe went at the tick: counted as sent */
+	/* Traffic keeps it open without probes. */
+	for (int i = 0; i < 10; i++) {
+		f.now += 10000;
+		assert_false(pq_path_tx(&f.p, udp, f.now) && false);
+		pq_path_rx(&f.p, udp, f.now);
+		tick_at(&f, f.now);
+		assert_int_equal(find(&f, PQ_PATH_ACT_PROBE), -1);
+	}
+}
+
+static void test_transport_policy(void **state)
+{
+	struct fx f;
+	struct pq_path_event ev = { .type = PQ_PATH_EV_POLICY, .policy = PQ_PATH_POLICY_AUTO,
+				    .transports = PQ_PATH_TLS_ONLY };
+	int udp;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	f.p.cfg.transports = PQ_PATH_UDP_ONLY;
+	feed_keys(&f, 7);
+	feed(&f, PQ_PATH_EV_ONLINE, 0);
+	feed_mixed(&f, 2, 1);
+	assert_int_equal(dial_of(&f, PQ_PATH_TLS), -1);
+	udp = dial_of(&f, PQ_PATH_UDP);
+	assert_true(udp >= 0);
+	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_TLS);
+	assert_int_equal(f.out.accepted, -1);
+	/* Changed to TLS only: the UDP attempt goes, TLS is dialled. */
+	feed_ev(&f, &ev);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->conn, udp);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_POLICY);
+	assert_true(dial_of(&f, PQ_PATH_TLS) >= 0);
+	assert_int_equal(f.p.next_dial_ms[PQ_PATH_UDP], 0);
+}
+
+static void test_ours_changed(void **state)
+{
+	struct fx f;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	feed_keys(&f, 7);
+	feed(&f, PQ_PATH_EV_ONLINE, 0);
+	assert_non_null(act(&f, PQ_PATH_ACT_SEND_ENDPOINTS));
+	feed(&f, PQ_PATH_EV_OURS_CHANGED, 0); /* e.g. STUN told us our mapping */
+	assert_non_null(act(&f, PQ_PATH_ACT_SEND_ENDPOINTS));
 }
 
 static void test_invalid_events(void **state)
@@ -685,6 +851,12 @@ int main(void)
 		cmocka_unit_test(test_endpoints),
 		cmocka_unit_test(test_dial_needs_online),
 		cmocka_unit_test(test_jitter_range),
+		cmocka_unit_test(test_udp_and_tls_dials),
+		cmocka_unit_test(test_udp_attempt_failure_retried),
+		cmocka_unit_test(test_udp_needs_a_way_to_announce),
+		cmocka_unit_test(test_udp_keepalive),
+		cmocka_unit_test(test_transport_policy),
+		cmocka_unit_test(test_ours_changed),
 		cmocka_unit_test(test_invalid_events),
 	};
 

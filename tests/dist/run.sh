@@ -54,6 +54,12 @@ for f in usr/bin/pqlan usr/share/man/man8/pqlan.8.gz usr/share/man/man5/pqlan.co
 	usr/share/doc/pqlan/examples/relay.conf usr/share/doc/pqlan/copyright; do
 	if [ -f "$root/$f" ]; then ok "package has /$f"; else bad "package lacks /$f"; fi
 done
+# The unit's user is made at install time.
+if dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst 2>/dev/null | grep -q 'systemd-sysusers.*pqlan'; then
+	ok "postinst creates the pqlan user (systemd-sysusers)"
+else
+	bad "postinst does not create the pqlan user"
+fi
 deps=$(dpkg-deb -f "$deb" Depends)
 for d in libssl3 libinih1; do
 	case ", $deps," in *", $d"[\ ,]*) ok "Depends has $d" ;; *) bad "Depends lacks $d: $deps" ;; esac

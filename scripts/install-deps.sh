@@ -25,6 +25,7 @@ TEST_PKGS=(
 	valgrind
 	iproute2 iputils-ping iperf3 procps tshark faketime
 	python3 python3-websockets python3-cryptography
+	coturn nftables conntrack
 	# packaging checks (tests/dist/run.sh): .deb, lintian, unit scores, man pages
 	debhelper dpkg-dev lintian systemd man-db
 )
@@ -63,6 +64,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if [ "$runtime_only" -eq 0 ]; then
+	# coturn is here for its STUN client (turnutils_stunclient); its server
+	# must not run on a machine that only tests (systemd enables it on install).
+	if [ -d /run/systemd/system ] && systemctl -q is-enabled coturn.service 2>/dev/null; then
+		systemctl disable --now coturn.service >/dev/null 2>&1 || true
+	fi
 	# The independent ML-KEM implementation for the differential test lives
 	# in tests/crypto/noble (its package.json pins the version).
 	here=$(cd "$(dirname "$0")/.." && pwd)

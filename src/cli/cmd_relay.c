@@ -145,6 +145,20 @@ static int watch_signals(struct relay_run *run)
 	return pq_loop_add(run->loop, run->sigfd, PQ_LOOP_READ, on_signal, run) ? -1 : 0;
 }
 
+/* STUN (relay_stun.c): its two sockets, or that it is off. */
+static void log_stun_start(const struct pq_relay *r)
+{
+	char a0[PQ_SOCKADDR_TEXT], a1[PQ_SOCKADDR_TEXT];
+
+	if (!pq_relay_stun_addr(r, 0)) {
+		pq_log(PQ_LOG_INFO, "relay: stun off");
+		return;
+	}
+	pq_sockaddr_format(pq_relay_stun_addr(r, 0), a0, sizeof(a0));
+	pq_sockaddr_format(pq_relay_stun_addr(r, 1), a1, sizeof(a1));
+	pq_log(PQ_LOG_INFO, "relay: stun on udp %s and %s", a0, a1);
+}
+
 static void log_start(const struct pq_relay *r, size_t allow_count)
 {
 	char addr[PQ_SOCKADDR_TEXT], key[PQ_KEY_B64_LEN + 1];
@@ -156,6 +170,7 @@ static void log_start(const struct pq_relay *r, size_t allow_count)
 		       key, allow_count);
 	else
 		pq_log(PQ_LOG_INFO, "relay: listening on %s, key %s, any node key", addr, key);
+	log_stun_start(r);
 }
 
 static void log_stop(const struct pq_relay *r)
@@ -166,12 +181,13 @@ static void log_stop(const struct pq_relay *r)
 	pq_log(PQ_LOG_INFO, "relay: stopped; conns accepted %llu, dropped before open %llu "
 	       "(HTTP refusals %llu); authenticated %llu, refused %llu, replaced %llu, "
 	       "protocol errors %llu, forwarded %llu, unreachable %llu (of which not mutual %llu), "
-	       "dropped %llu",
+	       "dropped %llu; stun answered %llu, dropped %llu",
 	       (unsigned long long)s.accepted, (unsigned long long)s.failed_before_open,
 	       (unsigned long long)s.http_refused, (unsigned long long)s.auth_ok, (unsigned long long)s.auth_failed,
 	       (unsigned long long)s.replaced, (unsigned long long)s.protocol_errors,
 	       (unsigned long long)s.forwarded, (unsigned long long)s.unreachable,
-	       (unsigned long long)s.not_mutual, (unsigned long long)s.dropped);
+	       (unsigned long long)s.not_mutual, (unsigned long long)s.dropped,
+	       (unsigned long long)s.stun_answered, (unsigned long long)s.stun_dropped);
 }
 
 /* Every node holds one connection open, and connections still opening
@@ -187,6 +203,33 @@ static void raise_fd_limit(void)
 		if (setrlimit(RLIMIT_NOFILE, &rl))
 			pq_log(PQ_LOG_WARN, "relay: could not raise the open-file limit");
 	}
+}
+
+/* [relay] stun: a STUN address that was written must open; the default
+ * is best effort, so a second relay on one host runs without it. */
+static int start_stun(struct pq_relay *r, const struct pq_relay_config *cfg)
+{
+	struct pq_config_addr want;
+	struct pq_sockaddr addr = { 0 };
+	char text[PQ_SOCKADDR_TEXT];
+	int rc;
+
+	if (!pq_relay_config_stun(cfg, &want))
+		return 0;
+	memcpy(&addr.ss, &want.ss, sizeof(addr.ss));
+	addr.len = want.len;
+	rc = pq_relay_stun_start(r, &addr);
+	if (!rc)
+		return 0;
+	pq_sockaddr_format(&addr, text, sizeof(text));
+	if (cfg->stun_mode == PQ_RELAY_STUN_SET) {
+		fprintf(stderr, "pqlan relay: cannot open stun = %s (and its port + 1): %s\n", text,
+			pq_strerror(rc));
+		return rc;
+	}
+	pq_log(PQ_LOG_WARN, "relay: cannot open the default STUN port %s (or its port + 1): %s; "
+	       "running without STUN (set stun = HOST:PORT or stun = off)", text, pq_strerror(rc));
+	return 0;
 }
 
 /* Load, listen, run until a signal. 0 on an orderly stop. */
@@ -219,6 +262,8 @@ static int run_relay(struct relay_run *run, const char *conf, struct pq_relay_co
 		fprintf(stderr, "pqlan relay: cannot listen: %s\n", pq_strerror(rc));
 		goto out;
 	}
+	if ((rc = start_stun(run->relay, cfg)))
+		goto out;
 	if (watch_signals(run)) {
 		fprintf(stderr, "pqlan relay: cannot watch SIGINT/SIGTERM/SIGHUP\n");
 		rc = PQ_E_IO;

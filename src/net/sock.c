@@ -66,6 +66,14 @@ void pq_sockaddr_format(const struct pq_sockaddr *a, char *out, size_t cap)
 	}
 }
 
+void pq_sockaddr_set_port(struct pq_sockaddr *a, unsigned port)
+{
+	if (a->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&a->ss)->sin_port = htons((uint16_t)port);
+	else if (a->ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons((uint16_t)port);
+}
+
 unsigned pq_sockaddr_port(const struct pq_sockaddr *a)
 {
 	if (a->ss.ss_family == AF_INET)

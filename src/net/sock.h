@@ -25,6 +25,8 @@ PQ_MUST_CHECK int pq_sockaddr_from_ip(struct pq_sockaddr *out, const char *ip, u
 void pq_sockaddr_format(const struct pq_sockaddr *a, char *out, size_t cap);
 /* The port of an IPv4/IPv6 address (host order), 0 for other families. */
 unsigned pq_sockaddr_port(const struct pq_sockaddr *a);
+/* Set it (IPv4/IPv6; nothing for other families). */
+void pq_sockaddr_set_port(struct pq_sockaddr *a, unsigned port);
 
 /* The one errno -> PQ_E_* map of src/net/ (EAGAIN: PQ_E_AGAIN, EMFILE:
  * PQ_E_LIMIT, EACCES/EADDRINUSE: PQ_E_PERM, ...). */

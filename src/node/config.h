@@ -29,14 +29,26 @@
  *   mtu = BYTES                    optional, 68-16366 (PQ_TAP_MTU_MAX),
  *                                  default 1500
  *   log_level = debug|info|warn|error  optional, default info
+ *   listen_udp = HOST:PORT | off   optional, the UDP direct path's socket;
+ *                                  default: listen's address and port (none
+ *                                  when listen's port is 0)
+ *   keepalive_udp = SECONDS        optional, 1-3600, default 25: an idle UDP
+ *                                  path is probed this often (NAT mappings)
+ *   stun = HOST:PORT               optional, repeatable (4): more STUN servers
+ *                                  to learn our public UDP mapping from
  *   [relay]                        required, once
  *   url = wss://HOST[:PORT][/PATH] required
  *   key = PUBKEY                   required, the relay's pinned key
+ *   stun = HOST:PORT | off         optional, the relay's STUN responder;
+ *                                  default: the relay's address, port 3478
  *   [peer]                         repeatable, zero or more
  *   name = NAME                    optional, 1-32 of [A-Za-z0-9_.-], unique
  *   key = PUBKEY                   required, unique
  *   endpoint = HOST:PORT           optional static direct-path candidate
  *   path = auto | relay | direct   optional, default auto
+ *   transport = auto | udp | tls   optional, default auto: the kinds of
+ *                                  direct path (auto: UDP when it validates,
+ *                                  else TLS)
  *
  * HOST:PORT is an IP literal: 192.0.2.7:7443 or [2001:db8::7]:7443 (no
  * DNS, no IPv6 zone). A listener's port may be 0 (the kernel picks one;
@@ -73,6 +85,11 @@
 #define PQ_CONFIG_REAUTH_DEFAULT 600
 
 enum pq_config_path { PQ_PATH_AUTO = 0, PQ_PATH_RELAY, PQ_PATH_DIRECT };
+enum pq_config_transport { PQ_TRANSPORT_AUTO = 0, PQ_TRANSPORT_UDP, PQ_TRANSPORT_TLS };
+
+#define PQ_CONFIG_MAX_STUN 4
+#define PQ_CONFIG_KEEPALIVE_UDP_DEFAULT 25
+#define PQ_CONFIG_STUN_PORT 3478
 
 struct pq_config_peer {
 	char name[PQ_CONFIG_NAME_MAX + 1];      /* "" when not given */
@@ -81,6 +98,7 @@ struct pq_config_peer {
 	bool has_endpoint;
 	struct pq_config_addr endpoint;
 	enum pq_config_path path;
+	enum pq_config_transport transport;
 	unsigned line;                          /* its [peer] header */
 };
 
@@ -101,8 +119,17 @@ struct pq_node_config {
 	int log_level;                           /* util/log.h; default info */
 	bool has_metrics;
 	struct pq_config_addr metrics;
+	bool udp_off;                            /* listen_udp = off */
+	bool has_listen_udp;                     /* always after a load unless off */
+	struct pq_config_addr listen_udp;
+	uint32_t keepalive_udp;                  /* seconds */
+	struct pq_config_addr stun[PQ_CONFIG_MAX_STUN];
+	size_t stun_count;
 	struct pq_config_url relay_url;
 	uint8_t relay_key[32];
+	bool relay_stun_off;                     /* [relay] stun = off */
+	bool has_relay_stun;                     /* [relay] stun = HOST:PORT given */
+	struct pq_config_addr relay_stun;
 	struct pq_config_peer *peers;            /* peer_count entries, heap */
 	size_t peer_count;
 	size_t peer_cap;                         /* internal */

@@ -2,6 +2,7 @@
  * config_node.c - node.conf for `pqlan up`: the schema (sections, keys,
  * their checks) and the cross-checks between peers. Format in config.h.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +121,55 @@ static int set_log_level(struct pq_conf_arg *a)
 			       a->why_len);
 }
 
+static int set_listen_udp(struct pq_conf_arg *a)
+{
+	struct pq_node_config *cfg = a->cfg;
+	int rc;
+
+	if (!strcmp(a->value, "off")) {
+		cfg->udp_off = true;
+		return 0;
+	}
+	rc = pq_cv_hostport(&cfg->listen_udp, a->value, true, "0.0.0.0:7443", a->why, a->why_len);
+	cfg->has_listen_udp = rc == 0;
+	return rc;
+}
+
+static int set_keepalive_udp(struct pq_conf_arg *a)
+{
+	return pq_cv_uint(&((struct pq_node_config *)a->cfg)->keepalive_udp, a->value, 1, 3600, "seconds",
+			  a->why, a->why_len);
+}
+
+static int set_stun(struct pq_conf_arg *a)
+{
+	struct pq_node_config *cfg = a->cfg;
+	int rc;
+
+	if (cfg->stun_count == PQ_CONFIG_MAX_STUN)
+		return pq_cv_fail(a->why, a->why_len, "is one STUN server too many, expected at most %d",
+				  PQ_CONFIG_MAX_STUN);
+	rc = pq_cv_hostport(&cfg->stun[cfg->stun_count], a->value, false, "192.0.2.1:3478", a->why, a->why_len);
+	if (rc == 0)
+		cfg->stun_count++;
+	return rc;
+}
+
 /* [relay] */
+
+static int set_relay_stun(struct pq_conf_arg *a)
+{
+	struct pq_node_config *cfg = a->cfg;
+	int rc;
+
+	if (!strcmp(a->value, "off")) {
+		cfg->relay_stun_off = true;
+		return 0;
+	}
+	rc = pq_cv_hostport(&cfg->relay_stun, a->value, false, "198.18.0.1:3478", a->why, a->why_len);
+	cfg->has_relay_stun = rc == 0;
+	return rc;
+}
 
 static int set_relay_url(struct pq_conf_arg *a)
 {
@@ -209,6 +258,21 @@ static int set_peer_endpoint(struct pq_conf_arg *a)
 	return rc;
 }
 
+static int set_peer_transport(struct pq_conf_arg *a)
+{
+	struct pq_config_peer *peer = a->sec;
+
+	if (!strcmp(a->value, "auto"))
+		peer->transport = PQ_TRANSPORT_AUTO;
+	else if (!strcmp(a->value, "udp"))
+		peer->transport = PQ_TRANSPORT_UDP;
+	else if (!strcmp(a->value, "tls"))
+		peer->transport = PQ_TRANSPORT_TLS;
+	else
+		return pq_cv_fail(a->why, a->why_len, "is not a transport, expected auto, udp or tls");
+	return 0;
+}
+
 static int set_peer_path(struct pq_conf_arg *a)
 {
 	return path_mode(&((struct pq_config_peer *)a->sec)->path, a->value,
@@ -229,11 +293,15 @@ static const struct pq_conf_key node_keys[] = {
 	{ "mac", set_mac, 0, "02:00:00:00:00:01" },
 	{ "mtu", set_mtu, 0, "1500" },
 	{ "log_level", set_log_level, 0, "info" },
+	{ "listen_udp", set_listen_udp, 0, "0.0.0.0:7443" },
+	{ "keepalive_udp", set_keepalive_udp, 0, "25" },
+	{ "stun", set_stun, PQ_CONF_REPEAT, "192.0.2.1:3478" },
 };
 
 static const struct pq_conf_key relay_keys[] = {
 	{ "url", set_relay_url, PQ_CONF_REQUIRED, "wss://198.18.0.1:8443/" },
 	{ "key", set_relay_key, PQ_CONF_REQUIRED, "<relay public key>" },
+	{ "stun", set_relay_stun, 0, "198.18.0.1:3478" },
 };
 
 static const struct pq_conf_key peer_keys[] = {
@@ -241,6 +309,7 @@ static const struct pq_conf_key peer_keys[] = {
 	{ "key", set_peer_key, PQ_CONF_REQUIRED, "<peer public key>" },
 	{ "endpoint", set_peer_endpoint, 0, "192.0.2.7:7443" },
 	{ "path", set_peer_path, 0, "auto" },
+	{ "transport", set_peer_transport, 0, "auto" },
 };
 
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
@@ -258,6 +327,13 @@ static void node_finish(struct pq_conf *p, void *vcfg)
 
 	if (!cfg->control[0] && cfg->tap[0])
 		snprintf(cfg->control, sizeof(cfg->control), "/run/pqlan/%s.sock", cfg->tap);
+	/* The UDP socket shares the TLS listener's address and port number;
+	 * a listener on port 0 (tests: no direct path) has none by default. */
+	if (!cfg->udp_off && !cfg->has_listen_udp && cfg->listen.len &&
+	    ntohs(((const struct sockaddr_in *)&cfg->listen.ss)->sin_port) != 0) {
+		cfg->listen_udp = cfg->listen;
+		cfg->has_listen_udp = true;
+	}
 }
 
 static const struct pq_conf_schema node_schema = {
@@ -271,6 +347,7 @@ static void node_init(struct pq_node_config *cfg)
 	cfg->reauth_interval = PQ_CONFIG_REAUTH_DEFAULT;
 	cfg->offload = true;
 	cfg->log_level = PQ_LOG_INFO;
+	cfg->keepalive_udp = PQ_CONFIG_KEEPALIVE_UDP_DEFAULT;
 }
 
 void pq_node_config_free(struct pq_node_config *cfg)

@@ -3,13 +3,16 @@
  * serves it is control_sock.c).
  *
  * JSON report (one line):
- *   {"node":{"key":K,"tap":T,"relay":"connected"|"connecting"},
+ *   {"node":{"key":K,"tap":T,"relay":"connected"|"connecting",
+ *    "udp":null|{"port":P,"reflexive":null|"IP:PORT","nat":"unknown"|
+ *    "none"|"endpoint-independent"|"dependent","dropped":N}},
  *    "peers":[{"name":null|N,"key":K,"state":"offline"|"handshaking"|
  *    "established","path":"relay"|"direct"|"none","handshake_age_s":null|S,
  *    "rx_bytes":..,"tx_bytes":..,"rx_frames":..,"tx_frames":..,
  *    "dropped_frames":..,"rx_gso_frames":..,"tx_gso_frames":..,
  *    "migrations":..,"fallbacks":..,"rehandshakes":..,
- *    "rehandshake_failures":..,"direct_dials":..,
+ *    "rehandshake_failures":..,"direct_dials":..,"udp_attempts":..,
+ *    "udp_validated":..,"udp_failures":..,"udp_refused":..,
  *    "endpoint":null|"IP:PORT","transport":null|"tls"|"udp",
  *    "last_rehandshake_age_s":null|S,"last_rehandshake_us":null|US}]}
  * The counters come from one table (counters.c) shared with /metrics.
@@ -136,6 +139,44 @@ static void peer_text(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_
 #undef V
 }
 
+/* Our UDP socket: its port, where the world sees it, the NAT's mapping
+ * behaviour (like `tailscale netcheck`), datagrams refused. */
+static void udp_json(struct pq_strbuf *b, const struct pq_node *node)
+{
+	const struct pq_udp_path *u = &node->udp;
+	char text[PQ_SOCKADDR_TEXT];
+	struct pq_sockaddr sa;
+
+	if (u->fd < 0) {
+		pq_sb_printf(b, ",\"udp\":null");
+		return;
+	}
+	pq_sb_printf(b, ",\"udp\":{\"port\":%u,\"reflexive\":", (unsigned)u->port);
+	if (u->reflexive.family && pq_endpoint_to_sockaddr(&u->reflexive, &sa)) {
+		pq_sockaddr_format(&sa, text, sizeof(text));
+		pq_sb_printf(b, "\"%s\"", text);
+	} else {
+		pq_sb_printf(b, "null");
+	}
+	pq_sb_printf(b, ",\"nat\":\"%s\",\"dropped\":%" PRIu64 "}", pq_nat_mapping_name(u->nat), u->drops);
+}
+
+static void udp_text(struct pq_strbuf *b, const struct pq_node *node)
+{
+	const struct pq_udp_path *u = &node->udp;
+	char text[PQ_SOCKADDR_TEXT] = "unknown";
+	struct pq_sockaddr sa;
+
+	if (u->fd < 0) {
+		pq_sb_printf(b, "  udp: off\n");
+		return;
+	}
+	if (u->reflexive.family && pq_endpoint_to_sockaddr(&u->reflexive, &sa))
+		pq_sockaddr_format(&sa, text, sizeof(text));
+	pq_sb_printf(b, "  udp: port %u, seen at %s, NAT %s, %" PRIu64 " datagrams refused\n", (unsigned)u->port,
+		     text, pq_nat_mapping_name(u->nat), u->drops);
+}
+
 long pq_control_status(const struct pq_node *node, bool json, char *out, size_t cap, uint64_t now_ms)
 {
 	struct pq_strbuf b = { .p = out, .cap = cap };
@@ -144,15 +185,19 @@ long pq_control_status(const struct pq_node *node, bool json, char *out, size_t 
 	if (cap == 0)
 		return PQ_E_TOOBIG;
 	/* The build (util/version.h): a node says what it runs. */
-	if (json)
+	if (json) {
 		pq_sb_printf(&b, "{\"node\":{\"key\":\"%s\",\"tap\":\"%s\",\"relay\":\"%s\","
-			  "\"version\":\"%s\",\"git\":\"%s\",\"protocol\":%d},\"peers\":[",
-			  node->pub_b64, node->cfg.tap, relay, pq_version(), pq_version_git(), PQ_HS_VERSION);
-	else
+			     "\"version\":\"%s\",\"git\":\"%s\",\"protocol\":%d", node->pub_b64,
+			     node->cfg.tap, relay, pq_version(), pq_version_git(), PQ_HS_VERSION);
+		udp_json(&b, node);
+		pq_sb_printf(&b, "},\"peers\":[");
+	} else {
 		pq_sb_printf(&b, "node: %s\n  tap: %s\n  relay: %s (%s)\n  refused from unknown keys: %" PRIu64
-			  "\n  version: pqlan %s, protocol %d\n",
-			  node->pub_b64, node->cfg.tap, relay, node->cfg.relay_url.text, node->relay.drops,
-			  pq_version_text(), PQ_HS_VERSION);
+			     "\n  version: pqlan %s, protocol %d\n",
+			     node->pub_b64, node->cfg.tap, relay, node->cfg.relay_url.text, node->relay.drops,
+			     pq_version_text(), PQ_HS_VERSION);
+		udp_text(&b, node);
+	}
 	for (size_t i = 0, shown = 0; i < node->peer_count; i++) {
 		if (node->peers[i].removed)    /* reload's tombstones */
 			continue;

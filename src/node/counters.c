@@ -26,7 +26,16 @@ const struct pq_peer_counter_info pq_peer_counters[PQ_PC_COUNT] = {
 			 "Re-handshakes completed on direct connections." },
 	[PQ_PC_REHS_FAIL] = { "rehandshake_failures", "pqlan_peer_rehandshake_failures_total",
 			      "Re-handshakes that failed, for any reason." },
-	[PQ_PC_DIALS] = { "direct_dials", "pqlan_peer_direct_dials_total", "Direct connections dialled." },
+	[PQ_PC_DIALS] = { "direct_dials", "pqlan_peer_direct_dials_total",
+			  "Direct paths tried: TLS dials and UDP attempts." },
+	[PQ_PC_UDP_ATTEMPTS] = { "udp_attempts", "pqlan_peer_udp_attempts_total",
+				 "UDP path attempts started by us (hole punching)." },
+	[PQ_PC_UDP_VALIDATED] = { "udp_validated", "pqlan_peer_udp_validated_total",
+				  "UDP paths whose re-handshake completed (either side's attempt)." },
+	[PQ_PC_UDP_FAILED] = { "udp_failures", "pqlan_peer_udp_failures_total",
+			       "UDP paths dropped before their re-handshake completed." },
+	[PQ_PC_UDP_REFUSED] = { "udp_refused", "pqlan_peer_udp_refused_total",
+				"Re-handshake datagrams refused on UDP (forged, replayed, late)." },
 };
 
 uint64_t pq_peer_counter_value(const struct pq_node_peer *p, enum pq_peer_counter c)
@@ -56,6 +65,14 @@ uint64_t pq_peer_counter_value(const struct pq_node_peer *p, enum pq_peer_counte
 		return pq_path_exec_rehs_failures(p);
 	case PQ_PC_DIALS:
 		return p->path.core.count.dials;
+	case PQ_PC_UDP_ATTEMPTS:
+		return p->path.core.count.udp_attempts;
+	case PQ_PC_UDP_VALIDATED:
+		return p->path.core.count.udp_validated;
+	case PQ_PC_UDP_FAILED:
+		return p->path.core.count.udp_failed;
+	case PQ_PC_UDP_REFUSED:
+		return p->path.udp_refused;
 	case PQ_PC_COUNT:
 	default:
 		return 0;

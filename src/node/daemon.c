@@ -67,6 +67,7 @@ void pq_node_stop(struct pq_node *node, const char *why, int status)
 		pq_loop_timer_cancel(node->loop, &node->peers[i].timer);
 	pq_loop_timer_cancel(node->loop, &node->life.housekeeping);
 	pq_tls_path_stop(node);
+	pq_udp_path_close(node);
 	for (size_t i = 0; i < node->peer_count; i++)
 		pq_path_exec_reset(&node->peers[i], pq_loop_now(node->loop));
 	node_close_tap(node);
@@ -219,7 +220,8 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 	pq_timer_init(&node->life.stop_timer, stop_timer_fired, node);
 	if ((ret = setup_signals(node, err, err_len)) || (ret = setup_l2(node, err, err_len)) ||
 	    (ret = setup_tap(node, err, err_len)) || (ret = pq_control_open(node, err, err_len)) ||
-	    (ret = pq_metrics_open(node, err, err_len)) || (ret = pq_tls_path_listen(node, err, err_len)))
+	    (ret = pq_metrics_open(node, err, err_len)) || (ret = pq_tls_path_listen(node, err, err_len)) ||
+	    (ret = pq_udp_path_open(node, err, err_len)))
 		return ret;
 	pq_log(PQ_LOG_INFO, "node %s up on %s, %zu peer(s), relay %s", node->pub_b64, node->tap.name,
 	       node->peer_count, node->cfg.relay_url.text);
@@ -248,6 +250,7 @@ static void node_teardown(struct pq_node *node)
 	}
 	pq_dconn_free_all(node);
 	pq_tls_path_free(node);
+	pq_udp_path_close(node);
 	pq_peers_free(node);
 	if (node->hs_ready)
 		pq_hs_wipe(&node->hs);
@@ -269,6 +272,7 @@ int pq_node_main(const char *conf_path, const struct pq_node_opts *opts)
 	memset(&node, 0, sizeof(node));
 	node.tap.fd = -1;
 		node.life.sig_fd = -1;
+	node.udp.fd = -1;
 	if (opts)
 		node.opts = *opts;
 	node.conf_path = conf_path;

@@ -175,6 +175,8 @@ long pq_datapath_sealed(struct pq_node_peer *p, const uint8_t *msg, size_t len, 
 		pq_path_exec_endpoints_in(p, node->dp.frame, (size_t)n, now_ms);
 	else if (type == PQ_MSG_PROBE)
 		pq_path_exec_probe_in(p, via, node->dp.frame, (size_t)n, now_ms);
+	else if (type == PQ_MSG_PUNCH)
+		pq_udp_path_punch_in(p, node->dp.frame, (size_t)n, now_ms);
 	/* KEEPALIVE and PROBE_ACK need nothing more: being authenticated,
 	 * they already count as liveness of the way they came. Keepalive and
 	 * confirmation deadlines moved: re-arm p's timer. */

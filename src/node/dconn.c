@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/util.h"
 #include "node/node_int.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -34,6 +35,7 @@ int pq_dconn_new(struct pq_node *node, struct pq_conn *c, uint8_t transport, boo
 	if (!dc)
 		return PQ_E_NOMEM;
 	dc->slot = -1;
+	dc->node = node;
 	dc->transport = transport;
 	dc->dialled = dialled;
 	dc->conn = c;
@@ -52,6 +54,8 @@ void pq_dconn_attach(struct pq_dconn *dc, struct pq_node_peer *p, int k)
 
 void pq_dconn_detach(struct pq_dconn *dc)
 {
+	if (dc->peer && dc->peer->node->loop)
+		pq_loop_timer_cancel(dc->peer->node->loop, &dc->resend);
 	if (dc->peer && dc->slot >= 0 && dc->peer->path.conn[dc->slot] == dc)
 		dc->peer->path.conn[dc->slot] = NULL;
 	dc->peer = NULL;
@@ -61,15 +65,26 @@ void pq_dconn_detach(struct pq_dconn *dc)
 	dc->rehs_live = false;
 }
 
-static bool dconn_usable(const struct pq_dconn *dc)
+bool pq_dconn_usable(const struct pq_dconn *dc)
 {
 	return dc->peer && dc->peer->path.core.conn[dc->slot].state == PQ_PCONN_USABLE;
 }
 
-/* The conn's channel binding (PROTOCOL §5.3). */
+/* The conn's channel binding (PROTOCOL §5.3, §5.6): the TLS exporter, or
+ * the UDP attempt's. */
 static const uint8_t *dconn_binding(const struct pq_dconn *dc)
 {
-	return pq_conn_exporter(dc->conn);
+	return dc->transport == PQ_PATH_UDP ? dc->binding : pq_conn_exporter(dc->conn);
+}
+
+/* A re-handshake message out: on TLS one send; on a UDP attempt to every
+ * candidate (or its address), resent until answered (udp_path.c). */
+static int rehs_send(struct pq_dconn *dc, const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+	if (dc->transport == PQ_PATH_TLS)
+		return pq_dconn_send(dc, msg, len);
+	pq_udp_path_send_rehs(dc, msg, len, now_ms);
+	return 0;
 }
 
 /* The keypair a run uses: the current one; for a responder, the keys its
@@ -137,7 +152,7 @@ void pq_dconn_rehs_start(struct pq_dconn *dc, uint64_t now_ms)
 	if (ret == 0)
 		ret = pq_rehs_start(&dc->rehs, &dc->peer->path.cache, pq_wall_ms(), out, sizeof(out), &n);
 	if (ret == 0)
-		ret = pq_dconn_send(dc, out, n);
+		ret = rehs_send(dc, out, n, now_ms);
 	if (ret)
 		rehs_not_started(dc, ret, now_ms);
 }
@@ -150,52 +165,106 @@ static void rehs_completed(struct pq_dconn *dc, uint64_t now_ms)
 
 	pq_rehs_clear(&dc->rehs);
 	dc->rehs_live = false;
+	/* On UDP the proof came from dc->addr: the path's address now. */
+	if (dc->transport == PQ_PATH_UDP)
+		dc->has_addr = true;
 	p->path.last_rehs_ms = now_ms ? now_ms : 1;
 	p->path.last_rehs_us = pq_mono_us() - dc->rehs_start_us;
 	pq_metrics_observe_rehandshake(p->node, p->path.last_rehs_us);
-	if (dconn_usable(dc))
+	if (pq_dconn_usable(dc))
 		pq_log(PQ_LOG_DEBUG, "peer %s: direct path re-authenticated", pq_peer_label(p));
 	pq_path_exec_event(p, &ev, now_ms);
+}
+
+/* A refusal on UDP is only a datagram to ignore (pq_dconn_udp_rehs
+ * undoes it); on TLS the run, and the conn, fail. */
+static void rehs_refused(struct pq_dconn *dc, int err, const char *what, uint64_t now_ms)
+{
+	struct pq_node_peer *p = dc->peer;
+
+	if (dc->transport == PQ_PATH_UDP) {
+		pq_log(PQ_LOG_DEBUG, "peer %s: UDP re-handshake datagram ignored: %s (%s)", pq_peer_label(p),
+		       pq_strerror(err), what);
+		dc->udp_refused = true;
+		return;
+	}
+	pq_log(PQ_LOG_WARN, "peer %s: re-handshake failed: %s (%s)", pq_peer_label(p), pq_strerror(err), what);
+	if (dc->rehs_live)
+		pq_rehs_clear(&dc->rehs);
+	dc->rehs_live = false;
+	pq_path_exec_simple(p, PQ_PATH_EV_REHS_FAILED, dc->slot, now_ms);
 }
 
 /* A re-handshake message (0x30-0x32) on dc. */
 static void rehs_message(struct pq_dconn *dc, const uint8_t *msg, size_t len, uint64_t now_ms)
 {
 	struct pq_node_peer *p = dc->peer;
+	/* The peer's REQUEST starts our run: on a new conn (its proof) or on
+	 * a usable one (it re-authenticates, after a rekey or on schedule). */
+	bool starts = !dc->rehs_live && !dc->dialled && msg[0] == PQ_MSG_REHS_REQUEST;
+	bool reauth = starts && pq_dconn_usable(dc);
 	uint8_t out[PQ_REHS_MAX_MSG_LEN];
 	size_t n = 0;
 	int ret;
 
-	/* The peer's REQUEST starts our run: on a new conn (its proof) or on
-	 * a usable one (it re-authenticates, after a rekey or on schedule). */
-	if (!dc->rehs_live && !dc->dialled && msg[0] == PQ_MSG_REHS_REQUEST) {
-		if (dconn_usable(dc))
-			pq_path_exec_simple(p, PQ_PATH_EV_REHS_REQUEST, dc->slot, now_ms);
-		if (!dc->peer)
-			return;
-		if ((ret = rehs_init(dc, rehs_keypair(p, msg, len)))) {
+	if (starts && (ret = rehs_init(dc, rehs_keypair(p, msg, len)))) {
+		if (dc->transport == PQ_PATH_UDP)
+			rehs_refused(dc, ret, "no keys for it", now_ms);
+		else
 			rehs_not_started(dc, ret, now_ms);
-			return;
-		}
+		return;
 	}
 	if (!dc->rehs_live) {
-		p->path.rehs_count.unexpected++;
-		pq_path_exec_simple(p, PQ_PATH_EV_REHS_FAILED, dc->slot, now_ms);
+		if (dc->transport == PQ_PATH_TLS)
+			p->path.rehs_count.unexpected++;
+		rehs_refused(dc, PQ_E_STATE, "unexpected message", now_ms);
 		return;
 	}
 	ret = pq_rehs_receive(&dc->rehs, &p->path.cache, msg, len, pq_wall_ms(), out, sizeof(out), &n);
 	if (ret == 0 && n > 0)
-		ret = pq_dconn_send(dc, out, n);
+		ret = rehs_send(dc, out, n, now_ms);
 	if (ret) {
-		pq_log(PQ_LOG_WARN, "peer %s: re-handshake failed: %s (%s)", pq_peer_label(p), pq_strerror(ret),
-		       pq_rehs_reason_name(pq_rehs_fail_reason(&dc->rehs)));
-		pq_rehs_clear(&dc->rehs);
-		dc->rehs_live = false;
-		pq_path_exec_simple(p, PQ_PATH_EV_REHS_FAILED, dc->slot, now_ms);
+		rehs_refused(dc, ret, pq_rehs_reason_name(pq_rehs_fail_reason(&dc->rehs)), now_ms);
 		return;
 	}
-	if (pq_rehs_state(&dc->rehs) == PQ_REHS_COMPLETED)
+	if (reauth)
+		pq_path_exec_simple(p, PQ_PATH_EV_REHS_REQUEST, dc->slot, now_ms);
+	if (dc->peer && pq_rehs_state(&dc->rehs) == PQ_REHS_COMPLETED)
 		rehs_completed(dc, now_ms);
+}
+
+/* A re-handshake datagram from `from` on a UDP attempt. Anyone can send
+ * datagrams to our port: one that the run refuses (forged, replayed, for
+ * another attempt) is dropped and counted, and the run goes on as before
+ * it (state and challenge cache restored); the path core's deadline ends
+ * an attempt that never completes. */
+void pq_dconn_udp_rehs(struct pq_dconn *dc, const struct pq_sockaddr *from, const uint8_t *msg, size_t len,
+		       uint64_t now_ms)
+{
+	struct pq_node_peer *p = dc->peer;
+	struct pq_rehs saved_run;
+	struct pq_challenge_cache saved_cache;
+	struct pq_rehs_counters saved_count = p->path.rehs_count;
+	struct pq_sockaddr saved_addr = dc->addr;
+	bool was_live = dc->rehs_live;
+
+	memcpy(&saved_run, &dc->rehs, sizeof(saved_run));
+	memcpy(&saved_cache, &p->path.cache, sizeof(saved_cache));
+	dc->addr = *from; /* where the answer goes */
+	dc->udp_refused = false;
+	rehs_message(dc, msg, len, now_ms);
+	if (dc->peer && dc->udp_refused) {
+		memcpy(&dc->rehs, &saved_run, sizeof(saved_run));
+		memcpy(&p->path.cache, &saved_cache, sizeof(saved_cache));
+		p->path.rehs_count = saved_count;
+		dc->rehs_live = was_live;
+		dc->addr = saved_addr;
+		p->path.udp_refused++;
+	} else if (dc->peer && msg[0] == PQ_MSG_REHS_REQUEST && len <= sizeof(dc->last_in)) {
+		memcpy(dc->last_in, msg, len); /* answered: a repeat gets the same answer */
+		dc->last_in_len = len;
+	}
+	pq_wipe(&saved_run, sizeof(saved_run));
 }
 
 void pq_dconn_message(struct pq_dconn *dc, const uint8_t *msg, size_t len, uint64_t now_ms)
@@ -211,7 +280,7 @@ void pq_dconn_message(struct pq_dconn *dc, const uint8_t *msg, size_t len, uint6
 		return;
 	}
 	/* Nothing but the re-handshake before it completes (§5.5). */
-	if (!dconn_usable(dc)) {
+	if (!pq_dconn_usable(dc)) {
 		pq_datapath_drop(p);
 		return;
 	}
@@ -230,12 +299,19 @@ void pq_dconn_message(struct pq_dconn *dc, const uint8_t *msg, size_t len, uint6
 
 int pq_dconn_send(struct pq_dconn *dc, const uint8_t *msg, size_t len)
 {
+	if (dc->transport == PQ_PATH_UDP)
+		return dc->peer ? pq_udp_path_send(dc->peer->node, &dc->addr, msg, len) : PQ_E_STATE;
 	return pq_conn_send(dc->conn, msg, len);
 }
 
 void pq_dconn_close(struct pq_dconn *dc)
 {
-	pq_conn_close(dc->conn, 1000);
+	/* A UDP conn is only state: gone at once. A TLS conn goes when its
+	 * transport says so (tls_path.c's on_close frees it). */
+	if (dc->transport == PQ_PATH_UDP && dc->node)
+		pq_dconn_free(dc->node, dc);
+	else if (dc->conn)
+		pq_conn_close(dc->conn, 1000);
 }
 
 void pq_dconn_free(struct pq_node *node, struct pq_dconn *dc)
@@ -255,7 +331,8 @@ void pq_dconn_free_all(struct pq_node *node)
 		struct pq_dconn *dc = node->dconns;
 
 		node->dconns = dc->next_all;
-		pq_conn_abort(dc->conn);
+		if (dc->conn)
+			pq_conn_abort(dc->conn);
 		if (dc->rehs_live)
 			pq_rehs_clear(&dc->rehs);
 		free(dc);

@@ -22,6 +22,8 @@
  *   dconn.c        struct pq_dconn, .path.conn[k]       one direct conn: its proofs,
  *                                                       its messages in and out
  *   tls_path.c     node->tlsp                           TLS listener, dials
+ *   udp_path.c     node->udp                            UDP socket: datagrams in, UDP
+ *                                                       attempts (punching), STUN client
  *   relay_link.c   node->relay                          the relay connection
  *   control.c      (nothing: reads)                     the status report
  *   control_sock.c node->control                        the UNIX control socket
@@ -78,6 +80,7 @@
 #include "proto/path.h"
 #include "proto/rehandshake.h"
 #include "proto/session.h"
+#include "proto/stun.h"
 #include "util/err.h"
 
 struct pq_node;
@@ -107,6 +110,15 @@ struct pq_metrics;
 #define PQ_NODE_HS_RETRY_JITTER_MS 1000u
 /* A TLS dial's TCP + TLS + Upgrade. */
 #define PQ_NODE_DIAL_TIMEOUT_MS 5000u
+/* UDP: re-handshake messages of an attempt are resent this often until
+ * answered (the path core's 5 s bound the whole attempt); datagrams read
+ * per readiness event; the largest datagram taken. */
+#define PQ_NODE_UDP_RESEND_MS 250u
+#define PQ_NODE_UDP_BATCH 64
+#define PQ_NODE_UDP_MAX_DGRAM 2048
+/* A datagram from an address we have not validated that proves the
+ * peer's keys (its probes are answered there; see udp_path.c). */
+#define PQ_NODE_VIA_UDP_NEW (-3)
 
 /* ------------------------------------------------------------------ */
 /* One peer                                                            */
@@ -132,6 +144,12 @@ struct pq_peer_path {
 	uint64_t rehs_not_started;     /* runs that failed before a message */
 	uint64_t last_rehs_ms;         /* monotonic; 0: none */
 	uint64_t last_rehs_us;         /* duration of the last completed run */
+	uint64_t udp_refused;          /* UDP re-handshake datagrams ignored */
+	struct pq_sockaddr udp_seen;   /* udp_path.c: last authenticated source we
+					* did not validate (peer-reflexive) */
+	struct pq_sockaddr udp_from;   /* udp_path.c: the source of the datagram
+					* being handled (a probe's answer goes there) */
+	bool has_udp_seen;
 	bool keys_told;                /* the core knows our keys (KEYS sent) */
 	uint32_t keys_index;           /* ... under this index */
 	struct pq_timer timer;         /* the core's deadline */
@@ -173,6 +191,7 @@ enum pq_relay_state { PQ_RELAY_IDLE = 0, PQ_RELAY_CONNECTING, PQ_RELAY_CONNECTED
 struct pq_relay_link {
 	struct pq_conn *conn;
 	struct pq_resolve *resolve;    /* the URL's host name being looked up */
+	struct pq_sockaddr addr;       /* the relay's address (resolved) */
 	enum pq_relay_state state;
 	uint32_t backoff_ms;
 	struct pq_timer timer;         /* reconnect, auth deadline, underlay check */
@@ -188,6 +207,26 @@ struct pq_tls_path {
 	struct pq_tls_ctx *server;     /* mutual TLS, [peer] keys only */
 	struct pq_listener *listener;  /* NULL when listen's port is 0 */
 	struct pq_sockaddr listen_addr; /* bound address, when listening */
+};
+
+/* udp_path.c */
+#define PQ_NODE_STUN_SERVERS (1 + 1 + PQ_CONFIG_MAX_STUN) /* the relay's two ports + config */
+struct pq_udp_path {
+	int fd;                        /* -1: no UDP socket (listen_udp = off) */
+	struct pq_sockaddr local;      /* bound address */
+	uint16_t port;
+	uint64_t drops;                /* datagrams refused before any peer's keys */
+	uint64_t send_errors;          /* datagrams the kernel refused */
+	uint64_t stun_sent, stun_answers;
+	/* STUN client: our public mapping as servers see it */
+	struct pq_sockaddr stun_server[PQ_NODE_STUN_SERVERS];
+	size_t stun_count;
+	struct pq_stun_txn stun_txn[PQ_NODE_STUN_SERVERS];
+	struct pq_endpoint mapped[PQ_NODE_STUN_SERVERS]; /* family 0: no answer */
+	struct pq_endpoint reflexive;  /* what we tell peers; family 0: none */
+	enum pq_nat_mapping nat;       /* from the relay's two STUN ports */
+	struct pq_timer stun_timer;    /* transactions, and the refresh */
+	uint8_t buf[PQ_NODE_UDP_MAX_DGRAM]; /* scratch: one datagram in */
 };
 
 /* send.c */
@@ -233,6 +272,7 @@ struct pq_node {
 	struct pq_node_life life;      /* daemon.c */
 	struct pq_relay_link relay;    /* relay_link.c */
 	struct pq_tls_path tlsp;       /* tls_path.c */
+	struct pq_udp_path udp;        /* udp_path.c */
 	struct pq_node_send send;      /* send.c */
 	struct pq_node_dp dp;          /* datapath.c */
 	struct pq_control *control;    /* control_sock.c */
@@ -339,6 +379,11 @@ void pq_path_exec_endpoints_in(struct pq_node_peer *p, const uint8_t *pt, size_t
 void pq_path_exec_probe_in(struct pq_node_peer *p, int via, const uint8_t *pt, size_t len, uint64_t now_ms);
 /* The session ended or the node stops: every conn of p closed. */
 void pq_path_exec_reset(struct pq_node_peer *p, uint64_t now_ms);
+/* An ENDPOINTS entry as a socket address (false: not one). */
+bool pq_endpoint_to_sockaddr(const struct pq_endpoint *ep, struct pq_sockaddr *out);
+/* An authenticated datagram came from an address of p we had not seen:
+ * a (peer-reflexive) UDP candidate more for the core. */
+void pq_path_exec_udp_seen(struct pq_node_peer *p, uint64_t now_ms);
 /* A peer's candidate i as a socket address (the static endpoint first). */
 bool pq_path_exec_candidate(const struct pq_node_peer *p, unsigned i, struct pq_sockaddr *out);
 /* Where frames to p go now, for status: the active conn, or NULL. */
@@ -362,6 +407,17 @@ struct pq_dconn {
 	uint32_t rehs_index;           /* local index of the keys of the run */
 	uint64_t rehs_start_us;        /* monotonic µs, for last_rehandshake_us */
 	struct pq_dconn *next_all;     /* node->dconns */
+	struct pq_node *node;
+	/* UDP (udp_path.c): the attempt, and what is resent until answered */
+	bool udp_refused;              /* the last datagram was refused (undone) */
+	bool has_addr;                 /* addr validated (UDP) / known (TLS) */
+	uint8_t binding[PQ_REHS_BINDING_LEN];
+	uint8_t last_out[PQ_REHS_MAX_MSG_LEN]; /* our last re-handshake message */
+	size_t last_out_len;
+	uint8_t last_in[PQ_REHS_MAX_MSG_LEN];  /* the peer's message it answered */
+	size_t last_in_len;
+	unsigned resends;
+	struct pq_timer resend;
 };
 
 /* A dconn for c, on the node's list (not yet on a slot). PQ_E_NOMEM. */
@@ -370,6 +426,12 @@ PQ_MUST_CHECK int pq_dconn_new(struct pq_node *node, struct pq_conn *c, uint8_t 
 /* Put dc on p's slot k / take it off (no more events from it). */
 void pq_dconn_attach(struct pq_dconn *dc, struct pq_node_peer *p, int k);
 void pq_dconn_detach(struct pq_dconn *dc);
+/* Its first proof completed (the path core's view). */
+bool pq_dconn_usable(const struct pq_dconn *dc);
+/* A re-handshake datagram on a UDP conn, from `from` (a refused one is
+ * undone and counted, not a failure of the attempt). */
+void pq_dconn_udp_rehs(struct pq_dconn *dc, const struct pq_sockaddr *from, const uint8_t *msg, size_t len,
+		       uint64_t now_ms);
 /* Start a run as initiator (REHS_START). Failing to start is a failed run. */
 void pq_dconn_rehs_start(struct pq_dconn *dc, uint64_t now_ms);
 /* A message on dc (after open). */
@@ -395,6 +457,37 @@ void pq_tls_path_dial(struct pq_node_peer *p, int k, const struct pq_sockaddr *a
 /* Shutdown: stop listening; free the context (after the conns). */
 void pq_tls_path_stop(struct pq_node *node);
 void pq_tls_path_free(struct pq_node *node);
+
+/* ------------------------------------------------------------------ */
+/* udp_path.c: the UDP direct path (DESIGN §2, PROTOCOL §5.6)          */
+
+/* Open the UDP socket (listen_udp) and the STUN client. No socket:
+ * listen_udp = off. */
+PQ_MUST_CHECK int pq_udp_path_open(struct pq_node *node, char *err, size_t err_len);
+void pq_udp_path_close(struct pq_node *node);
+/* The relay is up at addr (its STUN responder's default address). */
+void pq_udp_path_relay_up(struct pq_node *node, const struct pq_sockaddr *relay_addr);
+/* Start a UDP attempt on p's slot k: PUNCH through the session, then the
+ * proof to every UDP candidate (the core's DIAL). */
+void pq_udp_path_dial(struct pq_node_peer *p, int k, uint64_t now_ms);
+/* The peer started an attempt (its PUNCH): take it (ACCEPTED) and punch. */
+void pq_udp_path_punch_in(struct pq_node_peer *p, const uint8_t *pt, size_t len, uint64_t now_ms);
+/* Our UDP candidates (local addresses with our UDP port, the STUN
+ * mapping) appended to e. */
+void pq_udp_path_our_endpoints(const struct pq_node *node, struct pq_endpoints *e);
+/* Send one datagram to `to`: 0 (also when the kernel refused it: counted
+ * in send_errors, a lost datagram), PQ_E_TOOBIG (more than the path
+ * carries), PQ_E_STATE (no socket). */
+PQ_MUST_CHECK int pq_udp_path_send(struct pq_node *node, const struct pq_sockaddr *to, const uint8_t *msg,
+				   size_t len);
+/* The largest message a datagram to a carries without fragmenting. */
+size_t pq_udp_path_max_msg(const struct pq_sockaddr *to);
+/* A re-handshake message to send on an unvalidated attempt: to every UDP
+ * candidate, resent until answered. */
+void pq_udp_path_send_rehs(struct pq_dconn *dc, const uint8_t *msg, size_t len, uint64_t now_ms);
+/* A STUN datagram on our socket (an answer to one of our requests). */
+void pq_udp_path_stun_in(struct pq_node *node, const struct pq_sockaddr *from, const uint8_t *msg, size_t len,
+			 uint64_t now_ms);
 
 /* ------------------------------------------------------------------ */
 /* relay_link.c                                                        */
@@ -474,7 +567,7 @@ const char *pq_peer_path_name(const struct pq_node_peer *p, enum pq_peer_state s
 enum pq_peer_counter {
 	PQ_PC_RX_BYTES = 0, PQ_PC_TX_BYTES, PQ_PC_RX_FRAMES, PQ_PC_TX_FRAMES, PQ_PC_DROPPED,
 	PQ_PC_RX_GSO, PQ_PC_TX_GSO, PQ_PC_MIGRATIONS, PQ_PC_FALLBACKS, PQ_PC_REHS, PQ_PC_REHS_FAIL,
-	PQ_PC_DIALS, PQ_PC_COUNT
+	PQ_PC_DIALS, PQ_PC_UDP_ATTEMPTS, PQ_PC_UDP_VALIDATED, PQ_PC_UDP_FAILED, PQ_PC_UDP_REFUSED, PQ_PC_COUNT
 };
 struct pq_peer_counter_info {
 	const char *json;              /* key in `pqlan status --json` */

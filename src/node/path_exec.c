@@ -35,20 +35,23 @@ static enum pq_path_policy policy_of(enum pq_config_path p)
 	       : p == PQ_PATH_DIRECT ? PQ_PATH_POLICY_DIRECT : PQ_PATH_POLICY_AUTO;
 }
 
-static unsigned static_cands(const struct pq_node_peer *p)
-{
-	return p->cfg->has_endpoint ? 1u : 0u;
-}
-
-/* The core's candidate list: the static endpoint, then ENDPOINTS (TLS). */
+/* The core's candidate list, in the order pq_path_exec_candidate counts:
+ * the static endpoint (TLS), the peer's ENDPOINTS (each with its
+ * transport), the address it last proved its keys from (UDP). */
 static void tell_candidates(struct pq_node_peer *p, uint64_t now_ms, bool exec)
 {
 	uint8_t transports[PQ_PATH_MAX_CANDS];
 	struct pq_path_event ev = { .type = PQ_PATH_EV_CANDIDATES, .cand_transport = transports };
 	struct pq_path_out out;
+	unsigned n = 0;
 
-	ev.cand_count = static_cands(p) + p->path.cands.count;
-	memset(transports, PQ_PATH_TLS, sizeof(transports));
+	if (p->cfg->has_endpoint)
+		transports[n++] = PQ_PATH_TLS;
+	for (unsigned i = 0; i < p->path.cands.count && n < PQ_PATH_MAX_CANDS; i++)
+		transports[n++] = p->path.cands.ep[i].transport == PQ_EP_UDP ? PQ_PATH_UDP : PQ_PATH_TLS;
+	if (p->path.has_udp_seen && n < PQ_PATH_MAX_CANDS)
+		transports[n++] = PQ_PATH_UDP;
+	ev.cand_count = n;
 	if (exec) {
 		pq_path_exec_event(p, &ev, now_ms);
 		return;
@@ -67,6 +70,10 @@ static void core_config(const struct pq_node_peer *p, struct pq_path_config *cfg
 	cfg->we_are_lower = memcmp(node->pub, p->key, PQ_PUBKEY_LEN) < 0;
 	cfg->retry_interval_ms = node->cfg.retry_interval * 1000u;
 	cfg->reauth_interval_ms = node->cfg.reauth_interval * 1000u;
+	cfg->keepalive_udp_ms = node->cfg.keepalive_udp * 1000u;
+	cfg->transports = p->cfg->transport == PQ_TRANSPORT_UDP   ? PQ_PATH_UDP_ONLY
+			  : p->cfg->transport == PQ_TRANSPORT_TLS ? PQ_PATH_TLS_ONLY
+								  : PQ_PATH_ANY;
 	cfg->random = jitter;
 }
 
@@ -99,6 +106,7 @@ void pq_path_exec_reconfigure(struct pq_node_peer *p, bool restart, uint64_t now
 	if (!restart) {
 		p->path.core.cfg.retry_interval_ms = cfg.retry_interval_ms;
 		p->path.core.cfg.reauth_interval_ms = cfg.reauth_interval_ms;
+		p->path.core.cfg.keepalive_udp_ms = cfg.keepalive_udp_ms;
 		pq_path_exec_rearm(p, now_ms);
 		return;
 	}
@@ -111,10 +119,32 @@ void pq_path_exec_reconfigure(struct pq_node_peer *p, bool restart, uint64_t now
 	pq_path_exec_keys(p, now_ms);
 }
 
+bool pq_endpoint_to_sockaddr(const struct pq_endpoint *ep, struct pq_sockaddr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ep->family == PQ_EP_FAMILY_V4) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&out->ss;
+
+		in->sin_family = AF_INET;
+		memcpy(&in->sin_addr, ep->addr + 12, 4);
+		in->sin_port = htons(ep->port);
+		out->len = sizeof(*in);
+		return true;
+	}
+	if (ep->family == PQ_EP_FAMILY_V6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&out->ss;
+
+		in6->sin6_family = AF_INET6;
+		memcpy(&in6->sin6_addr, ep->addr, 16);
+		in6->sin6_port = htons(ep->port);
+		out->len = sizeof(*in6);
+		return true;
+	}
+	return false;
+}
+
 bool pq_path_exec_candidate(const struct pq_node_peer *p, unsigned i, struct pq_sockaddr *out)
 {
-	const struct pq_endpoint *ep;
-
 	memset(out, 0, sizeof(*out));
 	if (p->cfg->has_endpoint) {
 		if (i == 0) {
@@ -124,25 +154,22 @@ bool pq_path_exec_candidate(const struct pq_node_peer *p, unsigned i, struct pq_
 		}
 		i--;
 	}
-	if (i >= p->path.cands.count)
-		return false;
-	ep = &p->path.cands.ep[i];
-	if (ep->family == PQ_EP_FAMILY_V4) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&out->ss;
-
-		in->sin_family = AF_INET;
-		memcpy(&in->sin_addr, ep->addr + 12, 4);
-		in->sin_port = htons(ep->port);
-		out->len = sizeof(*in);
-	} else {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&out->ss;
-
-		in6->sin6_family = AF_INET6;
-		memcpy(&in6->sin6_addr, ep->addr, 16);
-		in6->sin6_port = htons(ep->port);
-		out->len = sizeof(*in6);
+	if (i < p->path.cands.count)
+		return pq_endpoint_to_sockaddr(&p->path.cands.ep[i], out);
+	if (i == p->path.cands.count && p->path.has_udp_seen) {
+		*out = p->path.udp_seen;
+		return true;
 	}
-	return true;
+	return false;
+}
+
+void pq_path_exec_udp_seen(struct pq_node_peer *p, uint64_t now_ms)
+{
+	char text[PQ_SOCKADDR_TEXT];
+
+	pq_sockaddr_format(&p->path.udp_seen, text, sizeof(text));
+	pq_log(PQ_LOG_DEBUG, "peer %s: its datagrams come from %s (a UDP candidate)", pq_peer_label(p), text);
+	tell_candidates(p, now_ms, true);
 }
 
 const struct pq_dconn *pq_path_exec_active(const struct pq_node_peer *p)
@@ -162,6 +189,16 @@ uint64_t pq_path_exec_rehs_failures(const struct pq_node_peer *p)
 }
 
 /* ---- ENDPOINTS, ours ---- */
+
+/* Some peer may use the TLS direct path (else our listener is not
+ * worth announcing: transport = udp everywhere). */
+static bool tls_wanted(const struct pq_node *node)
+{
+	for (size_t i = 0; i < node->peer_count; i++)
+		if (node->peers[i].cfg->transport != PQ_TRANSPORT_UDP)
+			return true;
+	return false;
+}
 
 /* sockaddr -> endpoint; false for what cannot be a candidate. */
 static bool endpoint_from_sa(struct pq_endpoint *ep, const struct sockaddr *sa, uint16_t port)
@@ -208,7 +245,7 @@ static void our_endpoints(const struct pq_node *node, struct pq_endpoints *e)
 
 	memset(e, 0, sizeof(*e));
 	memset(&ep, 0, sizeof(ep));
-	if (!node->tlsp.listener || port == 0)
+	if (!node->tlsp.listener || port == 0 || !tls_wanted(node))
 		return;
 	if (endpoint_from_sa(&ep, (const struct sockaddr *)&node->tlsp.listen_addr.ss, port)) {
 		endpoints_add(e, &ep);
@@ -224,6 +261,7 @@ static void our_endpoints(const struct pq_node *node, struct pq_endpoints *e)
 	if (node->relay.has_observed) {
 		ep = node->relay.observed;
 		ep.port = port;
+		ep.transport = PQ_EP_TLS;
 		endpoints_add(e, &ep);
 	}
 }
@@ -235,6 +273,7 @@ static void send_endpoints(struct pq_node_peer *p, uint64_t now_ms)
 	long n;
 
 	our_endpoints(p->node, &e);
+	pq_udp_path_our_endpoints(p->node, &e);
 	n = pq_endpoints_encode(&e, pt, sizeof(pt));
 	if (n >= 0 && pq_send_sealed(p, PQ_MSG_ENDPOINTS, pt, (size_t)n, now_ms) == 0) {
 		pq_log(PQ_LOG_DEBUG, "peer %s: sent %u direct candidate(s)", pq_peer_label(p), e.count);
@@ -282,6 +321,10 @@ static void do_dial(struct pq_node_peer *p, const struct pq_path_action *a, uint
 {
 	struct pq_sockaddr addr;
 
+	if (p->path.core.conn[a->conn].transport == PQ_PATH_UDP) {
+		pq_udp_path_dial(p, a->conn, now_ms);
+		return;
+	}
 	if (!pq_path_exec_candidate(p, a->cand, &addr)) {
 		pq_path_exec_simple(p, PQ_PATH_EV_CLOSED, a->conn, now_ms);
 		return;
@@ -440,11 +483,22 @@ void pq_path_exec_endpoints_in(struct pq_node_peer *p, const uint8_t *pt, size_t
 
 void pq_path_exec_probe_in(struct pq_node_peer *p, int via, const uint8_t *pt, size_t len, uint64_t now_ms)
 {
+	struct pq_node *node = p->node;
 	uint8_t id[PQ_PROBE_ID_LEN];
+	long n;
 
-	/* Probes belong on a direct conn; answer on the one it came on. */
-	if (via < 0 || pq_probe_decode(id, pt, len))
+	/* Probes belong on a direct path; answer the way it came: its conn,
+	 * or the address of a datagram we have not validated (the peer's
+	 * path to us may be proven on its side while ours is still not). */
+	if (via == PQ_PATH_VIA_RELAY || pq_probe_decode(id, pt, len))
 		return;
-	if (pq_send_sealed_via(p, via, PQ_MSG_PROBE_ACK, id, sizeof(id), now_ms))
+	if (via >= 0) {
+		if (pq_send_sealed_via(p, via, PQ_MSG_PROBE_ACK, id, sizeof(id), now_ms))
+			pq_log(PQ_LOG_DEBUG, "peer %s: PROBE_ACK not sent", pq_peer_label(p));
+		return;
+	}
+	n = pq_session_seal(&p->session, PQ_MSG_PROBE_ACK, id, sizeof(id), node->send.sealed,
+			    sizeof(node->send.sealed), now_ms);
+	if (n > 0 && pq_udp_path_send(node, &p->path.udp_from, node->send.sealed, (size_t)n))
 		pq_log(PQ_LOG_DEBUG, "peer %s: PROBE_ACK not sent", pq_peer_label(p));
 }

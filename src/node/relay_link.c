@@ -219,6 +219,8 @@ static void relay_welcomed(struct pq_node *node, const uint8_t *msg, size_t len)
 		node->relay.observed.port = w.observed.port;
 	}
 	node->relay.underlay_digest = underlay_digest(node);
+	/* Where the world sees our UDP socket: the relay's STUN responder. */
+	pq_udp_path_relay_up(node, &node->relay.addr);
 	if (pq_loop_timer_start(node->loop, &node->relay.timer, UNDERLAY_CHECK_MS))
 		pq_log(PQ_LOG_ERROR, "relay: cannot arm the underlay check");
 	/* The observed address, printed through sock.h's formatter. */
@@ -390,6 +392,7 @@ static void relay_dial(struct pq_node *node, const struct pq_sockaddr *addr)
 	tg.pin = node->cfg.relay_key;
 	tg.host = u->host_is_ip ? NULL : u->host;
 	tg.path = u->path;
+	node->relay.addr = tg.addr;
 	ret = pq_conn_connect(&node->relay.conn, node->loop, node->tls, &tg, NULL, &cbs, node);
 	if (ret) {
 		node->relay.conn = NULL;

@@ -49,6 +49,12 @@ static void fixed_changes(const struct pq_node_config *a, const struct pq_node_c
 	DIFF(a->tap_persist != b->tap_persist, "tap_persist");
 	DIFF(a->has_mac != b->has_mac || (a->has_mac && memcmp(a->mac, b->mac, 6)), "mac");
 	DIFF(a->mtu != b->mtu, "mtu");
+	DIFF(a->udp_off != b->udp_off || a->has_listen_udp != b->has_listen_udp ||
+	     (a->has_listen_udp && !addr_eq(&a->listen_udp, &b->listen_udp)), "listen_udp");
+	DIFF(a->stun_count != b->stun_count ||
+	     memcmp(a->stun, b->stun, a->stun_count * sizeof(a->stun[0])), "stun");
+	DIFF(a->relay_stun_off != b->relay_stun_off || a->has_relay_stun != b->has_relay_stun ||
+	     (a->has_relay_stun && !addr_eq(&a->relay_stun, &b->relay_stun)), "[relay] stun");
 	DIFF(strcmp(a->relay_url.text, b->relay_url.text), "[relay] url");
 	DIFF(memcmp(a->relay_key, b->relay_key, sizeof(a->relay_key)), "[relay] key");
 #undef DIFF
@@ -64,8 +70,8 @@ static const struct pq_config_peer *cfg_peer(const struct pq_node_config *c, con
 
 static bool peer_cfg_same(const struct pq_config_peer *a, const struct pq_config_peer *b)
 {
-	return !strcmp(a->name, b->name) && a->path == b->path && a->has_endpoint == b->has_endpoint &&
-	       (!a->has_endpoint || addr_eq(&a->endpoint, &b->endpoint));
+	return !strcmp(a->name, b->name) && a->path == b->path && a->transport == b->transport &&
+	       a->has_endpoint == b->has_endpoint && (!a->has_endpoint || addr_eq(&a->endpoint, &b->endpoint));
 }
 
 /* Take a peer out: everything it held goes, its slot stays (reload.h). */
@@ -164,7 +170,7 @@ size_t pq_node_reload(struct pq_node *node, char *out, size_t cap)
 			peer_remove(node, p, now);
 			removed++;
 		} else if (!peer_cfg_same(p->cfg, c)) {
-			pq_log(PQ_LOG_DEBUG, "reload: peer %s changed (name, endpoint or path)",
+			pq_log(PQ_LOG_DEBUG, "reload: peer %s changed (name, endpoint, path or transport)",
 			       pq_peer_label(p));
 			changed++;
 		}
@@ -182,7 +188,7 @@ size_t pq_node_reload(struct pq_node *node, char *out, size_t cap)
 		if (p->removed)
 			continue;
 		p->cfg = cfg_peer(&node->cfg, p->key);
-		pq_path_exec_reconfigure(p, was->path != p->cfg->path ||
+		pq_path_exec_reconfigure(p, was->path != p->cfg->path || was->transport != p->cfg->transport ||
 					    was->has_endpoint != p->cfg->has_endpoint ||
 					    (p->cfg->has_endpoint && !addr_eq(&was->endpoint, &p->cfg->endpoint)),
 					 now);

@@ -3,7 +3,9 @@
  * chooses (pq_path_route, proto/path.h): data, signalling and handshakes
  * alike, so there is one answer to "direct or relay" in the node.
  *
- * A conn that refuses a message for good (not just "queue full") is
+ * A message too large for the active conn (a datagram) takes the TLS
+ * conn or the relay instead. A conn that refuses a message for good (not
+ * just "queue full") is
  * reported to the path core at once (SEND_FAILED: it drops the conn and
  * falls back, and asks for nothing to be sent meanwhile, so node->send's
  * buffer is not touched again under us); the message then takes the new
@@ -31,7 +33,7 @@ static int send_on(struct pq_node_peer *p, int via, const uint8_t *msg, size_t l
 			pq_path_exec_rearm(p, now_ms);
 		return 0;
 	}
-	if (ret == PQ_E_AGAIN)
+	if (ret == PQ_E_AGAIN || ret == PQ_E_TOOBIG)
 		return ret;
 	pq_path_exec_simple(p, PQ_PATH_EV_SEND_FAILED, via, now_ms);
 	return PQ_E_STATE;
@@ -49,6 +51,12 @@ static int send_routed(struct pq_node_peer *p, enum pq_path_msg m, int came_on, 
 	if (via == PQ_PATH_VIA_NONE)
 		return PQ_E_STATE;
 	ret = send_on(p, via, msg, len, now_ms);
+	if (ret == PQ_E_TOOBIG && via >= 0) {
+		/* More than a datagram carries: the TLS conn or the relay
+		 * (same keys, same counter, one replay window). */
+		via = pq_path_route_fallback(&p->path.core, m, relay_up);
+		return via == PQ_PATH_VIA_NONE ? PQ_E_TOOBIG : send_on(p, via, msg, len, now_ms);
+	}
 	if (ret != PQ_E_STATE || via < 0)
 		return ret;
 	via = pq_path_route(&p->path.core, m, relay_up, PQ_PATH_VIA_RELAY);

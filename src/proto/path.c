@@ -82,6 +82,11 @@ static void set_active(struct pq_path *p, int k, int was, uint64_t now_ms, struc
 		c->last_rx_ms = now_ms;
 		c->last_tx_ms = now_ms;
 		p->nudge_ms = 0;
+		/* A stand-by taking over from a conn that died may have died
+		 * of the same cause (an address change): probe it at the next
+		 * timer rather than after a second of silence. */
+		if (was >= 0 && p->conn[k].proven_ms + PQ_PATH_PROBE_AFTER_MS <= now_ms)
+			c->unanswered_ms = now_ms >= PQ_PATH_PROBE_AFTER_MS ? now_ms - PQ_PATH_PROBE_AFTER_MS : 1;
 	}
 	/* One switch per event: a second one in the same event (the
 	 * stand-by conn failing too) amends the first. */

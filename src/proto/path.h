@@ -278,6 +278,11 @@ enum pq_path_msg {
  * the peer not online there) or the peer spoke on a conn. */
 int pq_path_route(const struct pq_path *p, enum pq_path_msg m, bool relay_up, int came_on);
 
+/* Where a message goes that the active conn cannot carry (too large for
+ * a datagram): a usable TLS conn, else the relay; for data under policy
+ * direct with no TLS conn, PQ_PATH_VIA_NONE. */
+int pq_path_route_fallback(const struct pq_path *p, enum pq_path_msg m, bool relay_up);
+
 /* The next deadline (also in every out), UINT64_MAX for none; never
  * before now_ms. */
 uint64_t pq_path_next_deadline(const struct pq_path *p, uint64_t now_ms);

@@ -149,6 +149,16 @@ int pq_path_route(const struct pq_path *p, enum pq_path_msg m, bool relay_up, in
 	}
 }
 
+int pq_path_route_fallback(const struct pq_path *p, enum pq_path_msg m, bool relay_up)
+{
+	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++)
+		if (k != p->active && p->conn[k].state == PQ_PCONN_USABLE && p->conn[k].transport == PQ_PATH_TLS)
+			return k;
+	if (m == PQ_PATH_MSG_DATA && p->cfg.policy == PQ_PATH_POLICY_DIRECT)
+		return PQ_PATH_VIA_NONE;
+	return relay_up || m != PQ_PATH_MSG_HANDSHAKE ? PQ_PATH_VIA_RELAY : PQ_PATH_VIA_NONE;
+}
+
 const char *pq_path_drop_name(enum pq_path_drop reason)
 {
 	static const char *const names[PQ_PATH_DROP_COUNT] = {

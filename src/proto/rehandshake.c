@@ -413,3 +413,12 @@ int pq_rehs_receive(struct pq_rehs *r, struct pq_challenge_cache *cache, const u
 	default: return on_complete(r, cache, msg, len, now_ms);
 	}
 }
+
+int pq_rehs_udp_binding(uint8_t out[PQ_REHS_BINDING_LEN], const uint8_t id[PQ_REHS_UDP_ID_LEN])
+{
+	static const char label[] = "pqlan v1 udp path binding";
+	const struct pq_iov iov[2] = { { (const uint8_t *)label, sizeof(label) - 1 }, { id, PQ_REHS_UDP_ID_LEN } };
+
+	_Static_assert(PQ_SHA256_LEN == PQ_REHS_BINDING_LEN, "a binding is one SHA-256");
+	return pq_sha256(out, iov, 2);
+}

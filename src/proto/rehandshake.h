@@ -159,6 +159,14 @@ enum pq_rehs_state pq_rehs_state(const struct pq_rehs *r);
 enum pq_rehs_reason pq_rehs_fail_reason(const struct pq_rehs *r);
 const char *pq_rehs_reason_name(enum pq_rehs_reason reason);
 
+/* The channel binding of a UDP path attempt (docs/PROTOCOL.md §5.6): on
+ * a UDP path there is no TLS exporter, so both sides derive one from the
+ * attempt's random id, which the initiator sent them sealed (PUNCH):
+ *   SHA-256("pqlan v1 udp path binding" || attempt id (16))
+ * A proof made for one attempt does not verify on another. 0 or PQ_E_CRYPTO. */
+#define PQ_REHS_UDP_ID_LEN 16
+PQ_MUST_CHECK int pq_rehs_udp_binding(uint8_t out[PQ_REHS_BINDING_LEN], const uint8_t id[PQ_REHS_UDP_ID_LEN]);
+
 /* Wipe everything in r. */
 void pq_rehs_clear(struct pq_rehs *r);
 

@@ -14,6 +14,10 @@
  *                                  the default is best effort: a second relay
  *                                  on the host runs without it, with a warning)
  *   log_level = debug|info|warn|error  optional, default info
+ *   stun = HOST:PORT | off         optional: the STUN responder (relay_stun.c)
+ *                                  on PORT and PORT + 1 (PORT 1-65534);
+ *                                  default listen's address, port 3478
+ *                                  (pq_relay_config_stun)
  *
  * The loader fills a plain struct owned by the caller; the allow list is
  * a heap array inside it, released by pq_relay_config_free() (also safe
@@ -49,7 +53,16 @@ struct pq_relay_config {
 	char control[PQ_RELAY_CONTROL_MAX + 1];  /* always set after a load */
 	bool has_control;                        /* control was in the file */
 	int log_level;                           /* util/log.h; default info */
+	uint8_t stun_mode;                       /* enum pq_relay_stun_mode */
+	struct pq_config_addr stun;              /* PQ_RELAY_STUN_SET only */
 };
+
+/* stun: not in the file (the default), off, or set. */
+enum pq_relay_stun_mode { PQ_RELAY_STUN_DEFAULT = 0, PQ_RELAY_STUN_OFF, PQ_RELAY_STUN_SET };
+#define PQ_RELAY_STUN_PORT 3478 /* RFC 8489 §18.6 */
+
+/* The STUN address cfg asks for, defaults applied: false when off. */
+bool pq_relay_config_stun(const struct pq_relay_config *cfg, struct pq_config_addr *out);
 
 /* Load relay.conf from path (named path in messages), or the same from
  * text in memory (len bytes) named name. */

@@ -1,9 +1,10 @@
 /*
  * config_relay.c - relay.conf for `pqlan relay`: one [relay] section with
- * the private key path, the listen address and the optional allow list of
- * node public keys (format in node/config.h).
+ * the private key path, the listen address, the optional allow list of
+ * node public keys (format in node/config.h) and the STUN address.
  */
 #include <stdio.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,32 @@ static int set_log_level(struct pq_conf_arg *a)
 			       a->why_len);
 }
 
+static unsigned addr_port(const struct pq_config_addr *a)
+{
+	return ntohs(a->ss.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&a->ss)->sin6_port :
+						   ((const struct sockaddr_in *)&a->ss)->sin_port);
+}
+
+/* stun = HOST:PORT | off: two sockets, PORT and PORT + 1. */
+static int set_stun(struct pq_conf_arg *a)
+{
+	struct pq_relay_config *cfg = a->cfg;
+	int rc;
+
+	if (!strcmp(a->value, "off")) {
+		cfg->stun_mode = PQ_RELAY_STUN_OFF;
+		return 0;
+	}
+	rc = pq_cv_hostport(&cfg->stun, a->value, false, "0.0.0.0:3478, or off", a->why,
+			    a->why_len);
+	if (!rc && addr_port(&cfg->stun) > 65534)
+		rc = pq_cv_fail(a->why, a->why_len, "leaves no port + 1 for the second STUN "
+				"socket, expected a port of 1-65534, or off");
+	if (!rc)
+		cfg->stun_mode = PQ_RELAY_STUN_SET;
+	return rc;
+}
+
 static const struct pq_conf_key relay_keys[] = {
 	{ "private_key", set_private_key, PQ_CONF_REQUIRED, "/etc/pqlan/relay.key" },
 	{ "listen", set_listen, PQ_CONF_REQUIRED, "0.0.0.0:8443" },
@@ -101,6 +128,7 @@ static const struct pq_conf_key relay_keys[] = {
 	{ "metrics", set_metrics, 0, "127.0.0.1:9465" },
 	{ "control", set_control, 0, PQ_RELAY_CONTROL_DEFAULT },
 	{ "log_level", set_log_level, 0, "info" },
+	{ "stun", set_stun, 0, "0.0.0.0:3478" },
 };
 
 static const struct pq_conf_section relay_sections[] = {
@@ -122,6 +150,23 @@ static void relay_init(struct pq_relay_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = PQ_LOG_INFO;
+}
+
+/* The default is listen's address: the interface the operator chose for
+ * the relay (a relay on 127.0.0.1 opens no STUN port to the world), and
+ * the one nodes reach it at. */
+bool pq_relay_config_stun(const struct pq_relay_config *cfg, struct pq_config_addr *out)
+{
+	if (cfg->stun_mode == PQ_RELAY_STUN_OFF)
+		return false;
+	*out = cfg->stun_mode == PQ_RELAY_STUN_SET ? cfg->stun : cfg->listen;
+	if (cfg->stun_mode == PQ_RELAY_STUN_SET)
+		return true;
+	if (out->ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&out->ss)->sin6_port = htons(PQ_RELAY_STUN_PORT);
+	else
+		((struct sockaddr_in *)&out->ss)->sin_port = htons(PQ_RELAY_STUN_PORT);
+	return true;
 }
 
 void pq_relay_config_free(struct pq_relay_config *cfg)

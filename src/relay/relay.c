@@ -306,6 +306,7 @@ void pq_relay_shutdown(struct pq_relay *r)
 	pq_relay_stats(r, &r->stats); /* keep the listener's counters */
 	pq_listener_free(r->listener);
 	r->listener = NULL;
+	relay_stun_stop(r); /* relay_stun.c */
 	for (n = r->nodes; n; n = n->next)
 		relay_close_node(n, PQ_CLOSE_GOING_AWAY, PQ_WS_CLOSE_GOING_AWAY);
 }
@@ -317,6 +318,7 @@ void pq_relay_free(struct pq_relay *r)
 	if (!r)
 		return;
 	pq_listener_free(r->listener);
+	relay_stun_stop(r); /* relay_stun.c */
 	for (n = r->nodes; n; n = next) {
 		next = n->next;
 		pq_loop_timer_cancel(r->loop, &n->auth_timer);

@@ -90,6 +90,8 @@ struct pq_relay_stats {
 	 * forwarded (relay_metrics.c exports them). */
 	uint64_t auth_not_allowed, auth_bad_sig, auth_timeout;
 	uint64_t forwarded_bytes;
+	/* STUN: Binding requests answered; datagrams not answered. */
+	uint64_t stun_answered, stun_dropped;
 };
 
 /*
@@ -120,6 +122,16 @@ const uint8_t *pq_relay_public(const struct pq_relay *r);
 void pq_relay_stats(const struct pq_relay *r, struct pq_relay_stats *out);
 /* Number of conns the relay holds (authenticated or not). */
 size_t pq_relay_conn_count(const struct pq_relay *r);
+/* relay_stun.c: the STUN responder (RFC 8489 Binding, proto/stun.h) on
+ * two UDP sockets of the relay's loop, addr's port P and P + 1 (port 0:
+ * two ports the kernel picks). Closed by pq_relay_shutdown/_free.
+ * 0, PQ_E_STATE (started already, or shut down), PQ_E_INVAL (not IPv4 or
+ * IPv6, or P = 65535), PQ_E_INUSE (address in use), PQ_E_PERM, PQ_E_LIMIT, PQ_E_IO;
+ * after a failure nothing is left open. */
+PQ_MUST_CHECK int pq_relay_stun_start(struct pq_relay *r, const struct pq_sockaddr *addr);
+/* The bound address of STUN socket i (0: port P, 1: P + 1); NULL when
+ * STUN is off or the relay is shut down. */
+const struct pq_sockaddr *pq_relay_stun_addr(const struct pq_relay *r, unsigned i);
 
 /* relay_metrics.c: the relay's runtime view (issue 12).
  * Status for `pqlan relay-status`: the counters and one entry per

@@ -3,7 +3,7 @@
  * the relay and its conns), relay_auth.c (challenge, RELAY_AUTH,
  * RELAY_WELCOME), relay_watch.c (RELAY_WATCH, mutual watch, PEER_ONLINE /
  * PEER_OFFLINE), relay_fwd.c (RELAY_SEND -> RELAY_RECV), relay_mangle.c
- * (the test-only hostile mode).
+ * (the test-only hostile mode), relay_stun.c (the STUN responder).
  */
 #ifndef PQ_RELAY_INTERNAL_H
 #define PQ_RELAY_INTERNAL_H
@@ -40,6 +40,13 @@ struct relay_node {
 	uint64_t authed_ms;                 /* loop time of RELAY_WELCOME (relay_metrics.c) */
 };
 
+/* relay_stun.c's: the STUN sockets on port P and P + 1 (one writer). */
+struct relay_stun {
+	int fd[2];
+	bool open[2], watched[2];
+	struct pq_sockaddr addr[2];         /* bound (the port the kernel gave) */
+};
+
 struct pq_relay {
 	struct pq_loop *loop;
 	struct pq_tls_ctx *tls;
@@ -56,6 +63,7 @@ struct pq_relay {
 	size_t held_len;
 	struct relay_node *held_dst;
 	uint8_t scratch[PQ_MAX_MSG_LEN];    /* the RELAY_RECV being built */
+	struct relay_stun stun;
 };
 
 /* relay.c */
@@ -94,5 +102,9 @@ void relay_forward(struct relay_node *src, const uint8_t *msg, size_t len);
 void relay_mangle_deliver(struct pq_relay *r, struct relay_node *dst, uint8_t *msg, size_t len);
 /* dst is going away: forget a message held for it. */
 void relay_mangle_forget(struct pq_relay *r, struct relay_node *dst);
+
+/* relay_stun.c (starts with pq_relay_stun_start, relay.h) */
+/* Unwatch and close the STUN sockets; safe twice and when never started. */
+void relay_stun_stop(struct pq_relay *r);
 
 #endif

@@ -98,8 +98,11 @@ if e2e_until 15 grep -q "relay: our underlay addresses changed" "$dir/n1.log" &&
 else
 	e2e_bad "n1 did not reconnect to the relay from its new address"
 fi
-if e2e_until 20 both_are "p['state'] == 'established' and p['path'] == 'direct' and p['migrations'] > {1: $mig1, 2: $mig2}[1 if p['name'] == 'n2' else 2]" &&
-	peer_is 2 "p['endpoint'].startswith('$net.21:')"; then
+# The path may come back through the relay (migrations grow) or go from
+# one direct conn to another (UDP to the TLS stand-by and back) without
+# touching it: what counts is that n2 reaches n1 at its new address.
+if e2e_until 20 both_are "p['state'] == 'established' and p['path'] == 'direct'" &&
+	e2e_until 10 peer_is 2 "p['path'] == 'direct' and p['endpoint'].startswith('$net.21:')"; then
 	e2e_ok "the direct path came back after the move ($((SECONDS - t_move - 2)) s): migrations n1 $mig1 -> $(status_json 1 && field 1 migrations), n2 $mig2 -> $(field 2 migrations), n2 reaches n1 at $(field 2 endpoint)"
 else
 	e2e_bad "no direct path after the move: $(cat "$dir/status1.json") $(cat "$dir/status2.json")"

@@ -22,6 +22,7 @@ static inline void fixture_node(struct pq_node *node, struct pq_node_peer *peers
 	strcpy(node->pub_b64, KEY("A"));
 	strcpy(node->cfg.tap, "pq0");
 	node->relay.state = PQ_RELAY_CONNECTED;
+	node->udp.fd = -1;
 	node->peers = peers;
 	node->peer_count = count;
 	for (size_t i = 0; i < count; i++) {

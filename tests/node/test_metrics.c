@@ -85,7 +85,14 @@ static void test_exposition_exact(void **state)
 		COUNTER("pqlan_peer_rehandshakes_total", "Re-handshakes completed on direct connections.", "3", "0")
 		COUNTER("pqlan_peer_rehandshake_failures_total", "Re-handshakes that failed, for any reason.", "2",
 			"0")
-		COUNTER("pqlan_peer_direct_dials_total", "Direct connections dialled.", "4", "0")
+		COUNTER("pqlan_peer_direct_dials_total", "Direct paths tried: TLS dials and UDP attempts.", "4", "0")
+		COUNTER("pqlan_peer_udp_attempts_total", "UDP path attempts started by us (hole punching).", "0", "0")
+		COUNTER("pqlan_peer_udp_validated_total",
+			"UDP paths whose re-handshake completed (either side's attempt).", "0", "0")
+		COUNTER("pqlan_peer_udp_failures_total", "UDP paths dropped before their re-handshake completed.",
+			"0", "0")
+		COUNTER("pqlan_peer_udp_refused_total",
+			"Re-handshake datagrams refused on UDP (forged, replayed, late).", "0", "0")
 		ENUM3("pqlan_peer_path", "path", "1 for the path frames to the peer take now (as in pqlan status).",
 		      "relay", "direct", "none", "0", "1", "0", "0", "0", "1")
 		ENUM3("pqlan_peer_state", "state", "1 for the peer's state now (as in pqlan status).", "offline",

@@ -51,21 +51,21 @@ static void teardown_node(void)
 static void test_json_exact(void **state)
 {
 	static const char want[] =
-		"{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connected\"," VERSION_JSON "},\"peers\":["
+		"{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connected\"," VERSION_JSON ",\"udp\":null},\"peers\":["
 		"{\"name\":\"bob\",\"key\":\"" KEY("B") "\",\"state\":\"established\",\"path\":\"relay\","
 		"\"handshake_age_s\":12,\"rx_bytes\":1500,\"tx_bytes\":3000,\"rx_frames\":1,\"tx_frames\":2,"
 		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"migrations\":0,\"fallbacks\":0,"
-		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"endpoint\":null,\"transport\":null,"
+		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,\"endpoint\":null,\"transport\":null,"
 		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null},"
 		"{\"name\":null,\"key\":\"" KEY("C") "\",\"state\":\"handshaking\",\"path\":\"none\","
 		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
 		"\"dropped_frames\":0,\"rx_gso_frames\":0,\"tx_gso_frames\":0,\"migrations\":0,\"fallbacks\":0,"
-		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"endpoint\":null,\"transport\":null,"
+		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,\"endpoint\":null,\"transport\":null,"
 		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null},"
 		"{\"name\":\"carol\",\"key\":\"" KEY("D") "\",\"state\":\"offline\",\"path\":\"none\","
 		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
 		"\"dropped_frames\":0,\"rx_gso_frames\":0,\"tx_gso_frames\":0,\"migrations\":0,\"fallbacks\":0,"
-		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"endpoint\":null,\"transport\":null,"
+		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,\"endpoint\":null,\"transport\":null,"
 		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null}]}\n";
 	char out[4096];
 	long n;
@@ -83,7 +83,7 @@ static void test_json_exact(void **state)
 	n = pq_control_status(&node, true, out, sizeof(out), 112900);
 	assert_true(n > 0);
 	out[n] = 0;
-	assert_non_null(strstr(out, "\"relay\":\"connecting\"," VERSION_JSON "}"));
+	assert_non_null(strstr(out, "\"relay\":\"connecting\"," VERSION_JSON ",\"udp\":null}"));
 	assert_non_null(strstr(out, "\"key\":\"" KEY("B") "\",\"state\":\"offline\",\"path\":\"none\""));
 	checks++;
 	/* No peers at all: an empty list. */
@@ -91,7 +91,7 @@ static void test_json_exact(void **state)
 	n = pq_control_status(&node, true, out, sizeof(out), 112900);
 	assert_true(n > 0);
 	out[n] = 0;
-	assert_string_equal(out, "{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connecting\"," VERSION_JSON "},\"peers\":[]}\n");
+	assert_string_equal(out, "{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connecting\"," VERSION_JSON ",\"udp\":null},\"peers\":[]}\n");
 	checks++;
 	teardown_node();
 }
@@ -103,7 +103,7 @@ static void test_json_direct(void **state)
 		"{\"name\":\"bob\",\"key\":\"" KEY("B") "\",\"state\":\"established\",\"path\":\"direct\","
 		"\"handshake_age_s\":12,\"rx_bytes\":1500,\"tx_bytes\":3000,\"rx_frames\":1,\"tx_frames\":2,"
 		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"migrations\":2,\"fallbacks\":1,"
-		"\"rehandshakes\":3,\"rehandshake_failures\":3,\"direct_dials\":0,"
+		"\"rehandshakes\":3,\"rehandshake_failures\":3,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,"
 		"\"endpoint\":\"192.0.2.12:7444\",\"transport\":\"tls\",\"last_rehandshake_age_s\":2,"
 		"\"last_rehandshake_us\":873},";
 	struct pq_dconn dc;

@@ -12,15 +12,17 @@
  *                      (timers and conns point into the peer array) as a
  *                      tombstone (removed) that no lookup, report or
  *                      RELAY_WATCH sees
- *   [peer] changed     name, endpoint, path: the new values; a new path
- *                      policy closes the peer's direct conns so it applies
- *                      from a clean start (session kept)
- *   retry_interval, reauth_interval, log_level: read live
+ *   [peer] changed     name, endpoint, path, transport: the new values; a
+ *                      new path policy, transport or endpoint restarts the
+ *                      peer's direct path (path_exec.c; session kept)
+ *   retry_interval, reauth_interval, keepalive_udp: into every path core;
+ *   log_level: at once
  *
- * Anything else that differs (private_key, tap, address, listen, control,
- * metrics, offload, tap_persist, mac, mtu, the relay's url or key) is
- * refused, naming the keys, and nothing changes; so does a file that does
- * not load. systemd hears RELOADING=1 then READY=1.
+ * Anything else that differs (private_key, tap, address, listen,
+ * listen_udp, stun, control, metrics, offload, tap_persist, mac, mtu, the
+ * relay's url, key or stun) is refused, naming the keys, and nothing
+ * changes; so does a file that does not load. systemd hears RELOADING=1
+ * then READY=1.
  */
 #ifndef PQ_NODE_RELOAD_H
 #define PQ_NODE_RELOAD_H

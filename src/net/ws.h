@@ -58,6 +58,8 @@ enum pq_ws_opcode {
 #define PQ_WS_CLOSE_PROTOCOL 1002
 #define PQ_WS_CLOSE_UNSUPPORTED 1003
 #define PQ_WS_CLOSE_NO_STATUS 1005 /* reported for a close with no body; never sent */
+#define PQ_WS_CLOSE_ABNORMAL 1006  /* reported when no close was exchanged; never sent */
+#define PQ_WS_CLOSE_POLICY 1008    /* refused: e.g. a key that may not use this path */
 #define PQ_WS_CLOSE_TOO_BIG 1009
 #define PQ_WS_CLOSE_INTERNAL 1011 /* we could not allocate */
 

@@ -34,47 +34,37 @@ static void established_set(struct pq_node *node, struct pq_l2_peerset *set, uin
 			pq_l2_peerset_add(set, (uint32_t)i);
 }
 
-/* pt/pt_len: the plaintext of type (for DATA_GSO the header, then the
- * frame of len bytes). */
-static void frame_to_peer(struct pq_node_peer *p, uint8_t type, const uint8_t *pt, size_t pt_len,
-			  size_t len, uint64_t now_ms)
+/* One frame (at dp.frame + PQ_GSO_HDR_LEN, its offload header in hdr) to
+ * p: send.c chooses DATA, DATA_GSO or segments by the way it goes. */
+static void frame_to_peer(struct pq_node_peer *p, const struct pq_gso_hdr *hdr, size_t len, uint64_t now_ms)
 {
-	if (pq_send_sealed(p, type, pt, pt_len, now_ms)) {
+	if (pq_send_frame(p, hdr, p->node->dp.frame + PQ_GSO_HDR_LEN, len, now_ms)) {
 		p->count.dropped_frames++;
 		return;
 	}
 	p->count.tx_frames++;
 	p->count.tx_bytes += len;
-	if (type == PQ_MSG_DATA_GSO)
+	if (!pq_gso_hdr_is_zero(hdr))
 		p->count.tx_gso_frames++;
 }
 
-/* The frame is at dp.frame + PQ_GSO_HDR_LEN; a non-zero header goes in
- * front of it, in place, and the pair leaves as DATA_GSO. Returns the
- * number of peers it was sealed to (a flooded frame is queued once per
- * peer). */
+/* The frame is at dp.frame + PQ_GSO_HDR_LEN (room for the DATA_GSO
+ * header before it). Returns the number of peers it was sealed to (a
+ * flooded frame is queued once per peer). */
 static size_t frame_from_tap(struct pq_node *node, const struct pq_gso_hdr *hdr, size_t len,
 			     uint64_t now_ms)
 {
 	size_t sent = 0;
-	uint8_t *frame = node->dp.frame + PQ_GSO_HDR_LEN, *pt = frame, type = PQ_MSG_DATA;
-	size_t pt_len = len;
+	uint8_t *frame = node->dp.frame + PQ_GSO_HDR_LEN;
 	struct pq_l2_peerset est;
 	struct pq_l2_out out;
 
-	if (!pq_gso_hdr_is_zero(hdr)) {
-		if (pq_gso_hdr_encode(hdr, len, node->dp.frame, PQ_GSO_HDR_LEN) != PQ_GSO_HDR_LEN)
-			return 0; /* pq_tap_read checked it: cannot happen */
-		pt = node->dp.frame;
-		pt_len = PQ_GSO_HDR_LEN + len;
-		type = PQ_MSG_DATA_GSO;
-	}
 	established_set(node, &est, now_ms);
 	if (pq_l2_from_tap(node->l2, frame, len, &est, now_ms, &out) != PQ_L2_PASS)
 		return 0;
 	for (size_t i = 0; i < node->peer_count; i++) {
 		if (pq_l2_peerset_has(&out.to, (uint32_t)i)) {
-			frame_to_peer(&node->peers[i], type, pt, pt_len, len, now_ms);
+			frame_to_peer(&node->peers[i], hdr, len, now_ms);
 			sent++;
 		}
 	}

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "crypto/util.h"
+#include "net/ws.h"
 #include "node/node_int.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -36,6 +37,7 @@ int pq_dconn_new(struct pq_node *node, struct pq_conn *c, uint8_t transport, boo
 		return PQ_E_NOMEM;
 	dc->slot = -1;
 	dc->node = node;
+	pq_timer_init(&dc->resend, NULL, dc);
 	dc->transport = transport;
 	dc->dialled = dialled;
 	dc->conn = c;
@@ -311,12 +313,14 @@ void pq_dconn_close(struct pq_dconn *dc)
 	if (dc->transport == PQ_PATH_UDP && dc->node)
 		pq_dconn_free(dc->node, dc);
 	else if (dc->conn)
-		pq_conn_close(dc->conn, 1000);
+		pq_conn_close(dc->conn, PQ_WS_CLOSE_NORMAL);
 }
 
 void pq_dconn_free(struct pq_node *node, struct pq_dconn *dc)
 {
 	pq_dconn_detach(dc);
+	if (node->loop)
+		pq_loop_timer_cancel(node->loop, &dc->resend);
 	for (struct pq_dconn **pp = &node->dconns; *pp; pp = &(*pp)->next_all)
 		if (*pp == dc) {
 			*pp = dc->next_all;
@@ -331,6 +335,8 @@ void pq_dconn_free_all(struct pq_node *node)
 		struct pq_dconn *dc = node->dconns;
 
 		node->dconns = dc->next_all;
+		if (node->loop)
+			pq_loop_timer_cancel(node->loop, &dc->resend);
 		if (dc->conn)
 			pq_conn_abort(dc->conn);
 		if (dc->rehs_live)

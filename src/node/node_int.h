@@ -116,6 +116,7 @@ struct pq_metrics;
 #define PQ_NODE_UDP_RESEND_MS 250u
 #define PQ_NODE_UDP_BATCH 64
 #define PQ_NODE_UDP_MAX_DGRAM 2048
+#define PQ_NODE_UDP_REHS_PER_S 200u
 /* A datagram from an address we have not validated that proves the
  * peer's keys (its probes are answered there; see udp_path.c). */
 #define PQ_NODE_VIA_UDP_NEW (-3)
@@ -217,6 +218,8 @@ struct pq_udp_path {
 	uint16_t port;
 	uint64_t drops;                /* datagrams refused before any peer's keys */
 	uint64_t send_errors;          /* datagrams the kernel refused */
+	uint64_t rehs_second;          /* re-handshake datagrams taken in this second */
+	unsigned rehs_in_second;
 	uint64_t stun_sent, stun_answers;
 	/* STUN client: our public mapping as servers see it */
 	struct pq_sockaddr stun_server[PQ_NODE_STUN_SERVERS];
@@ -232,6 +235,7 @@ struct pq_udp_path {
 /* send.c */
 struct pq_node_send {
 	uint8_t sealed[PQ_SEALED_MAX_LEN];
+	uint8_t segment[PQ_NODE_UDP_MAX_DGRAM]; /* one TCP segment cut for UDP */
 };
 
 /* datapath.c */
@@ -335,6 +339,14 @@ PQ_MUST_CHECK int pq_send_sealed(struct pq_node_peer *p, uint8_t type, const uin
  * PQ_PATH_VIA_RELAY (the fallback keepalive); no re-routing. */
 PQ_MUST_CHECK int pq_send_sealed_via(struct pq_node_peer *p, int via, uint8_t type, const uint8_t *pt,
 				     size_t len, uint64_t now_ms);
+/* One Ethernet frame from our TAP with its offload header (all zero: a
+ * plain frame): DATA, or DATA_GSO when the header says so; on a UDP conn
+ * a frame larger than a datagram is cut into TCP segments (proto/
+ * gso_seg.h), or, when it cannot be, sent on the TLS conn or the relay.
+ * frame must have PQ_GSO_HDR_LEN writable bytes before it (the DATA_GSO
+ * header is put there). 0 or a negative code, as pq_send_sealed. */
+PQ_MUST_CHECK int pq_send_frame(struct pq_node_peer *p, const struct pq_gso_hdr *hdr, uint8_t *frame, size_t len,
+				uint64_t now_ms);
 /* A handshake message; came_on: the conn the message it answers came on,
  * else PQ_PATH_VIA_RELAY. */
 PQ_MUST_CHECK int pq_send_handshake(struct pq_node_peer *p, const uint8_t *msg, size_t len, int came_on,

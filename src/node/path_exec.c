@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "crypto/util.h"
+#include "net/endpoint.h"
 #include "node/node_int.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -121,26 +122,9 @@ void pq_path_exec_reconfigure(struct pq_node_peer *p, bool restart, uint64_t now
 
 bool pq_endpoint_to_sockaddr(const struct pq_endpoint *ep, struct pq_sockaddr *out)
 {
-	memset(out, 0, sizeof(*out));
-	if (ep->family == PQ_EP_FAMILY_V4) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&out->ss;
+	int family = ep->family == PQ_EP_FAMILY_V4 ? AF_INET : AF_INET6;
 
-		in->sin_family = AF_INET;
-		memcpy(&in->sin_addr, ep->addr + 12, 4);
-		in->sin_port = htons(ep->port);
-		out->len = sizeof(*in);
-		return true;
-	}
-	if (ep->family == PQ_EP_FAMILY_V6) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&out->ss;
-
-		in6->sin6_family = AF_INET6;
-		memcpy(&in6->sin6_addr, ep->addr, 16);
-		in6->sin6_port = htons(ep->port);
-		out->len = sizeof(*in6);
-		return true;
-	}
-	return false;
+	return pq_sockaddr_from_endpoint(out, ep, family) == 0;
 }
 
 bool pq_path_exec_candidate(const struct pq_node_peer *p, unsigned i, struct pq_sockaddr *out)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "node/node_int.h"
+#include "proto/gso_seg.h"
 
 /* Send msg (already sealed, or a handshake message) on via. On a conn:
  * PQ_E_STATE when the conn failed for good (now reported and dropped). */
@@ -72,7 +73,9 @@ static long seal(struct pq_node_peer *p, uint8_t type, const uint8_t *pt, size_t
 
 int pq_send_sealed(struct pq_node_peer *p, uint8_t type, const uint8_t *pt, size_t len, uint64_t now_ms)
 {
-	enum pq_path_msg m = type == PQ_MSG_DATA || type == PQ_MSG_DATA_GSO ? PQ_PATH_MSG_DATA : PQ_PATH_MSG_SIGNAL;
+	enum pq_path_msg m = type == PQ_MSG_DATA || type == PQ_MSG_DATA_GSO ? PQ_PATH_MSG_DATA
+			     : type == PQ_MSG_ENDPOINTS || type == PQ_MSG_PUNCH    ? PQ_PATH_MSG_CONTROL
+										     : PQ_PATH_MSG_SIGNAL;
 	long n;
 
 	/* Nowhere to go (path = direct, no conn): do not spend a counter. */
@@ -97,4 +100,53 @@ int pq_send_sealed_via(struct pq_node_peer *p, int via, uint8_t type, const uint
 int pq_send_handshake(struct pq_node_peer *p, const uint8_t *msg, size_t len, int came_on, uint64_t now_ms)
 {
 	return send_routed(p, PQ_PATH_MSG_HANDSHAKE, came_on, msg, len, now_ms);
+}
+
+/* A frame for a UDP conn: as it is when it fits one datagram, else cut
+ * into TCP segments that do (what TSO would have done: proto/gso_seg.h),
+ * each sealed as DATA. PQ_E_TOOBIG: it cannot be cut (not TCP): the
+ * caller sends it another way. */
+static int send_frame_udp(struct pq_node_peer *p, int via, const struct pq_gso_hdr *hdr, const uint8_t *frame,
+			  size_t len, uint64_t now_ms)
+{
+	struct pq_node *node = p->node;
+	const struct pq_dconn *dc = p->path.conn[via];
+	size_t max_frame = pq_udp_path_max_msg(&dc->addr) - PQ_SEALED_OVERHEAD;
+	struct pq_gso_seg it;
+	long n, sealed;
+	int ret = 0;
+
+	if (pq_gso_hdr_is_zero(hdr) && len <= max_frame) {
+		sealed = seal(p, PQ_MSG_DATA, frame, len, now_ms);
+		return sealed < 0 ? (int)sealed : send_on(p, via, node->send.sealed, (size_t)sealed, now_ms);
+	}
+	if ((ret = pq_gso_seg_init(&it, hdr, frame, len, max_frame)))
+		return ret == PQ_E_DECODE ? PQ_E_TOOBIG : ret;
+	while ((n = pq_gso_seg_next(&it, node->send.segment, sizeof(node->send.segment))) > 0) {
+		sealed = seal(p, PQ_MSG_DATA, node->send.segment, (size_t)n, now_ms);
+		if (sealed < 0)
+			return (int)sealed;
+		/* A lost segment is TCP's to resend; the rest still go. */
+		if ((ret = send_on(p, via, node->send.sealed, (size_t)sealed, now_ms)) && ret != PQ_E_AGAIN)
+			return ret;
+	}
+	return n < 0 ? (int)n : ret;
+}
+
+int pq_send_frame(struct pq_node_peer *p, const struct pq_gso_hdr *hdr, uint8_t *frame, size_t len, uint64_t now_ms)
+{
+	int via = pq_path_route(&p->path.core, PQ_PATH_MSG_DATA, pq_relay_link_up(p->node), PQ_PATH_VIA_RELAY);
+	int ret;
+
+	if (via >= 0 && p->path.conn[via] && p->path.conn[via]->transport == PQ_PATH_UDP) {
+		ret = send_frame_udp(p, via, hdr, frame, len, now_ms);
+		if (ret != PQ_E_TOOBIG)
+			return ret;
+	}
+	/* TLS and the relay carry a super-frame whole, as DATA_GSO. */
+	if (pq_gso_hdr_is_zero(hdr))
+		return pq_send_sealed(p, PQ_MSG_DATA, frame, len, now_ms);
+	if (pq_gso_hdr_encode(hdr, len, frame - PQ_GSO_HDR_LEN, PQ_GSO_HDR_LEN) != PQ_GSO_HDR_LEN)
+		return PQ_E_INVAL;
+	return pq_send_sealed(p, PQ_MSG_DATA_GSO, frame - PQ_GSO_HDR_LEN, PQ_GSO_HDR_LEN + len, now_ms);
 }

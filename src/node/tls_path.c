@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "net/ws.h"
 #include "node/node_int.h"
 #include "util/log.h"
 
@@ -36,7 +37,7 @@ static void tls_on_open(void *ctx, struct pq_conn *c)
 	/* A server conn: its pinned key is one of our peers (allow). */
 	p = pq_peer_find(node, pq_conn_peer_key(c));
 	if (!p || pq_dconn_new(node, c, PQ_PATH_TLS, false, &dc)) {
-		pq_conn_close(c, 1008);
+		pq_conn_close(c, PQ_WS_CLOSE_POLICY);
 		return;
 	}
 	pq_conn_set_data(c, dc);
@@ -45,7 +46,7 @@ static void tls_on_open(void *ctx, struct pq_conn *c)
 	if (pq_path_exec_accept(p, dc, now_ms) < 0) {
 		pq_log(PQ_LOG_DEBUG, "peer %s: incoming direct conn refused (no keys, path = relay, or "
 		       "too many)", pq_peer_label(p));
-		pq_conn_close(c, 1008);
+		pq_conn_close(c, PQ_WS_CLOSE_POLICY);
 	}
 }
 

@@ -424,6 +424,18 @@ static void rehs_in(struct pq_node *node, const struct pq_sockaddr *from, const 
 		node->udp.drops++;
 		return;
 	}
+	/* A run costs a MAC and a copy of its state per datagram, and the
+	 * session id is visible on the wire: at most PQ_NODE_UDP_REHS_PER_S
+	 * re-handshake datagrams a second are looked at (an attempt needs a
+	 * few; a flood is dropped and counted). */
+	if (now_ms / 1000 != node->udp.rehs_second) {
+		node->udp.rehs_second = now_ms / 1000;
+		node->udp.rehs_in_second = 0;
+	}
+	if (++node->udp.rehs_in_second > PQ_NODE_UDP_REHS_PER_S) {
+		node->udp.drops++;
+		return;
+	}
 	/* A REQUEST we answered already (our RESPONSE was lost): the same
 	 * answer again, where it came from. */
 	if (!dc->dialled && dc->rehs_live && len == dc->last_in_len && !memcmp(msg, dc->last_in, len)) {

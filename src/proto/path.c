@@ -305,12 +305,16 @@ static void on_keys(struct pq_path *p, uint32_t key_index, uint64_t now_ms, stru
 {
 	bool fresh = !p->keys;
 
+	/* New keys: ENDPOINTS again. After a rekey that is one small message
+	 * more; after a handshake that replaced the session (the peer
+	 * restarted and lost everything, ENDPOINTS included) it is what lets
+	 * the peer dial us at all. */
+	if (fresh || key_index != p->key_index)
+		p->endpoints_sent = false;
 	p->keys = true;
 	p->key_index = key_index;
-	if (fresh) {
-		p->endpoints_sent = false;
+	if (fresh)
 		path_dial_soon(p, now_ms);
-	}
 	path_timer(p, now_ms, out); /* re-authentication after a rekey, endpoints */
 }
 

@@ -64,9 +64,11 @@
  *             existing conns dropped on change); direct: data never
  *             through the relay (pq_path_route says NONE); auto: both.
  *             transports auto | udp | tls: which kinds of conn may exist.
- *   endpoints our ENDPOINTS once per session and again when the peer
- *             comes back online, while keys are usable and the relay
- *             reports the peer (SEND_ENDPOINTS).
+ *   endpoints our ENDPOINTS for every new keypair (a restarted peer's
+ *             handshake looks like a rekey to us, and it lost ours), when
+ *             the peer comes back online and when our own candidates
+ *             change, while keys are usable and the relay reports the
+ *             peer (SEND_ENDPOINTS).
  *
  * Re-entrancy: the events a node reports from inside its own send routine
  * (TX, SEND_FAILED) never produce actions that send (PROBE,
@@ -268,6 +270,7 @@ enum pq_path_msg {
 	PQ_PATH_MSG_DATA = 0,        /* DATA, DATA_GSO */
 	PQ_PATH_MSG_SIGNAL,          /* KEEPALIVE, ENDPOINTS, ... sealed but not data */
 	PQ_PATH_MSG_HANDSHAKE,       /* 0x10-0x12 */
+	PQ_PATH_MSG_CONTROL,         /* ENDPOINTS, PUNCH: about the direct path itself */
 };
 
 /* The one path choice for every message to the peer: the active conn's
@@ -275,7 +278,9 @@ enum pq_path_msg {
  * is connected. came_on: for a handshake reply, the conn the message it
  * answers came on (else PQ_PATH_VIA_RELAY). Handshakes take the relay as
  * a rule and the active conn when the relay cannot deliver (ours down,
- * the peer not online there) or the peer spoke on a conn. */
+ * the peer not online there) or the peer spoke on a conn. Messages about
+ * the direct path (CONTROL) take the relay whenever it reaches the peer:
+ * the active conn may be the very thing that died (a restarted peer). */
 int pq_path_route(const struct pq_path *p, enum pq_path_msg m, bool relay_up, int came_on);
 
 /* Where a message goes that the active conn cannot carry (too large for

@@ -143,6 +143,10 @@ int pq_path_route(const struct pq_path *p, enum pq_path_msg m, bool relay_up, in
 		if (a >= 0 && (came_on >= 0 || !relay_up || !p->online))
 			return a;
 		return relay_up ? PQ_PATH_VIA_RELAY : PQ_PATH_VIA_NONE;
+	case PQ_PATH_MSG_CONTROL:
+		if (relay_up && p->online)
+			return PQ_PATH_VIA_RELAY;
+		return a >= 0 ? a : PQ_PATH_VIA_NONE;
 	case PQ_PATH_MSG_SIGNAL:
 	default:
 		return a >= 0 ? a : PQ_PATH_VIA_RELAY;

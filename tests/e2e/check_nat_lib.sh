@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# pq-no-sanitizer: it proves the namespaces and nft rules, not our code (check_stun.sh runs the relay's STUN responder under ASan)
 # check_nat_lib.sh - proves tests/e2e/lib_nat.sh's NAT topology does what
 # home routers do, with plain UDP sockets (tests/e2e/tools/udp_nat.py, a
 # STUN client written independently of src/proto/stun.c) and the relay's

@@ -583,6 +583,13 @@ static void test_route_handshake(void **state)
 	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_HANDSHAKE, false, PQ_PATH_VIA_RELAY), k);
 	feed(&f, PQ_PATH_EV_OFFLINE, 0);
 	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_HANDSHAKE, true, PQ_PATH_VIA_RELAY), k);
+	/* Messages about the direct path: the relay while it reaches the
+	 * peer, else the conn. */
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_CONTROL, true, PQ_PATH_VIA_RELAY), k);
+	feed(&f, PQ_PATH_EV_ONLINE, 0);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_CONTROL, true, PQ_PATH_VIA_RELAY), PQ_PATH_VIA_RELAY);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_CONTROL, false, PQ_PATH_VIA_RELAY), k);
+	feed(&f, PQ_PATH_EV_OFFLINE, 0);
 	/* And the active conn still carries data while offline (roaming). */
 	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_DATA, false, PQ_PATH_VIA_RELAY), k);
 }
@@ -614,7 +621,9 @@ static void test_endpoints(void **state)
 	assert_int_equal(find(&f, PQ_PATH_ACT_SEND_ENDPOINTS), -1); /* no keys */
 	feed_keys(&f, 7);
 	assert_non_null(act(&f, PQ_PATH_ACT_SEND_ENDPOINTS));
-	feed_keys(&f, 8); /* a rekey: not again */
+	feed_keys(&f, 8); /* a rekey (or a restarted peer's new session): again */
+	assert_non_null(act(&f, PQ_PATH_ACT_SEND_ENDPOINTS));
+	feed_keys(&f, 8); /* the same keys: not again */
 	assert_int_equal(find(&f, PQ_PATH_ACT_SEND_ENDPOINTS), -1);
 	feed(&f, PQ_PATH_EV_ENDPOINTS_UNSENT, 0);
 	assert_int_equal(f.out.deadline_ms, f.now + 1000);

@@ -184,6 +184,9 @@ bench-relay: all bench-tools
 bench-direct: all bench-tools
 	./bench/bench_rehandshake_direct.sh $(BUILD) && ./bench/bench_direct_throughput.sh $(BUILD) && ./bench/bench_direct_fallback.sh $(BUILD)
 
+bench-nat: all
+	./bench/bench_nat.sh $(BUILD)
+
 clean:
 	rm -rf build
 

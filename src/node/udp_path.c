@@ -40,6 +40,7 @@
 #include "node/node_int.h"
 #include "proto/dgram.h"
 #include "proto/msg_rehs.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 static void udp_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms);
@@ -279,6 +280,9 @@ static void resend_fired(struct pq_loop *loop, struct pq_timer *t, void *arg, ui
 		return;
 	dc->resends++;
 	if (dc->dialled && live && dc->last_out_len) {
+		/* The run's time counts from the REQUEST that gets answered,
+		 * not from the first one the NATs swallowed. */
+		dc->rehs_start_us = pq_mono_us();
 		send_to_cands(dc, dc->last_out, dc->last_out_len);
 	} else if (!dc->dialled && !dc->rehs_live && !dc->has_addr) {
 		punch(dc, now_ms);

@@ -29,6 +29,8 @@
  *   control_sock.c node->control                        the UNIX control socket
  *   metrics*.c     node->metrics                        Prometheus endpoint, histograms
  *   counters.c     (nothing: reads)                     the per-peer counter table
+ *   reload.c       node->cfg after start-up, tombstones SIGHUP / `pqlan reload`:
+ *                  (pq_node_peer.removed)               peers added, removed, changed
  *   ifaddr.c, l2*.c, config_node.c                      leaf modules with their own headers
  *
  * Who calls whom, and why the circles that remain are inherent:
@@ -92,6 +94,8 @@ struct pq_metrics;
 /* Relay reconnect: 0.5 s doubling to 30 s, each wait +-25% (jitter). */
 #define PQ_NODE_RELAY_BACKOFF_MIN_MS 500u
 #define PQ_NODE_RELAY_BACKOFF_MAX_MS 30000u
+/* Looking the relay's host name up (off the loop, net/resolve.h). */
+#define PQ_NODE_RELAY_RESOLVE_TIMEOUT_MS 15000u
 /* From WebSocket open to RELAY_WELCOME. */
 #define PQ_NODE_RELAY_AUTH_TIMEOUT_MS 10000u
 /* How long shutdown waits for the relay's CLOSE to flush. */
@@ -170,6 +174,10 @@ struct pq_node_peer {
 	uint64_t handshake_ms;         /* last keys derived, 0 none */
 	uint64_t hs_start_us;          /* monotonic µs: our last HS_INIT sent, 0 none */
 	struct pq_timer timer;
+	uint8_t version_warned;        /* the other protocol version we warned about */
+	bool removed;                  /* taken out by a reload (reload.c): a tombstone
+					* no lookup, report or RELAY_WATCH sees; the
+					* slot stays, timers and conns point into it */
 
 	struct pq_peer_counters count; /* datapath.c */
 	struct pq_peer_path path;      /* path_exec.c */
@@ -183,6 +191,7 @@ enum pq_relay_state { PQ_RELAY_IDLE = 0, PQ_RELAY_CONNECTING, PQ_RELAY_CONNECTED
 /* relay_link.c */
 struct pq_relay_link {
 	struct pq_conn *conn;
+	struct pq_resolve *resolve;    /* the URL's host name being looked up */
 	struct pq_sockaddr addr;       /* the relay's address (resolved) */
 	enum pq_relay_state state;
 	uint32_t backoff_ms;
@@ -248,7 +257,8 @@ struct pq_node_life {
 
 struct pq_node {
 	/* daemon.c: set up before the loop runs, read-only after */
-	struct pq_node_config cfg;
+	struct pq_node_config cfg;     /* reload.c swaps it between loop turns */
+	const char *conf_path;         /* what a reload re-reads */
 	struct pq_node_opts opts;
 	struct pq_loop *loop;
 	struct pq_signer *signer;
@@ -288,6 +298,11 @@ const char *pq_peer_label(const struct pq_node_peer *p);
 /* Fill node->peers from the configuration. PQ_E_NOMEM, PQ_E_CONFIG (a
  * peer with our own key; err says which). */
 PQ_MUST_CHECK int pq_peers_init(struct pq_node *node, char *err, size_t err_len);
+/* Set up the zeroed slot p (index id) for the configured peer c; wall is
+ * the Unix time for its handshake freshness (at start and by reload.c;
+ * path state: pq_path_exec_peer_init). */
+void pq_peer_slot_init(struct pq_node *node, struct pq_node_peer *p, uint32_t id,
+		       const struct pq_config_peer *c, uint64_t mono_ms);
 /* Wipe every peer's keys and handshake state, cancel timers, free. */
 void pq_peers_free(struct pq_node *node);
 struct pq_node_peer *pq_peer_find(struct pq_node *node, const uint8_t key[PQ_PUBKEY_LEN]);
@@ -353,8 +368,13 @@ void pq_datapath_drop(struct pq_node_peer *p);
 /* ------------------------------------------------------------------ */
 /* path_exec.c                                                         */
 
-/* Per-peer path state (after pq_peers_init). */
+/* Per-peer path state (after pq_peers_init); one peer's (a slot a reload
+ * fills). */
 void pq_path_exec_init(struct pq_node *node);
+void pq_path_exec_peer_init(struct pq_node_peer *p);
+/* Reload (reload.c): new intervals in place; restart: p's policy or static
+ * endpoint changed, its path starts over (conns closed, session kept). */
+void pq_path_exec_reconfigure(struct pq_node_peer *p, bool restart, uint64_t now_ms);
 /* Feed one event to p's path core and execute the actions it returns. */
 void pq_path_exec_event(struct pq_node_peer *p, const struct pq_path_event *ev, uint64_t now_ms);
 /* An open conn the peer dialled: its slot (dc attached to it, the core's
@@ -492,6 +512,10 @@ PQ_MUST_CHECK int pq_relay_link_send(struct pq_node *node, const uint8_t dst[PQ_
 bool pq_relay_link_up(const struct pq_node *node);
 /* Shutdown: CLOSE(going away), then close; no reconnect. */
 void pq_relay_link_stop(struct pq_node *node);
+/* Reload changed the peer set: close the relay conn and dial again at
+ * once, so the new conn's RELAY_WATCH carries the new set (the relay
+ * takes one per conn); sessions are kept as across any relay loss. */
+void pq_relay_link_rewatch(struct pq_node *node);
 const char *pq_relay_state_name(enum pq_relay_state s);
 
 /* ------------------------------------------------------------------ */

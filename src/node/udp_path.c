@@ -66,7 +66,7 @@ int pq_udp_path_open(struct pq_node *node, char *err, size_t err_len)
 	if ((ret = pq_udp_open(&u->fd, &a))) {
 		u->fd = -1;
 		snprintf(err, err_len, "cannot bind UDP %s (listen_udp): %s", text,
-			 ret == PQ_E_PERM ? "address in use or not allowed" : pq_strerror(ret));
+			 ret == PQ_E_PERM ? "not allowed" : pq_strerror(ret));
 		return ret;
 	}
 	if ((ret = pq_sock_local(u->fd, &u->local)) ||

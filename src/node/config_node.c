@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/config.h"
 #include "net/tap.h"
+#include "node/config.h"
 #include "node/node.h"
 #include "util/conf_ini.h"
 #include "util/conf_value.h"

@@ -71,10 +71,12 @@
 #include "net/sock.h"
 #include "net/tap.h"
 #include "net/tls.h"
+#include "net/udp.h"
 #include "node/config.h"
 #include "node/l2.h"
 #include "node/node.h"
 #include "proto/challenge_cache.h"
+#include "proto/gso_coalesce.h"
 #include "proto/handshake.h"
 #include "proto/msg_sealed.h"
 #include "proto/path.h"
@@ -116,6 +118,8 @@ struct pq_metrics;
 #define PQ_NODE_UDP_RESEND_MS 250u
 #define PQ_NODE_UDP_BATCH 64
 #define PQ_NODE_UDP_MAX_DGRAM 2048
+#define PQ_NODE_UDP_RX_MSGS 16
+#define PQ_NODE_UDP_RX_BUF 65536
 #define PQ_NODE_UDP_REHS_PER_S 200u
 /* A datagram from an address we have not validated that proves the
  * peer's keys (its probes are answered there; see udp_path.c). */
@@ -229,17 +233,33 @@ struct pq_udp_path {
 	struct pq_endpoint reflexive;  /* what we tell peers; family 0: none */
 	enum pq_nat_mapping nat;       /* from the relay's two STUN ports */
 	struct pq_timer stun_timer;    /* transactions, and the refresh */
-	uint8_t buf[PQ_NODE_UDP_MAX_DGRAM]; /* scratch: one datagram in */
+	/* Receive ring: messages of one recvmmsg, each up to 64 KiB (UDP
+	 * GRO packs several datagrams into one); opened in place. */
+	struct pq_udp_msg rx[PQ_NODE_UDP_RX_MSGS];
+	uint8_t *rx_mem;
+	bool gro;
 };
 
 /* send.c */
 struct pq_node_send {
 	uint8_t sealed[PQ_SEALED_MAX_LEN];
 	uint8_t segment[PQ_NODE_UDP_MAX_DGRAM]; /* one TCP segment cut for UDP */
+	uint8_t batch[96 * 1024];     /* a super-frame's sealed segments, back to back */
 };
 
 /* datapath.c */
+#define PQ_NODE_CO_ARENA (1024 * 1024)   /* super-frames built from one batch */
+#define PQ_NODE_CO_OUT 1024              /* frames written from one batch */
 struct pq_node_dp {
+	/* A batch of datagrams (udp_path.c): DATA frames opened in place go
+	 * through the coalescer (proto/gso_coalesce.h) and reach the TAP as
+	 * super-frames at the batch's end; the peers they came from are
+	 * serviced then, once each. */
+	bool batching;
+	struct pq_gso_coalesce co;
+	uint8_t *arena;
+	struct pq_gso_out *co_out;
+	uint64_t touched[(PQ_CONFIG_MAX_PEERS + 63) / 64];
 	/* A frame from the TAP is read at frame + PQ_GSO_HDR_LEN so that the
 	 * DATA_GSO plaintext (header, frame) is built in place; opened
 	 * plaintexts land at frame. */
@@ -362,6 +382,16 @@ void pq_datapath_from_relay(struct pq_node_peer *p, const uint8_t *msg, size_t l
  * or PQ_PATH_VIA_RELAY): its type once opened, or a negative code
  * (counted as dropped). */
 long pq_datapath_sealed(struct pq_node_peer *p, const uint8_t *msg, size_t len, int via, uint64_t now_ms);
+/* The same for a datagram of the UDP path, opened in place (msg is
+ * overwritten with its plaintext). */
+long pq_datapath_sealed_inplace(struct pq_node_peer *p, uint8_t *msg, size_t len, int via, uint64_t now_ms);
+/* Batches (the UDP path's receive side): buffers (PQ_E_NOMEM), and the
+ * begin / end of one batch, whose DATA frames are coalesced and written,
+ * and whose peers are serviced, at its end. */
+PQ_MUST_CHECK int pq_datapath_batch_init(struct pq_node *node);
+void pq_datapath_batch_free(struct pq_node *node);
+void pq_datapath_batch_begin(struct pq_node *node);
+void pq_datapath_batch_end(struct pq_node *node, uint64_t now_ms);
 /* A message from p refused before it was opened (counted). */
 void pq_datapath_drop(struct pq_node_peer *p);
 
@@ -492,6 +522,10 @@ void pq_udp_path_our_endpoints(const struct pq_node *node, struct pq_endpoints *
  * carries), PQ_E_STATE (no socket). */
 PQ_MUST_CHECK int pq_udp_path_send(struct pq_node *node, const struct pq_sockaddr *to, const uint8_t *msg,
 				   size_t len);
+/* Datagrams laid back to back (all seg bytes but the last) to `to`, in
+ * as few system calls as the kernel allows; errors as pq_udp_path_send. */
+PQ_MUST_CHECK int pq_udp_path_send_batch(struct pq_node *node, const struct pq_sockaddr *to, const uint8_t *buf,
+					 size_t len, size_t seg);
 /* The largest message a datagram to a carries without fragmenting. */
 size_t pq_udp_path_max_msg(const struct pq_sockaddr *to);
 /* A re-handshake message to send on an unvalidated attempt: to every UDP

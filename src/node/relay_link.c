@@ -27,8 +27,8 @@
 #include <string.h>
 
 #include "crypto/util.h"
-#include "net/sock.h"
 #include "net/resolve.h"
+#include "net/sock.h"
 #include "net/ws.h"
 #include "node/harden.h"
 #include "node/node_int.h"

@@ -292,7 +292,16 @@ static int run_relay(struct relay_run *run, const char *conf, struct pq_relay_co
 		fprintf(stderr, "pqlan relay: cannot listen: %s\n", pq_strerror(rc));
 		goto out;
 	}
-	if ((rc = start_stun(run->relay, cfg)) || (rc = drop_privileges(cfg, run->relay)))
+	if ((rc = start_stun(run->relay, cfg)))
+		goto out;
+	/* The control socket and metrics listener open as the starting user:
+	 * after the drop, seccomp would kill the mkdir of the socket's directory. */
+	if ((rc = relay_ops_start(&run->ops, run->loop, run->relay, conf, cfg, err, sizeof(err)))) {
+		fprintf(stderr, "pqlan relay: %s\n", err);
+		goto out;
+	}
+	cfg = &run->ops.cfg;  /* relay_ops_start took the configuration */
+	if ((rc = drop_privileges(cfg, run->relay)))
 		goto out;
 	if (watch_signals(run)) {
 		fprintf(stderr, "pqlan relay: cannot watch SIGINT/SIGTERM/SIGHUP\n");
@@ -300,10 +309,6 @@ static int run_relay(struct relay_run *run, const char *conf, struct pq_relay_co
 		goto out;
 	}
 	log_start(run->relay, cfg->allow_count);
-	if ((rc = relay_ops_start(&run->ops, run->loop, run->relay, conf, cfg, err, sizeof(err)))) {
-		fprintf(stderr, "pqlan relay: %s\n", err);
-		goto out;
-	}
 	run->ops.verbose = opts->verbose;
 	if (pq_sd_notify("READY=1") < 0)
 		pq_log(PQ_LOG_WARN, "relay: cannot notify systemd ($NOTIFY_SOCKET)");

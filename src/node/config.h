@@ -38,6 +38,10 @@
  *                                  when listen's port is 0)
  *   keepalive_udp = SECONDS        optional, 1-3600, default 25: an idle UDP
  *                                  path is probed this often (NAT mappings)
+ *   udp_mtu = BYTES                optional, 1280-9000, default 1500: the
+ *                                  largest IP packet the UDP path probes for
+ *                                  (proto/pmtu.h); a reload applies it to
+ *                                  UDP paths opened after it
  *   stun = HOST:PORT               optional, repeatable (4): more STUN servers
  *                                  to learn our public UDP mapping from
  *   [relay]                        required, once
@@ -135,6 +139,7 @@ struct pq_node_config {
 	bool has_listen_udp;                     /* always after a load unless off */
 	struct pq_config_addr listen_udp;
 	uint32_t keepalive_udp;                  /* seconds */
+	uint32_t udp_mtu;                        /* PMTU search ceiling, bytes */
 	struct pq_config_addr stun[PQ_CONFIG_MAX_STUN];
 	size_t stun_count;
 	struct pq_config_url relay_url;

@@ -10,6 +10,7 @@
 #include "net/tap.h"
 #include "node/config.h"
 #include "node/node.h"
+#include "proto/pmtu.h"
 #include "util/conf_ini.h"
 #include "util/conf_value.h"
 #include "util/log.h"
@@ -150,6 +151,12 @@ static int set_keepalive_udp(struct pq_conf_arg *a)
 {
 	return pq_cv_uint(&((struct pq_node_config *)a->cfg)->keepalive_udp, a->value, 1, 3600, "seconds",
 			  a->why, a->why_len);
+}
+
+static int set_udp_mtu(struct pq_conf_arg *a)
+{
+	return pq_cv_uint(&((struct pq_node_config *)a->cfg)->udp_mtu, a->value, PQ_PMTU_MIN, PQ_PMTU_MAX,
+			  "bytes", a->why, a->why_len);
 }
 
 static int set_stun(struct pq_conf_arg *a)
@@ -347,6 +354,7 @@ static const struct pq_conf_key node_keys[] = {
 	{ "log_level", set_log_level, 0, "info" },
 	{ "listen_udp", set_listen_udp, 0, "0.0.0.0:7443" },
 	{ "keepalive_udp", set_keepalive_udp, 0, "25" },
+	{ "udp_mtu", set_udp_mtu, 0, "1500" },
 	{ "stun", set_stun, PQ_CONF_REPEAT, "192.0.2.1:3478" },
 };
 
@@ -401,6 +409,7 @@ static void node_init(struct pq_node_config *cfg)
 	cfg->offload = true;
 	cfg->log_level = PQ_LOG_INFO;
 	cfg->keepalive_udp = PQ_CONFIG_KEEPALIVE_UDP_DEFAULT;
+	cfg->udp_mtu = PQ_PMTU_DEFAULT;
 }
 
 void pq_node_config_free(struct pq_node_config *cfg)

@@ -32,9 +32,6 @@
 #include "node/reload.h"
 #include "util/log.h"
 
-/* Room for the node line and one peer entry, text or JSON. */
-#define STATUS_HEAD_MAX 512
-#define STATUS_PEER_MAX 1024
 /* The answer to "reload": a line, or the loader's messages. */
 #define RELOAD_ANSWER_MAX (PQ_CONFIG_ERR_LEN + 512)
 
@@ -51,7 +48,7 @@ static enum pq_reqsrv_verdict control_request(void *ctx, const char *req, size_t
 					      size_t *out_len)
 {
 	struct pq_node *node = ctx;
-	size_t cap = STATUS_HEAD_MAX + node->peer_count * STATUS_PEER_MAX;
+	size_t cap = PQ_NODE_STATUS_HEAD_MAX + node->peer_count * PQ_NODE_STATUS_PEER_MAX;
 	long n;
 
 	if (!memchr(req, '\n', len) && !eof && len < PQ_CONTROL_REQ_MAX)

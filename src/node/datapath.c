@@ -199,6 +199,10 @@ static long sealed_into(struct pq_node_peer *p, const uint8_t *msg, size_t len, 
 		pq_path_exec_probe_in(p, via, out, (size_t)n, now_ms);
 	else if (type == PQ_MSG_PUNCH)
 		pq_udp_path_punch_in(p, out, (size_t)n, now_ms);
+	else if (type == PQ_MSG_PMTU_PROBE)
+		pq_udp_pmtu_probe_in(p, via, (size_t)n, now_ms);
+	else if (type == PQ_MSG_PMTU_ACK)
+		pq_udp_pmtu_ack_in(p, via, out, (size_t)n);
 	/* KEEPALIVE and PROBE_ACK need nothing more: being authenticated,
 	 * they already count as liveness of the way they came. Keepalive and
 	 * confirmation deadlines moved: re-arm p's timer (in a batch, once at

@@ -24,6 +24,7 @@
  *   tls_path.c     node->tlsp                           TLS listener, dials
  *   udp_path.c     node->udp                            UDP socket: datagrams in, UDP
  *                                                       attempts (punching), STUN client
+ *   udp_pmtu.c     pq_dconn.pmtu, .pmtu_timer           a UDP conn's MTU search
  *   relay_link.c   node->relay                          the relay connection
  *   control.c      (nothing: reads)                     the status report
  *   control_sock.c node->control                        the UNIX control socket
@@ -80,6 +81,7 @@
 #include "proto/handshake.h"
 #include "proto/msg_sealed.h"
 #include "proto/path.h"
+#include "proto/pmtu.h"
 #include "proto/rehandshake.h"
 #include "proto/session.h"
 #include "proto/stun.h"
@@ -117,7 +119,7 @@ struct pq_metrics;
  * per readiness event; the largest datagram taken. */
 #define PQ_NODE_UDP_RESEND_MS 250u
 #define PQ_NODE_UDP_BATCH 64
-#define PQ_NODE_UDP_MAX_DGRAM 2048
+#define PQ_NODE_UDP_MAX_DGRAM PQ_PMTU_MAX /* the largest datagram udp_mtu allows */
 #define PQ_NODE_UDP_RX_MSGS 16
 #define PQ_NODE_UDP_RX_BUF 65536
 #define PQ_NODE_UDP_REHS_PER_S 200u
@@ -460,6 +462,10 @@ struct pq_dconn {
 	size_t last_in_len;
 	unsigned resends;
 	struct pq_timer resend;
+	/* UDP (udp_pmtu.c): how large a datagram the path carries */
+	struct pq_pmtu pmtu;
+	bool pmtu_started;
+	struct pq_timer pmtu_timer;
 };
 
 /* A dconn for c, on the node's list (not yet on a slot). PQ_E_NOMEM. */
@@ -526,14 +532,30 @@ PQ_MUST_CHECK int pq_udp_path_send(struct pq_node *node, const struct pq_sockadd
  * as few system calls as the kernel allows; errors as pq_udp_path_send. */
 PQ_MUST_CHECK int pq_udp_path_send_batch(struct pq_node *node, const struct pq_sockaddr *to, const uint8_t *buf,
 					 size_t len, size_t seg);
-/* The largest message a datagram to a carries without fragmenting. */
-size_t pq_udp_path_max_msg(const struct pq_sockaddr *to);
+/* IP and UDP header bytes of a datagram to `to` (28 or 48). */
+size_t pq_udp_path_ip_overhead(const struct pq_sockaddr *to);
+/* The largest message a datagram on dc carries: its path MTU as far as
+ * the search confirmed it (udp_pmtu.c), less the headers. */
+size_t pq_udp_path_max_msg(const struct pq_dconn *dc);
 /* A re-handshake message to send on an unvalidated attempt: to every UDP
  * candidate, resent until answered. */
 void pq_udp_path_send_rehs(struct pq_dconn *dc, const uint8_t *msg, size_t len, uint64_t now_ms);
 /* A STUN datagram on our socket (an answer to one of our requests). */
 void pq_udp_path_stun_in(struct pq_node *node, const struct pq_sockaddr *from, const uint8_t *msg, size_t len,
 			 uint64_t now_ms);
+
+/* ------------------------------------------------------------------ */
+/* udp_pmtu.c: the UDP path's MTU search (proto/pmtu.h)                */
+
+/* dc (UDP) proved itself: start probing its MTU (once per conn). */
+void pq_udp_pmtu_start(struct pq_dconn *dc, uint64_t now_ms);
+/* dc goes: no more probes (dconn.c calls it on detach and free). */
+void pq_udp_pmtu_stop(struct pq_node *node, struct pq_dconn *dc);
+/* A PMTU_PROBE with pt_len bytes of padding came on slot via: answered
+ * there with its size when via is a UDP conn, else ignored. */
+void pq_udp_pmtu_probe_in(struct pq_node_peer *p, int via, size_t pt_len, uint64_t now_ms);
+/* A PMTU_ACK came on slot via. */
+void pq_udp_pmtu_ack_in(struct pq_node_peer *p, int via, const uint8_t *pt, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* relay_link.c                                                        */
@@ -601,7 +623,10 @@ PQ_MUST_CHECK long pq_metrics_render(const struct pq_node *node, const struct pq
 PQ_MUST_CHECK int pq_control_open(struct pq_node *node, char *err, size_t err_len);
 void pq_control_close(struct pq_node *node);
 /* Status report into out (cap bytes): JSON (one line) or text. The
- * length written, or PQ_E_TOOBIG. */
+ * length written, or PQ_E_TOOBIG. Room enough: PQ_NODE_STATUS_HEAD_MAX
+ * plus PQ_NODE_STATUS_PEER_MAX per peer. */
+#define PQ_NODE_STATUS_HEAD_MAX 512
+#define PQ_NODE_STATUS_PEER_MAX 1536
 PQ_MUST_CHECK long pq_control_status(const struct pq_node *node, bool json, char *out, size_t cap,
 				     uint64_t now_ms);
 const char *pq_peer_state_name(enum pq_peer_state s);

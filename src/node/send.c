@@ -113,7 +113,7 @@ static int send_frame_udp(struct pq_node_peer *p, int via, const struct pq_gso_h
 {
 	struct pq_node *node = p->node;
 	const struct pq_dconn *dc = p->path.conn[via];
-	size_t max_frame = pq_udp_path_max_msg(&dc->addr) - PQ_SEALED_OVERHEAD, used = 0, first = 0;
+	size_t max_frame = pq_udp_path_max_msg(dc) - PQ_SEALED_OVERHEAD, used = 0, first = 0;
 	struct pq_gso_seg it;
 	long n, sealed;
 	int ret;

@@ -107,10 +107,25 @@ void pq_udp_path_close(struct pq_node *node)
 	pq_datapath_batch_free(node);
 }
 
-size_t pq_udp_path_max_msg(const struct pq_sockaddr *to)
+size_t pq_udp_path_ip_overhead(const struct pq_sockaddr *to)
 {
-	/* A 1500-byte path: 20 (IPv4) or 40 (IPv6) + 8 bytes of headers. */
-	return to->ss.ss_family == AF_INET6 ? 1500 - 48 : 1500 - 28;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&to->ss;
+
+	/* 20 (IPv4) or 40 (IPv6) bytes of IP header, 8 of UDP. */
+	if (to->ss.ss_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+		return 48;
+	return 28;
+}
+
+size_t pq_udp_path_max_msg(const struct pq_dconn *dc)
+{
+	return dc->pmtu.current - pq_udp_path_ip_overhead(&dc->addr);
+}
+
+/* What no datagram of ours exceeds: the largest probe. */
+static size_t max_datagram(const struct pq_sockaddr *to)
+{
+	return PQ_PMTU_MAX - pq_udp_path_ip_overhead(to);
 }
 
 int pq_udp_path_send(struct pq_node *node, const struct pq_sockaddr *to, const uint8_t *msg, size_t len)
@@ -119,7 +134,7 @@ int pq_udp_path_send(struct pq_node *node, const struct pq_sockaddr *to, const u
 
 	if (node->udp.fd < 0)
 		return PQ_E_STATE;
-	if (len > pq_udp_path_max_msg(to))
+	if (len > max_datagram(to))
 		return PQ_E_TOOBIG;
 	ret = pq_udp_send(node->udp.fd, to, msg, len);
 	if (ret == PQ_E_TOOBIG)
@@ -140,7 +155,7 @@ int pq_udp_path_send_batch(struct pq_node *node, const struct pq_sockaddr *to, c
 
 	if (node->udp.fd < 0)
 		return PQ_E_STATE;
-	if (seg > pq_udp_path_max_msg(to))
+	if (seg > max_datagram(to))
 		return PQ_E_TOOBIG;
 	ret = pq_udp_send_batch(node->udp.fd, to, buf, len, seg);
 	if (ret == PQ_E_TOOBIG)

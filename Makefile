@@ -16,7 +16,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 	-Wno-unused-parameter
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Isrc $(WARN) -fno-strict-aliasing -MMD -MP
-LDLIBS := -lssl -lcrypto -linih
+LDLIBS := -lssl -lcrypto -linih -lseccomp
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
@@ -104,6 +104,9 @@ bench-relay: all
 .PHONY: bench-direct
 bench-direct: all
 	./bench/bench_rehandshake_direct.sh $(BUILD) && ./bench/bench_direct_throughput.sh $(BUILD) && ./bench/bench_direct_fallback.sh $(BUILD)
+
+bench-nat: all
+	./bench/bench_nat.sh $(BUILD)
 
 clean:
 	rm -rf build

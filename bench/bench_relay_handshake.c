@@ -193,7 +193,7 @@ static void hs_start(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64
 	long n;
 
 	b->t0_ns = now_ns();
-	n = pq_hs_initiate(&b->a.hs, &b->a.peer, now_ms, b->reply, sizeof(b->reply));
+	n = pq_hs_initiate(&b->a.hs, &b->a.peer, now_ms, now_ms, b->reply, sizeof(b->reply));
 	t1 = now_ns();
 	b->crypto_ns = t1 - b->t0_ns;
 	b->sent_ns = t1;
@@ -234,7 +234,7 @@ static void hs_message(struct client *c, const uint8_t *msg, size_t len, uint64_
 	struct bench *b = c->b;
 	struct pq_hs_result res;
 	uint64_t t1 = now_ns(), t2;
-	long n = pq_hs_receive(&c->hs, c->peer.pub, msg, len, now_ms, b->reply, sizeof(b->reply), &res);
+	long n = pq_hs_receive(&c->hs, c->peer.pub, msg, len, now_ms, now_ms, b->reply, sizeof(b->reply), &res);
 
 	t2 = now_ns();
 	b->crypto_ns += t2 - t1;

@@ -14,7 +14,7 @@ need_root() {
 # Build and test toolchain, libraries, and the tools the tests drive.
 PKGS=(
 	build-essential pkg-config clang llvm libclang-rt-14-dev
-	libssl-dev libcmocka-dev libinih-dev
+	libssl-dev libcmocka-dev libinih-dev libseccomp-dev
 	valgrind
 	iproute2 iputils-ping iperf3 procps tshark faketime
 	python3 python3-websockets python3-cryptography

@@ -63,20 +63,20 @@ static int op_handshake(void *ctx)
 
 	/* One simulated second per run keeps the rate limit's bucket full. */
 	h->now_ms += 1000;
-	n1 = pq_hs_initiate(&h->a.hs, &h->a.peer, h->now_ms, h->buf1, sizeof(h->buf1));
+	n1 = pq_hs_initiate(&h->a.hs, &h->a.peer, h->now_ms, h->now_ms, h->buf1, sizeof(h->buf1));
 	if (n1 <= 0)
 		return -1;
-	n2 = pq_hs_receive(&h->b.hs, pq_signer_public(h->a.signer), h->buf1, (size_t)n1, h->now_ms,
+	n2 = pq_hs_receive(&h->b.hs, pq_signer_public(h->a.signer), h->buf1, (size_t)n1, h->now_ms, h->now_ms,
 			   h->buf2, sizeof(h->buf2), &rb);
 	pq_hs_result_wipe(&rb);
 	if (n2 <= 0)
 		return -1;
-	n3 = pq_hs_receive(&h->a.hs, pq_signer_public(h->b.signer), h->buf2, (size_t)n2, h->now_ms,
+	n3 = pq_hs_receive(&h->a.hs, pq_signer_public(h->b.signer), h->buf2, (size_t)n2, h->now_ms, h->now_ms,
 			   h->buf1, sizeof(h->buf1), &ra);
 	if (n3 <= 0 || ra.event != PQ_HS_EV_KEYS)
 		goto out;
 	pq_hs_result_wipe(&ra);
-	if (pq_hs_receive(&h->b.hs, pq_signer_public(h->a.signer), h->buf1, (size_t)n3, h->now_ms,
+	if (pq_hs_receive(&h->b.hs, pq_signer_public(h->a.signer), h->buf1, (size_t)n3, h->now_ms, h->now_ms,
 			  h->buf2, sizeof(h->buf2), &rb) < 0 || rb.event != PQ_HS_EV_CONFIRMED)
 		goto out;
 	ret = 0;

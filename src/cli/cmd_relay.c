@@ -25,6 +25,7 @@
 #include "relay/config.h"
 #include "relay/relay.h"
 #include "util/log.h"
+#include "util/privdrop.h"
 
 struct relay_run {
 	struct pq_loop *loop;
@@ -160,12 +161,38 @@ static void log_start(const struct pq_relay *r, size_t allow_count)
 
 	pq_sockaddr_format(pq_relay_addr(r), addr, sizeof(addr));
 	pq_key_to_base64(key, pq_relay_public(r));
-	if (allow_count)
+	if (allow_count) {
 		pq_log(PQ_LOG_INFO, "relay: listening on %s, key %s, %zu allowed node keys", addr,
 		       key, allow_count);
-	else
+	} else {
 		pq_log(PQ_LOG_INFO, "relay: listening on %s, key %s, any node key", addr, key);
+		/* DESIGN §7: an open relay is for tests and public services; memory
+		 * is bounded by max_nodes / max_nodes_per_source, not by who may come. */
+		pq_log(PQ_LOG_WARN, "relay: OPEN RELAY: no allow line, so anyone who makes a key "
+		       "may connect and use it; list your nodes with allow = <key> (docs/relay.md)");
+	}
 	log_stun_start(r);
+}
+
+/* After the listener and STUN are bound and the key read: the configured
+ * user, no capabilities, no_new_privs, the allow-list (util/privdrop.h). */
+static int drop_privileges(const struct pq_relay_config *cfg, const struct pq_relay *r)
+{
+	struct pq_privdrop d = { .user = cfg->user, .seccomp = cfg->seccomp, .who = "relay" };
+	char err[256];
+
+	if (pq_privdrop(&d, err, sizeof(err))) {
+		fprintf(stderr, "pqlan relay: cannot drop privileges: %s\n", err);
+		return PQ_E_PERM;
+	}
+	if (cfg->user[0])
+		pq_log(PQ_LOG_INFO, "relay: running as %s%s", cfg->user,
+		       cfg->seccomp ? ", system calls limited (seccomp)" : "");
+	else if (geteuid() == 0)
+		pq_log(PQ_LOG_WARN, "relay: running as root; set user = <account> in relay.conf "
+		       "(or start it as that user: port %u needs no privilege if above 1023)",
+		       pq_sockaddr_port(pq_relay_addr(r)));
+	return 0;
 }
 
 static void log_stop(const struct pq_relay *r)
@@ -176,13 +203,16 @@ static void log_stop(const struct pq_relay *r)
 	pq_log(PQ_LOG_INFO, "relay: stopped; conns accepted %llu, dropped before open %llu "
 	       "(HTTP refusals %llu); authenticated %llu, refused %llu, replaced %llu, "
 	       "protocol errors %llu, forwarded %llu, unreachable %llu (of which not mutual %llu), "
-	       "dropped %llu; stun answered %llu, dropped %llu",
+	       "dropped %llu; pending conns evicted %llu, refused: relay full %llu, "
+	       "source at its cap %llu; stun answered %llu, dropped %llu",
 	       (unsigned long long)s.accepted, (unsigned long long)s.failed_before_open,
 	       (unsigned long long)s.http_refused, (unsigned long long)s.auth_ok, (unsigned long long)s.auth_failed,
 	       (unsigned long long)s.replaced, (unsigned long long)s.protocol_errors,
 	       (unsigned long long)s.forwarded, (unsigned long long)s.unreachable,
 	       (unsigned long long)s.not_mutual, (unsigned long long)s.dropped,
-	       (unsigned long long)s.stun_answered, (unsigned long long)s.stun_dropped);
+	       (unsigned long long)s.pending_evicted, (unsigned long long)s.full_refused,
+	       (unsigned long long)s.source_refused, (unsigned long long)s.stun_answered,
+	       (unsigned long long)s.stun_dropped);
 }
 
 /* Every node holds one connection open, and connections still opening
@@ -257,7 +287,7 @@ static int run_relay(struct relay_run *run, const struct pq_relay_config *cfg,
 		fprintf(stderr, "pqlan relay: cannot listen: %s\n", pq_strerror(rc));
 		goto out;
 	}
-	if ((rc = start_stun(run->relay, cfg)))
+	if ((rc = start_stun(run->relay, cfg)) || (rc = drop_privileges(cfg, run->relay)))
 		goto out;
 	if (watch_signals(run)) {
 		fprintf(stderr, "pqlan relay: cannot watch SIGINT/SIGTERM\n");
@@ -296,6 +326,8 @@ int cmd_relay(int argc, char **argv)
 			fputc('\n', stderr);
 		return 1;
 	}
+	opts.max_nodes = cfg.max_nodes;
+	opts.max_nodes_per_source = cfg.max_nodes_per_source;
 	rc = run_relay(&run, &cfg, &opts);
 	pq_relay_free(run.relay);
 	if (run.sigfd >= 0)

@@ -18,6 +18,7 @@
 
 #include "crypto/identity.h"
 #include "crypto/util.h"
+#include "util/log.h"
 
 #define KEY_LEN 32
 /* A key file holds 44 characters and one optional newline; read a little
@@ -158,6 +159,15 @@ static int open_key_file(int *fd_out, const char *path, char *err, size_t err_le
 		close(fd);
 		return PQ_E_PERM;
 	}
+	/* Mode 0600 of someone else's file protects it from us, not us from
+	 * them: its owner can rewrite our identity at will (issue 11). */
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(err, err_len, "%s: private key is owned by uid %u, expected this user "
+			 "(uid %u) or root; fix with: chown %u %s", path, (unsigned)st.st_uid,
+			 (unsigned)geteuid(), (unsigned)geteuid(), path);
+		close(fd);
+		return PQ_E_PERM;
+	}
 	*fd_out = fd;
 	return 0;
 fail_io:
@@ -184,8 +194,36 @@ static long read_bounded(int fd, uint8_t *buf, size_t cap)
 	return (long)got;
 }
 
+bool pq_key_dir_unsafe(const char *path, char *why, size_t why_len)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	struct stat st;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (n == 0)
+		snprintf(dir, sizeof(dir), "/");
+	else if (n < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)n, path);
+	else
+		return false;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return false;
+	/* A sticky directory (/tmp) keeps others from replacing our file. */
+	if (!(st.st_mode & 022) || (st.st_mode & S_ISVTX))
+		return false;
+	snprintf(why, why_len, "the directory %s of private key %s is writable by %s (mode %04o): "
+		 "they can replace the key; fix with: chmod go-w %s", dir, path,
+		 (st.st_mode & 002) ? "everyone" : "its group", (unsigned)(st.st_mode & 07777), dir);
+	return true;
+}
+
 int pq_key_file_load(uint8_t key[32], const char *path, char *err, size_t err_len)
 {
+	char why[512];
+
 	uint8_t buf[KEY_FILE_READ_MAX];
 	long n;
 	size_t len;
@@ -196,6 +234,8 @@ int pq_key_file_load(uint8_t key[32], const char *path, char *err, size_t err_le
 	ret = open_key_file(&fd, path, err, err_len);
 	if (ret)
 		goto out;
+	if (pq_key_dir_unsafe(path, why, sizeof(why)))
+		pq_log(PQ_LOG_WARN, "%s", why);
 	n = read_bounded(fd, buf, sizeof(buf));
 	if (n < 0) {
 		snprintf(err, err_len, "%s: cannot read private key: %s", path, strerror((int)-n));

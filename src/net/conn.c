@@ -53,6 +53,7 @@ static void listener_unlink(struct pq_conn *c)
 
 	if (!l)
 		return;
+	pq_listener_release(c);
 	l->pending_n--;
 	if (c->prev)
 		c->prev->next = c->next;
@@ -60,6 +61,8 @@ static void listener_unlink(struct pq_conn *c)
 		l->pending = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	else
+		l->pending_tail = c->prev;
 	c->prev = c->next = NULL;
 	c->listener = NULL;
 }
@@ -110,6 +113,7 @@ static void conn_teardown(struct pq_conn *c)
 	}
 	c->state = CONN_DEAD;
 	listener_count(c, true); /* a server conn that never opened */
+	pq_listener_release(c);
 	/* The timer is armed (or just fired) in every state before DEAD, so
 	 * re-arming it takes no memory and cannot fail. */
 	if (pq_loop_timer_start(c->loop, &c->timer, 0)) {
@@ -150,16 +154,54 @@ static void reap(struct pq_conn *c)
 }
 
 /* While open the timer stays armed (so that re-arming it never needs
- * memory) and sends a WebSocket ping every ping_interval_ms, if set. */
-static void idle_tick(struct pq_conn *c)
+ * memory). With ping_interval_ms set it is the liveness check: a conn
+ * that heard nothing for that long gets a WebSocket ping, and with
+ * ping_timeout_ms set, one that then hears nothing at all (no pong, no
+ * message) within the timeout is dead - a black-holed path never sends
+ * the FIN or reset that would tell us (DESIGN §7). Input of any kind
+ * counts, so a busy conn never pings. */
+static void idle_tick(struct pq_conn *c, uint64_t now_ms)
 {
-	uint64_t every = c->opts.ping_interval_ms ? c->opts.ping_interval_ms : CONN_IDLE_MS;
+	uint64_t every = c->opts.ping_interval_ms, next = CONN_IDLE_MS;
 
-	if (c->opts.ping_interval_ms &&
-	    pq_conn_queue_frame(c, PQ_WS_OP_PING, NULL, 0, c->opts.max_queue + CONN_CTL_RESERVE) == 0)
-		pq_conn_update_interest(c);
-	if (pq_loop_timer_start(c->loop, &c->timer, every)) {
+	pq_conn_trim(c);
+	if (every) {
+		if (c->ping_sent_ms && c->last_rx_ms < c->ping_sent_ms && c->opts.ping_timeout_ms &&
+		    now_ms - c->ping_sent_ms >= c->opts.ping_timeout_ms) {
+			pq_conn_fail(c, PQ_CONN_END_TIMEOUT, PQ_E_TIMEOUT, 1006);
+			return;
+		}
+		if (c->ping_sent_ms && c->last_rx_ms >= c->ping_sent_ms)
+			c->ping_sent_ms = 0; /* answered */
+		if (c->ping_sent_ms) {
+			next = c->ping_sent_ms + c->opts.ping_timeout_ms - now_ms;
+		} else if (now_ms - c->last_rx_ms >= every) {
+			if (pq_conn_queue_frame(c, PQ_WS_OP_PING, NULL, 0,
+						c->opts.max_queue + CONN_CTL_RESERVE) == 0) {
+				c->stats.pings_out++;
+				pq_conn_update_interest(c);
+			}
+			/* queued or not (a full queue), the deadline runs */
+			c->ping_sent_ms = c->opts.ping_timeout_ms ? (now_ms ? now_ms : 1) : 0;
+			next = c->opts.ping_timeout_ms ? c->opts.ping_timeout_ms : every;
+		} else {
+			next = c->last_rx_ms + every - now_ms;
+		}
+	}
+	if (pq_loop_timer_start(c->loop, &c->timer, next)) {
 		/* unreachable: the timer just fired, its heap slot is free */
+	}
+}
+
+void pq_conn_heard(struct pq_conn *c)
+{
+	uint64_t now = pq_loop_now(c->loop), due = c->accepted_ms + c->opts.open_timeout_ms;
+
+	if (c->heard)
+		return;
+	c->heard = true;
+	if (pq_loop_timer_start(c->loop, &c->timer, due > now ? due - now : 0)) {
+		/* unreachable: re-arming an armed timer takes no memory */
 	}
 }
 
@@ -175,9 +217,11 @@ static void on_timer(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64
 		conn_teardown(c);
 		return;
 	case CONN_OPEN:
-		idle_tick(c);
+		idle_tick(c, now_ms);
 		return;
 	default: /* TCP, TLS or Upgrade took too long (slowloris) */
+		if (c->server && !c->heard && c->listener)
+			c->listener->stats.first_bytes_timeouts++;
 		pq_conn_fail(c, PQ_CONN_END_TIMEOUT, PQ_E_TIMEOUT, 1006);
 		return;
 	}
@@ -270,6 +314,7 @@ void pq_conn_opened(struct pq_conn *c)
 	c->state = CONN_OPEN;
 	c->opened = true;
 	c->owe_close = true;
+	c->last_rx_ms = pq_loop_now(c->loop);
 	if (pq_loop_timer_start(c->loop, &c->timer,
 				c->opts.ping_interval_ms ? c->opts.ping_interval_ms : CONN_IDLE_MS)) {
 		/* unreachable: re-arming an armed timer takes no memory */
@@ -323,6 +368,8 @@ static void on_fd(struct pq_loop *loop, int fd, unsigned events, void *arg, uint
 		step_tcp(c);
 		break;
 	case CONN_TLS:
+		if (c->server && (events & PQ_LOOP_READ))
+			pq_conn_heard(c);
 		step_tls(c);
 		break;
 	case CONN_UPGRADE:
@@ -369,6 +416,10 @@ void pq_conn_opts_fill(struct pq_conn_opts *dst, const struct pq_conn_opts *src)
 		dst->close_linger_ms = PQ_CONN_CLOSE_LINGER_MS;
 	if (!dst->max_pending)
 		dst->max_pending = PQ_CONN_MAX_PENDING;
+	if (!dst->max_pending_per_source)
+		dst->max_pending_per_source = PQ_CONN_MAX_PENDING_PER_SOURCE;
+	if (!dst->first_bytes_ms)
+		dst->first_bytes_ms = PQ_CONN_FIRST_BYTES_MS;
 }
 
 int pq_conn_new_fd(struct pq_conn **out, struct pq_loop *loop, int fd, bool server,
@@ -384,14 +435,22 @@ int pq_conn_new_fd(struct pq_conn **out, struct pq_loop *loop, int fd, bool serv
 	c->loop = loop;
 	c->fd = fd;
 	c->server = server;
+	c->src_slot = -1;
 	pq_conn_opts_fill(&c->opts, opts);
 	c->cbs = *cbs;
 	c->cb_ctx = cb_ctx;
 	pq_timer_init(&c->timer, on_timer, c);
 	c->state = server ? CONN_TLS : CONN_TCP;
 	c->interest = server ? PQ_LOOP_READ : PQ_LOOP_WRITE;
+	c->accepted_ms = pq_loop_now(loop);
+	/* Best effort: a kernel without it only loses the faster detection. */
+	if (c->opts.user_timeout_ms && pq_sock_set_user_timeout(fd, c->opts.user_timeout_ms)) {
+		/* kept without it */
+	}
 	if ((err = pq_loop_add(loop, fd, c->interest, on_fd, c)) ||
-	    (err = pq_loop_timer_start(loop, &c->timer, c->opts.open_timeout_ms))) {
+	    (err = pq_loop_timer_start(loop, &c->timer,
+				       server && c->opts.first_bytes_ms < c->opts.open_timeout_ms
+				       ? c->opts.first_bytes_ms : c->opts.open_timeout_ms))) {
 		pq_conn_free(c);
 		return err;
 	}
@@ -474,6 +533,35 @@ void pq_conn_abort(struct pq_conn *c)
 {
 	if (c)
 		pq_conn_free(c);
+}
+
+int pq_conn_set_max_msg(struct pq_conn *c, size_t max_msg)
+{
+	if (!max_msg || max_msg > PQ_MAX_MSG_LEN)
+		return PQ_E_INVAL;
+	if (c->state != CONN_OPEN || !c->rx_ready)
+		return PQ_E_STATE;
+	c->opts.max_msg = max_msg;
+	return pq_ws_rx_set_max(&c->rx, max_msg);
+}
+
+int pq_conn_set_max_queue(struct pq_conn *c, size_t max_queue)
+{
+	if (!max_queue)
+		return PQ_E_INVAL;
+	if (c->state != CONN_OPEN)
+		return PQ_E_STATE;
+	c->opts.max_queue = max_queue;
+	return 0;
+}
+
+int pq_conn_set_sndbuf(struct pq_conn *c, size_t bytes)
+{
+	if (!bytes)
+		return PQ_E_INVAL;
+	if (c->state != CONN_OPEN || c->fd < 0)
+		return PQ_E_STATE;
+	return pq_sock_set_sndbuf(c->fd, bytes);
 }
 
 bool pq_conn_is_open(const struct pq_conn *c)

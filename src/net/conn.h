@@ -12,7 +12,9 @@
  *           pq_tls_ctx_require_client), the Upgrade (server role), then the
  *           listener's on_open.
  *   One deadline (opts.open_timeout_ms, default 10 s) covers TCP + TLS +
- *   Upgrade: a peer that stalls anywhere before open is dropped then.
+ *   Upgrade: a peer that stalls anywhere before open is dropped then. A
+ *   server conn must also send its first bytes (the ClientHello) within
+ *   opts.first_bytes_ms (default 2 s) of the accept.
  *   After open: on_message per received message, pq_conn_send to queue one.
  *   End: exactly one on_close, then the conn is freed by the module.
  *
@@ -41,7 +43,19 @@
  * Memory: a conn holds one receive buffer (16 KiB), the WebSocket
  * reassembly buffer (at most max_msg) and an output buffer bounded by
  * max_queue bytes of queued messages (+ a small reserve for control
- * frames).
+ * frames). Both buffers are freed again once they drain if they grew
+ * past CONN_KEEP_BUF (conn_internal.h), so a burst does not pin memory
+ * for the conn's life.
+ *
+ * Admission (server, DESIGN §7 "availability under attack"): at most
+ * max_pending conns are accepted and not yet open, at most
+ * max_pending_per_source of them from one source (pq_sockaddr_same_source:
+ * an IPv4 address, an IPv6 /64). A new conn over a cap does not get
+ * refused: the oldest pending conn of its own source is closed when that
+ * source is at its cap, else the oldest of the source holding the most
+ * pending conns. So one host that opens connections in a loop only churns
+ * its own, and pushing out a conn from another source takes at least
+ * max_pending / max_pending_per_source sources.
  */
 #ifndef PQ_NET_CONN_H
 #define PQ_NET_CONN_H
@@ -89,14 +103,24 @@ struct pq_conn_opts {
 	size_t max_queue;         /* bytes of queued frames; 0: 1 MiB */
 	size_t max_msg;           /* largest message accepted; 0: PQ_MAX_MSG_LEN */
 	uint64_t close_linger_ms; /* time to flush a close frame; 0: 2000 */
-	uint64_t ping_interval_ms; /* WebSocket ping while open; 0: none */
+	/* Liveness while open: after ping_interval_ms with nothing received
+	 * a WebSocket ping goes out; with ping_timeout_ms set, nothing
+	 * received (pong or anything else) within it ends the conn with
+	 * PQ_CONN_END_TIMEOUT. 0: no pings / no deadline. */
+	uint64_t ping_interval_ms;
+	uint64_t ping_timeout_ms;
+	unsigned user_timeout_ms; /* TCP_USER_TIMEOUT (net/sock.h); 0: kernel default */
 	size_t max_pending;       /* listener: conns accepted, not yet open; 0: 1024 */
+	size_t max_pending_per_source; /* listener: of those, from one source; 0: 32 */
+	uint64_t first_bytes_ms;  /* server: accept -> the client's first bytes; 0: 2000 */
 };
 
 #define PQ_CONN_OPEN_TIMEOUT_MS 10000
 #define PQ_CONN_MAX_QUEUE (1024 * 1024)
 #define PQ_CONN_CLOSE_LINGER_MS 2000
 #define PQ_CONN_MAX_PENDING 1024
+#define PQ_CONN_MAX_PENDING_PER_SOURCE 32
+#define PQ_CONN_FIRST_BYTES_MS 2000
 
 /* Client side. host (may be NULL) is the relay URL's host: the HTTP Host
  * field (with ":port" unless the port is 443) and, unless it is an IP
@@ -140,6 +164,16 @@ void pq_conn_close(struct pq_conn *c, uint16_t ws_code);
  * this same conn. For process shutdown. */
 void pq_conn_abort(struct pq_conn *c);
 
+/* Change limits of an open conn, e.g. after the peer authenticated.
+ * max_msg: the largest message accepted from now on (0 < n <=
+ * PQ_MAX_MSG_LEN; a message being reassembled must fit in it).
+ * max_queue: the send queue's bound (0 < n); bytes already queued stay.
+ * sndbuf: SO_SNDBUF (pq_sock_set_sndbuf). PQ_E_INVAL, PQ_E_STATE (not
+ * open), or the socket error. */
+PQ_MUST_CHECK int pq_conn_set_max_msg(struct pq_conn *c, size_t max_msg);
+PQ_MUST_CHECK int pq_conn_set_max_queue(struct pq_conn *c, size_t max_queue);
+PQ_MUST_CHECK int pq_conn_set_sndbuf(struct pq_conn *c, size_t bytes);
+
 bool pq_conn_is_open(const struct pq_conn *c);
 bool pq_conn_is_server(const struct pq_conn *c);
 /* RFC 8446 §7.5 exporter value of this TLS connection (PQ_TLS_EXPORTER_LABEL,
@@ -163,6 +197,7 @@ struct pq_conn_stats {
 	uint64_t msgs_out, bytes_out; /* messages queued by pq_conn_send */
 	uint64_t drops;               /* pq_conn_send refused: queue full */
 	uint64_t pings_in, pongs_in;
+	uint64_t pings_out;           /* liveness pings sent (ping_interval_ms) */
 };
 void pq_conn_stats(const struct pq_conn *c, struct pq_conn_stats *out);
 
@@ -173,7 +208,9 @@ struct pq_listener_stats {
 	uint64_t opened;       /* reached on_open */
 	uint64_t failed;       /* dropped before open (TLS, HTTP refusal, timeout, I/O) */
 	uint64_t http_refused; /* of those: answered with an HTTP 4xx/5xx */
-	uint64_t busy;         /* closed at once: max_pending conns were opening */
+	uint64_t evicted;      /* pending conns closed to admit a newer one (a cap was hit) */
+	uint64_t evicted_own;  /* of those, to make room in the new conn's own source */
+	uint64_t first_bytes_timeouts; /* of failed: nothing sent within first_bytes_ms */
 	uint64_t paused;       /* accepting paused: out of fds (EMFILE/ENFILE) or memory */
 };
 

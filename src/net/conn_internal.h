@@ -15,6 +15,7 @@
 #define CONN_READ_BUDGET 16      /* records read per wake-up: fairness */
 #define CONN_MASK_POOL 64        /* client mask keys drawn per RAND call */
 #define CONN_IDLE_MS (3600u * 1000u) /* timer period while open without pings */
+#define CONN_KEEP_BUF 16384      /* a drained buffer bigger than this is freed */
 
 enum conn_state {
 	CONN_TCP = 1, /* client: connect in progress */
@@ -34,8 +35,15 @@ struct pq_listener {
 	struct pq_conn_cbs cbs;
 	void *cb_ctx;
 	struct pq_listener_stats stats;
-	struct pq_conn *pending; /* server conns not yet open (list) */
-	size_t pending_n;
+	struct pq_conn *pending; /* server conns not yet open (list, newest first) */
+	struct pq_conn *pending_tail; /* the oldest of them */
+	size_t pending_n;        /* listed, including failed ones awaiting their reap */
+	size_t live_n;           /* of those, not failed: what the caps count */
+	struct listen_src {
+		struct pq_sockaddr addr; /* one address of the source */
+		size_t n;                /* its live pending conns; 0: slot free */
+	} *srcs;                 /* max_pending + 1 slots */
+	size_t srcs_cap;
 	struct pq_timer pause;   /* re-enables accepting after EMFILE/ENFILE */
 };
 
@@ -51,11 +59,16 @@ struct pq_conn {
 	void *data;
 	struct pq_listener *listener; /* server conn before open (stats) */
 	struct pq_conn *prev, *next;  /* in listener->pending */
+	long src_slot;                /* in listener->srcs while live pending, else -1 */
 	bool counted;                 /* in listener->stats */
 	bool owe_close;               /* on_close is due (client, or server after open) */
 	struct pq_conn_reason reason;
 	bool reason_set;
 	struct pq_timer timer;        /* open deadline, close linger, then reap */
+	uint64_t accepted_ms;         /* server: when accepted (the open deadline's start) */
+	bool heard;                   /* server: the client sent its first bytes */
+	uint64_t last_rx_ms;          /* open: last bytes received (liveness) */
+	uint64_t ping_sent_ms;        /* open: the liveness ping awaiting input, 0 none */
 	unsigned interest;
 	struct pq_sockaddr peer;
 
@@ -98,6 +111,13 @@ void pq_conn_fail(struct pq_conn *c, enum pq_conn_end end, int err, uint16_t ws_
 void pq_conn_begin_close(struct pq_conn *c, enum pq_conn_end end, int err, uint16_t ws_code);
 void pq_conn_opened(struct pq_conn *c);
 void pq_conn_update_interest(struct pq_conn *c);
+/* Server conn: first bytes in; the open deadline takes over. */
+void pq_conn_heard(struct pq_conn *c);
+
+/* conn_listen.c */
+/* c no longer counts against its source's pending cap (it failed, opened
+ * or is freed). Idempotent. */
+void pq_listener_release(struct pq_conn *c);
 
 /* conn_io.c */
 size_t pq_conn_pending(const struct pq_conn *c);
@@ -107,6 +127,8 @@ PQ_MUST_CHECK int pq_conn_queue_frame(struct pq_conn *c, enum pq_ws_opcode op,
 PQ_MUST_CHECK int pq_conn_queue_close(struct pq_conn *c, uint16_t code);
 /* Write what is queued; 0 or the failure already reported with pq_conn_fail. */
 int pq_conn_flush(struct pq_conn *c);
+/* Free the output / reassembly buffer when drained and oversized. */
+void pq_conn_trim(struct pq_conn *c);
 /* Read and process up to CONN_READ_BUDGET records (upgrade or open). */
 void pq_conn_read(struct pq_conn *c);
 /* WebSocket bytes after the upgrade. */

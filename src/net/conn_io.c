@@ -143,7 +143,20 @@ int pq_conn_flush(struct pq_conn *c)
 		c->out_off += (size_t)n;
 	}
 	c->out_off = c->out_len = 0;
+	pq_conn_trim(c);
 	return 0;
+}
+
+void pq_conn_trim(struct pq_conn *c)
+{
+	if (!pq_conn_pending(c) && c->out_cap > CONN_KEEP_BUF) {
+		pq_wipe(c->out, c->out_cap);
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = c->out_off = c->out_len = 0;
+	}
+	if (c->rx_ready)
+		pq_ws_rx_trim(&c->rx, CONN_KEEP_BUF);
 }
 
 /* ---- WebSocket events ---- */
@@ -168,6 +181,8 @@ static void on_ws_event(struct pq_conn *c, const struct pq_ws_event *ev)
 		c->stats.bytes_in += ev->len;
 		if (c->cbs.on_message)
 			c->cbs.on_message(c->cb_ctx, c, ev->data, ev->len);
+		/* the message is no longer borrowed */
+		pq_ws_rx_trim(&c->rx, CONN_KEEP_BUF);
 		break;
 	case PQ_WS_EV_PING:
 		c->stats.pings_in++;
@@ -221,6 +236,7 @@ void pq_conn_read(struct pq_conn *c)
 		n = pq_tls_read(c->tls, c->rbuf, sizeof(c->rbuf));
 		if (n == PQ_E_AGAIN)
 			return;
+		c->last_rx_ms = pq_loop_now(c->loop);
 		if (n <= 0) {
 			/* EOF or TLS close_notify without a WebSocket close */
 			pq_conn_fail(c, n == PQ_E_AUTH ? PQ_CONN_END_TLS : PQ_CONN_END_IO,

@@ -169,3 +169,81 @@ int pq_sock_local(int fd, struct pq_sockaddr *out)
 		return pq_sock_errno(errno);
 	return 0;
 }
+
+int pq_sock_set_user_timeout(int fd, unsigned ms)
+{
+	if (setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)) < 0)
+		return pq_sock_errno(errno);
+	return 0;
+}
+
+int pq_sock_set_sndbuf(int fd, size_t bytes)
+{
+	int v = bytes > (size_t)(1 << 30) ? 1 << 30 : (int)bytes;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) < 0)
+		return pq_sock_errno(errno);
+	return 0;
+}
+
+/* ---- address classes ---- */
+
+static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+bool pq_sockaddr_same_source(const struct pq_sockaddr *a, const struct pq_sockaddr *b)
+{
+	if (a->ss.ss_family != b->ss.ss_family)
+		return false;
+	if (a->ss.ss_family == AF_INET)
+		return ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)&b->ss)->sin_addr.s_addr;
+	if (a->ss.ss_family == AF_INET6) {
+		const uint8_t *x = ((const struct sockaddr_in6 *)&a->ss)->sin6_addr.s6_addr;
+		const uint8_t *y = ((const struct sockaddr_in6 *)&b->ss)->sin6_addr.s6_addr;
+		bool mapped = memcmp(x, v4_mapped, 12) == 0;
+
+		if (mapped != (memcmp(y, v4_mapped, 12) == 0))
+			return false;
+		return memcmp(x, y, mapped ? 16 : 8) == 0;
+	}
+	return false;
+}
+
+/* RFC 6890 special-purpose IPv4 blocks we never dial for a peer. a is in
+ * network order, as on the wire. */
+static bool v4_candidate_ok(const uint8_t a[4])
+{
+	if (a[0] == 0 || a[0] == 127)            /* "this network" (RFC 791), loopback */
+		return false;
+	if (a[0] == 169 && a[1] == 254)          /* link-local (RFC 3927): metadata services */
+		return false;
+	if (a[0] >= 224)                         /* multicast 224/4, reserved 240/4, broadcast */
+		return false;
+	return true;
+}
+
+static bool v6_candidate_ok(const uint8_t a[16])
+{
+	static const uint8_t zero[16];
+
+	if (memcmp(a, v4_mapped, 12) == 0)
+		return v4_candidate_ok(a + 12);
+	if (memcmp(a, zero, 12) == 0)            /* ::, ::1, deprecated v4-compatible (RFC 4291 §2.5.5.1) */
+		return false;
+	if (a[0] == 0xff)                        /* multicast ff00::/8 */
+		return false;
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) /* link-local fe80::/10 */
+		return false;
+	return true;
+}
+
+bool pq_sockaddr_candidate_ok(const struct pq_sockaddr *a)
+{
+	if (pq_sockaddr_port(a) == 0)
+		return false;
+	if (a->ss.ss_family == AF_INET)
+		return v4_candidate_ok((const uint8_t *)&((const struct sockaddr_in *)&a->ss)->sin_addr);
+	if (a->ss.ss_family == AF_INET6)
+		return v6_candidate_ok(((const struct sockaddr_in6 *)&a->ss)->sin6_addr.s6_addr);
+	return false;
+}

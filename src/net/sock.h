@@ -6,6 +6,7 @@
 #ifndef PQ_NET_SOCK_H
 #define PQ_NET_SOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -28,6 +29,22 @@ unsigned pq_sockaddr_port(const struct pq_sockaddr *a);
 /* Set it (IPv4/IPv6; nothing for other families). */
 void pq_sockaddr_set_port(struct pq_sockaddr *a, unsigned port);
 
+/* Same source for per-source caps: the same IPv4 address, or the same
+ * IPv6 /64 (one host's usual allocation). A v4 client of a dual-stack
+ * listener arrives v4-mapped: its whole address counts. Ports are
+ * ignored. false for other families. */
+bool pq_sockaddr_same_source(const struct pq_sockaddr *a, const struct pq_sockaddr *b);
+
+/* Whether a peer-supplied address may be dialled as a direct-path
+ * candidate: an IPv4 or IPv6 unicast address with a port, not loopback
+ * (127/8, ::1), link-local (169.254/16, fe80::/10), multicast (224/4,
+ * ff00::/8), broadcast (255.255.255.255), unspecified (0/8, ::), nor a
+ * v4-mapped or v4-compatible form of those. Private ranges (10/8,
+ * 192.168/16, fc00::/7, ...) are allowed: they are how LANs work. A
+ * peer that could make us dial our own loopback or a cloud metadata
+ * service (169.254.169.254) would turn us into its probe. */
+bool pq_sockaddr_candidate_ok(const struct pq_sockaddr *a);
+
 /* The one errno -> PQ_E_* map of src/net/ (EAGAIN: PQ_E_AGAIN, EMFILE:
  * PQ_E_LIMIT, EACCES/EADDRINUSE: PQ_E_PERM, ...). */
 int pq_sock_errno(int e);
@@ -45,5 +62,12 @@ PQ_MUST_CHECK int pq_sock_connect_result(int fd);
 PQ_MUST_CHECK int pq_sock_accept(int lfd, int *fd_out, struct pq_sockaddr *peer);
 /* The local address of fd (e.g. the port a listener got). */
 PQ_MUST_CHECK int pq_sock_local(int fd, struct pq_sockaddr *out);
+/* TCP_USER_TIMEOUT (RFC 5482): data unacknowledged this long ends the
+ * connection (ETIMEDOUT) instead of retransmitting for ~15 minutes. */
+PQ_MUST_CHECK int pq_sock_set_user_timeout(int fd, unsigned ms);
+/* SO_SNDBUF: the kernel's send buffer (it doubles the value). Bounds the
+ * kernel memory a peer that does not read can pin; also turns off the
+ * kernel's send-buffer autotuning for fd. */
+PQ_MUST_CHECK int pq_sock_set_sndbuf(int fd, size_t bytes);
 
 #endif

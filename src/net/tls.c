@@ -53,14 +53,22 @@ static void keylog_line(const SSL *ssl, const char *line)
 	}
 }
 
-/* Like curl: SSLKEYLOGFILE names a file NSS key-log lines are appended to. */
+/* Like curl: SSLKEYLOGFILE names a file NSS key-log lines are appended to.
+ * Those lines decrypt every connection, so only a test run may ask for
+ * them (PQLAN_TEST=1, like every other test switch): in production an
+ * inherited variable is ignored, and said so. */
 static void keylog_open(struct pq_tls_ctx *ctx)
 {
-	const char *path = getenv("SSLKEYLOGFILE");
+	const char *path = getenv("SSLKEYLOGFILE"), *test = getenv("PQLAN_TEST");
 	int fd;
 
 	if (!path || !*path)
 		return;
+	if (!test || strcmp(test, "1")) {
+		fprintf(stderr, "pqlan: SSLKEYLOGFILE is set but ignored: writing TLS secrets needs "
+			"PQLAN_TEST=1 (tests and debugging only)\n");
+		return;
+	}
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || !(ctx->keylog = fdopen(fd, "a"))) {
 		fprintf(stderr, "pqlan: SSLKEYLOGFILE %s: %s (ignored)\n", path, strerror(errno));
@@ -69,6 +77,8 @@ static void keylog_open(struct pq_tls_ctx *ctx)
 		return;
 	}
 	SSL_CTX_set_keylog_callback(ctx->ssl_ctx, keylog_line);
+	fprintf(stderr, "pqlan: WARNING: TLS SECRETS ARE WRITTEN TO %s (SSLKEYLOGFILE, PQLAN_TEST=1): "
+		"anyone who reads it can decrypt these connections\n", path);
 }
 
 static int load_identity(SSL_CTX *sc, const uint8_t priv[PQ_TLS_KEY_LEN],

@@ -19,8 +19,11 @@
  * TLS 1.3 CertificateVerify proves the peer holds the pinned key.
  *
  * If the environment variable SSLKEYLOGFILE names a file when the context
- * is made, NSS key-log lines are appended to it (created with mode 0600),
- * as curl and browsers do, so captures can be decrypted for debugging.
+ * is made, and PQLAN_TEST=1 is set too, NSS key-log lines are appended to
+ * it (created with mode 0600), as curl and browsers do, so captures can be
+ * decrypted for debugging; a loud warning says so. Without PQLAN_TEST=1
+ * the variable is ignored (with a note on stderr): an inherited variable
+ * must not leak a production daemon's secrets.
  *
  * Ownership: the context must outlive every struct pq_tls made from it.
  * struct pq_tls borrows the socket fd (never closes it).

@@ -21,6 +21,20 @@ static void set_no_fragment(int fd, int family)
 		(void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe));
 }
 
+/* Bulk TCP over the tunnel arrives in bursts of datagrams (a super-frame
+ * is cut into ~45): the default 208 KiB socket buffers overflow at a few
+ * hundred Mbit/s and every overflow is a TCP loss inside. Ask for more;
+ * as root the FORCE variants pass the sysctl limits. Best effort. */
+static void set_buffers(int fd)
+{
+	int size = PQ_UDP_SOCKBUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 int pq_udp_open(int *fd_out, const struct pq_sockaddr *addr)
 {
 	int family = addr->ss.ss_family;
@@ -30,6 +44,7 @@ int pq_udp_open(int *fd_out, const struct pq_sockaddr *addr)
 	if (fd < 0)
 		return pq_sock_errno(errno);
 	set_no_fragment(fd, family);
+	set_buffers(fd);
 	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0) {
 		err = pq_sock_errno(errno);
 		close(fd);

@@ -17,6 +17,9 @@
 #include <stdint.h>
 
 #include "net/sock.h"
+
+/* Socket buffer size asked for, each way (the kernel doubles it). */
+#define PQ_UDP_SOCKBUF (4 * 1024 * 1024)
 #include "util/err.h"
 
 /* A UDP socket bound to addr (port 0: the kernel picks one). PQ_E_PERM

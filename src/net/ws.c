@@ -64,6 +64,29 @@ void pq_ws_rx_free(struct pq_ws_rx *rx)
 	rx->msg_len = 0;
 }
 
+int pq_ws_rx_set_max(struct pq_ws_rx *rx, size_t max_msg)
+{
+	if (!max_msg || max_msg > PQ_MAX_MSG_LEN)
+		return PQ_E_INVAL;
+	if (rx->msg_open && rx->msg_len > max_msg)
+		return PQ_E_TOOBIG;
+	/* A bigger buffer already held stays until trimmed: the message it
+	 * holds may be borrowed right now. */
+	rx->max_msg = max_msg;
+	return 0;
+}
+
+void pq_ws_rx_trim(struct pq_ws_rx *rx, size_t keep)
+{
+	if (rx->msg_open || rx->msg_cap <= keep)
+		return;
+	free(rx->msg);
+	rx->msg = NULL;
+	rx->msg_cap = 0;
+	rx->msg_len = 0;
+	rx->msg_delivered = false;
+}
+
 static int fail(struct pq_ws_rx *rx, struct pq_ws_event *ev, uint16_t code)
 {
 	rx->fail_code = code;

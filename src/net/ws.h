@@ -58,6 +58,8 @@ enum pq_ws_opcode {
 #define PQ_WS_CLOSE_PROTOCOL 1002
 #define PQ_WS_CLOSE_UNSUPPORTED 1003
 #define PQ_WS_CLOSE_NO_STATUS 1005 /* reported for a close with no body; never sent */
+#define PQ_WS_CLOSE_ABNORMAL 1006  /* reported when no close was exchanged; never sent */
+#define PQ_WS_CLOSE_POLICY 1008    /* refused: e.g. a key that may not use this path */
 #define PQ_WS_CLOSE_TOO_BIG 1009
 #define PQ_WS_CLOSE_INTERNAL 1011 /* we could not allocate */
 
@@ -110,6 +112,13 @@ struct pq_ws_rx {
 PQ_MUST_CHECK int pq_ws_rx_init(struct pq_ws_rx *rx, enum pq_ws_role role, size_t max_msg);
 /* Free the reassembly buffer. rx may be initialised again afterwards. */
 void pq_ws_rx_free(struct pq_ws_rx *rx);
+/* A new largest message size (0 < max_msg <= PQ_MAX_MSG_LEN), e.g. once
+ * the peer authenticated. PQ_E_TOOBIG if a message being reassembled is
+ * already longer. */
+PQ_MUST_CHECK int pq_ws_rx_set_max(struct pq_ws_rx *rx, size_t max_msg);
+/* Free the reassembly buffer if no message is being reassembled and it
+ * is bigger than keep bytes. Not while a delivered message is borrowed. */
+void pq_ws_rx_trim(struct pq_ws_rx *rx, size_t keep);
 
 /*
  * Consume bytes from in[0..len) until one event is complete or the input

@@ -23,6 +23,10 @@
  *   metrics = HOST:PORT            optional, Prometheus text endpoint
  *   offload = on | off             optional, default on: TSO/checksum offload
  *                                  on the TAP (net/tap.h)
+ *   user = NAME                    optional: run as NAME after set-up
+ *                                  (util/privdrop.h)
+ *   seccomp = on | off             optional, default off: the system-call
+ *                                  allow-list after set-up (util/seccomp.h)
  *   listen_udp = HOST:PORT | off   optional, the UDP direct path's socket;
  *                                  default: listen's address and port (none
  *                                  when listen's port is 0)
@@ -40,6 +44,9 @@
  *   key = PUBKEY                   required, unique
  *   endpoint = HOST:PORT           optional static direct-path candidate
  *   path = auto | relay | direct   optional, default auto
+ *   allowed_mac = MAC[, MAC...]    optional, repeatable: the only source
+ *                                  MACs this peer may send from (l2.h),
+ *                                  at most PQ_CONFIG_MAX_PEER_MACS
  *   transport = auto | udp | tls   optional, default auto: the kinds of
  *                                  direct path (auto: UDP when it validates,
  *                                  else TLS)
@@ -73,6 +80,7 @@
 #include "util/err.h"
 
 #define PQ_CONFIG_MAX_PEERS 256      /* [peer] sections in node.conf */
+#define PQ_CONFIG_MAX_PEER_MACS 32   /* allowed_mac addresses per [peer] */
 #define PQ_CONFIG_CONTROL_MAX 107    /* sizeof(sun_path) - 1 */
 
 #define PQ_CONFIG_RETRY_DEFAULT 60
@@ -92,6 +100,8 @@ struct pq_config_peer {
 	bool has_endpoint;
 	struct pq_config_addr endpoint;
 	enum pq_config_path path;
+	uint8_t allowed_mac[PQ_CONFIG_MAX_PEER_MACS][6]; /* allowed_mac_count used */
+	size_t allowed_mac_count;               /* 0: any unicast source MAC */
 	enum pq_config_transport transport;
 	unsigned line;                          /* its [peer] header */
 };
@@ -106,6 +116,8 @@ struct pq_node_config {
 	uint32_t retry_interval;                 /* seconds */
 	uint32_t reauth_interval;                /* seconds */
 	bool offload;                            /* TAP offloads (default on) */
+	char user[PQ_CONFIG_USER_MAX + 1];       /* "" when not given */
+	bool seccomp;
 	bool has_metrics;
 	struct pq_config_addr metrics;
 	bool udp_off;                            /* listen_udp = off */

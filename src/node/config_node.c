@@ -82,6 +82,17 @@ static int set_offload(struct pq_conf_arg *a)
 	return pq_cv_on_off(&((struct pq_node_config *)a->cfg)->offload, a->value, a->why, a->why_len);
 }
 
+static int set_user(struct pq_conf_arg *a)
+{
+	return pq_cv_user(((struct pq_node_config *)a->cfg)->user, a->value, a->why, a->why_len);
+}
+
+static int set_seccomp(struct pq_conf_arg *a)
+{
+	return pq_cv_on_off(&((struct pq_node_config *)a->cfg)->seccomp, a->value, a->why,
+			    a->why_len);
+}
+
 static int set_metrics(struct pq_conf_arg *a)
 {
 	struct pq_node_config *cfg = a->cfg;
@@ -250,6 +261,45 @@ static int set_peer_path(struct pq_conf_arg *a)
 			       a->why, a->why_len);
 }
 
+/* One or more MACs separated by ',' (spaces around them are fine). A
+ * repeat within the peer is refused: it is a slip that hides a missing one. */
+static int add_peer_macs(struct pq_conf_arg *a)
+{
+	struct pq_config_peer *peer = a->sec;
+	char item[32];
+	const char *p = a->value;
+
+	for (;;) {
+		size_t n;
+		uint8_t mac[6];
+		int rc;
+
+		p += strspn(p, " \t");
+		n = strcspn(p, ",");
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n >= sizeof(item))
+			n = sizeof(item) - 1; /* pq_cv_mac refuses it by its length */
+		memcpy(item, p, n);
+		item[n] = '\0';
+		if ((rc = pq_cv_mac(mac, item, a->why, a->why_len)))
+			return rc;
+		for (size_t i = 0; i < peer->allowed_mac_count; i++)
+			if (!memcmp(peer->allowed_mac[i], mac, 6))
+				return pq_cv_fail(a->why, a->why_len, "lists %s twice for this peer, "
+						  "expected each MAC once", item);
+		if (peer->allowed_mac_count == PQ_CONFIG_MAX_PEER_MACS)
+			return pq_cv_fail(a->why, a->why_len, "makes more than %d allowed MACs, "
+					  "expected at most %d per peer", PQ_CONFIG_MAX_PEER_MACS,
+					  PQ_CONFIG_MAX_PEER_MACS);
+		memcpy(peer->allowed_mac[peer->allowed_mac_count++], mac, 6);
+		p = strchr(p, ',');
+		if (!p)
+			return 0;
+		p++;
+	}
+}
+
 static const struct pq_conf_key node_keys[] = {
 	{ "private_key", set_private_key, PQ_CONF_REQUIRED, "/etc/pqlan/node.key" },
 	{ "tap", set_tap, PQ_CONF_REQUIRED, "pqlan0" },
@@ -260,6 +310,8 @@ static const struct pq_conf_key node_keys[] = {
 	{ "reauth_interval", set_reauth, 0, "600" },
 	{ "metrics", set_metrics, 0, "127.0.0.1:9464" },
 	{ "offload", set_offload, 0, "on" },
+	{ "user", set_user, 0, "pqlan" },
+	{ "seccomp", set_seccomp, 0, "on" },
 	{ "listen_udp", set_listen_udp, 0, "0.0.0.0:7443" },
 	{ "keepalive_udp", set_keepalive_udp, 0, "25" },
 	{ "stun", set_stun, PQ_CONF_REPEAT, "192.0.2.1:3478" },
@@ -276,6 +328,7 @@ static const struct pq_conf_key peer_keys[] = {
 	{ "key", set_peer_key, PQ_CONF_REQUIRED, "<peer public key>" },
 	{ "endpoint", set_peer_endpoint, 0, "192.0.2.7:7443" },
 	{ "path", set_peer_path, 0, "auto" },
+	{ "allowed_mac", add_peer_macs, PQ_CONF_REPEAT, "52:54:00:12:34:56" },
 	{ "transport", set_peer_transport, 0, "auto" },
 };
 

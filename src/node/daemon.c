@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "crypto/util.h"
+#include "node/harden.h"
 #include "node/ifaddr.h"
 #include "node/node_int.h"
 #include "util/clock.h"
@@ -38,7 +39,7 @@ static void housekeeping_fired(struct pq_loop *loop, struct pq_timer *t, void *a
 	struct pq_node *node = arg;
 
 	pq_l2_expire(node->l2, now_ms);
-	pq_hs_expire(&node->hs, pq_wall_ms());
+	pq_hs_expire(&node->hs, now_ms); /* issue 11: lifetimes on the monotonic clock */
 	if (pq_loop_timer_start(loop, t, HOUSEKEEPING_MS))
 		pq_log(PQ_LOG_ERROR, "cannot re-arm the housekeeping timer");
 }
@@ -156,7 +157,7 @@ static int setup_l2(struct pq_node *node, char *err, size_t err_len)
 	if ((ret = pq_random_bytes(key, sizeof(key))) || (ret = pq_l2_new(&node->l2, &lim, key)))
 		snprintf(err, err_len, "MAC table setup failed: %s", pq_strerror(ret));
 	pq_wipe(key, sizeof(key));
-	if (ret)
+	if (ret || (ret = pq_node_pin_macs(node, err, err_len))) /* issue 11: allowed_mac */
 		return ret;
 	pq_timer_init(&node->life.housekeeping, housekeeping_fired, node);
 	return pq_loop_timer_start(node->loop, &node->life.housekeeping, HOUSEKEEPING_MS);
@@ -193,6 +194,7 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 		return ret;
 	if ((ret = setup_identity(node, err, err_len)))
 		return ret;
+	pq_node_fd_budget(node); /* issue 11: before any fd the budget counts */
 	if ((ret = pq_loop_new(&node->loop))) {
 		snprintf(err, err_len, "event loop: %s", pq_strerror(ret));
 		return ret;
@@ -202,6 +204,9 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 	    (ret = setup_tap(node, err, err_len)) || (ret = pq_control_open(node, err, err_len)) ||
 	    (ret = pq_metrics_open(node, err, err_len)) || (ret = pq_tls_path_listen(node, err, err_len)) ||
 	    (ret = pq_udp_path_open(node, err, err_len)))
+		return ret;
+	/* issue 11: everything privileged is done (TAP, address, binds): drop */
+	if ((ret = pq_node_drop_privileges(node, err, err_len)))
 		return ret;
 	pq_log(PQ_LOG_INFO, "node %s up on %s, %zu peer(s), relay %s", node->pub_b64, node->tap.name,
 	       node->peer_count, node->cfg.relay_url.text);

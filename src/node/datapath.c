@@ -113,6 +113,7 @@ static void frame_from_peer(struct pq_node_peer *p, struct pq_gso_hdr *hdr, cons
 	struct pq_node *node = p->node;
 	const uint8_t *frame = pt;
 	size_t len = pt_len;
+	enum pq_l2_drop why;
 	int ret;
 
 	/* The peer chose these bytes, and our kernel acts on them. */
@@ -120,8 +121,9 @@ static void frame_from_peer(struct pq_node_peer *p, struct pq_gso_hdr *hdr, cons
 		p->count.dropped_frames++;
 		return;
 	}
-	if (pq_l2_from_peer(node->l2, p->id, frame, len, now_ms) != PQ_L2_PASS) {
+	if ((why = pq_l2_from_peer(node->l2, p->id, frame, len, now_ms)) != PQ_L2_PASS) {
 		p->count.dropped_frames++;
+		pq_l2_log_drop(node->l2, pq_peer_label(p), why, frame, now_ms); /* issue 11 */
 		return;
 	}
 	p->count.rx_frames++;

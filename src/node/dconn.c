@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "crypto/util.h"
+#include "net/ws.h"
 #include "node/node_int.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -312,7 +313,7 @@ void pq_dconn_close(struct pq_dconn *dc)
 	if (dc->transport == PQ_PATH_UDP && dc->node)
 		pq_dconn_free(dc->node, dc);
 	else if (dc->conn)
-		pq_conn_close(dc->conn, 1000);
+		pq_conn_close(dc->conn, PQ_WS_CLOSE_NORMAL);
 }
 
 void pq_dconn_free(struct pq_node *node, struct pq_dconn *dc)

@@ -33,8 +33,19 @@ struct l2_peer {
 	uint32_t count;
 };
 
+struct l2_pin {
+	uint8_t mac[PQ_L2_MAC_LEN];
+	uint32_t peer;
+};
+
 struct pq_l2 {
 	struct pq_l2_limits lim;
+	struct l2_pin *pins;         /* pin_count, sorted by MAC for bsearch */
+	size_t pin_count;
+	uint8_t *pinned;             /* lim.max_peers flags: the peer has pins */
+	uint64_t log_ms;             /* last refusal logged (pq_l2_log_due) */
+	uint64_t log_suppressed;     /* refusals not logged since */
+	bool logged;
 	uint8_t key[PQ_L2_HASH_KEY_LEN];
 	struct l2_entry *entries;    /* lim.max_entries */
 	uint32_t *buckets;           /* bucket_mask + 1 heads */
@@ -82,7 +93,8 @@ int pq_l2_new(struct pq_l2 **out, const struct pq_l2_limits *lim,
 	t->entries = calloc(lim->max_entries, sizeof(*t->entries));
 	t->buckets = malloc(nbuckets * sizeof(*t->buckets));
 	t->peers = malloc(lim->max_peers * sizeof(*t->peers));
-	if (t->entries == NULL || t->buckets == NULL || t->peers == NULL) {
+	t->pinned = calloc(lim->max_peers, 1);
+	if (t->entries == NULL || t->buckets == NULL || t->peers == NULL || t->pinned == NULL) {
 		pq_l2_free(t);
 		return PQ_E_NOMEM;
 	}
@@ -107,6 +119,8 @@ void pq_l2_free(struct pq_l2 *t)
 	free(t->entries);
 	free(t->buckets);
 	free(t->peers);
+	free(t->pins);
+	free(t->pinned);
 	/* the hash key is a secret of sorts: it keeps bucket choice unguessable */
 	memset(t->key, 0, sizeof(t->key));
 	free(t);
@@ -229,14 +243,19 @@ static void make_room(struct pq_l2 *t, uint32_t peer, uint64_t now_ms)
 	t->stats.evicted++;
 }
 
-static void learn(struct pq_l2 *t, uint32_t peer, const uint8_t mac[PQ_L2_MAC_LEN],
-		  uint64_t now_ms)
+/* Learn or refresh mac for peer; PQ_L2_DROP_MAC_OWNED when a live entry
+ * of another peer has it (ownership, l2.h). */
+static enum pq_l2_drop learn(struct pq_l2 *t, uint32_t peer, const uint8_t mac[PQ_L2_MAC_LEN],
+			     uint64_t now_ms)
 {
 	uint32_t idx = find(t, mac);
 	struct l2_entry *e;
 
 	if (idx != NIL && t->entries[idx].peer == peer) {
 		list_unlink(t, idx);          /* refresh: to the tail */
+	} else if (idx != NIL && !expired(t, &t->entries[idx], now_ms)) {
+		t->stats.move_refused++;
+		return PQ_L2_DROP_MAC_OWNED;
 	} else if (idx != NIL) {
 		/* A move keeps the table's size but adds to peer's share; peer at
 		 * its cap recycles its own oldest (never idx: another peer's). */
@@ -261,11 +280,72 @@ static void learn(struct pq_l2 *t, uint32_t peer, const uint8_t mac[PQ_L2_MAC_LE
 	}
 	t->entries[idx].seen_ms = now_ms;
 	list_append(t, idx);
+	return PQ_L2_PASS;
+}
+
+/* ---- pins ---- */
+
+static int pin_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct l2_pin *)a)->mac, ((const struct l2_pin *)b)->mac, PQ_L2_MAC_LEN);
+}
+
+static const struct l2_pin *pin_find(const struct pq_l2 *t, const uint8_t mac[PQ_L2_MAC_LEN])
+{
+	struct l2_pin key;
+
+	if (!t->pin_count)
+		return NULL;
+	memcpy(key.mac, mac, PQ_L2_MAC_LEN);
+	return bsearch(&key, t->pins, t->pin_count, sizeof(*t->pins), pin_cmp);
+}
+
+/* The pin rules for a frame from peer with source src (l2.h). */
+static enum pq_l2_drop pin_check(const struct pq_l2 *t, uint32_t peer, const uint8_t *src)
+{
+	const struct l2_pin *p = pin_find(t, src);
+
+	if (p && p->peer != peer)
+		return PQ_L2_DROP_MAC_OWNED;
+	if (!p && t->pinned[peer])
+		return PQ_L2_DROP_NOT_PINNED;
+	return PQ_L2_PASS;
+}
+
+static const uint8_t zero_mac[PQ_L2_MAC_LEN];
+
+int pq_l2_pin(struct pq_l2 *t, uint32_t peer, const uint8_t (*macs)[PQ_L2_MAC_LEN], size_t n)
+{
+	struct l2_pin *grown;
+	size_t kept = 0;
+
+	if (peer >= t->lim.max_peers || n > PQ_L2_MAX_PINS_PER_PEER || (n && !macs))
+		return PQ_E_INVAL;
+	for (size_t i = 0; i < n; i++) {
+		const struct l2_pin *o = pin_find(t, macs[i]);
+
+		if (pq_l2_mac_is_group(macs[i]) || !memcmp(macs[i], zero_mac, PQ_L2_MAC_LEN) ||
+		    (o && o->peer != peer))
+			return PQ_E_INVAL;
+	}
+	grown = realloc(t->pins, (t->pin_count + n + 1) * sizeof(*t->pins));
+	if (!grown)
+		return PQ_E_NOMEM;
+	t->pins = grown;
+	for (size_t i = 0; i < t->pin_count; i++)   /* drop peer's old pins */
+		if (t->pins[i].peer != peer)
+			t->pins[kept++] = t->pins[i];
+	for (size_t i = 0; i < n; i++) {
+		memcpy(t->pins[kept].mac, macs[i], PQ_L2_MAC_LEN);
+		t->pins[kept++].peer = peer;
+	}
+	t->pin_count = kept;
+	qsort(t->pins, t->pin_count, sizeof(*t->pins), pin_cmp);
+	t->pinned[peer] = n > 0;
+	return 0;
 }
 
 /* ---- frames ---- */
-
-static const uint8_t zero_mac[PQ_L2_MAC_LEN];
 
 static enum pq_l2_drop drop(struct pq_l2 *t, enum pq_l2_drop reason)
 {
@@ -296,7 +376,9 @@ enum pq_l2_drop pq_l2_from_peer(struct pq_l2 *t, uint32_t peer, const uint8_t *f
 		return drop(t, reason);
 	if (peer >= t->lim.max_peers)
 		return drop(t, PQ_L2_DROP_BAD_PEER);
-	learn(t, peer, frame + 6, now_ms);
+	if ((reason = pin_check(t, peer, frame + 6)) != PQ_L2_PASS ||
+	    (reason = learn(t, peer, frame + 6, now_ms)) != PQ_L2_PASS)
+		return drop(t, reason);
 	return PQ_L2_PASS;
 }
 
@@ -378,6 +460,19 @@ bool pq_l2_next_expiry(const struct pq_l2 *t, uint64_t *when_ms)
 	return any;
 }
 
+bool pq_l2_log_due(struct pq_l2 *t, uint64_t now_ms, uint64_t period_ms, uint64_t *suppressed)
+{
+	if (t->logged && now_ms >= t->log_ms && now_ms - t->log_ms < period_ms) {
+		t->log_suppressed++;
+		return false;
+	}
+	t->logged = true;
+	t->log_ms = now_ms;
+	*suppressed = t->log_suppressed;
+	t->log_suppressed = 0;
+	return true;
+}
+
 size_t pq_l2_count(const struct pq_l2 *t)
 {
 	return t->count;
@@ -402,6 +497,8 @@ const char *pq_l2_drop_name(enum pq_l2_drop reason)
 	case PQ_L2_DROP_BAD_SRC: return "bad_source_mac";
 	case PQ_L2_DROP_NO_PEER: return "no_peer";
 	case PQ_L2_DROP_BAD_PEER: return "bad_peer_id";
+	case PQ_L2_DROP_MAC_OWNED: return "mac_owned_by_other_peer";
+	case PQ_L2_DROP_NOT_PINNED: return "mac_not_allowed";
 	case PQ_L2_DROP_COUNT: break;
 	}
 	return "unknown";

@@ -21,8 +21,20 @@
  * in both directions, as a Linux bridge does (is_valid_ether_addr).
  * An entry expires PQ_L2_AGE_MS after the frame that last refreshed it:
  * seen at t, it is valid for now < t + age and gone at now == t + age.
- * A MAC seen from another peer moves to it; a MAC seen on the TAP side is
- * local, so any peer entry for it is forgotten.
+ * A MAC seen on the TAP side is local, so any peer entry for it is
+ * forgotten.
+ *
+ * Ownership (DESIGN §7 "layer-2 trust", docs/node.md): a MAC learned from
+ * a peer stays that peer's until the entry ages out or the peer's session
+ * ends (pq_l2_forget_peer). A frame from another peer with that source is
+ * dropped (PQ_L2_DROP_MAC_OWNED, counted in move_refused), so one frame
+ * with a spoofed source cannot redirect our unicast for that MAC to the
+ * spoofer. A host that really moved between peers is reachable through
+ * its new peer once the old entry aged out (PQ_L2_AGE_MS) - the price of
+ * not trusting one peer's word about another's hosts.
+ * Pinning (pq_l2_pin): a peer may be given the list of source MACs it may
+ * use; its frames from any other source are dropped (PQ_L2_DROP_NOT_PINNED)
+ * and no other peer may use a MAC pinned to it, learned or not.
  *
  * Bounds, and why a hostile peer cannot flush the others' entries:
  * - at most max_entries entries (default 4096);
@@ -36,9 +48,6 @@
  *   defaults and 256 peers) however the others behave.
  * - lookups hash the MAC with SipHash-2-4 under a caller-supplied random
  *   key, so a peer cannot choose MACs that collide into one long chain.
- * Moving a MAC between peers is allowed (a host changed places), as on an
- * Ethernet switch without port security: peers are authenticated members
- * of the segment and may claim any unicast MAC.
  *
  * Peer ids are the caller's small integers, 0 .. max_peers-1
  * (max_peers <= PQ_L2_MAX_PEERS); the caller maps them to sessions.
@@ -76,6 +85,8 @@ enum pq_l2_drop {
 	PQ_L2_DROP_BAD_SRC,  /* source MAC is a group address or all zero */
 	PQ_L2_DROP_NO_PEER,  /* from the TAP, but no peer is established */
 	PQ_L2_DROP_BAD_PEER, /* from a peer id out of range (a caller bug) */
+	PQ_L2_DROP_MAC_OWNED, /* source MAC belongs to another peer (learned or pinned) */
+	PQ_L2_DROP_NOT_PINNED, /* source MAC not in the peer's pinned list */
 	PQ_L2_DROP_COUNT
 };
 
@@ -95,7 +106,8 @@ struct pq_l2_limits {
 /* Counters for `pqlan status`; they only grow. */
 struct pq_l2_stats {
 	uint64_t learned;            /* new entries */
-	uint64_t moved;              /* entries that changed peer */
+	uint64_t moved;              /* entries that changed peer (after ageing out) */
+	uint64_t move_refused;       /* frames whose source a live entry of another peer owns */
 	uint64_t expired;            /* entries that aged out */
 	uint64_t recycled;           /* a peer at its cap reused its own oldest */
 	uint64_t evicted;            /* table full: the biggest peer's oldest */
@@ -124,6 +136,15 @@ PQ_MUST_CHECK enum pq_l2_drop pq_l2_from_tap(struct pq_l2 *t, const uint8_t *fra
 PQ_MUST_CHECK enum pq_l2_drop pq_l2_from_peer(struct pq_l2 *t, uint32_t peer, const uint8_t *frame,
 					      size_t len, uint64_t now_ms);
 
+/* Pin peer to the n source MACs in macs (unicast, copied): from then on
+ * its frames with another source are dropped, and other peers' frames
+ * with one of these are dropped too. n = 0 removes its pins. Returns 0,
+ * PQ_E_INVAL (peer out of range, a group or zero MAC, a MAC pinned to
+ * another peer, n > PQ_L2_MAX_PINS_PER_PEER) or PQ_E_NOMEM. */
+#define PQ_L2_MAX_PINS_PER_PEER 32
+PQ_MUST_CHECK int pq_l2_pin(struct pq_l2 *t, uint32_t peer, const uint8_t (*macs)[PQ_L2_MAC_LEN],
+			    size_t n);
+
 /* The peer that owns mac now: 0 and *peer, or PQ_E_PEER if unknown or
  * expired (for status output and tests; it does not refresh the entry). */
 PQ_MUST_CHECK int pq_l2_lookup(const struct pq_l2 *t, const uint8_t mac[PQ_L2_MAC_LEN],
@@ -139,6 +160,16 @@ size_t pq_l2_expire(struct pq_l2 *t, uint64_t now_ms);
 
 /* The time the next entry expires: true and *when_ms, false if empty. */
 bool pq_l2_next_expiry(const struct pq_l2 *t, uint64_t *when_ms);
+
+/* l2_log.c, the one part that does I/O: one log line for a frame from
+ * peer (named label) dropped for MAC ownership or pinning, at most one a
+ * second per table (the rest counted and summed up in the next line);
+ * other reasons are not logged. */
+void pq_l2_log_drop(struct pq_l2 *t, const char *label, enum pq_l2_drop why,
+		    const uint8_t *frame, uint64_t now_ms);
+/* For l2_log.c: true at most once per period_ms (else the drop is counted
+ * in *suppressed, which is read and reset when true is returned). */
+bool pq_l2_log_due(struct pq_l2 *t, uint64_t now_ms, uint64_t period_ms, uint64_t *suppressed);
 
 size_t pq_l2_count(const struct pq_l2 *t);
 size_t pq_l2_peer_count(const struct pq_l2 *t, uint32_t peer);

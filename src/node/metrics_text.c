@@ -104,6 +104,23 @@ static void peer_enum_family(struct pq_strbuf *b, const struct pq_node *node, bo
 	}
 }
 
+/* Our NAT's mapping behaviour as the relay's two STUN ports show it, one
+ * 0/1 gauge per value (like pqlan status's udp line). */
+static void udp_nat_family(struct pq_strbuf *b, const struct pq_node *node)
+{
+	static const enum pq_nat_mapping kinds[] = { PQ_NAT_UNKNOWN, PQ_NAT_NONE, PQ_NAT_ENDPOINT_INDEPENDENT,
+						     PQ_NAT_DEPENDENT };
+
+	if (node->udp.fd < 0)
+		return;
+	family(b, "pqlan_udp_nat", "gauge", "1 for the NAT mapping behaviour our UDP socket sees (STUN).");
+	for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		pq_sb_printf(b, "pqlan_udp_nat{mapping=\"%s\"} %d\n", pq_nat_mapping_name(kinds[i]),
+			     node->udp.nat == kinds[i]);
+	family(b, "pqlan_udp_dropped_total", "counter", "Datagrams refused on our UDP port before any peer's keys.");
+	pq_sb_printf(b, "pqlan_udp_dropped_total %" PRIu64 "\n", node->udp.drops);
+}
+
 static void histogram(struct pq_strbuf *b, const char *name, const char *help, const struct pq_hist *h)
 {
 	static const struct pq_hist empty;
@@ -131,6 +148,7 @@ long pq_metrics_render(const struct pq_node *node, const struct pq_hist *hs, con
 		return PQ_E_TOOBIG;
 	family(&b, "pqlan_relay_connected", "gauge", "1 once the relay accepted our key, else 0.");
 	pq_sb_printf(&b, "pqlan_relay_connected %d\n", node->relay.state == PQ_RELAY_CONNECTED);
+	udp_nat_family(&b, node);
 	peer_counter_families(&b, node);
 	peer_enum_family(&b, node, true, now_ms);
 	peer_enum_family(&b, node, false, now_ms);

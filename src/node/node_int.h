@@ -112,6 +112,7 @@ struct pq_metrics;
 #define PQ_NODE_UDP_RESEND_MS 250u
 #define PQ_NODE_UDP_BATCH 64
 #define PQ_NODE_UDP_MAX_DGRAM 2048
+#define PQ_NODE_UDP_REHS_PER_S 200u
 /* A datagram from an address we have not validated that proves the
  * peer's keys (its probes are answered there; see udp_path.c). */
 #define PQ_NODE_VIA_UDP_NEW (-3)
@@ -208,6 +209,8 @@ struct pq_udp_path {
 	uint16_t port;
 	uint64_t drops;                /* datagrams refused before any peer's keys */
 	uint64_t send_errors;          /* datagrams the kernel refused */
+	uint64_t rehs_second;          /* re-handshake datagrams taken in this second */
+	unsigned rehs_in_second;
 	uint64_t stun_sent, stun_answers;
 	/* STUN client: our public mapping as servers see it */
 	struct pq_sockaddr stun_server[PQ_NODE_STUN_SERVERS];

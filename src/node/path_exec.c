@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "crypto/util.h"
+#include "net/endpoint.h"
+#include "node/harden.h"
 #include "node/node_int.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -86,26 +88,9 @@ void pq_path_exec_init(struct pq_node *node)
 
 bool pq_endpoint_to_sockaddr(const struct pq_endpoint *ep, struct pq_sockaddr *out)
 {
-	memset(out, 0, sizeof(*out));
-	if (ep->family == PQ_EP_FAMILY_V4) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&out->ss;
+	int family = ep->family == PQ_EP_FAMILY_V4 ? AF_INET : AF_INET6;
 
-		in->sin_family = AF_INET;
-		memcpy(&in->sin_addr, ep->addr + 12, 4);
-		in->sin_port = htons(ep->port);
-		out->len = sizeof(*in);
-		return true;
-	}
-	if (ep->family == PQ_EP_FAMILY_V6) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&out->ss;
-
-		in6->sin6_family = AF_INET6;
-		memcpy(&in6->sin6_addr, ep->addr, 16);
-		in6->sin6_port = htons(ep->port);
-		out->len = sizeof(*in6);
-		return true;
-	}
-	return false;
+	return pq_sockaddr_from_endpoint(out, ep, family) == 0;
 }
 
 bool pq_path_exec_candidate(const struct pq_node_peer *p, unsigned i, struct pq_sockaddr *out)
@@ -227,7 +212,8 @@ static void our_endpoints(const struct pq_node *node, struct pq_endpoints *e)
 		ep = node->relay.observed;
 		ep.port = port;
 		ep.transport = PQ_EP_TLS;
-		endpoints_add(e, &ep);
+		if (pq_node_endpoint_ok(&ep)) /* issue 11: never advertise loopback & co */
+			endpoints_add(e, &ep);
 	}
 }
 
@@ -437,12 +423,17 @@ void pq_path_exec_reset(struct pq_node_peer *p, uint64_t now_ms)
 void pq_path_exec_endpoints_in(struct pq_node_peer *p, const uint8_t *pt, size_t len, uint64_t now_ms)
 {
 	struct pq_endpoints e;
+	unsigned refused;
 
 	memset(&e, 0, sizeof(e));
 	if (pq_endpoints_decode(&e, pt, len)) {
 		pq_datapath_drop(p);
 		return;
 	}
+	/* issue 11: a peer must not make us dial loopback, link-local, ... */
+	if ((refused = pq_node_endpoints_filter(&e)))
+		pq_log(PQ_LOG_WARN, "peer %s: %u direct candidate(s) refused (loopback, link-local, "
+		       "multicast, broadcast or unspecified)", pq_peer_label(p), refused);
 	if (e.count == p->path.cands.count && memcmp(e.ep, p->path.cands.ep, e.count * sizeof(e.ep[0])) == 0)
 		return;
 	p->path.cands = e;

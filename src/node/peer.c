@@ -54,7 +54,7 @@ bool pq_peer_hs_index_taken(void *ctx, uint32_t index)
 
 int pq_peers_init(struct pq_node *node, char *err, size_t err_len)
 {
-	uint64_t wall = pq_wall_ms();
+	uint64_t mono = pq_mono_ms(); /* issue 11: the rate limiter runs on it */
 
 	node->peer_count = 0;
 	if (node->cfg.peer_count == 0)
@@ -75,7 +75,7 @@ int pq_peers_init(struct pq_node *node, char *err, size_t err_len)
 		p->cfg = c;
 		memcpy(p->key, c->key, PQ_PUBKEY_LEN);
 		pq_key_to_base64(p->key_b64, p->key);
-		pq_hs_peer_init(&p->hs, p->key, wall);
+		pq_hs_peer_init(&p->hs, p->key, mono);
 		p->hs.user = p;
 		pq_session_init(&p->session);
 		pq_session_set_rekey_after(&p->session, node->opts.test_rekey_ms);
@@ -138,7 +138,7 @@ static void peer_initiate(struct pq_node_peer *p, uint64_t now_ms)
 			  PQ_PATH_VIA_RELAY) == PQ_PATH_VIA_NONE)
 		return;
 	p->hs_start_us = pq_mono_us();
-	n = pq_hs_initiate(&p->node->hs, &p->hs, pq_wall_ms(), out, sizeof(out));
+	n = pq_hs_initiate(&p->node->hs, &p->hs, pq_wall_ms(), pq_mono_ms(), out, sizeof(out));
 	if (n < 0) {
 		pq_log(PQ_LOG_WARN, "peer %s: cannot start a handshake: %s", pq_peer_label(p),
 		       pq_strerror((int)n));
@@ -172,7 +172,7 @@ void pq_peer_online(struct pq_node_peer *p, uint64_t now_ms)
 	else
 		pq_path_exec_simple(p, PQ_PATH_EV_ONLINE, 0, now_ms); /* again: new addresses */
 	peer_set_online(p, true, now_ms);
-	if (!resume && !pq_hs_pending(&p->hs, pq_wall_ms()))
+	if (!resume && !pq_hs_pending(&p->hs, pq_mono_ms()))
 		peer_initiate(p, now_ms);
 	pq_peer_service(p, now_ms);
 }
@@ -228,7 +228,7 @@ void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t le
 	long n;
 
 	memset(&res, 0, sizeof(res));
-	n = pq_hs_receive(&node->hs, p->key, msg, len, pq_wall_ms(), out, sizeof(out), &res);
+	n = pq_hs_receive(&node->hs, p->key, msg, len, pq_wall_ms(), pq_mono_ms(), out, sizeof(out), &res);
 	if (n == PQ_E_TIME) {
 		/* The one refusal a user can fix (PROTOCOL §4.4): say it. */
 		pq_log(PQ_LOG_WARN, "peer %s: handshake refused: stamped more than %u s ahead of our "
@@ -290,7 +290,7 @@ void pq_peer_service(struct pq_node_peer *p, uint64_t now_ms)
 		/* No usable keys, or the session asks for new ones: start a
 		 * handshake unless ours is still waiting for its answer. */
 		if ((!can_send || p->rekey_wanted) && now_ms >= p->next_retry_ms &&
-		    !pq_hs_pending(&p->hs, pq_wall_ms()))
+		    !pq_hs_pending(&p->hs, pq_mono_ms()))
 			peer_initiate(p, now_ms);
 		if ((want & PQ_SESSION_WANT_KEEPALIVE) && can_send) {
 			int ret = pq_send_sealed(p, PQ_MSG_KEEPALIVE, NULL, 0, now_ms);

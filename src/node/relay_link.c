@@ -28,6 +28,8 @@
 
 #include "crypto/util.h"
 #include "net/sock.h"
+#include "net/ws.h"
+#include "node/harden.h"
 #include "node/node_int.h"
 #include "proto/msg_relay.h"
 #include "util/clock.h"
@@ -86,7 +88,7 @@ static void underlay_check(struct pq_node *node)
 		pq_log(PQ_LOG_INFO, "relay: our underlay addresses changed, reconnecting");
 		node->relay.underlay_digest = now;
 		node->relay.backoff_ms = 0;
-		pq_conn_close(node->relay.conn, 1001); /* relay_on_close reconnects */
+		pq_conn_close(node->relay.conn, PQ_WS_CLOSE_GOING_AWAY); /* relay_on_close reconnects */
 		return;
 	}
 	if (pq_loop_timer_start(node->loop, &node->relay.timer, UNDERLAY_CHECK_MS))
@@ -115,7 +117,7 @@ static void relay_timer_fired(struct pq_loop *loop, struct pq_timer *t, void *ar
 		relay_connect(node);
 	} else if (node->relay.state == PQ_RELAY_CONNECTING && node->relay.conn) {
 		pq_log(PQ_LOG_WARN, "relay: no RELAY_WELCOME within %u ms", PQ_NODE_RELAY_AUTH_TIMEOUT_MS);
-		pq_conn_close(node->relay.conn, 1002);
+		pq_conn_close(node->relay.conn, PQ_WS_CLOSE_PROTOCOL);
 	} else if (node->relay.state == PQ_RELAY_CONNECTED && node->relay.conn) {
 		underlay_check(node);
 	}
@@ -226,12 +228,12 @@ static void relay_welcomed(struct pq_node *node, const uint8_t *msg, size_t len)
 
 	if (pq_relay_welcome_decode(&w, msg, len)) {
 		pq_log(PQ_LOG_WARN, "relay: malformed RELAY_WELCOME");
-		pq_conn_close(node->relay.conn, 1002);
+		pq_conn_close(node->relay.conn, PQ_WS_CLOSE_PROTOCOL);
 		return;
 	}
 	if ((ret = relay_send_watch(node))) {
 		pq_log(PQ_LOG_WARN, "relay: cannot send RELAY_WATCH: %s", pq_strerror(ret));
-		pq_conn_close(node->relay.conn, 1002);
+		pq_conn_close(node->relay.conn, PQ_WS_CLOSE_PROTOCOL);
 		return;
 	}
 	node->relay.state = PQ_RELAY_CONNECTED;
@@ -248,20 +250,11 @@ static void relay_welcomed(struct pq_node *node, const uint8_t *msg, size_t len)
 	pq_udp_path_relay_up(node, &node->relay.addr);
 	if (pq_loop_timer_start(node->loop, &node->relay.timer, UNDERLAY_CHECK_MS))
 		pq_log(PQ_LOG_ERROR, "relay: cannot arm the underlay check");
-	/* The observed address, printed through sock.h's formatter. */
-	memset(&a, 0, sizeof(a));
-	if (w.observed.family == PQ_ADDR_V4) {
-		char ip[32];
-
-		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", w.observed.addr[12], w.observed.addr[13],
-			 w.observed.addr[14], w.observed.addr[15]);
-		if (pq_sockaddr_from_ip(&a, ip, w.observed.port))
-			a.len = 0;
-	}
-	if (a.len)
+	/* The observed address, printed the one way addresses are. */
+	if (node->relay.has_observed && pq_endpoint_to_sockaddr(&node->relay.observed, &a))
 		pq_sockaddr_format(&a, text, sizeof(text));
 	else
-		snprintf(text, sizeof(text), "an IPv6 address");
+		snprintf(text, sizeof(text), "an address it cannot tell");
 	pq_log(PQ_LOG_INFO, "relay: connected to %s, it sees us at %s", node->cfg.relay_url.text, text);
 }
 
@@ -340,7 +333,7 @@ static void relay_on_message(void *ctx, struct pq_conn *c, const uint8_t *msg, s
 			pq_log(PQ_LOG_WARN, "relay: another node uses this key; retrying slowly");
 			node->relay.backoff_ms = PQ_NODE_RELAY_BACKOFF_MAX_MS;
 		}
-		pq_conn_close(c, 1000);
+		pq_conn_close(c, PQ_WS_CLOSE_NORMAL);
 		return;
 	}
 	if (node->relay.state != PQ_RELAY_CONNECTED) {
@@ -348,13 +341,13 @@ static void relay_on_message(void *ctx, struct pq_conn *c, const uint8_t *msg, s
 		if (msg[0] == PQ_MSG_RELAY_CHALLENGE) {
 			if ((ret = relay_answer_challenge(node, msg, len))) {
 				pq_log(PQ_LOG_WARN, "relay: cannot answer the challenge: %s", pq_strerror(ret));
-				pq_conn_close(c, 1002);
+				pq_conn_close(c, PQ_WS_CLOSE_PROTOCOL);
 			}
 		} else if (msg[0] == PQ_MSG_RELAY_WELCOME) {
 			relay_welcomed(node, msg, len);
 		} else {
 			pq_log(PQ_LOG_WARN, "relay: message 0x%02x before RELAY_WELCOME", msg[0]);
-			pq_conn_close(c, 1002);
+			pq_conn_close(c, PQ_WS_CLOSE_PROTOCOL);
 		}
 		return;
 	}
@@ -409,8 +402,10 @@ static void relay_connect(struct pq_node *node)
 	};
 	const struct pq_config_url *u = &node->cfg.relay_url;
 	struct pq_conn_target tg;
+	struct pq_conn_opts opts;
 	int ret;
 
+	pq_node_relay_conn_opts(&opts); /* issue 11: ping deadline, TCP user timeout */
 	memset(&tg, 0, sizeof(tg));
 	if (relay_addr(node, &tg.addr)) {
 		relay_schedule_reconnect(node);
@@ -420,7 +415,7 @@ static void relay_connect(struct pq_node *node)
 	tg.host = u->host_is_ip ? NULL : u->host;
 	tg.path = u->path;
 	node->relay.addr = tg.addr;
-	ret = pq_conn_connect(&node->relay.conn, node->loop, node->tls, &tg, NULL, &cbs, node);
+	ret = pq_conn_connect(&node->relay.conn, node->loop, node->tls, &tg, &opts, &cbs, node);
 	if (ret) {
 		node->relay.conn = NULL;
 		pq_log(PQ_LOG_WARN, "relay: cannot connect to %s: %s", u->text, pq_strerror(ret));
@@ -476,5 +471,5 @@ void pq_relay_link_stop(struct pq_node *node)
 	if (pq_conn_is_open(node->relay.conn) && pq_close_encode(out, sizeof(out), &out_len, &cl) == 0 &&
 	    pq_conn_send(node->relay.conn, out, out_len) != 0)
 		pq_log(PQ_LOG_DEBUG, "relay: CLOSE not queued");
-	pq_conn_close(node->relay.conn, 1001);
+	pq_conn_close(node->relay.conn, PQ_WS_CLOSE_GOING_AWAY);
 }

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "net/ws.h"
+#include "node/harden.h"
 #include "node/node_int.h"
 #include "util/log.h"
 
@@ -36,7 +38,7 @@ static void tls_on_open(void *ctx, struct pq_conn *c)
 	/* A server conn: its pinned key is one of our peers (allow). */
 	p = pq_peer_find(node, pq_conn_peer_key(c));
 	if (!p || pq_dconn_new(node, c, PQ_PATH_TLS, false, &dc)) {
-		pq_conn_close(c, 1008);
+		pq_conn_close(c, PQ_WS_CLOSE_POLICY);
 		return;
 	}
 	pq_conn_set_data(c, dc);
@@ -45,7 +47,7 @@ static void tls_on_open(void *ctx, struct pq_conn *c)
 	if (pq_path_exec_accept(p, dc, now_ms) < 0) {
 		pq_log(PQ_LOG_DEBUG, "peer %s: incoming direct conn refused (no keys, path = relay, or "
 		       "too many)", pq_peer_label(p));
-		pq_conn_close(c, 1008);
+		pq_conn_close(c, PQ_WS_CLOSE_POLICY);
 	}
 }
 
@@ -141,16 +143,18 @@ int pq_tls_path_start(struct pq_node *node, const uint8_t priv[32], char *err, s
 int pq_tls_path_listen(struct pq_node *node, char *err, size_t err_len)
 {
 	struct pq_sockaddr a;
+	struct pq_conn_opts lopts;
 	char text[PQ_SOCKADDR_TEXT];
 	int ret;
 
 	listen_addr(node, &a);
+	pq_node_listen_opts(node, &lopts); /* issue 11: pending caps per source and in all */
 	if (!node->tlsp.server) {
 		pq_log(PQ_LOG_INFO, "direct: listen port 0, no listener (peers may still be dialled)");
 		return 0;
 	}
 	pq_sockaddr_format(&a, text, sizeof(text));
-	if ((ret = pq_listener_new(&node->tlsp.listener, node->loop, node->tlsp.server, &a, NULL, &tls_cbs,
+	if ((ret = pq_listener_new(&node->tlsp.listener, node->loop, node->tlsp.server, &a, &lopts, &tls_cbs,
 				   node))) {
 		snprintf(err, err_len, "cannot listen on %s: %s", text, pq_strerror(ret));
 		return ret;

@@ -40,6 +40,7 @@
 #include "node/node_int.h"
 #include "proto/dgram.h"
 #include "proto/msg_rehs.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 static void udp_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms);
@@ -279,6 +280,9 @@ static void resend_fired(struct pq_loop *loop, struct pq_timer *t, void *arg, ui
 		return;
 	dc->resends++;
 	if (dc->dialled && live && dc->last_out_len) {
+		/* The run's time counts from the REQUEST that gets answered,
+		 * not from the first one the NATs swallowed. */
+		dc->rehs_start_us = pq_mono_us();
 		send_to_cands(dc, dc->last_out, dc->last_out_len);
 	} else if (!dc->dialled && !dc->rehs_live && !dc->has_addr) {
 		punch(dc, now_ms);
@@ -421,6 +425,18 @@ static void rehs_in(struct pq_node *node, const struct pq_sockaddr *from, const 
 	struct pq_dconn *dc;
 
 	if (!(p = peer_by_session_id(node, d->session_id)) || !(dc = rehs_target(p, d->type))) {
+		node->udp.drops++;
+		return;
+	}
+	/* A run costs a MAC and a copy of its state per datagram, and the
+	 * session id is visible on the wire: at most PQ_NODE_UDP_REHS_PER_S
+	 * re-handshake datagrams a second are looked at (an attempt needs a
+	 * few; a flood is dropped and counted). */
+	if (now_ms / 1000 != node->udp.rehs_second) {
+		node->udp.rehs_second = now_ms / 1000;
+		node->udp.rehs_in_second = 0;
+	}
+	if (++node->udp.rehs_in_second > PQ_NODE_UDP_REHS_PER_S) {
 		node->udp.drops++;
 		return;
 	}

@@ -64,11 +64,11 @@ void pq_hs_wipe(struct pq_hs *hs)
 		pq_hs__pending_clear(hs->pending_peers);
 }
 
-void pq_hs_peer_init(struct pq_hs_peer *p, const uint8_t pub[PQ_PUBKEY_LEN], uint64_t now_ms)
+void pq_hs_peer_init(struct pq_hs_peer *p, const uint8_t pub[PQ_PUBKEY_LEN], uint64_t mono_ms)
 {
 	memset(p, 0, sizeof(*p));
 	memcpy(p->pub, pub, PQ_PUBKEY_LEN);
-	pq_ratelimit_init(&p->rate, PQ_HS_RATE_INTERVAL_MS, PQ_HS_RATE_BURST, now_ms);
+	pq_ratelimit_init(&p->rate, PQ_HS_RATE_INTERVAL_MS, PQ_HS_RATE_BURST, mono_ms);
 }
 
 void pq_hs_peer_wipe(struct pq_hs_peer *p)
@@ -117,14 +117,16 @@ int pq_hs__new_index(struct pq_hs *hs, uint32_t *index)
 	return PQ_E_LIMIT;
 }
 
-bool pq_hs__expired(uint64_t started_ms, uint64_t now_ms)
+/* Monotonic: a time before started_ms is a caller's bug (or two clocks
+ * mixed up); treated as expired, the safe side for secrets. */
+bool pq_hs__expired(uint64_t started_ms, uint64_t mono_ms)
 {
-	return now_ms >= started_ms + PQ_HS_TIMEOUT_MS || now_ms < started_ms;
+	return mono_ms >= started_ms + PQ_HS_TIMEOUT_MS || mono_ms < started_ms;
 }
 
-bool pq_hs_pending(const struct pq_hs_peer *peer, uint64_t now_ms)
+bool pq_hs_pending(const struct pq_hs_peer *peer, uint64_t mono_ms)
 {
-	return peer->pending.active && !pq_hs__expired(peer->pending.started_ms, now_ms);
+	return peer->pending.active && !pq_hs__expired(peer->pending.started_ms, mono_ms);
 }
 
 /* Fresh ephemeral keys: X25519 from 32 random bytes (clamped by X25519
@@ -161,7 +163,8 @@ static uint64_t next_timestamp(const struct pq_hs_peer *peer, uint64_t now_ms)
 	return next;
 }
 
-long pq_hs_initiate(struct pq_hs *hs, struct pq_hs_peer *peer, uint64_t now_ms, uint8_t *out, size_t cap)
+long pq_hs_initiate(struct pq_hs *hs, struct pq_hs_peer *peer, uint64_t wall_ms, uint64_t mono_ms,
+		    uint8_t *out, size_t cap)
 {
 	struct pq_hs_init_msg m;
 	struct pq_hs_pending *p = &peer->pending;
@@ -176,7 +179,7 @@ long pq_hs_initiate(struct pq_hs *hs, struct pq_hs_peer *peer, uint64_t now_ms, 
 	m.version = PQ_HS_VERSION;
 	m.suite = PQ_HS_SUITE_HYBRID1;
 	memcpy(m.initiator_pub, hs->pub, PQ_PUBKEY_LEN);
-	m.timestamp_ms = next_timestamp(peer, now_ms);
+	m.timestamp_ms = next_timestamp(peer, wall_ms);
 	ret = pq_hs__new_index(hs, &m.sender_index);
 	if (!ret)
 		ret = pq_hs__random(hs, m.random, sizeof(m.random));
@@ -199,7 +202,7 @@ long pq_hs_initiate(struct pq_hs *hs, struct pq_hs_peer *peer, uint64_t now_ms, 
 	}
 	memcpy(p->transcript, h, sizeof(h));
 	p->local_index = m.sender_index;
-	p->started_ms = now_ms;
+	p->started_ms = mono_ms;
 	p->active = true;
 	pending_link(hs, peer);
 	peer->last_sent_ts = m.timestamp_ms;
@@ -248,7 +251,7 @@ out:
 }
 
 static long handle_resp(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,
-			uint64_t now_ms, uint8_t *out, size_t cap, struct pq_hs_result *res)
+			uint64_t mono_ms, uint8_t *out, size_t cap, struct pq_hs_result *res)
 {
 	struct pq_hs_resp_msg m;
 	struct pq_hs_finish_msg f = { 0 };
@@ -262,7 +265,7 @@ static long handle_resp(struct pq_hs *hs, const uint8_t *sender_pub, const uint8
 	if (!sender_pub || !(peer = hs->cb.lookup(hs->cb.ctx, sender_pub)))
 		return DROP(hs, drop_unknown_peer, PQ_E_PEER);
 	p = &peer->pending;
-	if (!pq_hs_pending(peer, now_ms) || p->local_index != m.receiver_index)
+	if (!pq_hs_pending(peer, mono_ms) || p->local_index != m.receiver_index)
 		return DROP(hs, drop_unexpected, PQ_E_STATE);
 	if (cap < PQ_HS_FINISH_LEN)
 		return PQ_E_TOOBIG;
@@ -307,20 +310,21 @@ out:
 	return n;
 }
 
-long pq_hs_receive(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len, uint64_t now_ms,
+long pq_hs_receive(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,
+		   uint64_t wall_ms, uint64_t mono_ms,
 		   uint8_t *out, size_t cap, struct pq_hs_result *res)
 {
 	memset(res, 0, sizeof(*res));
-	pq_hs_expire(hs, now_ms);
+	pq_hs_expire(hs, mono_ms);
 	if (!msg || len < 1)
 		return DROP(hs, drop_decode, PQ_E_DECODE);
 	switch (msg[0]) {
 	case PQ_MSG_HS_INIT:
-		return pq_hs__handle_init(hs, sender_pub, msg, len, now_ms, out, cap, res);
+		return pq_hs__handle_init(hs, sender_pub, msg, len, wall_ms, mono_ms, out, cap, res);
 	case PQ_MSG_HS_RESP:
-		return handle_resp(hs, sender_pub, msg, len, now_ms, out, cap, res);
+		return handle_resp(hs, sender_pub, msg, len, mono_ms, out, cap, res);
 	case PQ_MSG_HS_FINISH:
-		return pq_hs__handle_finish(hs, sender_pub, msg, len, now_ms, res);
+		return pq_hs__handle_finish(hs, sender_pub, msg, len, res);
 	default:
 		return DROP(hs, drop_decode, PQ_E_DECODE);
 	}

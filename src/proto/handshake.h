@@ -20,8 +20,15 @@
  * (session.h) and wipes the result. Wipe a peer (pq_hs_peer_wipe) before
  * freeing it; pq_hs_wipe wipes what is still pending.
  *
- * No clock, no sockets: now_ms (Unix milliseconds) is a parameter, and
- * randomness and the allowlist come through struct pq_hs_callbacks.
+ * No clock, no sockets: the time is a parameter, in two clocks. wall_ms
+ * (Unix milliseconds) is only for what crosses the wire: the HS_INIT
+ * timestamp we send and the freshness and future checks on the one we
+ * get. mono_ms (any monotonic millisecond count) drives everything that
+ * measures a duration: the initiation rate limit, the half-open slots'
+ * and our pending initiations' lifetimes. So a wall-clock step (NTP, an
+ * operator) neither locks peers out of the rate limiter nor kills or
+ * stretches a handshake in flight. Randomness and the allowlist come
+ * through struct pq_hs_callbacks.
  */
 #ifndef PQ_PROTO_HANDSHAKE_H
 #define PQ_PROTO_HANDSHAKE_H
@@ -62,7 +69,7 @@
 struct pq_hs_pending {
 	bool active;
 	uint32_t local_index;
-	uint64_t started_ms;
+	uint64_t started_ms;                /* monotonic */
 	uint32_t resp_tries;                /* HS_RESPs checked against it */
 	uint8_t x25519_priv[PQ_X25519_LEN];
 	uint8_t x25519_pub[PQ_X25519_LEN];  /* saves recomputing it from priv */
@@ -89,7 +96,7 @@ struct pq_hs_half_open {
 	struct pq_hs_peer *peer;
 	uint32_t local_index;
 	uint32_t remote_index;
-	uint64_t created_ms;
+	uint64_t created_ms;                /* monotonic */
 	uint8_t confirm_i2r[PQ_KEY_LEN];
 	uint8_t transcript[PQ_SHA256_LEN];
 	uint8_t resp_mac[PQ_HMAC_LEN];
@@ -158,17 +165,17 @@ PQ_MUST_CHECK int pq_hs_init(struct pq_hs *hs, const struct pq_signer *signer,
 /* Wipe every half-open slot and every pending initiation still linked. */
 void pq_hs_wipe(struct pq_hs *hs);
 /* p must not be linked (never initiated, or wiped with pq_hs_peer_wipe). */
-void pq_hs_peer_init(struct pq_hs_peer *p, const uint8_t pub[PQ_PUBKEY_LEN], uint64_t now_ms);
+void pq_hs_peer_init(struct pq_hs_peer *p, const uint8_t pub[PQ_PUBKEY_LEN], uint64_t mono_ms);
 /* Wipe p's pending initiation and unlink it: call before freeing p. */
 void pq_hs_peer_wipe(struct pq_hs_peer *p);
 void pq_hs_result_wipe(struct pq_hs_result *r);
 
 /* Start (or restart) an initiation to peer: HS_INIT into out.
  * Returns its length, or PQ_E_TOOBIG, PQ_E_RANDOM, PQ_E_CRYPTO. */
-PQ_MUST_CHECK long pq_hs_initiate(struct pq_hs *hs, struct pq_hs_peer *peer, uint64_t now_ms, uint8_t *out,
-				  size_t cap);
-/* Whether our initiation to peer still waits for HS_RESP at now_ms. */
-bool pq_hs_pending(const struct pq_hs_peer *peer, uint64_t now_ms);
+PQ_MUST_CHECK long pq_hs_initiate(struct pq_hs *hs, struct pq_hs_peer *peer, uint64_t wall_ms,
+				  uint64_t mono_ms, uint8_t *out, size_t cap);
+/* Whether our initiation to peer still waits for HS_RESP at mono_ms. */
+bool pq_hs_pending(const struct pq_hs_peer *peer, uint64_t mono_ms);
 
 /*
  * Handle one handshake message (type byte first). sender_pub is the
@@ -181,11 +188,12 @@ bool pq_hs_pending(const struct pq_hs_peer *peer, uint64_t now_ms);
  * res->event says what the caller must do with res (always set).
  */
 PQ_MUST_CHECK long pq_hs_receive(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,
-				 uint64_t now_ms, uint8_t *out, size_t cap, struct pq_hs_result *res);
+				 uint64_t wall_ms, uint64_t mono_ms, uint8_t *out, size_t cap,
+				 struct pq_hs_result *res);
 
 /* Drop half-open slots older than PQ_HS_TIMEOUT_MS and wipe our own
  * pending initiations (ephemeral secrets) as old: call it on a timer, so
  * the secrets live at most PQ_HS_TIMEOUT_MS + one period (the node: 1 s). */
-void pq_hs_expire(struct pq_hs *hs, uint64_t now_ms);
+void pq_hs_expire(struct pq_hs *hs, uint64_t mono_ms);
 
 #endif

@@ -13,14 +13,14 @@
 PQ_MUST_CHECK int pq_hs__random(struct pq_hs *hs, void *out, size_t len);
 /* A fresh local index not used by a session nor a half-open slot. */
 PQ_MUST_CHECK int pq_hs__new_index(struct pq_hs *hs, uint32_t *index);
-bool pq_hs__expired(uint64_t started_ms, uint64_t now_ms);
+bool pq_hs__expired(uint64_t started_ms, uint64_t mono_ms);
 /* Wipe peer's pending initiation (secrets included) and unlink it. */
 void pq_hs__pending_clear(struct pq_hs_peer *peer);
 
 PQ_MUST_CHECK long pq_hs__handle_init(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg,
-				      size_t len, uint64_t now_ms, uint8_t *out, size_t cap,
-				      struct pq_hs_result *res);
+				      size_t len, uint64_t wall_ms, uint64_t mono_ms, uint8_t *out,
+				      size_t cap, struct pq_hs_result *res);
 PQ_MUST_CHECK long pq_hs__handle_finish(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg,
-					size_t len, uint64_t now_ms, struct pq_hs_result *res);
+					size_t len, struct pq_hs_result *res);
 
 #endif

@@ -19,30 +19,30 @@
 /* Our own initiations past their lifetime: nothing can use their
  * ephemeral secrets any more (HS_RESP checks expiry), so they go now
  * rather than when the next initiation to that peer starts. */
-static void expire_pending(struct pq_hs *hs, uint64_t now_ms)
+static void expire_pending(struct pq_hs *hs, uint64_t mono_ms)
 {
 	struct pq_hs_peer *peer = hs->pending_peers, *next;
 
 	for (; peer; peer = next) {
 		next = peer->pending_next;
-		if (peer->pending.active && !pq_hs__expired(peer->pending.started_ms, now_ms))
+		if (peer->pending.active && !pq_hs__expired(peer->pending.started_ms, mono_ms))
 			continue;
 		pq_hs__pending_clear(peer);
 		hs->stats.pending_expired++;
 	}
 }
 
-void pq_hs_expire(struct pq_hs *hs, uint64_t now_ms)
+void pq_hs_expire(struct pq_hs *hs, uint64_t mono_ms)
 {
 	for (size_t i = 0; i < PQ_HS_HALF_OPEN_MAX; i++) {
 		struct pq_hs_half_open *s = &hs->half_open[i];
 
-		if (s->active && pq_hs__expired(s->created_ms, now_ms)) {
+		if (s->active && pq_hs__expired(s->created_ms, mono_ms)) {
 			pq_wipe(s, sizeof(*s));
 			hs->stats.half_open_expired++;
 		}
 	}
-	expire_pending(hs, now_ms);
+	expire_pending(hs, mono_ms);
 }
 
 /* The peer's own slot if it has one (a newer HS_INIT replaces it), else a
@@ -72,7 +72,7 @@ static struct pq_hs_half_open *half_open_slot(struct pq_hs *hs, const struct pq_
 
 /* Everything that can refuse an HS_INIT before any public-key operation. */
 static long admit_init(struct pq_hs *hs, const uint8_t *sender_pub, const struct pq_hs_init_msg *m,
-		       uint64_t now_ms, struct pq_hs_peer **peer_out)
+		       uint64_t wall_ms, uint64_t mono_ms, struct pq_hs_peer **peer_out)
 {
 	struct pq_hs_peer *peer;
 
@@ -89,9 +89,9 @@ static long admit_init(struct pq_hs *hs, const uint8_t *sender_pub, const struct
 		return DROP(hs, drop_stale, PQ_E_REPLAY);
 	/* Only the future is bounded: a peer whose clock is behind ours still
 	 * gets in, since its timestamps only have to increase. */
-	if (m->timestamp_ms > now_ms + PQ_HS_MAX_FUTURE_MS)
+	if (m->timestamp_ms > wall_ms + PQ_HS_MAX_FUTURE_MS)
 		return DROP(hs, drop_future, PQ_E_TIME);
-	if (!pq_ratelimit_allow(&peer->rate, now_ms))
+	if (!pq_ratelimit_allow(&peer->rate, mono_ms))
 		return DROP(hs, drop_rate, PQ_E_LIMIT);
 	*peer_out = peer;
 	return 0;
@@ -155,7 +155,7 @@ static int build_resp(struct pq_hs *hs, const struct pq_hs_init_msg *m, uint8_t 
 }
 
 static void remember_half_open(struct pq_hs *hs, struct pq_hs_peer *peer, const struct pq_hs_result *res,
-			       const uint8_t h[PQ_SHA256_LEN], const uint8_t *resp, uint64_t now_ms)
+			       const uint8_t h[PQ_SHA256_LEN], const uint8_t *resp, uint64_t mono_ms)
 {
 	struct pq_hs_half_open *s = half_open_slot(hs, peer);
 
@@ -164,14 +164,15 @@ static void remember_half_open(struct pq_hs *hs, struct pq_hs_peer *peer, const 
 	s->peer = peer;
 	s->local_index = res->local_index;
 	s->remote_index = res->remote_index;
-	s->created_ms = now_ms;
+	s->created_ms = mono_ms;
 	memcpy(s->confirm_i2r, res->keys.confirm_i2r, PQ_KEY_LEN);
 	memcpy(s->transcript, h, PQ_SHA256_LEN);
 	memcpy(s->resp_mac, resp + PQ_HS_RESP_MAC_OFF, PQ_HMAC_LEN);
 }
 
 long pq_hs__handle_init(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,
-			uint64_t now_ms, uint8_t *out, size_t cap, struct pq_hs_result *res)
+			uint64_t wall_ms, uint64_t mono_ms, uint8_t *out, size_t cap,
+			struct pq_hs_result *res)
 {
 	struct pq_hs_init_msg m;
 	struct pq_hs_peer *peer = NULL;
@@ -184,7 +185,7 @@ long pq_hs__handle_init(struct pq_hs *hs, const uint8_t *sender_pub, const uint8
 		return DROP(hs, drop_decode, PQ_E_DECODE);
 	if (cap < PQ_HS_RESP_LEN)
 		return PQ_E_TOOBIG;
-	n = admit_init(hs, sender_pub, &m, now_ms, &peer);
+	n = admit_init(hs, sender_pub, &m, wall_ms, mono_ms, &peer);
 	if (n)
 		return n;
 	ret = pq_hs_transcript_start(h, m.initiator_pub, hs->pub);
@@ -197,7 +198,7 @@ long pq_hs__handle_init(struct pq_hs *hs, const uint8_t *sender_pub, const uint8
 	if (pq_hs_transcript_mix(h, m.sig, sizeof(m.sig)))
 		return DROP(hs, drop_internal, PQ_E_CRYPTO);
 	/* Crossing initiations: the one from the lower public key wins. */
-	if (pq_hs_pending(peer, now_ms)) {
+	if (pq_hs_pending(peer, mono_ms)) {
 		if (memcmp(hs->pub, peer->pub, PQ_PUBKEY_LEN) < 0)
 			return DROP(hs, drop_crossing, PQ_E_STATE);
 		abandon = true;
@@ -213,7 +214,7 @@ long pq_hs__handle_init(struct pq_hs *hs, const uint8_t *sender_pub, const uint8
 		hs->stats.pending_abandoned++;
 		res->abandoned_own = true;
 	}
-	remember_half_open(hs, peer, res, h, out, now_ms);
+	remember_half_open(hs, peer, res, h, out, mono_ms);
 	peer->last_init_ts = m.timestamp_ms;
 	res->event = PQ_HS_EV_KEYS;
 	res->peer = peer;
@@ -227,7 +228,7 @@ out:
 }
 
 long pq_hs__handle_finish(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,
-			  uint64_t now_ms, struct pq_hs_result *res)
+			  struct pq_hs_result *res)
 {
 	struct pq_hs_finish_msg m;
 	struct pq_hs_half_open *s = NULL;

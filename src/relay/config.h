@@ -7,6 +7,11 @@
  *   private_key = PATH             required
  *   listen = HOST:PORT             required
  *   allow = PUBKEY                 repeatable; none: any node key may connect
+ *   max_nodes = N                  optional, 1-1000000, default 16384
+ *   max_nodes_per_source = N       optional, 1-1000000, default 64
+ *   user = NAME                    optional: run as NAME once listening
+ *   seccomp = on | off             optional, default off: the system-call
+ *                                  allow-list once listening (util/seccomp.h)
  *   stun = HOST:PORT | off         optional: the STUN responder (relay_stun.c)
  *                                  on PORT and PORT + 1 (PORT 1-65534);
  *                                  default listen's address, port 3478
@@ -39,6 +44,10 @@ struct pq_relay_config {
 	struct pq_config_allow *allow;           /* allow_count entries, heap */
 	size_t allow_count;                      /* 0: any node key may connect */
 	size_t allow_cap;                        /* internal */
+	uint32_t max_nodes;                      /* 0: the relay's default */
+	uint32_t max_nodes_per_source;           /* 0: the relay's default */
+	char user[PQ_CONFIG_USER_MAX + 1];       /* "" when not given */
+	bool seccomp;
 	uint8_t stun_mode;                       /* enum pq_relay_stun_mode */
 	struct pq_config_addr stun;              /* PQ_RELAY_STUN_SET only */
 };

@@ -68,6 +68,29 @@ static int add_allow(struct pq_conf_arg *a)
 	return 0;
 }
 
+static int set_max_nodes(struct pq_conf_arg *a)
+{
+	return pq_cv_uint(&((struct pq_relay_config *)a->cfg)->max_nodes, a->value, 1, 1000000,
+			  "nodes", a->why, a->why_len);
+}
+
+static int set_max_nodes_per_source(struct pq_conf_arg *a)
+{
+	return pq_cv_uint(&((struct pq_relay_config *)a->cfg)->max_nodes_per_source, a->value, 1,
+			  1000000, "nodes", a->why, a->why_len);
+}
+
+static int set_user(struct pq_conf_arg *a)
+{
+	return pq_cv_user(((struct pq_relay_config *)a->cfg)->user, a->value, a->why, a->why_len);
+}
+
+static int set_seccomp(struct pq_conf_arg *a)
+{
+	return pq_cv_on_off(&((struct pq_relay_config *)a->cfg)->seccomp, a->value, a->why,
+			    a->why_len);
+}
+
 static unsigned addr_port(const struct pq_config_addr *a)
 {
 	return ntohs(a->ss.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&a->ss)->sin6_port :
@@ -98,6 +121,10 @@ static const struct pq_conf_key relay_keys[] = {
 	{ "private_key", set_private_key, PQ_CONF_REQUIRED, "/etc/pqlan/relay.key" },
 	{ "listen", set_listen, PQ_CONF_REQUIRED, "0.0.0.0:8443" },
 	{ "allow", add_allow, PQ_CONF_REPEAT, "<node public key>" },
+	{ "max_nodes", set_max_nodes, 0, "16384" },
+	{ "max_nodes_per_source", set_max_nodes_per_source, 0, "64" },
+	{ "user", set_user, 0, "pqlan" },
+	{ "seccomp", set_seccomp, 0, "on" },
 	{ "stun", set_stun, 0, "0.0.0.0:3478" },
 };
 

@@ -72,28 +72,6 @@ static void node_unlink(struct pq_relay *r, struct relay_node *n)
 	r->node_count--;
 }
 
-/* Same source for the per-source cap: the IPv4 address, or the IPv6 /64
- * (a v4 client of a dual-stack listener arrives v4-mapped: its whole
- * address counts). */
-static bool same_source(const struct pq_sockaddr *a, const struct pq_sockaddr *b)
-{
-	if (a->ss.ss_family != b->ss.ss_family)
-		return false;
-	if (a->ss.ss_family == AF_INET)
-		return ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)&b->ss)->sin_addr.s_addr;
-	if (a->ss.ss_family == AF_INET6) {
-		const struct in6_addr *x = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
-		const struct in6_addr *y = &((const struct sockaddr_in6 *)&b->ss)->sin6_addr;
-		bool mapped = IN6_IS_ADDR_V4MAPPED(x);
-
-		if (mapped != IN6_IS_ADDR_V4MAPPED(y))
-			return false;
-		return memcmp(x, y, mapped ? 16 : 8) == 0;
-	}
-	return false;
-}
-
 /* Count the open unauthenticated conns (from from's source if from is not
  * NULL) and find the oldest: the list is newest first, so the last match. */
 static size_t count_unauth(const struct pq_relay *r, const struct relay_node *from,
@@ -106,7 +84,7 @@ static size_t count_unauth(const struct pq_relay *r, const struct relay_node *fr
 	for (struct relay_node *n = r->nodes; n; n = n->next) {
 		if (n->authed || n->closing)
 			continue;
-		if (src && !same_source(pq_conn_peer_addr(n->conn), src))
+		if (src && !pq_sockaddr_same_source(pq_conn_peer_addr(n->conn), src))
 			continue;
 		count++;
 		*oldest = n;
@@ -141,6 +119,30 @@ static void evict_oldest_unauth(struct pq_relay *r, struct relay_node *n)
 	relay_close_node(oldest, PQ_CLOSE_AUTH_FAILED, RELAY_WS_CLOSE_POLICY);
 }
 
+size_t relay_nodes_from_source(const struct pq_relay *r, const struct relay_node *n,
+			       const struct relay_node *except)
+{
+	const struct pq_sockaddr *src = pq_conn_peer_addr(n->conn);
+	size_t count = 0;
+
+	for (const struct relay_node *o = r->nodes; o; o = o->next)
+		if (o != n && o != except && o->authed && !o->closing &&
+		    pq_sockaddr_same_source(pq_conn_peer_addr(o->conn), src))
+			count++;
+	return count;
+}
+
+void relay_node_paired(struct relay_node *n)
+{
+	size_t q = n->relay->opts.max_queue ? n->relay->opts.max_queue : PQ_CONN_MAX_QUEUE;
+
+	if (n->paired || n->closing)
+		return;
+	n->paired = true;
+	if (pq_conn_set_max_queue(n->conn, q) || pq_conn_set_sndbuf(n->conn, PQ_RELAY_PAIRED_SNDBUF))
+		pq_log(PQ_LOG_DEBUG, "relay: cannot enlarge the buffers of %s", n->key_text);
+}
+
 static void on_open(void *ctx, struct pq_conn *c)
 {
 	struct pq_relay *r = ctx;
@@ -161,6 +163,9 @@ static void on_open(void *ctx, struct pq_conn *c)
 	pq_sockaddr_format(pq_conn_peer_addr(c), n->addr_text, sizeof(n->addr_text));
 	pq_conn_set_data(c, n);
 	node_link(r, n);
+	/* Small until it has a mutual peer (relay.h); not fatal if refused. */
+	if (pq_conn_set_sndbuf(c, PQ_RELAY_LONE_SNDBUF))
+		pq_log(PQ_LOG_DEBUG, "relay: SO_SNDBUF refused for %s", n->addr_text);
 	evict_oldest_unauth(r, n);
 	if (relay_auth_start(n)) {
 		pq_log(PQ_LOG_ERROR, "relay: cannot start authenticating %s, closing it",
@@ -259,6 +264,29 @@ static void set_opts(struct pq_relay *r, const struct pq_relay_opts *opts)
 		r->opts = *opts;
 	if (!r->opts.auth_timeout_ms)
 		r->opts.auth_timeout_ms = PQ_RELAY_AUTH_TIMEOUT_MS;
+	if (!r->opts.max_nodes)
+		r->opts.max_nodes = PQ_RELAY_MAX_NODES;
+	if (!r->opts.max_nodes_per_source)
+		r->opts.max_nodes_per_source = PQ_RELAY_MAX_NODES_PER_SOURCE;
+	if (!r->opts.ping_interval_ms)
+		r->opts.ping_interval_ms = PQ_RELAY_PING_MS;
+	if (!r->opts.ping_timeout_ms)
+		r->opts.ping_timeout_ms = PQ_RELAY_PING_MS;
+}
+
+/* What every conn starts with: a stranger may send RELAY_AUTH only, and
+ * gets a small queue until it has a mutual peer (relay.h). */
+static void conn_opts(const struct pq_relay *r, struct pq_conn_opts *c)
+{
+	size_t q = r->opts.max_queue ? r->opts.max_queue : PQ_CONN_MAX_QUEUE;
+
+	memset(c, 0, sizeof(*c));
+	c->open_timeout_ms = r->opts.open_timeout_ms;
+	c->max_queue = q < PQ_RELAY_LONE_QUEUE ? q : PQ_RELAY_LONE_QUEUE;
+	c->max_msg = PQ_RELAY_AUTH_MSG_LEN;
+	c->ping_interval_ms = r->opts.ping_interval_ms;
+	c->ping_timeout_ms = r->opts.ping_timeout_ms;
+	c->user_timeout_ms = PQ_RELAY_USER_TIMEOUT_MS;
 }
 
 int pq_relay_new(struct pq_relay **out, struct pq_loop *loop, const uint8_t priv[32],
@@ -284,8 +312,7 @@ int pq_relay_new(struct pq_relay **out, struct pq_loop *loop, const uint8_t priv
 		rc = PQ_E_NOMEM;
 	if (!rc)
 		rc = pq_tls_ctx_new(&r->tls, PQ_TLS_SERVER, priv);
-	copts.open_timeout_ms = r->opts.open_timeout_ms;
-	copts.max_queue = r->opts.max_queue;
+	conn_opts(r, &copts);
 	if (!rc)
 		rc = pq_listener_new(&r->listener, loop, r->tls, listen, &copts, &relay_cbs, r);
 	if (rc) {
@@ -355,6 +382,7 @@ void pq_relay_stats(const struct pq_relay *r, struct pq_relay_stats *out)
 	out->accepted = ls.accepted;
 	out->failed_before_open = ls.failed;
 	out->http_refused = ls.http_refused;
+	out->pending_evicted = ls.evicted;
 }
 
 size_t pq_relay_conn_count(const struct pq_relay *r)

@@ -57,6 +57,10 @@ struct pq_relay_opts {
 	size_t max_queue;         /* per-conn queue bytes; 0: PQ_CONN_MAX_QUEUE */
 	size_t max_unauth;        /* open, not yet authenticated conns; 0: PQ_RELAY_MAX_UNAUTH */
 	size_t max_unauth_per_ip; /* of those, from one source; 0: PQ_RELAY_MAX_UNAUTH_PER_IP */
+	size_t max_nodes;         /* authenticated conns; 0: PQ_RELAY_MAX_NODES */
+	size_t max_nodes_per_source; /* of those, from one source; 0: PQ_RELAY_MAX_NODES_PER_SOURCE */
+	uint64_t ping_interval_ms; /* silence before a WebSocket ping; 0: PQ_RELAY_PING_MS */
+	uint64_t ping_timeout_ms; /* no answer: the node is gone; 0: PQ_RELAY_PING_MS */
 	bool verbose;             /* one debug line per forwarded message */
 	enum pq_relay_mangle mangle;
 };
@@ -72,6 +76,29 @@ struct pq_relay_opts {
  * PQ_RELAY_MAX_UNAUTH / 32 = 8 sources to reach the global cap. 32 leaves
  * room for many nodes behind one NAT reconnecting at once. */
 #define PQ_RELAY_MAX_UNAUTH_PER_IP 32
+/* Authenticated conns, in total and from one source. Keys cost nothing
+ * on an open relay (no allow list), so without these one host could hold
+ * thousands of conns. 16384 covers DESIGN §8's 10,000 idle nodes; 64
+ * per source leaves room for an office behind one NAT. Past either cap a
+ * new key is refused with CLOSE(3) (a reconnecting key replaces its old
+ * conn and is never refused for it). */
+#define PQ_RELAY_MAX_NODES 16384
+#define PQ_RELAY_MAX_NODES_PER_SOURCE 64
+/* Liveness (DESIGN §7): a conn silent this long gets a ping, and one that
+ * then stays silent as long is closed, so a node that vanished without
+ * a FIN is offline to its peers within 2 * PQ_RELAY_PING_MS; TCP's user
+ * timeout does the same for data the node no longer acknowledges. */
+#define PQ_RELAY_PING_MS 5000
+#define PQ_RELAY_USER_TIMEOUT_MS 15000
+/* Memory per conn. Before authentication only RELAY_AUTH may arrive
+ * (max_msg = its 97 bytes). A node with no mutual peer only ever gets
+ * signalling: a small queue and kernel send buffer; once it has one (it
+ * forwards frames) the full max_queue and PQ_RELAY_PAIRED_SNDBUF. So the
+ * user-space memory a node can pin is max_queue + 64 KiB of buffers, and
+ * the kernel's ~2 * PQ_RELAY_PAIRED_SNDBUF. */
+#define PQ_RELAY_LONE_QUEUE (64 * 1024)
+#define PQ_RELAY_LONE_SNDBUF (16 * 1024)
+#define PQ_RELAY_PAIRED_SNDBUF (512 * 1024)
 
 struct pq_relay_stats {
 	uint64_t nodes;        /* authenticated now */
@@ -83,9 +110,12 @@ struct pq_relay_stats {
 	uint64_t sig_checks;   /* Ed25519 verifications of RELAY_AUTH (allowed keys only) */
 	uint64_t unauth_evicted; /* unauthenticated conns closed to make room */
 	uint64_t unauth_ip_evicted; /* of those, for their source's cap */
+	uint64_t full_refused;   /* valid RELAY_AUTH refused: max_nodes reached */
+	uint64_t source_refused; /* valid RELAY_AUTH refused: its source at max_nodes_per_source */
 	/* From the listener (net/conn.h): TCP accepted, dropped before the
-	 * WebSocket opened (not TLS, plain HTTP, stalled), of those HTTP 4xx. */
-	uint64_t accepted, failed_before_open, http_refused;
+	 * WebSocket opened (not TLS, plain HTTP, stalled), of those HTTP 4xx;
+	 * pending conns closed for newer ones (per-source and total caps). */
+	uint64_t accepted, failed_before_open, http_refused, pending_evicted;
 	/* STUN: Binding requests answered; datagrams not answered. */
 	uint64_t stun_answered, stun_dropped;
 };

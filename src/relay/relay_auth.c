@@ -124,6 +124,27 @@ static void replace_old(struct relay_node *n)
 	relay_close_node(old, PQ_CLOSE_REPLACED, PQ_WS_CLOSE_NORMAL);
 }
 
+/* The caps on authenticated conns (relay.h). A key already online only
+ * moves to this conn (roaming) and adds nothing to the total. Refused:
+ * CLOSE(3), counted, logged; true. */
+static bool over_caps(struct relay_node *n, const uint8_t key[PQ_PUBKEY_LEN])
+{
+	struct pq_relay *r = n->relay;
+	struct relay_node *old = relay_node_of_key(r, key);
+
+	if (!old && r->stats.nodes >= r->opts.max_nodes) {
+		r->stats.full_refused++;
+		refuse(n, "the relay is full (max_nodes)");
+		return true;
+	}
+	if (relay_nodes_from_source(r, n, old) >= r->opts.max_nodes_per_source) {
+		r->stats.source_refused++;
+		refuse(n, "too many nodes from its source (max_nodes_per_source)");
+		return true;
+	}
+	return false;
+}
+
 static void welcome(struct relay_node *n)
 {
 	struct pq_relay_welcome m = { n->observed };
@@ -160,6 +181,13 @@ void relay_auth_message(struct relay_node *n, const uint8_t *msg, size_t len)
 	}
 	if (wire_addr_from(&n->observed, pq_conn_peer_addr(n->conn))) {
 		refuse(n, "its address cannot be reported");
+		return;
+	}
+	if (over_caps(n, m.node_key))
+		return;
+	/* PROTOCOL §1: from now on any message up to the largest. */
+	if (pq_conn_set_max_msg(n->conn, PQ_MAX_MSG_LEN)) {
+		relay_close_node(n, PQ_CLOSE_GOING_AWAY, PQ_WS_CLOSE_INTERNAL);
 		return;
 	}
 	memcpy(n->entry.key, m.node_key, PQ_PUBKEY_LEN);

@@ -32,6 +32,7 @@ struct relay_node {
 	bool authed;
 	bool closing;                       /* we sent CLOSE or closed it */
 	bool watching;                      /* its one RELAY_WATCH arrived */
+	bool paired;                        /* has had a mutual peer: full queue */
 	uint8_t (*watch)[PQ_PUBKEY_LEN];    /* sorted, watch_count <= PQ_RELAY_WATCH_MAX keys (heap) */
 	size_t watch_count;
 	struct pq_wire_addr observed;
@@ -73,6 +74,13 @@ void relay_close_node(struct relay_node *n, uint16_t reason, uint16_t ws_code);
 /* A malformed or unexpected message: CLOSE(2), counted and logged. */
 void relay_protocol_error(struct relay_node *n, const char *what);
 struct relay_node *relay_node_of_key(const struct pq_relay *r, const uint8_t key[PQ_PUBKEY_LEN]);
+
+/* n got a mutual peer: it forwards frames now, give it the full queue
+ * and send buffer (relay.h, memory per conn). Once per conn. */
+void relay_node_paired(struct relay_node *n);
+/* Authenticated nodes from n's source, other than n and except. */
+size_t relay_nodes_from_source(const struct pq_relay *r, const struct relay_node *n,
+			       const struct relay_node *except);
 
 /* relay_auth.c */
 /* Send the challenge and arm the auth deadline. 0 or PQ_E_*. */

@@ -65,6 +65,8 @@ static void announce_online(struct relay_node *n)
 
 		if (!p || !watches(p, n->entry.key))
 			continue;
+		relay_node_paired(n);
+		relay_node_paired(p);
 		send_online(n, p);
 		send_online(p, n);
 	}

@@ -84,6 +84,17 @@ PQ_MUST_CHECK int pq_cv_path(char *out, size_t cap, const char *s, bool absolute
 PQ_MUST_CHECK int pq_cv_pubkey(uint8_t key[32], const char *s, const char *whose,
 			       char *why, size_t why_len);
 
+/* A user account name to run as after set-up (util/privdrop.h): 1-32
+ * of [A-Za-z0-9_.-], not starting with '-'. Whether it exists is checked
+ * when it is used, not here. */
+#define PQ_CONFIG_USER_MAX 32
+PQ_MUST_CHECK int pq_cv_user(char out[PQ_CONFIG_USER_MAX + 1], const char *s,
+			     char *why, size_t why_len);
+
+/* A unicast Ethernet MAC address, six hex pairs separated by ':' (not a
+ * group address, not all zero): the only kind a peer may send from. */
+PQ_MUST_CHECK int pq_cv_mac(uint8_t out[6], const char *s, char *why, size_t why_len);
+
 /* "on" or "off"; anything else: PQ_E_CONFIG, why says so. */
 PQ_MUST_CHECK int pq_cv_on_off(bool *out, const char *s, char *why, size_t why_len);
 

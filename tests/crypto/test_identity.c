@@ -282,6 +282,39 @@ static void test_key_file_errors(void **state)
 	printf("checked: key file errors %d cases\n", n);
 }
 
+/* Issue 11: a key owned by another user is refused (its owner could
+ * rewrite our identity); root's and our own are fine. A directory others
+ * may write to draws a warning, a sticky one (/tmp) does not. */
+static void test_key_file_owner(void **state)
+{
+	char path[128], sub[128], why[512];
+	uint8_t key[32];
+	char err[512];
+
+	assert_int_equal(geteuid(), 0); /* the suite runs as root: chown needs it */
+	write_file(path, "nobody.key", GOOD_KEY "\n", 45, 0600);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	expect_load_error(path, PQ_E_PERM, "owned by uid 65534", "chown");
+	assert_int_equal(chown(path, 0, 0), 0);
+	assert_int_equal(pq_key_file_load(key, path, err, sizeof(err)), 0);
+
+	snprintf(sub, sizeof(sub), "%s/open", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(path, sizeof(path), "%s/open/k.key", dir);
+	assert_false(pq_key_dir_unsafe(path, why, sizeof(why)));
+	assert_int_equal(chmod(sub, 0777), 0);
+	assert_true(pq_key_dir_unsafe(path, why, sizeof(why)));
+	assert_non_null(strstr(why, "everyone"));
+	assert_non_null(strstr(why, "chmod go-w"));
+	assert_int_equal(chmod(sub, 0770), 0);
+	assert_true(pq_key_dir_unsafe(path, why, sizeof(why)));
+	assert_non_null(strstr(why, "its group"));
+	assert_int_equal(chmod(sub, 01777), 0);
+	assert_false(pq_key_dir_unsafe(path, why, sizeof(why)));
+	assert_int_equal(chmod(sub, 0700), 0);
+	printf("checked: key file owner and directory 7 cases\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_base64_malformed),
 		cmocka_unit_test_setup_teardown(test_key_file_good, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_key_file_errors, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_key_file_owner, setup_dir, teardown_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,9 @@
 # (tx_gso_frames 0: its TAP hands over plain frames) but receives n2's
 # super-frames and its kernel takes them (rx_gso_frames > 0 and the
 # n2 -> n1 transfer arrives); n2 sends DATA_GSO and receives none; pings
-# both ways; clean exits.
+# both ways; clean exits. The direct path is TLS here (`transport = tls`):
+# super-frames travel whole only over TLS and the relay; on the UDP path
+# they are cut into segments (check_nat.sh, check_direct.sh cover that).
 set -eu
 top=${PQ_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/e2e/lib.sh"
@@ -30,6 +32,8 @@ e2e_underlay "$net" vf 1 2
 e2e_keys 1 2
 e2e_node_conf 1 10.81.0 "$net.11:7444" 2 "offload = off"
 e2e_node_conf 2 10.81.0 "$net.12:7444" 1
+printf 'transport = tls\n' >>"$dir/n1.conf"
+printf 'transport = tls\n' >>"$dir/n2.conf"
 
 # iperf_run FROM TO [-R]: one 3 s TCP stream between the TAPs, Mbit/s in
 # $REPLY (0 when it failed).

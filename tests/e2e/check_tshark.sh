@@ -40,7 +40,7 @@ tshark_pid=$REPLY
 e2e_until 15 grep -q "Capturing on" "$dir/tshark.log" || e2e_die "tshark did not start capturing: $(cat "$dir/tshark.log")"
 
 e2e_start_relay
-for i in 1 2; do e2e_start_node "$i" "" env SSLKEYLOGFILE="$keylog"; done
+for i in 1 2; do e2e_start_node "$i" "" env PQLAN_TEST=1 SSLKEYLOGFILE="$keylog"; done
 e2e_until 40 both_are "p['path'] == 'direct' and p['rehandshakes'] >= 1" || e2e_die "the peers did not complete a re-handshake on the direct path within 40 s"
 sleep 1
 e2e_stop "$tshark_pid" 100 || e2e_bad "tshark did not stop on SIGTERM"

@@ -85,7 +85,7 @@ static void deliver(struct fx_node *n, const struct fx_node *from, const uint8_t
 
 static void initiate(struct fx_node *n, uint64_t now)
 {
-	CHECK(pq_hs_initiate(&n->hs, &n->peers[0], now, out, sizeof(out)) == PQ_HS_INIT_LEN);
+	CHECK(pq_hs_initiate(&n->hs, &n->peers[0], now, now, out, sizeof(out)) == PQ_HS_INIT_LEN);
 	memcpy(last_init, out, PQ_HS_INIT_LEN);
 	init_from = n;
 }

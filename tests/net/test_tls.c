@@ -3,7 +3,8 @@
  * 127.0.0.1: the right pin connects and both ends derive the same
  * exporter; a wrong pin fails; mutual TLS admits an allowed client and
  * refuses an unknown one; a TLS 1.2-only client is refused; SSLKEYLOGFILE
- * gets NSS key-log lines. alarm() bounds every test.
+ * gets NSS key-log lines with PQLAN_TEST=1 and is ignored without it.
+ * alarm() bounds every test.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -338,8 +339,29 @@ static void test_keylog(void **state)
 	assert_int_equal(setenv("SSLKEYLOGFILE", path, 1), 0);
 	key_new(&p.skey);
 	key_new(&p.ckey);
+	/* without PQLAN_TEST=1 it is ignored: nothing written (issue 11) */
+	unsetenv("PQLAN_TEST");
+	pair_new(&p, p.skey.pub, NULL, NULL);
+	pair_drive(&p);
+	assert_int_equal(p.rc, 0);
+	pair_free(&p);
+	assert_int_not_equal(stat(path, &st), 0);
+	assert_int_equal(setenv("PQLAN_TEST", "0", 1), 0);
+	memset(&p, 0, sizeof(p));
+	key_new(&p.skey);
+	key_new(&p.ckey);
+	pair_new(&p, p.skey.pub, NULL, NULL);
+	pair_drive(&p);
+	pair_free(&p);
+	assert_int_not_equal(stat(path, &st), 0);
+	/* a test run */
+	assert_int_equal(setenv("PQLAN_TEST", "1", 1), 0);
+	memset(&p, 0, sizeof(p));
+	key_new(&p.skey);
+	key_new(&p.ckey);
 	pair_new(&p, p.skey.pub, NULL, NULL);
 	unsetenv("SSLKEYLOGFILE");
+	unsetenv("PQLAN_TEST");
 	pair_drive(&p);
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.rs, 0);

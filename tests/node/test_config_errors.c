@@ -55,7 +55,7 @@ static const struct err_case cases[] = {
 	{ 1, RELAY_HEAD "[relay]\n", 4, "second [relay] section" },
 	{ 1, RELAY_HEAD "[node]\n", 4, "unknown section [node], expected [relay]" },
 	/* keys */
-	{ 0, NODE_KEY("listn = 1"), 5, "unknown key \"listn\" in [node], expected one of private_key, tap, address, listen, control, retry_interval, reauth_interval, metrics, offload, listen_udp, keepalive_udp or stun" },
+	{ 0, NODE_KEY("listn = 1"), 5, "unknown key \"listn\" in [node], expected one of private_key, tap, address, listen, control, retry_interval, reauth_interval, metrics, offload, user, seccomp, listen_udp, keepalive_udp or stun" },
 	{ 0, NODE_KEY("tap = pqlan1"), 5, "tap is set twice in this [node] section (first at line 3)" },
 	{ 0, NODE_KEY("= 5"), 5, "'=' has no name before it" },
 	{ 0, NODE_KEY("metrics: 127.0.0.1:9464"), 5, "\"metrics\" is followed by ':', expected metrics = value" },

@@ -134,17 +134,29 @@ static const struct row aging_rows[] = {
 	{ OWNER, B + 2 * AGE + 1000, 0, 102, 0, 0, 0, 0, 0, 0, NONE },
 };
 
+/* Ownership (l2.h): a live entry does not move to another peer; the
+ * spoofing frame is dropped and our unicast keeps going to the owner. */
 static const struct row move_rows[] = {
 	{ PEER_IN, 10, 1, M_BCAST, 100, 0, 0, PQ_L2_PASS, 0, 0, 0 },
 	{ TAP_IN, 11, 0, 100, 50, 0, ALL3, PQ_L2_PASS, P(1), 0, 0 },
-	{ PEER_IN, 12, 2, M_BCAST, 100, 0, 0, PQ_L2_PASS, 0, 0, 0 },
-	{ OWNER, 12, 0, 100, 0, 0, 0, 0, 0, 0, 2 },
-	{ TAP_IN, 13, 0, 100, 50, 0, ALL3, PQ_L2_PASS, P(2), 0, 0 },
+	{ PEER_IN, 12, 2, M_BCAST, 100, 0, 0, PQ_L2_DROP_MAC_OWNED, 0, 0, 0 },
+	{ OWNER, 12, 0, 100, 0, 0, 0, 0, 0, 0, 1 },
+	{ TAP_IN, 13, 0, 100, 50, 0, ALL3, PQ_L2_PASS, P(1), 0, 0 },
+	/* the owner's frames refresh it: still refused just before 14 + AGE */
 	{ PEER_IN, 14, 1, M_BCAST, 100, 0, 0, PQ_L2_PASS, 0, 0, 0 },
-	{ TAP_IN, 15, 0, 100, 50, 0, ALL3, PQ_L2_PASS, P(1), 0, 0 },
+	{ PEER_IN, 14 + AGE - 1, 2, M_BCAST, 100, 0, 0, PQ_L2_DROP_MAC_OWNED, 0, 0, 0 },
+	{ OWNER, 14 + AGE - 1, 0, 100, 0, 0, 0, 0, 0, 0, 1 },
+	/* aged out: the host moved, the new peer gets it */
+	{ PEER_IN, 14 + AGE, 2, M_BCAST, 100, 0, 0, PQ_L2_PASS, 0, 0, 0 },
+	{ OWNER, 14 + AGE, 0, 100, 0, 0, 0, 0, 0, 0, 2 },
+	{ TAP_IN, 15 + AGE, 0, 100, 50, 0, ALL3, PQ_L2_PASS, P(2), 0, 0 },
+	/* the owner's session ended: free at once */
+	{ FORGET, 16 + AGE, 2, 0, 0, 0, 0, 0, 0, 0, 0 },
+	{ PEER_IN, 16 + AGE, 1, M_BCAST, 100, 0, 0, PQ_L2_PASS, 0, 0, 0 },
+	{ OWNER, 16 + AGE, 0, 100, 0, 0, 0, 0, 0, 0, 1 },
 	/* a host now seen on the TAP side is local: no peer owns it */
-	{ TAP_IN, 16, 0, M_BCAST, 100, 0, ALL3, PQ_L2_PASS, ALL3, 1, 0 },
-	{ OWNER, 16, 0, 100, 0, 0, 0, 0, 0, 0, NONE },
+	{ TAP_IN, 17 + AGE, 0, M_BCAST, 100, 0, ALL3, PQ_L2_PASS, ALL3, 1, 0 },
+	{ OWNER, 17 + AGE, 0, 100, 0, 0, 0, 0, 0, 0, NONE },
 };
 
 /* Group destinations flood; the group bit alone decides, not the U/L bit. */
@@ -322,6 +334,15 @@ static void peer_learns(struct pq_l2 *t, uint32_t peer, int mac, uint64_t now)
 			 PQ_L2_PASS);
 }
 
+/* A broadcast frame from MAC id src (a static buffer: one at a time). */
+static const uint8_t *frame_from(int src)
+{
+	static uint8_t frame[64];
+
+	make_frame(frame, 64, M_BCAST, src);
+	return frame;
+}
+
 static int owner_of(struct pq_l2 *t, int mac, uint64_t now)
 {
 	uint8_t m[6];
@@ -346,16 +367,27 @@ static void test_per_peer_cap(void **state)
 	assert_int_equal(owner_of(t, 100, 31), 0);
 	assert_int_equal(owner_of(t, 104, 31), 0);
 	assert_int_equal(owner_of(t, 200, 31), 1);
-	/* moving a MAC to a peer at its cap also costs that peer its oldest */
-	peer_learns(t, 0, 200, 32);
-	assert_int_equal(owner_of(t, 200, 32), 0);
-	assert_int_equal(owner_of(t, 102, 32), NONE);
+	/* another peer's live MAC is refused: nothing recycled for it */
+	assert_int_equal(pq_l2_from_peer(t, 0, frame_from(200), 64, 32), PQ_L2_DROP_MAC_OWNED);
+	assert_int_equal(owner_of(t, 200, 32), 1);
+	assert_int_equal(pq_l2_peer_count(t, 0), 4);
+	assert_int_equal(pq_l2_stats(t)->move_refused, 1);
+	/* moving an aged-out MAC to a peer at its cap costs that peer its
+	 * oldest: refresh peer 0's four (102 first: the oldest), then take 200 */
+	peer_learns(t, 0, 102, 20 + AGE - 10);
+	peer_learns(t, 0, 103, 20 + AGE - 9);
+	peer_learns(t, 0, 104, 20 + AGE - 8);
+	peer_learns(t, 0, 100, 20 + AGE - 7);
+	peer_learns(t, 0, 200, 20 + AGE);
+	assert_int_equal(owner_of(t, 200, 20 + AGE), 0);
+	assert_int_equal(owner_of(t, 102, 20 + AGE), NONE);
+	assert_int_equal(owner_of(t, 103, 20 + AGE), 0);
 	assert_int_equal(pq_l2_peer_count(t, 0), 4);
 	assert_int_equal(pq_l2_peer_count(t, 1), 0);
 	assert_int_equal(pq_l2_stats(t)->recycled, 2);
 	assert_int_equal(pq_l2_stats(t)->moved, 1);
 	pq_l2_free(t);
-	pq_test_checked("l2 per-peer cap", 12);
+	pq_test_checked("l2 per-peer cap", 16);
 }
 
 /* Full table: expired entries go first, then the biggest peer's oldest. */
@@ -444,6 +476,45 @@ static void test_bad_limits(void **state)
 	pq_test_checked("l2 limits", 7);
 }
 
+/* Pinned MACs (allowed_mac): only those from that peer, and never from
+ * another peer, learned or not. */
+static void test_pins(void **state)
+{
+	struct pq_l2 *t = new_table(4, 64, 16);
+	uint8_t pins[PQ_L2_MAX_PINS_PER_PEER + 1][6], bad[1][6];
+
+	mac_of(100, pins[0]);
+	mac_of(101, pins[1]);
+	assert_int_equal(pq_l2_pin(t, 1, (const uint8_t(*)[6])pins, 2), 0);
+	assert_int_equal(pq_l2_from_peer(t, 1, frame_from(102), 64, 10), PQ_L2_DROP_NOT_PINNED);
+	assert_int_equal(owner_of(t, 102, 10), NONE);
+	assert_int_equal(pq_l2_from_peer(t, 1, frame_from(100), 64, 10), PQ_L2_PASS);
+	assert_int_equal(owner_of(t, 100, 10), 1);
+	/* 101 is pinned to peer 1 though never seen: nobody else may use it */
+	assert_int_equal(pq_l2_from_peer(t, 2, frame_from(101), 64, 11), PQ_L2_DROP_MAC_OWNED);
+	assert_int_equal(owner_of(t, 101, 11), NONE);
+	assert_int_equal(pq_l2_from_peer(t, 2, frame_from(103), 64, 11), PQ_L2_PASS);
+	assert_int_equal(pq_l2_stats(t)->drops[PQ_L2_DROP_NOT_PINNED], 1);
+	assert_int_equal(pq_l2_stats(t)->drops[PQ_L2_DROP_MAC_OWNED], 1);
+	/* refused pins */
+	mac_of(M_BCAST, bad[0]);
+	assert_int_equal(pq_l2_pin(t, 2, (const uint8_t(*)[6])bad, 1), PQ_E_INVAL);
+	mac_of(M_ZERO, bad[0]);
+	assert_int_equal(pq_l2_pin(t, 2, (const uint8_t(*)[6])bad, 1), PQ_E_INVAL);
+	assert_int_equal(pq_l2_pin(t, 2, (const uint8_t(*)[6])&pins[1], 1), PQ_E_INVAL);
+	assert_int_equal(pq_l2_pin(t, 4, (const uint8_t(*)[6])pins, 1), PQ_E_INVAL);
+	for (int i = 0; i <= PQ_L2_MAX_PINS_PER_PEER; i++)
+		mac_of(300 + i, pins[i]);
+	assert_int_equal(pq_l2_pin(t, 3, (const uint8_t(*)[6])pins, PQ_L2_MAX_PINS_PER_PEER + 1),
+			 PQ_E_INVAL);
+	/* unpinned again: any source */
+	assert_int_equal(pq_l2_pin(t, 1, NULL, 0), 0);
+	assert_int_equal(pq_l2_from_peer(t, 1, frame_from(102), 64, 12), PQ_L2_PASS);
+	assert_int_equal(pq_l2_from_peer(t, 2, frame_from(101), 64, 12), PQ_L2_PASS);
+	pq_l2_free(t);
+	pq_test_checked("l2 pins", 20);
+}
+
 /* ---- a randomised run against a naive model of the same policy ---- */
 
 struct naive {
@@ -470,7 +541,8 @@ static int nv_oldest(const struct naive *nv, int peer, uint64_t now, int expired
 	return best;
 }
 
-static void nv_learn(struct naive *nv, int peer, int mac, uint64_t now, uint64_t stamp)
+/* false: refused, another peer's live entry owns mac (nothing changes) */
+static bool nv_learn(struct naive *nv, int peer, int mac, uint64_t now, uint64_t stamp)
 {
 	int count[NV_PEERS] = { 0 }, total = 0, slot = NONE, big = 0, i;
 
@@ -482,6 +554,8 @@ static void nv_learn(struct naive *nv, int peer, int mac, uint64_t now, uint64_t
 		if (nv[i].mac == mac)
 			slot = i;
 	}
+	if (slot != NONE && nv[slot].peer != peer && now - nv[slot].seen < AGE)
+		return false;
 	if (slot == NONE || nv[slot].peer != peer) {
 		if (count[peer] >= NV_PER) {
 			nv[nv_oldest(nv, peer, now, 0)].peer = NONE;
@@ -503,6 +577,7 @@ static void nv_learn(struct naive *nv, int peer, int mac, uint64_t now, uint64_t
 		for (slot = 0; nv[slot].peer != NONE; slot++)
 			;
 	nv[slot] = (struct naive){ mac, peer, now, stamp };
+	return true;
 }
 
 static void test_against_naive(void **state)
@@ -519,8 +594,13 @@ static void test_against_naive(void **state)
 		int peer = (int)(rng % NV_PEERS);
 		int mac = (int)(rng >> 8) % (peer == 3 ? 60 : 16) + 100;
 		now += (rng >> 40) % 1000 == 0 ? AGE / 2 : (rng >> 20) % 50;
-		peer_learns(t, (uint32_t)peer, mac, now);
-		nv_learn(nv, peer, mac, now, step);
+		uint8_t frame[64];
+		enum pq_l2_drop got = pq_l2_from_peer(t, (uint32_t)peer, frame,
+						      make_frame(frame, 64, M_BCAST, mac), now);
+
+		if ((got == PQ_L2_PASS) != nv_learn(nv, peer, mac, now, step) ||
+		    (got != PQ_L2_PASS && got != PQ_L2_DROP_MAC_OWNED))
+			fail_msg("step %llu: table gave %s", (unsigned long long)step, pq_l2_drop_name(got));
 		for (int m = 100; m < 160; m++, checks++) {
 			int want = NONE;
 			for (int i = 0; i < NV_CAP; i++)
@@ -560,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_table_full),
 		cmocka_unit_test(test_flooding_peer),
 		cmocka_unit_test(test_bad_limits),
+		cmocka_unit_test(test_pins),
 		cmocka_unit_test(test_against_naive),
 	};
 

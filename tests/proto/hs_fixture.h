@@ -117,7 +117,7 @@ static inline size_t fx_slot(const struct fx_node *n, const struct pq_hs_peer *p
 static inline long fx_deliver(struct fx_node *n, const struct fx_node *sender, const uint8_t *msg, size_t len,
 		       uint64_t now, uint8_t *out, size_t cap, struct pq_hs_result *res)
 {
-	long r = pq_hs_receive(&n->hs, sender ? sender->pub : NULL, msg, len, now, out, cap, res);
+	long r = pq_hs_receive(&n->hs, sender ? sender->pub : NULL, msg, len, now, now, out, cap, res);
 
 	if (res->event != PQ_HS_EV_NONE) {
 		int ret = pq_session_install(&n->sess[fx_slot(n, res->peer)], res, now);

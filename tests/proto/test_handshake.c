@@ -59,7 +59,7 @@ static void pair_free(struct pair *p)
 
 static void step_init(struct pair *p)
 {
-	assert_int_equal(pq_hs_initiate(&p->a->hs, &p->a->peers[0], p->now, p->init, sizeof(p->init)),
+	assert_int_equal(pq_hs_initiate(&p->a->hs, &p->a->peers[0], p->now, p->now, p->init, sizeof(p->init)),
 			 PQ_HS_INIT_LEN);
 }
 
@@ -202,8 +202,8 @@ static void crossing_case(uint8_t seed_x, uint8_t seed_y, int lower_first)
 		lo = p->b;
 		hi = p->a;
 	}
-	assert_int_equal(pq_hs_initiate(&lo->hs, &lo->peers[0], p->now, init_lo, sizeof(init_lo)), PQ_HS_INIT_LEN);
-	assert_int_equal(pq_hs_initiate(&hi->hs, &hi->peers[0], p->now, init_hi, sizeof(init_hi)), PQ_HS_INIT_LEN);
+	assert_int_equal(pq_hs_initiate(&lo->hs, &lo->peers[0], p->now, p->now, init_lo, sizeof(init_lo)), PQ_HS_INIT_LEN);
+	assert_int_equal(pq_hs_initiate(&hi->hs, &hi->peers[0], p->now, p->now, init_hi, sizeof(init_hi)), PQ_HS_INIT_LEN);
 	for (int step = 0; step < 2; step++) {
 		if ((step == 0) == (lower_first != 0)) {
 			/* hi receives lo's initiation: lo wins, hi abandons its own. */
@@ -430,7 +430,7 @@ static void test_not_allowed_and_sender_mismatch(void **state)
 	assert_non_null(c);
 	assert_int_equal(fx_node_init(c, 3), 0);
 	fx_allow(c, p->b->pub, p->now);
-	assert_int_equal(pq_hs_initiate(&c->hs, &c->peers[0], p->now, init_c, sizeof(init_c)), PQ_HS_INIT_LEN);
+	assert_int_equal(pq_hs_initiate(&c->hs, &c->peers[0], p->now, p->now, init_c, sizeof(init_c)), PQ_HS_INIT_LEN);
 	assert_int_equal(fx_deliver(p->b, c, init_c, sizeof(init_c), p->now, out, sizeof(out), &p->res), PQ_E_PEER);
 	assert_int_equal(p->b->hs.stats.drop_unknown_peer, 1);
 	/* a's HS_INIT arriving from a transport that says it is c. */
@@ -467,7 +467,7 @@ static void test_wrong_signing_key(void **state)
 	assert_int_equal(fx_node_init(c, 3), 0);
 	memcpy(c->hs.pub, p->a->pub, PQ_PUBKEY_LEN);
 	fx_allow(c, p->b->pub, p->now);
-	assert_int_equal(pq_hs_initiate(&c->hs, &c->peers[0], p->now, init_c, sizeof(init_c)), PQ_HS_INIT_LEN);
+	assert_int_equal(pq_hs_initiate(&c->hs, &c->peers[0], p->now, p->now, init_c, sizeof(init_c)), PQ_HS_INIT_LEN);
 	assert_int_equal(fx_deliver(p->b, p->a, init_c, sizeof(init_c), p->now, out, sizeof(out), &p->res), PQ_E_AUTH);
 	assert_int_equal(p->b->hs.stats.drop_signature, 1);
 	/* c answers a's HS_INIT as if it were b. */
@@ -540,7 +540,7 @@ static void test_half_open_bounded(void **state)
 		fx_allow(b, c->pub, now);
 		fx_allow(c, b->pub, now);
 		now += 10;
-		assert_int_equal(pq_hs_initiate(&c->hs, &c->peers[0], now, init, sizeof(init)), PQ_HS_INIT_LEN);
+		assert_int_equal(pq_hs_initiate(&c->hs, &c->peers[0], now, now, init, sizeof(init)), PQ_HS_INIT_LEN);
 		assert_int_equal(fx_deliver(b, c, init, sizeof(init), now, resp, sizeof(resp), &res), PQ_HS_RESP_LEN);
 		assert_int_equal(fx_deliver(c, b, resp, sizeof(resp), now, fins[i], PQ_HS_FINISH_LEN, &res),
 				 PQ_HS_FINISH_LEN);
@@ -551,7 +551,7 @@ static void test_half_open_bounded(void **state)
 	assert_int_equal(b->hs.stats.half_open_evicted, MANY - PQ_HS_HALF_OPEN_MAX);
 	/* The oldest were evicted; the newest still confirm. */
 	for (int i = 0; i < MANY; i++) {
-		long r = pq_hs_receive(&b->hs, pubs[i], fins[i], PQ_HS_FINISH_LEN, now, NULL, 0, &res);
+		long r = pq_hs_receive(&b->hs, pubs[i], fins[i], PQ_HS_FINISH_LEN, now, now, NULL, 0, &res);
 
 		assert_int_equal(r, i < MANY - PQ_HS_HALF_OPEN_MAX ? PQ_E_STATE : 0);
 		assert_int_equal(res.event, i < MANY - PQ_HS_HALF_OPEN_MAX ? PQ_HS_EV_NONE : PQ_HS_EV_CONFIRMED);
@@ -594,9 +594,9 @@ static void test_random_failure(void **state)
 
 	(void)state;
 	p->a->rng_fail = 1;
-	assert_int_equal(pq_hs_initiate(&p->a->hs, &p->a->peers[0], p->now, p->init, sizeof(p->init)), PQ_E_RANDOM);
+	assert_int_equal(pq_hs_initiate(&p->a->hs, &p->a->peers[0], p->now, p->now, p->init, sizeof(p->init)), PQ_E_RANDOM);
 	assert_false(p->a->peers[0].pending.active);
-	assert_int_equal(pq_hs_initiate(&p->a->hs, &p->a->peers[0], p->now, p->init, 10), PQ_E_TOOBIG);
+	assert_int_equal(pq_hs_initiate(&p->a->hs, &p->a->peers[0], p->now, p->now, p->init, 10), PQ_E_TOOBIG);
 	p->a->rng_fail = 0;
 	step_init(p);
 	p->b->rng_fail = 1;
@@ -632,15 +632,15 @@ static void test_handshake_cpu(void **state)
 	t0 = cpu_us();
 	for (int i = 0; i < RUNS; i++) {
 		p->now += 1000;
-		assert_int_equal(pq_hs_initiate(&p->a->hs, &p->a->peers[0], p->now, p->init, sizeof(p->init)),
+		assert_int_equal(pq_hs_initiate(&p->a->hs, &p->a->peers[0], p->now, p->now, p->init, sizeof(p->init)),
 				 PQ_HS_INIT_LEN);
-		assert_int_equal(pq_hs_receive(&p->b->hs, p->a->pub, p->init, sizeof(p->init), p->now, p->resp,
+		assert_int_equal(pq_hs_receive(&p->b->hs, p->a->pub, p->init, sizeof(p->init), p->now, p->now, p->resp,
 					       sizeof(p->resp), &p->res), PQ_HS_RESP_LEN);
 		pq_hs_result_wipe(&p->res);
-		assert_int_equal(pq_hs_receive(&p->a->hs, p->b->pub, p->resp, sizeof(p->resp), p->now, p->fin,
+		assert_int_equal(pq_hs_receive(&p->a->hs, p->b->pub, p->resp, sizeof(p->resp), p->now, p->now, p->fin,
 					       sizeof(p->fin), &p->res), PQ_HS_FINISH_LEN);
 		pq_hs_result_wipe(&p->res);
-		assert_int_equal(pq_hs_receive(&p->b->hs, p->a->pub, p->fin, sizeof(p->fin), p->now, NULL, 0, &p->res),
+		assert_int_equal(pq_hs_receive(&p->b->hs, p->a->pub, p->fin, sizeof(p->fin), p->now, p->now, NULL, 0, &p->res),
 				 0);
 	}
 	t1 = cpu_us();

@@ -68,7 +68,7 @@ static void init_and_resp(struct fx_node *a, struct fx_node *b, uint64_t now, ui
 {
 	struct pq_hs_result res;
 
-	assert_int_equal(pq_hs_initiate(&a->hs, &a->peers[0], now, init, PQ_HS_INIT_LEN), PQ_HS_INIT_LEN);
+	assert_int_equal(pq_hs_initiate(&a->hs, &a->peers[0], now, now, init, PQ_HS_INIT_LEN), PQ_HS_INIT_LEN);
 	assert_int_equal(fx_deliver(b, a, init, PQ_HS_INIT_LEN, now, resp, PQ_HS_RESP_LEN, &res), PQ_HS_RESP_LEN);
 }
 
@@ -163,7 +163,7 @@ static void test_resp_flood_cost(void **state)
 		assert_int_equal(fx_deliver(a, b, resp, sizeof(resp), T0, fin, sizeof(fin), &res), PQ_E_AUTH);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
 	for (int i = 0; i < RUNS; i++)
-		assert_int_equal(pq_hs_receive(&a->hs, b->pub, resp, sizeof(resp), T0, fin, sizeof(fin), &res),
+		assert_int_equal(pq_hs_receive(&a->hs, b->pub, resp, sizeof(resp), T0, T0, fin, sizeof(fin), &res),
 				 PQ_E_LIMIT);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
 	printf("refused_hs_resp_ns: %.0f (mean of %d)\n",
@@ -203,7 +203,7 @@ static void test_pending_wiped_on_expiry(void **state)
 		for (int i = 0; i < 3; i++) {
 			if (now != start[i])
 				continue;
-			assert_int_equal(pq_hs_initiate(&n->hs, &n->peers[i], now, init, sizeof(init)),
+			assert_int_equal(pq_hs_initiate(&n->hs, &n->peers[i], now, now, init, sizeof(init)),
 					 PQ_HS_INIT_LEN);
 			assert_false(pq_test_all_zero(n->peers[i].pending.x25519_priv, PQ_X25519_LEN));
 			assert_false(pq_test_all_zero(n->peers[i].pending.mlkem_dk, PQ_MLKEM1024_DK_LEN));
@@ -234,9 +234,9 @@ static void test_pending_wiped_on_expiry(void **state)
 	assert_null(n->hs.pending_peers);
 	/* Unlinking from the middle: three out, the middle one answered... */
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(pq_hs_initiate(&n->hs, &n->peers[i], now, init, sizeof(init)), PQ_HS_INIT_LEN);
+		assert_int_equal(pq_hs_initiate(&n->hs, &n->peers[i], now, now, init, sizeof(init)), PQ_HS_INIT_LEN);
 	/* ...a restarted initiation stays linked once; pq_hs_peer_wipe unlinks. */
-	assert_int_equal(pq_hs_initiate(&n->hs, &n->peers[1], now + 1, init, sizeof(init)), PQ_HS_INIT_LEN);
+	assert_int_equal(pq_hs_initiate(&n->hs, &n->peers[1], now + 1, now + 1, init, sizeof(init)), PQ_HS_INIT_LEN);
 	assert_int_equal(pending_list_len(&n->hs), 3);
 	pq_hs_peer_wipe(&n->peers[1]);
 	assert_pending_zero(&n->peers[1]);
@@ -263,12 +263,12 @@ static void test_pending_wiped_by_receive_and_clock_step(void **state)
 	(void)state;
 	fx_allow(a, b->pub, T0);
 	fx_allow(b, a->pub, T0);
-	assert_int_equal(pq_hs_initiate(&a->hs, &a->peers[0], T0, init, sizeof(init)), PQ_HS_INIT_LEN);
+	assert_int_equal(pq_hs_initiate(&a->hs, &a->peers[0], T0, T0, init, sizeof(init)), PQ_HS_INIT_LEN);
 	/* Any message at all, even a malformed one, past the lifetime. */
-	assert_int_equal(pq_hs_receive(&a->hs, b->pub, (const uint8_t *)"\x77", 1, T0 + PQ_HS_TIMEOUT_MS, out,
+	assert_int_equal(pq_hs_receive(&a->hs, b->pub, (const uint8_t *)"\x77", 1, T0 + PQ_HS_TIMEOUT_MS, T0 + PQ_HS_TIMEOUT_MS, out,
 				       sizeof(out), &res), PQ_E_DECODE);
 	assert_pending_zero(&a->peers[0]);
-	assert_int_equal(pq_hs_initiate(&a->hs, &a->peers[0], T0 + 10000, init, sizeof(init)), PQ_HS_INIT_LEN);
+	assert_int_equal(pq_hs_initiate(&a->hs, &a->peers[0], T0 + 10000, T0 + 10000, init, sizeof(init)), PQ_HS_INIT_LEN);
 	pq_hs_expire(&a->hs, T0 + 9000);
 	assert_pending_zero(&a->peers[0]);
 	assert_int_equal(a->hs.stats.pending_expired, 2);
@@ -284,7 +284,7 @@ static long offer(struct fx_node *a, struct fx_node *b, uint64_t a_now, uint64_t
 	struct pq_hs_result res;
 	long r;
 
-	assert_int_equal(pq_hs_initiate(&a->hs, &a->peers[0], a_now, init, sizeof(init)), PQ_HS_INIT_LEN);
+	assert_int_equal(pq_hs_initiate(&a->hs, &a->peers[0], a_now, a_now, init, sizeof(init)), PQ_HS_INIT_LEN);
 	r = fx_deliver(b, a, init, sizeof(init), b_now, resp, sizeof(resp), &res);
 	if (r != PQ_HS_RESP_LEN)
 		return r;

@@ -225,7 +225,7 @@ static void test_rekey_frames_in_flight(void **state)
 	fx_allow(b, a->pub, now);
 	for (int round = 0; round < 2; round++) {
 		now += 1000;
-		assert_int_equal(pq_hs_initiate(&a->hs, &a->peers[0], now, init, sizeof(init)), PQ_HS_INIT_LEN);
+		assert_int_equal(pq_hs_initiate(&a->hs, &a->peers[0], now, now, init, sizeof(init)), PQ_HS_INIT_LEN);
 		assert_int_equal(fx_deliver(b, a, init, sizeof(init), now, resp, sizeof(resp), &res), PQ_HS_RESP_LEN);
 		/* Second round: frames under the old keys, both ways, held back. */
 		for (int i = 0; round == 1 && i < N; i++) {

@@ -251,8 +251,10 @@ static inline int rc_run(struct rc_env *e, rc_pred_fn *pred, void *arg, uint64_t
 	e->pred = pred;
 	e->arg = arg;
 	e->timed_out = false;
-	if (pred(e))
+	if (pred(e)) {
+		e->pred = NULL; /* else a later callback on this env would stop the loop */
 		return 0;
+	}
 	pq_timer_init(&e->deadline, rc_deadline_fn, e);
 	pq_timer_init(&e->tick, rc_tick_fn, e);
 	if (pq_loop_timer_start(e->loop, &e->deadline, timeout_ms) ||

@@ -24,7 +24,10 @@
 # with no migration, fallback or new attempt. Fresh sealed datagrams
 # relayed from the attacker's address (a quarter of n1's datagrams never
 # reach n2 directly) are accepted as data (no ping lost) but never move
-# the path. A forged re-handshake REQUEST (the captured session id, a new
+# the path. When one side's UDP conn dies and the other's does not, the
+# first side's next attempt validates at once, none of its datagrams
+# refused (its REQUEST, straight over UDP, outruns its PUNCH through the
+# relay). A forged re-handshake REQUEST (the captured session id, a new
 # challenge, the current time) spoofed from the peer's address does not
 # take the path down. The nodes still run and exit 0 on SIGTERM.
 set -eu
@@ -187,7 +190,45 @@ else
 	e2e_bad "datagrams from a third address moved the path: n2 sent ${to_attacker:-?} datagrams to the attacker; n1 $snap1 -> $(snapshot 1), n2 $snap2 -> $(snapshot 2)"
 fi
 
-# ---- 4. a forged re-handshake REQUEST spoofed from the peer -------------------------------
+# ---- 4. one side's UDP conn dies, the other's does not ---------------------------------------
+# D, the node that dialled the UDP conn (it counts the attempt), loses it:
+# its datagrams to R are dropped while it sends one frame to R (a port R
+# drops, so R sends nothing back and its own conn stays as it was). Once
+# the drop is lifted, D's next attempt (PUNCH through the relay, the
+# REQUEST straight over UDP, which comes first) must validate at once:
+# back on UDP within retry_interval + the higher key's delay + 1 s, and
+# no genuine re-handshake datagram refused by R.
+d=1 r=2
+status_json 2; [ "$(field 2 udp_attempts)" -gt 0 ] && d=2 r=1
+d_ip=192.168.243.1$d r_ip=192.168.243.1$r
+ip netns exec "${ns[$r]}" nft add table ip pqsink
+ip netns exec "${ns[$r]}" nft add chain ip pqsink in '{ type filter hook input priority 0; }'
+ip netns exec "${ns[$r]}" nft add rule ip pqsink in iifname pq0 udp dport 9 drop
+ip netns exec "${ns[$d]}" nft add table ip pqcut
+ip netns exec "${ns[$d]}" nft add chain ip pqcut out '{ type filter hook output priority 0; }'
+ip netns exec "${ns[$d]}" nft add rule ip pqcut out ip daddr "$r_ip" udp dport 7444 drop
+status_json "$r"; refused_r=$(field "$r" udp_refused)
+ip netns exec "${ns[$d]}" python3 -c 'import socket,sys; socket.socket(2, 2).sendto(b"x", (sys.argv[1], 9))' "$overlay.$r"
+if e2e_until 5 peer_of "$d" "p['transport'] != 'udp'" && udp_direct "$r"; then
+	e2e_ok "one-sided loss: n$d's UDP conn dropped (now $(field "$d" path)/$(field "$d" transport)), n$r's still up"
+else
+	e2e_bad "one-sided loss: n$d $(cat "$dir/status$d.json"), n$r $(cat "$dir/status$r.json")"
+fi
+ip netns exec "${ns[$d]}" nft delete table ip pqcut
+t=$SECONDS
+if e2e_until 5 udp_direct "$d" && e2e_until 2 udp_direct "$r" && peer_of "$r" "p['udp_refused'] == $refused_r"; then
+	e2e_ok "one-sided loss lifted: n$d back on UDP within $((SECONDS - t)) s, its attempt validated at once (no datagram of it refused by n$r)"
+else
+	e2e_bad "one-sided loss lifted: n$d not back on UDP within 5 s or its attempt refused by n$r (udp_refused $refused_r -> $(field "$r" udp_refused)): $(cat "$dir/status$d.json")"
+	grep -h "ignored\|direct conn dropped\|path " "$dir/n$d.log" "$dir/n$r.log" | tail -n 8 | sed 's/^/  /'
+fi
+e2e_until 15 udp_direct "$d" || e2e_die "n$d not back on UDP"
+e2e_until 10 udp_direct "$r" || e2e_die "n$r not back on UDP"
+ip netns exec "${ns[$r]}" nft delete table ip pqsink
+sleep 1
+snap1=$(snapshot 1) snap2=$(snapshot 2)
+
+# ---- 5. a forged re-handshake REQUEST spoofed from the peer -------------------------------
 # No MAC covers a REQUEST: anyone who saw one session id can forge one with
 # a fresh challenge and the current time. It must not take the path down
 # (the re-handshake deadline is 5 s; wait 7).

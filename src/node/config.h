@@ -27,6 +27,12 @@
  *                                  (util/privdrop.h)
  *   seccomp = on | off             optional, default off: the system-call
  *                                  allow-list after set-up (util/seccomp.h)
+ *   tap_persist = yes | no         optional, default no: leave a TAP we
+ *                                  created in place at exit (bridging)
+ *   mac = XX:XX:XX:XX:XX:XX        optional, unicast: the TAP's MAC
+ *   mtu = BYTES                    optional, 68-16366 (PQ_TAP_MTU_MAX),
+ *                                  default 1500
+ *   log_level = debug|info|warn|error  optional, default info
  *   listen_udp = HOST:PORT | off   optional, the UDP direct path's socket;
  *                                  default: listen's address and port (none
  *                                  when listen's port is 0)
@@ -118,6 +124,11 @@ struct pq_node_config {
 	bool offload;                            /* TAP offloads (default on) */
 	char user[PQ_CONFIG_USER_MAX + 1];       /* "" when not given */
 	bool seccomp;
+	bool tap_persist;                        /* leave our TAP at exit */
+	bool has_mac;
+	uint8_t mac[6];
+	uint32_t mtu;                            /* 0: the TAP's default */
+	int log_level;                           /* util/log.h; default info */
 	bool has_metrics;
 	struct pq_config_addr metrics;
 	bool udp_off;                            /* listen_udp = off */

@@ -32,6 +32,7 @@
 #include "node/node_int.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/version.h"
 
 /* Room for the node line and one peer entry, text or JSON. */
 #define STATUS_HEAD_MAX 512
@@ -183,19 +184,25 @@ long pq_control_status(const struct pq_node *node, bool json, char *out, size_t 
 
 	if (cap == 0)
 		return PQ_E_TOOBIG;
+	/* The build (util/version.h): a node says what it runs. */
 	if (json) {
-		pq_sb_printf(&b, "{\"node\":{\"key\":\"%s\",\"tap\":\"%s\",\"relay\":\"%s\"", node->pub_b64,
-			     node->cfg.tap, relay);
+		pq_sb_printf(&b, "{\"node\":{\"key\":\"%s\",\"tap\":\"%s\",\"relay\":\"%s\","
+			     "\"version\":\"%s\",\"git\":\"%s\",\"protocol\":%d", node->pub_b64,
+			     node->cfg.tap, relay, pq_version(), pq_version_git(), PQ_HS_VERSION);
 		udp_json(&b, node);
 		pq_sb_printf(&b, "},\"peers\":[");
 	} else {
-		pq_sb_printf(&b, "node: %s\n  tap: %s\n  relay: %s (%s)\n  refused from unknown keys: %" PRIu64 "\n",
-			     node->pub_b64, node->cfg.tap, relay, node->cfg.relay_url.text, node->relay.drops);
+		pq_sb_printf(&b, "node: %s\n  tap: %s\n  relay: %s (%s)\n  refused from unknown keys: %" PRIu64
+			     "\n  version: pqlan %s, protocol %d\n",
+			     node->pub_b64, node->cfg.tap, relay, node->cfg.relay_url.text, node->relay.drops,
+			     pq_version_text(), PQ_HS_VERSION);
 		udp_text(&b, node);
 	}
-	for (size_t i = 0; i < node->peer_count; i++) {
+	for (size_t i = 0, shown = 0; i < node->peer_count; i++) {
+		if (node->peers[i].removed)    /* reload's tombstones */
+			continue;
 		if (json) {
-			if (i)
+			if (shown++)
 				pq_sb_printf(&b, ",");
 			peer_json(&b, &node->peers[i], now_ms);
 		} else {

@@ -3,6 +3,7 @@
  * the private key path, the listen address, the optional allow list of
  * node public keys (format in node/config.h) and the STUN address.
  */
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "relay/config.h"
 #include "util/conf_ini.h"
 #include "util/conf_value.h"
+#include "util/log.h"
 
 static int set_private_key(struct pq_conf_arg *a)
 {
@@ -91,6 +93,31 @@ static int set_seccomp(struct pq_conf_arg *a)
 			    a->why_len);
 }
 
+static int set_metrics(struct pq_conf_arg *a)
+{
+	struct pq_relay_config *cfg = a->cfg;
+	int rc = pq_cv_hostport(&cfg->metrics, a->value, true, "127.0.0.1:9465", a->why, a->why_len);
+
+	cfg->has_metrics = rc == 0;
+	return rc;
+}
+
+static int set_control(struct pq_conf_arg *a)
+{
+	struct pq_relay_config *cfg = a->cfg;
+	int rc = pq_cv_path(cfg->control, sizeof(cfg->control), a->value, true,
+			    PQ_RELAY_CONTROL_DEFAULT, a->why, a->why_len);
+
+	cfg->has_control = rc == 0;
+	return rc;
+}
+
+static int set_log_level(struct pq_conf_arg *a)
+{
+	return pq_cv_log_level(&((struct pq_relay_config *)a->cfg)->log_level, a->value, a->why,
+			       a->why_len);
+}
+
 static unsigned addr_port(const struct pq_config_addr *a)
 {
 	return ntohs(a->ss.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&a->ss)->sin6_port :
@@ -125,6 +152,9 @@ static const struct pq_conf_key relay_keys[] = {
 	{ "max_nodes_per_source", set_max_nodes_per_source, 0, "64" },
 	{ "user", set_user, 0, "pqlan" },
 	{ "seccomp", set_seccomp, 0, "on" },
+	{ "metrics", set_metrics, 0, "127.0.0.1:9465" },
+	{ "control", set_control, 0, PQ_RELAY_CONTROL_DEFAULT },
+	{ "log_level", set_log_level, 0, "info" },
 	{ "stun", set_stun, 0, "0.0.0.0:3478" },
 };
 
@@ -133,7 +163,21 @@ static const struct pq_conf_section relay_sections[] = {
 	  NULL },
 };
 
-static const struct pq_conf_schema relay_schema = { relay_sections, 1, NULL };
+static void relay_finish(struct pq_conf *p, void *vcfg)
+{
+	struct pq_relay_config *cfg = vcfg;
+
+	if (!cfg->control[0])
+		snprintf(cfg->control, sizeof(cfg->control), "%s", PQ_RELAY_CONTROL_DEFAULT);
+}
+
+static const struct pq_conf_schema relay_schema = { relay_sections, 1, relay_finish };
+
+static void relay_init(struct pq_relay_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = PQ_LOG_INFO;
+}
 
 /* The default is listen's address: the interface the operator chose for
  * the relay (a relay on 127.0.0.1 opens no STUN port to the world), and
@@ -168,7 +212,7 @@ int pq_relay_config_parse(struct pq_relay_config *cfg, const char *name, const c
 
 	if (!cfg || !name || !text)
 		return PQ_E_INVAL;
-	memset(cfg, 0, sizeof(*cfg));
+	relay_init(cfg);
 	rc = pq_conf_parse(&relay_schema, cfg, name, text, len, err, err_len);
 	if (rc)
 		pq_relay_config_free(cfg);
@@ -182,7 +226,7 @@ int pq_relay_config_load(struct pq_relay_config *cfg, const char *path, char *er
 
 	if (!cfg || !path)
 		return PQ_E_INVAL;
-	memset(cfg, 0, sizeof(*cfg));
+	relay_init(cfg);
 	rc = pq_conf_load(&relay_schema, cfg, path, err, err_len);
 	if (rc)
 		pq_relay_config_free(cfg);

@@ -38,6 +38,7 @@ struct relay_node {
 	struct pq_wire_addr observed;
 	char addr_text[PQ_SOCKADDR_TEXT];
 	char key_text[RELAY_KEY_PREFIX + 1];
+	uint64_t authed_ms;                 /* loop time of RELAY_WELCOME (relay_metrics.c) */
 };
 
 /* relay_stun.c's: the STUN sockets on port P and P + 1 (one writer). */

@@ -14,8 +14,12 @@
 
 #include <cmocka.h>
 
+#include "pq_version.h"
 #include "node/node_int.h"
 #include "node_fixture.h"
+
+/* The build in the node object (util/version.h). */
+#define VERSION_JSON "\"version\":\"" PQ_VERSION "\",\"git\":\"" PQ_VERSION_GIT "\",\"protocol\":1"
 
 static struct pq_node node;
 static struct pq_config_peer peer_cfg[3];
@@ -47,7 +51,7 @@ static void teardown_node(void)
 static void test_json_exact(void **state)
 {
 	static const char want[] =
-		"{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connected\",\"udp\":null},\"peers\":["
+		"{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connected\"," VERSION_JSON ",\"udp\":null},\"peers\":["
 		"{\"name\":\"bob\",\"key\":\"" KEY("B") "\",\"state\":\"established\",\"path\":\"relay\","
 		"\"handshake_age_s\":12,\"rx_bytes\":1500,\"tx_bytes\":3000,\"rx_frames\":1,\"tx_frames\":2,"
 		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"migrations\":0,\"fallbacks\":0,"
@@ -79,7 +83,7 @@ static void test_json_exact(void **state)
 	n = pq_control_status(&node, true, out, sizeof(out), 112900);
 	assert_true(n > 0);
 	out[n] = 0;
-	assert_non_null(strstr(out, "\"relay\":\"connecting\",\"udp\":null}"));
+	assert_non_null(strstr(out, "\"relay\":\"connecting\"," VERSION_JSON ",\"udp\":null}"));
 	assert_non_null(strstr(out, "\"key\":\"" KEY("B") "\",\"state\":\"offline\",\"path\":\"none\""));
 	checks++;
 	/* No peers at all: an empty list. */
@@ -87,7 +91,7 @@ static void test_json_exact(void **state)
 	n = pq_control_status(&node, true, out, sizeof(out), 112900);
 	assert_true(n > 0);
 	out[n] = 0;
-	assert_string_equal(out, "{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connecting\",\"udp\":null},\"peers\":[]}\n");
+	assert_string_equal(out, "{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connecting\"," VERSION_JSON ",\"udp\":null},\"peers\":[]}\n");
 	checks++;
 	teardown_node();
 }

@@ -219,7 +219,8 @@ t=$SECONDS
 if e2e_until 5 udp_direct "$d" && e2e_until 2 udp_direct "$r" && peer_of "$r" "p['udp_refused'] == $refused_r"; then
 	e2e_ok "one-sided loss lifted: n$d back on UDP within $((SECONDS - t)) s, its attempt validated at once (no datagram of it refused by n$r)"
 else
-	e2e_bad "one-sided loss lifted: n$d not back on UDP within 5 s or its attempt refused by n$r (udp_refused $refused_r -> $(field "$r" udp_refused)): $(cat "$dir/status$d.json")"
+	status_json "$d"; status_json "$r"
+	e2e_bad "one-sided loss lifted: n$d not back on UDP within 5 s or its attempt refused by n$r (now $(field "$d" path)/$(field "$d" transport); n$r's udp_refused $refused_r -> $(field "$r" udp_refused))"
 	grep -h "ignored\|direct conn dropped\|path " "$dir/n$d.log" "$dir/n$r.log" | tail -n 8 | sed 's/^/  /'
 fi
 e2e_until 15 udp_direct "$d" || e2e_die "n$d not back on UDP"

@@ -31,7 +31,9 @@
 #                                     tun MTU 1440 (= 1500 - IPv4 20 - UDP 8 - Nebula 16 - tag 16)
 #
 # All but Nebula carry Ethernet frames with MTU 1500 inside. Needs root;
-# installs Debian's openvpn, tinc and nebula with apt-get if missing. Every
+# installs Debian's openvpn, tinc and nebula with apt-get if missing. PERF=1
+# adds a profile of the UDP path (one more run under perf, linux-perf;
+# PERF_KEEP=DIR keeps the perf.data files there). Every
 # process (by PID), namespace and the temp dir is removed on exit, also on
 # failure or Ctrl-C; every wait is bounded.
 set -eu
@@ -281,7 +283,7 @@ print("  %-12s -P %s: %8.1f Mbit/s | %6d retr | udp ovf %d/%d %d/%d | cpu %.2f s
       % (sys.argv[7], sys.argv[8], mbit, rt, d[0], d[1], d[2], d[3], cpu, cpu / gbit if gbit else float("nan"),
          "  (relay process %.2f s more)" % rcpu if sys.argv[7] == "pqlan-relay" else ""))' \
 		"$dir/iperf.json" "$before" "$after" "$hz" $((t1 - t0)) $((r1 - r0)) "$name" "$p" "$r")
-	printf '%s\n' "${line%%$'\n'*}" >>"$results"
+	[ "$r" = perf ] || printf '%s\n' "${line%%$'\n'*}" >>"$results"
 	printf '%s\n' "${line#*$'\n'}"
 }
 for ((r = 1; r <= RUNS; r++)); do
@@ -295,6 +297,39 @@ for i in 1 2; do
 	on udp "$i" direct udp || e2e_die "pq0: n$i left the UDP path during the runs: $(cat "$dir/st-udp-$i.json")"
 	on tls "$i" direct tls || e2e_die "pq1: n$i left the TLS path during the runs: $(cat "$dir/st-tls-$i.json")"
 done
+# PERF=1: one more 1-stream run through the UDP path (not in the medians)
+# with perf sampling both pqlan daemons: where their CPU goes, by symbol
+# (kernel and pqlan), and the kernel's share by system call.
+if [ "${PERF:-0}" = 1 ]; then
+	command -v perf >/dev/null || DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y linux-perf >/dev/null ||
+		e2e_die "perf missing and apt-get install linux-perf failed"
+	echo
+	echo "== PERF=1: pqlan-udp -P 1 once more, both daemons sampled (perf record -F 997 -g -p PID, $SECS s)"
+	declare -A perf_pid
+	for i in 1 2; do
+		timeout $((SECS + 30)) perf record -F 997 -g -o "$dir/perf$i.data" -p "${pid[udp$i]}" -- sleep "$SECS" \
+			>"$dir/perf$i.log" 2>&1 &
+		perf_pid[$i]=$!
+		E2E_PIDS+=("$!")
+	done
+	run_iperf pqlan-udp 1 perf
+	for i in 1 2; do
+		wait "${perf_pid[$i]}" || e2e_die "perf record on n$i failed: $(tail -n 3 "$dir/perf$i.log")"
+	done
+	[ -z "${PERF_KEEP:-}" ] || cp "$dir"/perf[12].data "$PERF_KEEP"/ || e2e_die "cannot copy perf data to $PERF_KEEP"
+	for i in 1 2; do
+		role=sender; [ "$i" = 2 ] && role=receiver
+		echo "-- n$i ($role) pqlan: self time by binary (perf report --no-children --sort dso -g none)"
+		perf report -i "$dir/perf$i.data" --no-children --sort dso -g none --stdio 2>/dev/null |
+			grep -v '^#' | grep -v '^$' | head -n 8
+		echo "-- n$i ($role) pqlan: self time by symbol, >= 1 % (perf report --no-children --sort dso,sym -g none)"
+		perf report -i "$dir/perf$i.data" --no-children --sort dso,sym -g none --percent-limit 1 --stdio 2>/dev/null |
+			grep -v '^#' | grep -v '^$' | head -n 40
+		echo "-- n$i ($role): samples by system call entry (kernel stacks; perf report --sort sym --children, syscalls only)"
+		perf report -i "$dir/perf$i.data" --children --sort sym -g none --stdio 2>/dev/null |
+			grep -E '\[k\] (__x64_sys_|__sys_|do_syscall_64|asm_|irq|__do_softirq|net_rx_action)' | head -n 16
+	done
+fi
 udp_counters=$(python3 -c 'import json,sys
 for i, f in enumerate(sys.argv[1:], 1):
     p = json.load(open(f))["peers"][0]

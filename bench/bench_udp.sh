@@ -31,7 +31,11 @@
 #                                     tun MTU 1440 (= 1500 - IPv4 20 - UDP 8 - Nebula 16 - tag 16)
 #
 # All but Nebula carry Ethernet frames with MTU 1500 inside. Needs root;
-# installs Debian's openvpn, tinc and nebula with apt-get if missing. PERF=1
+# installs Debian's openvpn, tinc and nebula with apt-get if missing.
+# OTHERS_SOCKBUF=BYTES gives OpenVPN (sndbuf/rcvbuf), tinc (UDPSndBuf/
+# UDPRcvBuf) and Nebula (listen.write_buffer/read_buffer) UDP socket
+# buffers of that size, as pqlan sets its own (4 MiB); by default they keep
+# theirs (the system's), which overflow at n2 under a bulk stream. PERF=1
 # adds a profile of the UDP path (one more run under perf, linux-perf;
 # PERF_KEEP=DIR keeps the perf.data files there). Every
 # process (by PID), namespace and the temp dir is removed on exit, also on
@@ -43,6 +47,7 @@ PQLAN=$build/pqlan
 SECS=${SECS:-5}
 RUNS=${RUNS:-3}
 HS_N=${HS_N:-200}
+OTHERS_SOCKBUF=${OTHERS_SOCKBUF:-}
 . "$top/tests/e2e/lib.sh"
 E2E_PREFIX=pqbu$$
 trap e2e_cleanup EXIT
@@ -120,6 +125,7 @@ for i in 1 2; do
 		printf 'remote %s 1194\nifconfig 10.80.0.%s 255.255.255.0\n' "$(uip $((3 - i)))" "$i"
 		printf 'ca %s\ncert %s\nkey %s\n' "$dir/ca.crt" "$dir/ov$i.crt" "$dir/ov$i.key"
 		printf 'data-ciphers AES-256-GCM\ntun-mtu 1500\nkeepalive 10 60\nverb 3\n'
+		[ -z "$OTHERS_SOCKBUF" ] || printf 'sndbuf %s\nrcvbuf %s\n' "$OTHERS_SOCKBUF" "$OTHERS_SOCKBUF"
 		if [ "$i" = 1 ]; then
 			printf 'tls-server\ndh none\nremote-cert-tls client\n'
 		else
@@ -136,6 +142,7 @@ for i in 1 2; do
 	mkdir -p "$t/hosts"
 	printf 'Name = n%s\nMode = switch\nInterface = tinc0\nConnectTo = n%s\nAddressFamily = ipv4\n' "$i" $((3 - i)) >"$t/tinc.conf"
 	printf 'Cipher = aes-256-cbc\nDigest = sha256\n' >>"$t/tinc.conf"
+	[ -z "$OTHERS_SOCKBUF" ] || printf 'UDPRcvBuf = %s\nUDPSndBuf = %s\n' "$OTHERS_SOCKBUF" "$OTHERS_SOCKBUF" >>"$t/tinc.conf"
 	printf 'Address = %s\nPort = 655\nCipher = aes-256-cbc\nDigest = sha256\n' "$(uip "$i")" >"$t/hosts/n$i"
 	printf '#!/bin/sh\nip link set "$INTERFACE" up\nip addr add 10.81.0.%s/24 dev "$INTERFACE"\n' "$i" >"$t/tinc-up"
 	chmod 755 "$t/tinc-up"
@@ -168,6 +175,7 @@ lighthouse:
 listen:
   host: $(uip "$i")
   port: 4242
+$([ -z "$OTHERS_SOCKBUF" ] || printf '  read_buffer: %s\n  write_buffer: %s' "$OTHERS_SOCKBUF" "$OTHERS_SOCKBUF")
 punchy:
   punch: false
 cipher: aes
@@ -252,6 +260,12 @@ echo "== iperf3 TCP n1 -> n2, 1 and 4 streams: pqlan UDP direct vs TLS direct vs
 echo "date: $(date -u +%FT%TZ)  host: $(nproc) cores ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n 1)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "versions: pqlan (git $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown), work tree); $(openvpn --version | head -n 1 | cut -d' ' -f1-2); $(tincd --version | head -n 1); nebula $(nebula -version | sed -n 's/^Version: //p'); $(iperf3 --version | head -n 1)"
 echo "ciphers: pqlan AES-256-GCM; OpenVPN $ovpn_cipher; tinc aes-256-cbc + HMAC-SHA256; Nebula AES-256-GCM"
+if [ -n "$OTHERS_SOCKBUF" ]; then
+	bufs="$OTHERS_SOCKBUF bytes each way (OTHERS_SOCKBUF)"
+else
+	bufs="their defaults (the system default, rmem_default $(cat /proc/sys/net/core/rmem_default))"
+fi
+echo "UDP socket buffers: pqlan 4 MiB each way (its own setting); OpenVPN, tinc, Nebula: $bufs"
 for dev in pq0 pq1 pq2 ovpn0 tinc0 neb0; do printf '%s %s  ' "$dev" "$(ip -n "${ns[1]}" -o link show "$dev" | grep -o 'mtu [0-9]*')"; done
 echo
 echo "per run: receiver Mbit/s | TCP retransmits | UDP buffer overflows (rcv/snd n1, rcv/snd n2) | daemon CPU s (both ends) -> CPU s per Gbit"
@@ -405,7 +419,7 @@ PY
 echo "pqlan UDP pair's counters after the runs:"
 echo "$udp_counters"
 echo
-echo "made by: $0 $build   (SECS=$SECS RUNS=$RUNS HS_N=$HS_N)"
+echo "made by: $0 $build   (SECS=$SECS RUNS=$RUNS HS_N=$HS_N${PERF:+ PERF=$PERF}${OTHERS_SOCKBUF:+ OTHERS_SOCKBUF=$OTHERS_SOCKBUF})"
 echo "how to read: higher Mbit/s is better; ratios are of medians from the same run on the same namespaces."
 echo "  CPU s/Gbit = CPU seconds (user + system) of the tunnel's two daemons during the run / Gbit received;"
 echo "  it includes the kernel work done in their system calls (and softirq work that happens to run on"

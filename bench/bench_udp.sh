@@ -234,6 +234,15 @@ declare -A dest=([pqlan-udp]=10.77.0.2 [pqlan-tls]=10.78.0.2 [pqlan-relay]=10.79
 declare -A daemons=([pqlan-udp]="udp1 udp2" [pqlan-tls]="tls1 tls2" [pqlan-relay]="rel1 rel2"
 	[openvpn-udp]="ovpn1 ovpn2" [tinc]="tinc1 tinc2" [nebula]="neb1 neb2")
 
+declare -A dev=([pqlan-udp]=pq0 [pqlan-tls]=pq1 [pqlan-relay]=pq2 [openvpn-udp]=ovpn0 [tinc]=tinc0 [nebula]=neb0)
+# devstat DEV: packets and bytes n1's kernel sent into DEV (the daemon's
+# reads) and n2's kernel took from it (the daemon's writes): with TAP
+# offloads one packet is a whole super-frame.
+devstat() {
+	local f=statistics
+	ip netns exec "${ns[1]}" cat "/sys/class/net/$1/$f/tx_packets" "/sys/class/net/$1/$f/tx_bytes" | tr '\n' ' '
+	ip netns exec "${ns[2]}" cat "/sys/class/net/$1/$f/rx_packets" "/sys/class/net/$1/$f/rx_bytes" | tr '\n' ' '
+}
 # ticks KEY...: utime + stime (clock ticks) of the daemons, summed; the
 # fields after the ")" that ends the command name (proc(5): 14 and 15).
 ticks() {
@@ -269,13 +278,15 @@ echo "UDP socket buffers: pqlan 4 MiB each way (its own setting); OpenVPN, tinc,
 for dev in pq0 pq1 pq2 ovpn0 tinc0 neb0; do printf '%s %s  ' "$dev" "$(ip -n "${ns[1]}" -o link show "$dev" | grep -o 'mtu [0-9]*')"; done
 echo
 echo "per run: receiver Mbit/s | TCP retransmits | UDP buffer overflows (rcv/snd n1, rcv/snd n2) | daemon CPU s (both ends) -> CPU s per Gbit"
+echo "  | bytes per packet the n1 daemon read from its TAP/TUN (rd) and the n2 daemon wrote to its own (wr): with offloads a"
+echo "    read or write can be a 64 KiB super-frame; on the UDP path wr shows how well n2 coalesced the datagrams' segments"
 
 results=$dir/results.tsv # name streams run mbit cpu_s gbit relay_cpu_s retrans
 : >"$results"
 run_iperf() { # run_iperf NAME STREAMS ROUND
 	local name=$1 p=$2 r=$3 cmd t0 t1 r0 r1 before after line
 	cmd="ip netns exec ${ns[1]} iperf3 -c ${dest[$name]} -t $SECS -P $p -J"
-	before=$(udp_errs)
+	before="$(udp_errs) $(devstat "${dev[$name]}")"
 	t0=$(ticks ${daemons[$name]})
 	r0=$(ticks relay)
 	timeout $((SECS + 30)) $cmd >"$dir/iperf.json" 2>&1 &
@@ -283,7 +294,7 @@ run_iperf() { # run_iperf NAME STREAMS ROUND
 	wait "$!" || e2e_die "iperf3 $name -P $p failed ($cmd): $(tail -n 3 "$dir/iperf.json")"
 	t1=$(ticks ${daemons[$name]})
 	r1=$(ticks relay)
-	after=$(udp_errs)
+	after="$(udp_errs) $(devstat "${dev[$name]}")"
 	line=$(python3 -c 'import json,sys
 j = json.load(open(sys.argv[1]))["end"]
 b, a = [int(x) for x in sys.argv[2].split()], [int(x) for x in sys.argv[3].split()]
@@ -293,8 +304,10 @@ mbit = j["sum_received"]["bits_per_second"] / 1e6
 gbit = j["sum_received"]["bytes"] * 8 / 1e9
 rt = j["sum_sent"]["retransmits"]
 print("%s\t%s\t%s\t%.1f\t%.2f\t%.3f\t%.2f\t%d" % (sys.argv[7], sys.argv[8], sys.argv[9], mbit, cpu, gbit, rcpu, rt))
-print("  %-12s -P %s: %8.1f Mbit/s | %6d retr | udp ovf %d/%d %d/%d | cpu %.2f s -> %.2f s/Gbit%s"
+per = lambda pk, by: by / pk if pk else 0
+print("  %-12s -P %s: %8.1f Mbit/s | %6d retr | udp ovf %d/%d %d/%d | cpu %.2f s -> %.2f s/Gbit | B/pkt rd %d wr %d%s"
       % (sys.argv[7], sys.argv[8], mbit, rt, d[0], d[1], d[2], d[3], cpu, cpu / gbit if gbit else float("nan"),
+         per(d[4], d[5]), per(d[6], d[7]),
          "  (relay process %.2f s more)" % rcpu if sys.argv[7] == "pqlan-relay" else ""))' \
 		"$dir/iperf.json" "$before" "$after" "$hz" $((t1 - t0)) $((r1 - r0)) "$name" "$p" "$r")
 	[ "$r" = perf ] || printf '%s\n' "${line%%$'\n'*}" >>"$results"

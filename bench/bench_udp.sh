@@ -36,7 +36,7 @@
 # UDPRcvBuf) and Nebula (listen.write_buffer/read_buffer) UDP socket
 # buffers of that size, as pqlan sets its own (4 MiB); by default they keep
 # theirs (the system's), which overflow at n2 under a bulk stream. PERF=1
-# adds a profile of the UDP path (one more run under perf, linux-perf;
+# adds a profile of the UDP and the TLS path (one more run each under perf, linux-perf;
 # PERF_KEEP=DIR keeps the perf.data files there). Every
 # process (by PID), namespace and the temp dir is removed on exit, also on
 # failure or Ctrl-C; every wait is bounded.
@@ -324,38 +324,45 @@ for i in 1 2; do
 	on udp "$i" direct udp || e2e_die "pq0: n$i left the UDP path during the runs: $(cat "$dir/st-udp-$i.json")"
 	on tls "$i" direct tls || e2e_die "pq1: n$i left the TLS path during the runs: $(cat "$dir/st-tls-$i.json")"
 done
-# PERF=1: one more 1-stream run through the UDP path (not in the medians)
-# with perf sampling both pqlan daemons: where their CPU goes, by symbol
-# (kernel and pqlan), and the kernel's share by system call.
+# PERF=1: one more 1-stream run through the UDP path and one through the
+# TLS path (not in the medians), perf sampling both pqlan daemons: where
+# their CPU goes by binary and symbol, and the kernel's share by system
+# call (TAP reads and writes are readv / writev).
+perf_tunnel() { # perf_tunnel KIND NAME
+	local k=$1 name=$2 i role
+	declare -A perf_pid
+	echo "== PERF=1: $name -P 1 once more, both daemons sampled (perf record -F 997 -g -p PID, $SECS s)"
+	for i in 1 2; do
+		timeout $((SECS + 30)) perf record -F 997 -g -o "$dir/perf-$k$i.data" -p "${pid[$k$i]}" -- sleep "$SECS" \
+			>"$dir/perf-$k$i.log" 2>&1 &
+		perf_pid[$i]=$!
+		E2E_PIDS+=("$!")
+	done
+	run_iperf "$name" 1 perf
+	for i in 1 2; do
+		wait "${perf_pid[$i]}" || e2e_die "perf record on n$i failed: $(tail -n 3 "$dir/perf-$k$i.log")"
+	done
+	[ -z "${PERF_KEEP:-}" ] || cp "$dir"/perf-"$k"[12].data "$PERF_KEEP"/ || e2e_die "cannot copy perf data to $PERF_KEEP"
+	for i in 1 2; do
+		role=sender; [ "$i" = 2 ] && role=receiver
+		echo "-- $name n$i ($role): self time by binary (perf report --no-children --sort dso -g none)"
+		perf report -i "$dir/perf-$k$i.data" --no-children --sort dso -g none --stdio 2>/dev/null |
+			grep -v '^#' | grep -v '^$' | head -n 8
+		echo "-- $name n$i ($role): self time by symbol, >= 1 % (perf report --no-children --sort dso,sym -g none)"
+		perf report -i "$dir/perf-$k$i.data" --no-children --sort dso,sym -g none --percent-limit 1 --stdio 2>/dev/null |
+			grep -v '^#' | grep -v '^$' | head -n 40
+		echo "-- $name n$i ($role): kernel entry points, with what runs under them (perf report --children --sort sym)"
+		perf report -i "$dir/perf-$k$i.data" --children --sort sym -g none --stdio 2>/dev/null |
+			grep -E '\[k\] (do_syscall_64|__sys_sendmsg|__x64_sys_recvmmsg|do_readv|do_writev|ksys_read|ksys_write|__x64_sys_epoll_wait|net_rx_action|tcp_sendmsg|tcp_recvmsg)$' |
+			head -n 16
+	done
+}
 if [ "${PERF:-0}" = 1 ]; then
 	command -v perf >/dev/null || DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y linux-perf >/dev/null ||
 		e2e_die "perf missing and apt-get install linux-perf failed"
 	echo
-	echo "== PERF=1: pqlan-udp -P 1 once more, both daemons sampled (perf record -F 997 -g -p PID, $SECS s)"
-	declare -A perf_pid
-	for i in 1 2; do
-		timeout $((SECS + 30)) perf record -F 997 -g -o "$dir/perf$i.data" -p "${pid[udp$i]}" -- sleep "$SECS" \
-			>"$dir/perf$i.log" 2>&1 &
-		perf_pid[$i]=$!
-		E2E_PIDS+=("$!")
-	done
-	run_iperf pqlan-udp 1 perf
-	for i in 1 2; do
-		wait "${perf_pid[$i]}" || e2e_die "perf record on n$i failed: $(tail -n 3 "$dir/perf$i.log")"
-	done
-	[ -z "${PERF_KEEP:-}" ] || cp "$dir"/perf[12].data "$PERF_KEEP"/ || e2e_die "cannot copy perf data to $PERF_KEEP"
-	for i in 1 2; do
-		role=sender; [ "$i" = 2 ] && role=receiver
-		echo "-- n$i ($role) pqlan: self time by binary (perf report --no-children --sort dso -g none)"
-		perf report -i "$dir/perf$i.data" --no-children --sort dso -g none --stdio 2>/dev/null |
-			grep -v '^#' | grep -v '^$' | head -n 8
-		echo "-- n$i ($role) pqlan: self time by symbol, >= 1 % (perf report --no-children --sort dso,sym -g none)"
-		perf report -i "$dir/perf$i.data" --no-children --sort dso,sym -g none --percent-limit 1 --stdio 2>/dev/null |
-			grep -v '^#' | grep -v '^$' | head -n 40
-		echo "-- n$i ($role): samples by system call entry (kernel stacks; perf report --sort sym --children, syscalls only)"
-		perf report -i "$dir/perf$i.data" --children --sort sym -g none --stdio 2>/dev/null |
-			grep -E '\[k\] (__x64_sys_|__sys_|do_syscall_64|asm_|irq|__do_softirq|net_rx_action)' | head -n 16
-	done
+	perf_tunnel udp pqlan-udp
+	perf_tunnel tls pqlan-tls
 fi
 udp_counters=$(python3 -c 'import json,sys
 for i, f in enumerate(sys.argv[1:], 1):

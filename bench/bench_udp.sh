@@ -337,14 +337,23 @@ perf_tunnel() { # perf_tunnel KIND NAME
 			>"$dir/perf-$k$i.log" 2>&1 &
 		perf_pid[$i]=$!
 		E2E_PIDS+=("$!")
+	done
+	run_iperf "$name" 1 perf
+	for i in 1 2; do
+		wait "${perf_pid[$i]}" || e2e_die "perf record on n$i failed: $(tail -n 3 "$dir/perf-$k$i.log")"
+	done
+	# System calls in a run of their own: tracing every call would
+	# distort the profile above (perf_swevent_event in the samples).
+	echo "   and once more under perf trace -s -p PID (system call counts):"
+	for i in 1 2; do
 		timeout $((SECS + 30)) perf trace -s -o "$dir/trace-$k$i.txt" -p "${pid[$k$i]}" -- sleep "$SECS" \
 			>"$dir/trace-$k$i.log" 2>&1 &
-		perf_pid[t$i]=$!
+		perf_pid[$i]=$!
 		E2E_PIDS+=("$!")
 	done
 	run_iperf "$name" 1 perf
-	for i in 1 2 t1 t2; do
-		wait "${perf_pid[$i]}" || e2e_die "perf on n${i#t} failed: $(tail -n 3 "$dir/perf-$k${i#t}.log" "$dir/trace-$k${i#t}.log")"
+	for i in 1 2; do
+		wait "${perf_pid[$i]}" || e2e_die "perf trace on n$i failed: $(tail -n 3 "$dir/trace-$k$i.log")"
 	done
 	[ -z "${PERF_KEEP:-}" ] || cp "$dir"/perf-"$k"[12].data "$PERF_KEEP"/ || e2e_die "cannot copy perf data to $PERF_KEEP"
 	for i in 1 2; do
@@ -359,7 +368,7 @@ perf_tunnel() { # perf_tunnel KIND NAME
 		perf report -i "$dir/perf-$k$i.data" --children --sort sym -g none --stdio 2>/dev/null |
 			grep -E '\[k\] (do_syscall_64|__sys_sendmsg|__x64_sys_recvmmsg|do_readv|do_writev|ksys_read|ksys_write|__x64_sys_epoll_wait|net_rx_action|tcp_sendmsg|tcp_recvmsg)$' |
 			head -n 16
-		echo "-- $name n$i ($role): system calls in those $SECS s (perf trace -s: calls, errors such as EAGAIN, total ms)"
+		echo "-- $name n$i ($role): system calls in the traced run, $SECS s (perf trace -s: calls, errors such as EAGAIN, total ms)"
 		awk '$2 ~ /^[0-9]+$/ && $1 != "syscall" { printf "    %-14s %9d calls %8d errors %10.1f ms\n", $1, $2, $3, $4 }' \
 			"$dir/trace-$k$i.txt" | sort -k2 -n -r | head -n 8
 	done

@@ -35,11 +35,12 @@
 # OTHERS_SOCKBUF=BYTES gives OpenVPN (sndbuf/rcvbuf), tinc (UDPSndBuf/
 # UDPRcvBuf) and Nebula (listen.write_buffer/read_buffer) UDP socket
 # buffers of that size, as pqlan sets its own (4 MiB); by default they keep
-# theirs (the system's), which overflow at n2 under a bulk stream. PERF=1
-# adds a profile of the UDP and the TLS path (one more run each under perf, linux-perf;
-# PERF_KEEP=DIR keeps the perf.data files there). Every
-# process (by PID), namespace and the temp dir is removed on exit, also on
-# failure or Ctrl-C; every wait is bounded.
+# theirs (the system's), which overflow at n2 under a bulk stream.
+# PERF=1 adds a profile of the UDP and the TLS path (1-stream runs under
+# perf record, then perf trace -s; linux-perf; not in the medians);
+# PERF_KEEP=DIR keeps the perf.data files there. Every process (by PID),
+# namespace and the temp dir is removed on exit, also on failure or
+# Ctrl-C; every wait is bounded.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-${PQ_BUILD:-$top/build}}" && pwd)

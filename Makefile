@@ -187,6 +187,12 @@ bench-direct: all bench-tools
 bench-nat: all
 	./bench/bench_nat.sh $(BUILD)
 
+# Issue 13: UDP direct vs TLS direct vs relay vs OpenVPN, tinc, Nebula, and
+# the handshake through a relay, in one run (bench/README.md).
+.PHONY: bench-udp
+bench-udp: all bench-tools
+	./bench/bench_udp.sh $(BUILD)
+
 clean:
 	rm -rf build
 

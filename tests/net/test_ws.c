@@ -585,6 +585,34 @@ static void test_encoder_roundtrip(void **state)
 	printf("checked: %d encode->receive round trips\n", checked);
 }
 
+/* pq_ws_mask works 8 bytes at a time: it must equal RFC 6455 §5.3's
+ * byte-by-byte rule for every start offset in the key, every length
+ * around the 8-byte steps, and buffers at any alignment. */
+static void test_mask_matches_rfc_rule(void **state)
+{
+	static uint8_t got[70000 + 16], want[70000 + 16];
+	const uint8_t key[4] = {0x37, 0xfa, 0x21, 0x3d};
+	const size_t lens[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 1448, 65536, 70000};
+	int checked = 0;
+
+	for (size_t i = 0; i < sizeof(got); i++)
+		got[i] = (uint8_t)(i * 131 + 7);
+	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++)
+		for (uint64_t off = 0; off < 12; off++)
+			for (size_t at = 0; at < 8; at++) {
+				size_t len = lens[l];
+
+				memcpy(want, got, sizeof(got));
+				for (size_t i = 0; i < len; i++)
+					want[at + i] ^= key[(off + i) % 4];
+				pq_ws_mask(got + at, len, key, off + 4 * 1000000007ull);
+				/* bytes around the range are untouched, the range is as the rule says */
+				assert_memory_equal(got, want, sizeof(got));
+				checked++;
+			}
+	printf("checked: %d mask cases against the byte-by-byte rule\n", checked);
+}
+
 static void test_init_args(void **state)
 {
 	struct pq_ws_rx rx;
@@ -608,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_encoder_rfc_examples),
 		cmocka_unit_test(test_encoder_refusals),
 		cmocka_unit_test(test_encoder_roundtrip),
+		cmocka_unit_test(test_mask_matches_rfc_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,11 +14,11 @@ need_root() {
 # Build and test toolchain, libraries, and the tools the tests drive.
 PKGS=(
 	build-essential pkg-config clang llvm libclang-rt-14-dev
-	libssl-dev libcmocka-dev libinih-dev libseccomp-dev
+	libssl-dev libcmocka-dev libinih-dev libseccomp-dev libnats-dev
 	valgrind
 	iproute2 iputils-ping iperf3 procps tshark faketime
 	python3 python3-websockets python3-cryptography
-	coturn nftables conntrack
+	coturn nftables conntrack nats-server
 )
 
 missing=()

@@ -190,7 +190,7 @@ long pq_control_status(const struct pq_node *node, bool json, char *out, size_t 
 		pq_sb_printf(&b, "},\"peers\":[");
 	} else {
 		pq_sb_printf(&b, "node: %s\n  tap: %s\n  relay: %s (%s)\n  refused from unknown keys: %" PRIu64 "\n",
-			     node->pub_b64, node->cfg.tap, relay, node->cfg.relay_url.text, node->relay.drops);
+			     node->pub_b64, node->cfg.tap, relay, pq_relay_link_current(node)->url.text, node->relay.drops);
 		udp_text(&b, node);
 	}
 	for (size_t i = 0; i < node->peer_count; i++) {

@@ -28,6 +28,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(shell find tests -name 'test_*.c' -o -name 'tool_*.c' | grep -v '^tests/fuzz/' | sort)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all tests check check-unit check-san fuzz fuzz-build demo bench bench-relay clean
 all: $(BUILD)/pqlan $(BUILD)/libpqlan.a
@@ -43,7 +45,13 @@ $(BUILD)/libpqlan.a: $(LIB_OBJS)
 $(BUILD)/pqlan: $(BUILD)/obj/$(MAIN_SRC:.c=.o) $(BUILD)/libpqlan.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-tests: $(TEST_BINS)
+tests: $(TEST_BINS) $(BENCH_BINS)
+
+# Benchmark tools (bench/*.c), built with the tests: check scripts run
+# them in short forms.
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libpqlan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ibench $(LDFLAGS) -o $@ $< $(BUILD)/libpqlan.a $(LDLIBS) -lm
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libpqlan.a
 	@mkdir -p $(dir $@)

@@ -16,6 +16,7 @@
  * the loop puts every record again when the bucket is back (FED_KV_READY),
  * and a frame late by seconds is worth nothing to a session.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -481,6 +482,8 @@ int fed_nats_new(struct fed_nats **out, const struct fed_nats_cfg *cfg, struct f
 		 struct fed_queue *kvbox, struct fed_queue *fwdbox, char *err, size_t err_len)
 {
 	struct fed_nats *fn;
+	sigset_t all, old;
+	natsStatus s;
 	int rc;
 
 	*out = NULL;
@@ -497,7 +500,14 @@ int fed_nats_new(struct fed_nats **out, const struct fed_nats_cfg *cfg, struct f
 	fn->inbox = inbox;
 	fn->kvbox = kvbox;
 	fn->fwdbox = fwdbox;
-	if (natsOptions_Create(&fn->opts) != NATS_OK) {
+	/* The first natsOptions_Create opens the library, which starts its
+	 * own threads (timers, callbacks): with every signal blocked, as in
+	 * fed_nats_start. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	s = natsOptions_Create(&fn->opts);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (s != NATS_OK) {
 		free(fn);
 		return PQ_E_NOMEM;
 	}
@@ -509,15 +519,26 @@ int fed_nats_new(struct fed_nats **out, const struct fed_nats_cfg *cfg, struct f
 	return 0;
 }
 
+/* Our threads, and every thread libnats starts from them, block every
+ * signal: SIGTERM and SIGINT must reach the loop's signalfd
+ * (cli/cmd_relay.c), not end the process from a NATS thread. */
 int fed_nats_start(struct fed_nats *fn)
 {
+	sigset_t all, old;
+	int rc = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if (pthread_create(&fn->worker, NULL, worker_main, fn))
-		return PQ_E_IO;
-	fn->worker_on = true;
-	if (pthread_create(&fn->publisher, NULL, publisher_main, fn))
-		return PQ_E_IO; /* fed_nats_free stops the worker */
-	fn->publisher_on = true;
-	return 0;
+		rc = PQ_E_IO;
+	else
+		fn->worker_on = true;
+	if (!rc && pthread_create(&fn->publisher, NULL, publisher_main, fn))
+		rc = PQ_E_IO; /* fed_nats_free stops the worker */
+	else if (!rc)
+		fn->publisher_on = true;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
 void fed_nats_free(struct fed_nats *fn)

@@ -5,15 +5,17 @@
  *   tool_nats_client list URL USER PASSWORD
  *       one line per live presence record: "<key hex> <relay> <watch count>",
  *       then "records N"; malformed records are printed as "<key> BAD".
- *   tool_nats_client hostile URL USER PASSWORD RELAY_NAME [VICTIM_HEX PEER_HEX]
+ *   tool_nats_client hostile URL USER PASSWORD RELAY_NAME [VICTIM_HEX PEER_HEX VICTIM_RELAY]
  *       a compromised cluster member: publishes on RELAY_NAME's subject
  *       (pqlan.fwd.RELAY_NAME) empty, truncated, oversized, wrong-version
  *       and random messages, and well-formed envelopes from an unknown
  *       relay; puts malformed records and a non-hex key into the presence
  *       bucket; with VICTIM_HEX and PEER_HEX (two nodes that list each
- *       other, PEER on RELAY_NAME) also a well-formed envelope claiming
- *       to come from VICTIM through a relay that does not hold it, and
- *       one that does (a forged sealed payload: the node must drop it).
+ *       other, PEER on RELAY_NAME, VICTIM on VICTIM_RELAY) also a
+ *       well-formed envelope claiming to come from VICTIM through a relay
+ *       that does not hold it (the relay drops it), and one through
+ *       VICTIM_RELAY (delivered: a forged sealed payload, PEER's session
+ *       must drop it).
  *       Prints "sent N" with the number of messages published.
  *
  * Exit 0 on success; 1 when NATS or the bucket cannot be reached.
@@ -119,7 +121,7 @@ static int pub_envelope(natsConnection *nc, const char *subj, const char *from, 
 }
 
 static int hostile(natsConnection *nc, kvStore *kv, const char *relay, const char *victim_hex,
-		   const char *peer_hex)
+		   const char *peer_hex, const char *victim_relay)
 {
 	static uint8_t big[2 * PQ_FED_FORWARD_MAX];
 	char subj[128];
@@ -152,6 +154,8 @@ static int hostile(natsConnection *nc, kvStore *kv, const char *relay, const cha
 			return 1;
 		/* Claims a relay that does not hold the victim: dropped. */
 		fails += pub_envelope(nc, subj, "ghost", victim, peer, &sent) != 0;
+		/* The right relay: delivered, and refused by the session. */
+		fails += pub_envelope(nc, subj, victim_relay, victim, peer, &sent) != 0;
 	}
 	/* Presence: garbage values, a key that is not a node key. */
 	if (kv) {
@@ -173,9 +177,9 @@ int main(int argc, char **argv)
 	int rc = 1;
 
 	if (argc < 5 || (strcmp(argv[1], "list") && strcmp(argv[1], "hostile")) ||
-	    (!strcmp(argv[1], "hostile") && argc != 6 && argc != 8)) {
+	    (!strcmp(argv[1], "hostile") && argc != 6 && argc != 9)) {
 		fprintf(stderr, "usage: tool_nats_client list URL USER PASSWORD\n"
-			"       tool_nats_client hostile URL USER PASSWORD RELAY_NAME [VICTIM_HEX PEER_HEX]\n");
+			"       tool_nats_client hostile URL USER PASSWORD RELAY_NAME [VICTIM_HEX PEER_HEX VICTIM_RELAY]\n");
 		return 2;
 	}
 	if (!(nc = nc_open(argv[2], argv[3], argv[4])))
@@ -184,7 +188,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "list"))
 		rc = kv ? list(kv) : 1;
 	else
-		rc = hostile(nc, kv, argv[5], argc == 8 ? argv[6] : NULL, argc == 8 ? argv[7] : NULL);
+		rc = hostile(nc, kv, argv[5], argc == 9 ? argv[6] : NULL, argc == 9 ? argv[7] : NULL,
+			     argc == 9 ? argv[8] : NULL);
 	kvStore_Destroy(kv);
 	jsCtx_Destroy(js);
 	natsConnection_Destroy(nc);

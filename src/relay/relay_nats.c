@@ -562,6 +562,17 @@ void fed_nats_free(struct fed_nats *fn)
 	jsCtx_Destroy(fn->js);
 	natsConnection_Destroy(fn->nc);
 	natsOptions_Destroy(fn->opts);
+	/* Closing queues callbacks (disconnected, closed) that libnats runs
+	 * later on its own thread, with fn as their argument: only once the
+	 * library has stopped every thread may fn go. One relay with NATS
+	 * per process (cli/cmd_relay.c), so closing the library is ours. If
+	 * it does not stop in time fn is left allocated rather than freed
+	 * under a running callback. */
+	if (nats_CloseAndWait(FED_STOP_DRAIN_MS) != NATS_OK) {
+		pq_log(PQ_LOG_WARN, "relay: nats: the client library did not stop within %d ms",
+		       FED_STOP_DRAIN_MS);
+		return;
+	}
 	free(fn);
 }
 

@@ -126,7 +126,7 @@ a1=$(hs_age 1); a3=$(hs_age 3)
 established 1 2 3 && established 3 1 2 && e2e_ok "every peer still established" || e2e_bad "a peer is no longer established"
 
 for i in 1 2 3; do e2e_stop "${node_pid[$i]}" || true; done
-e2e_stop "${relay_pid_of[1]}" || e2e_bad "r1 did not stop"
+e2e_stop "${relay_pid_of[1]}" && [ "$REPLY" -eq 0 ] && e2e_ok "r1 stopped cleanly (exit 0)" || e2e_bad "r1: exit status $REPLY"
 line=$(grep "relay: nats: outages" "$dir/r1.log" || true)
 echo "r1: ${line#*relay: }"
 echo "$line" | grep -q "outages 1," && e2e_ok "r1 counted one outage" || e2e_bad "r1 outages: $line"

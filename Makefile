@@ -1,26 +1,52 @@
 # pqlan build. `make` builds build/pqlan and build/libpqlan.a; `make check`
-# runs the whole suite, then again under ASan+UBSan, then a short fuzz run.
-# Sources are found by wildcard: a new .c file under src/ joins the library,
-# a tests/**/test_*.c becomes a test binary, tests/**/check_*.sh a scripted
-# test, tests/fuzz/fuzz_*.c a libFuzzer target.
+# runs the whole suite, then again under ASan+UBSan, then a short fuzz run,
+# then the packaging checks. Sources are found by wildcard: a new .c file
+# under src/ joins the library, a tests/**/test_*.c becomes a test binary,
+# tests/**/check_*.sh a scripted test, tests/fuzz/fuzz_*.c a libFuzzer
+# target, bench/bench_*.c a benchmark tool.
+#
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment or the command line are
+# honoured (a package build passes dpkg-buildflags'); the hardening flags
+# and what the code needs (-std=c11, -D_GNU_SOURCE, -Isrc) are added to
+# them. Warnings are errors only where we decide (WERROR, set by `make
+# check`), so a newer compiler's new warning does not break a user's build.
 
 BUILD ?= build
 CC ?= cc
 SAN ?=
-VECTORS ?= $(abspath ../shared/vectors)
+VECTORS ?= $(abspath tests/vectors)
 FUZZ_SECONDS ?= 5
+WERROR ?=
 # Parallel compiles inside `make check` (tests themselves run one at a time).
 CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Wno-unused-parameter
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/pqlan
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DESTDIR ?=
+
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Isrc $(WARN) -fno-strict-aliasing -MMD -MP
-LDLIBS := -lssl -lcrypto -linih -lseccomp -lnats -lpthread
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter
+# Hardening (issue 8 item 6): stack canaries, fortified libc calls, a
+# position-independent executable with read-only relocations bound at
+# start. -U first: a dpkg-buildflags CPPFLAGS carries _FORTIFY_SOURCE=2.
+HARDEN_CPPFLAGS := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3
+HARDEN_CFLAGS := -fstack-protector-strong -fPIE
+HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now
 ifeq ($(SAN),1)
-CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LDFLAGS += -fsanitize=address,undefined
+# ASan intercepts the libc calls itself; fortified wrappers would hide them.
+HARDEN_CPPFLAGS :=
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
+ALL_CPPFLAGS = $(CPPFLAGS) -D_GNU_SOURCE -Isrc -I$(BUILD)/gen $(HARDEN_CPPFLAGS)
+ALL_CFLAGS = -std=c11 $(WARN) $(WERROR) -fno-strict-aliasing $(HARDEN_CFLAGS) $(CFLAGS) \
+	$(SAN_FLAGS) -MMD -MP
+ALL_LDFLAGS = $(HARDEN_LDFLAGS) $(LDFLAGS) $(SAN_FLAGS)
+LDLIBS := -lssl -lcrypto -linih -lseccomp -lnats -lpthread
 
 MAIN_SRC := src/cli/main.c
 LIB_SRCS := $(filter-out $(MAIN_SRC),$(shell find src -name '*.c' | sort))
@@ -28,63 +54,88 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(shell find tests -name 'test_*.c' -o -name 'tool_*.c' | grep -v '^tests/fuzz/' | sort)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+VERSION_H := $(BUILD)/gen/pq_version.h
 
-.PHONY: all tests check check-unit check-san fuzz fuzz-build demo bench bench-relay clean
+.PHONY: all tests check check-unit check-san check-dist fuzz fuzz-build demo bench bench-tools \
+	bench-relay bench-direct install uninstall deb clean FORCE
 all: $(BUILD)/pqlan $(BUILD)/libpqlan.a
 
-$(BUILD)/obj/%.o: %.c
+# The version: the VERSION file, plus `git describe` when this is a git
+# work tree (a release tarball has no .git). Rewritten only when it
+# changes, so an unchanged tree does not relink.
+$(VERSION_H): FORCE
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@./scripts/gen-version.sh >$@.tmp && { cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
+
+$(BUILD)/obj/%.o: %.c | $(VERSION_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libpqlan.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/pqlan: $(BUILD)/obj/$(MAIN_SRC:.c=.o) $(BUILD)/libpqlan.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-tests: $(TEST_BINS) $(BENCH_BINS)
-
-# Benchmark tools (bench/*.c), built with the tests: check scripts run
-# them in short forms.
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libpqlan.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ibench $(LDFLAGS) -o $@ $< $(BUILD)/libpqlan.a $(LDLIBS) -lm
+tests: $(TEST_BINS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libpqlan.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libpqlan.a $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CPPFLAGS) -Itests $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libpqlan.a \
+		$(LDLIBS) -lcmocka
+
+# Benchmark tools: the same flags as the daemon (the bench/*.sh scripts
+# call this rule rather than compiling for themselves).
+bench-tools: $(BENCH_BINS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libpqlan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libpqlan.a $(LDLIBS) -lm
 
 # The whole suite: plain build, then the same tests under sanitizers, then
-# every fuzz target for a few seconds.
+# every fuzz target for a few seconds, then the package and units.
 # Each stage appends "passed failed" to build/check-counts; the last line
 # is the total over all stages.
 check:
 	./scripts/install-deps.sh
 	@mkdir -p build && rm -f build/check-counts
-	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) -j$(CHECK_JOBS) check-unit
-	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) -j$(CHECK_JOBS) check-san
+	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) -j$(CHECK_JOBS) WERROR=-Werror check-unit
+	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) -j$(CHECK_JOBS) WERROR=-Werror check-san
 	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) -j$(CHECK_JOBS) fuzz FUZZ_SECONDS=$(or $(CHECK_FUZZ_SECONDS),10)
-	@echo "make check: all stages passed (plain build, ASan+UBSan build, fuzz)"
+	PQ_COUNTS=$(abspath build/check-counts) $(MAKE) check-dist
+	@echo "make check: all stages passed (plain build, ASan+UBSan build, fuzz, package)"
 	@awk '{p += $$1; f += $$2} END {printf "check: %d passed, %d failed\n", p, f}' build/check-counts
 
-check-unit: all tests
+check-unit: all tests bench-tools
 	PQ_VECTORS=$(VECTORS) ./tests/run.sh $(BUILD)
 
 check-san:
-	$(MAKE) BUILD=build/asan SAN=1 all tests
+	$(MAKE) BUILD=build/asan SAN=1 all tests bench-tools
 	PQ_VECTORS=$(VECTORS) PQ_SANITIZER=1 ./tests/run.sh build/asan
+
+# The package as a user gets it: the .deb built from a copy of this tree,
+# lintian, the units' systemd-analyze scores, the installed files.
+check-dist:
+	./tests/dist/run.sh
+
+deb:
+	./scripts/build-deb.sh
 
 # libFuzzer targets: clang, ASan+UBSan, the library rebuilt with clang.
 FUZZ_BUILD := build/fuzz
-FUZZ_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -Isrc -Itests -fsanitize=fuzzer-no-link,address,undefined \
-	-fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -Isrc -I$(FUZZ_BUILD)/gen -Itests \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 
-$(FUZZ_BUILD)/obj/%.o: %.c
+$(FUZZ_BUILD)/gen/pq_version.h: FORCE
+	@mkdir -p $(dir $@)
+	@./scripts/gen-version.sh >$@.tmp && { cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
+
+$(FUZZ_BUILD)/obj/%.o: %.c | $(FUZZ_BUILD)/gen/pq_version.h
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c -o $@ $<
 
@@ -100,17 +151,37 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	./tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
 
+# Install what an operator needs (docs/install.md): the binary, the two
+# systemd units, the system user, the man pages, example configurations.
+install: $(BUILD)/pqlan
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(BUILD)/pqlan $(DESTDIR)$(BINDIR)/pqlan
+	install -m 0644 man/pqlan.8 $(DESTDIR)$(MANDIR)/man8/pqlan.8
+	install -m 0644 man/pqlan.conf.5 $(DESTDIR)$(MANDIR)/man5/pqlan.conf.5
+	sed 's|@BINDIR@|$(BINDIR)|g' dist/pqlan@.service >$(DESTDIR)$(UNITDIR)/pqlan@.service
+	sed 's|@BINDIR@|$(BINDIR)|g' dist/pqlan-relay.service >$(DESTDIR)$(UNITDIR)/pqlan-relay.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/pqlan@.service $(DESTDIR)$(UNITDIR)/pqlan-relay.service
+	install -m 0644 dist/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/pqlan.conf
+	install -m 0644 dist/node.conf.example $(DESTDIR)$(DOCDIR)/examples/node.conf
+	install -m 0644 dist/relay.conf.example $(DESTDIR)$(DOCDIR)/examples/relay.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pqlan $(DESTDIR)$(MANDIR)/man8/pqlan.8 \
+		$(DESTDIR)$(MANDIR)/man5/pqlan.conf.5 $(DESTDIR)$(UNITDIR)/pqlan@.service \
+		$(DESTDIR)$(UNITDIR)/pqlan-relay.service $(DESTDIR)$(SYSUSERSDIR)/pqlan.conf
+	rm -rf $(DESTDIR)$(DOCDIR)/examples
+
 demo:
 	./scripts/demo.sh
 
 bench: all
 	$(BUILD)/pqlan bench
 
-bench-relay: all
+bench-relay: all bench-tools
 	./bench/bench_relay_handshake.sh $(BUILD) && ./bench/bench_relay_throughput.sh $(BUILD)
 
-.PHONY: bench-direct
-bench-direct: all
+bench-direct: all bench-tools
 	./bench/bench_rehandshake_direct.sh $(BUILD) && ./bench/bench_direct_throughput.sh $(BUILD) && ./bench/bench_direct_fallback.sh $(BUILD)
 
 bench-nat: all
@@ -119,4 +190,6 @@ bench-nat: all
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) build/fuzz -name '*.d' 2>/dev/null)
+FORCE:
+
+-include $(shell find $(BUILD) build/fuzz -path build/dist -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -2,8 +2,8 @@
 # bench_rehandshake_direct.sh [BUILD] - re-handshake latency over an open
 # direct connection (issue 5). Needs root (a network namespace).
 #
-# Compiles bench/bench_rehandshake_direct.c against BUILD/libpqlan.a with
-# the Makefile's flags (-Werror) into BUILD/bench/, then runs it in a
+# Builds bench/bench_rehandshake_direct.c with the Makefile's rule (the
+# daemon's flags) into BUILD/bench/, then runs it in a
 # throw-away namespace that holds only lo: one mutual-TLS pq_conn pair on
 # 127.0.0.1, N re-handshakes back to back (see the .c file for what is
 # timed and for the fake protocol clock). Environment: N (default 1000),
@@ -20,13 +20,9 @@ trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM
 
 [ "$(id -u)" -eq 0 ] || e2e_die "needs root (network namespace)"
-[ -f "$build/libpqlan.a" ] || e2e_die "$build/libpqlan.a missing (make BUILD=$build all)"
-mkdir -p "$build/bench"
 tool=$build/bench/bench_rehandshake_direct
-${CC:-cc} -O2 -g -std=c11 -D_GNU_SOURCE -I"$top/src" \
-	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
-	-fno-strict-aliasing -o "$tool" "$top/bench/bench_rehandshake_direct.c" "$build/libpqlan.a" \
-	-lssl -lcrypto -linih -lm || e2e_die "could not compile bench_rehandshake_direct"
+# Built by the Makefile with the daemon's flags (make bench-tools).
+make -s -C "$top" BUILD="$build" "$tool" >&2 || e2e_die "could not build $tool"
 
 e2e_netns lo; ns=$REPLY
 cmd="ip netns exec $ns $tool $N $WARMUP"

@@ -23,7 +23,9 @@ trap 'exit 130' INT TERM
 
 [ "$(id -u)" -eq 0 ] || e2e_die "needs root (network namespace)"
 [ -x "$PQLAN" ] || e2e_die "$PQLAN not built (make BUILD=$build all)"
-tool=$("$top/bench/build_tool.sh" "$build") || e2e_die "could not compile bench_relay_handshake"
+tool=$build/bench/bench_relay_handshake
+# Built by the Makefile with the daemon's flags (make bench-tools).
+make -s -C "$top" BUILD="$build" "$tool" >&2 || e2e_die "could not build $tool"
 
 e2e_tmpdir
 dir=$E2E_TMP

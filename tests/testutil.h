@@ -1,11 +1,11 @@
 /*
- * testutil.h - header-only helpers for cmocka tests: locate the shared
+ * testutil.h - header-only helpers for cmocka tests: locate the ML-KEM
  * vector directory and read vector files in the format of
- * /work/shared/vectors/README.md (blocks of "key = value" lines, "#"
+ * tests/vectors/README.md (blocks of "key = value" lines, "#"
  * comments anywhere, blocks separated by blank lines).
  *
  * Everything here fails the running cmocka test (fail_msg) when it cannot
- * do its job: a missing PQ_VECTORS, an unreadable file, a malformed line, a
+ * do its job: a missing vector directory, an unreadable file, a malformed line, a
  * missing field or a field of the wrong length. Nothing is skipped.
  *
  * Use:
@@ -54,17 +54,18 @@ struct pq_vec_file {
 	struct pq_vec_field fields[PQ_VEC_MAX_FIELDS];
 };
 
-/* The vector directory from $PQ_VECTORS; fails the test if it is unset or
- * not a readable directory. */
+/* The vector directory: $PQ_VECTORS, or tests/vectors of the repository
+ * when the test runs from its top directory; fails the test when neither
+ * is a readable directory. */
 static inline const char *pq_test_vectors_dir(void)
 {
 	const char *dir = getenv("PQ_VECTORS");
 
 	if (dir == NULL || dir[0] == '\0')
-		fail_msg("PQ_VECTORS is not set: point it at the vector directory "
-			 "(e.g. PQ_VECTORS=/work/shared/vectors)");
+		dir = "tests/vectors";
 	if (access(dir, R_OK | X_OK) != 0)
-		fail_msg("PQ_VECTORS=%s is not a readable directory", dir);
+		fail_msg("vector directory %s is not readable: set PQ_VECTORS or run from the "
+			 "repository's top directory", dir);
 	return dir;
 }
 

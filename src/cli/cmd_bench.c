@@ -13,12 +13,6 @@
 #include "cli/commands.h"
 #include "cli/bench.h"
 
-static int usage(void)
-{
-	fprintf(stderr, "usage: pqlan bench [--json]\n");
-	return 2;
-}
-
 int cmd_bench(int argc, char **argv)
 {
 	struct bench_result res[BENCH_MAX_RESULTS];
@@ -28,7 +22,7 @@ int cmd_bench(int argc, char **argv)
 		if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else
-			return usage();
+			return cli_usage(stderr, "bench");
 	}
 	n = bench_run_all(res, BENCH_MAX_RESULTS);
 	if (n < 0) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/relay_ops.h"
 #include "crypto/ed25519.h"
 #include "crypto/identity.h"
 #include "crypto/util.h"
@@ -26,17 +27,14 @@
 #include "relay/relay.h"
 #include "util/log.h"
 #include "util/privdrop.h"
+#include "util/sdnotify.h"
 
 struct relay_run {
 	struct pq_loop *loop;
 	struct pq_relay *relay;
 	int sigfd;
+	struct relay_ops ops;          /* control socket, metrics, reload (relay_ops.h) */
 };
-
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: pqlan relay -c relay.conf [-v]\n");
-}
 
 /* A positive decimal below 2^32 from env name; 0 when unset. -1 bad. */
 static long long env_ms(const char *name)
@@ -116,6 +114,12 @@ static void on_signal(struct pq_loop *loop, int fd, unsigned events, void *arg, 
 
 	if (read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 		return;
+	if (si.ssi_signo == SIGHUP) {
+		relay_ops_reload(&run->ops);
+		return;
+	}
+	(void)pq_sd_notify("STOPPING=1");
+	relay_ops_close(&run->ops);
 	pq_log(PQ_LOG_INFO, "relay: %s, closing every conn (CLOSE going away)",
 	       si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 	/* Once: the loop then ends when the last conn has closed. A failed
@@ -125,7 +129,7 @@ static void on_signal(struct pq_loop *loop, int fd, unsigned events, void *arg, 
 	pq_relay_shutdown(run->relay);
 }
 
-/* Block SIGINT/SIGTERM and read them from a signalfd on the loop. */
+/* Block SIGINT/SIGTERM/SIGHUP and read them from a signalfd on the loop. */
 static int watch_signals(struct relay_run *run)
 {
 	sigset_t set;
@@ -133,6 +137,7 @@ static int watch_signals(struct relay_run *run)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -1;
 	run->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -266,7 +271,7 @@ static int start_stun(struct pq_relay *r, const struct pq_relay_config *cfg)
 }
 
 /* Load, listen, run until a signal. 0 on an orderly stop. */
-static int run_relay(struct relay_run *run, const struct pq_relay_config *cfg,
+static int run_relay(struct relay_run *run, const char *conf, struct pq_relay_config *cfg,
 		     const struct pq_relay_opts *opts)
 {
 	uint8_t priv[PQ_ED25519_PRIV_LEN], (*allow)[32] = NULL;
@@ -295,21 +300,31 @@ static int run_relay(struct relay_run *run, const struct pq_relay_config *cfg,
 		fprintf(stderr, "pqlan relay: cannot listen: %s\n", pq_strerror(rc));
 		goto out;
 	}
-	/* NATS (relay_fed_config.c): files read as root, threads after the drop. */
 	if ((rc = start_stun(run->relay, cfg)))
 		goto out;
+	/* NATS (relay_fed_config.c): files read as root, threads after the drop. */
 	if ((rc = pq_relay_config_nats(run->relay, cfg, err, sizeof(err)))) {
 		fprintf(stderr, "pqlan relay: %s\n", rc == PQ_E_CONFIG ? err : pq_strerror(rc));
 		goto out;
 	}
+	/* The control socket and metrics listener open as the starting user:
+	 * after the drop, seccomp would kill the mkdir of the socket's directory. */
+	if ((rc = relay_ops_start(&run->ops, run->loop, run->relay, conf, cfg, err, sizeof(err)))) {
+		fprintf(stderr, "pqlan relay: %s\n", err);
+		goto out;
+	}
+	cfg = &run->ops.cfg;  /* relay_ops_start took the configuration */
 	if ((rc = drop_privileges(cfg, run->relay)) || (cfg->nats.count && (rc = pq_relay_nats_start(run->relay))))
 		goto out;
 	if (watch_signals(run)) {
-		fprintf(stderr, "pqlan relay: cannot watch SIGINT/SIGTERM\n");
+		fprintf(stderr, "pqlan relay: cannot watch SIGINT/SIGTERM/SIGHUP\n");
 		rc = PQ_E_IO;
 		goto out;
 	}
 	log_start(run->relay, cfg->allow_count);
+	run->ops.verbose = opts->verbose;
+	if (pq_sd_notify("READY=1") < 0)
+		pq_log(PQ_LOG_WARN, "relay: cannot notify systemd ($NOTIFY_SOCKET)");
 	rc = pq_loop_run(run->loop);
 	log_stop(run->relay);
 out:
@@ -328,11 +343,8 @@ int cmd_relay(int argc, char **argv)
 	int rc;
 
 	if (parse_args(argc, argv, &conf, &opts.verbose)) {
-		usage(stderr);
-		return 2;
+		return cli_usage(stderr, "relay");
 	}
-	if (opts.verbose)
-		pq_log_set_level(PQ_LOG_DEBUG);
 	if (test_env_opts(&opts))
 		return 2;
 	if (pq_relay_config_load(&cfg, conf, err, sizeof(err))) {
@@ -343,7 +355,10 @@ int cmd_relay(int argc, char **argv)
 	}
 	opts.max_nodes = cfg.max_nodes;
 	opts.max_nodes_per_source = cfg.max_nodes_per_source;
-	rc = run_relay(&run, &cfg, &opts);
+	/* -v wins over the file's log_level, also across reloads. */
+	pq_log_set_level(opts.verbose ? PQ_LOG_DEBUG : (enum pq_log_level)cfg.log_level);
+	rc = run_relay(&run, conf, &cfg, &opts);
+	relay_ops_stop(&run.ops);
 	pq_relay_free(run.relay);
 	if (run.sigfd >= 0)
 		close(run.sigfd);

@@ -218,7 +218,7 @@ struct pq_listener_stats {
  * Listen on addr (port 0 picks one; see pq_listener_addr) and make a
  * server conn per accepted TCP connection, with tls (a server context),
  * opts (may be NULL, copied), and cbs/cb_ctx for every conn. PQ_E_INVAL,
- * PQ_E_PERM (address in use or not allowed), PQ_E_LIMIT, PQ_E_NOMEM, PQ_E_IO.
+ * PQ_E_INUSE (address in use), PQ_E_PERM (not allowed), PQ_E_LIMIT, PQ_E_NOMEM, PQ_E_IO.
  */
 PQ_MUST_CHECK int pq_listener_new(struct pq_listener **out, struct pq_loop *loop,
 				  struct pq_tls_ctx *tls, const struct pq_sockaddr *addr,

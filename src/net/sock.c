@@ -15,7 +15,11 @@ int pq_sock_errno(int e)
 {
 	switch (e) {
 	case EAGAIN: case EINPROGRESS: case EINTR: return PQ_E_AGAIN;
-	case EACCES: case EPERM: case EADDRINUSE: return PQ_E_PERM;
+	case EACCES: case EPERM: return PQ_E_PERM;
+	case EADDRINUSE: return PQ_E_INUSE;
+	case ECONNREFUSED: return PQ_E_REFUSED;
+	case EHOSTUNREACH: case ENETUNREACH: return PQ_E_UNREACH;
+	case ETIMEDOUT: return PQ_E_TIMEOUT;
 	case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM: return PQ_E_LIMIT;
 	case EINVAL: case EAFNOSUPPORT: case EBADF: case ENOTSOCK: return PQ_E_INVAL;
 	default: return PQ_E_IO;
@@ -139,7 +143,7 @@ int pq_sock_connect_result(int fd)
 		return PQ_E_IO;
 	if (soerr == EINPROGRESS || soerr == EALREADY)
 		return PQ_E_AGAIN;
-	return soerr ? PQ_E_IO : 0;
+	return soerr ? pq_sock_errno(soerr) : 0;
 }
 
 int pq_sock_accept(int lfd, int *fd_out, struct pq_sockaddr *peer)

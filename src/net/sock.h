@@ -50,12 +50,14 @@ bool pq_sockaddr_candidate_ok(const struct pq_sockaddr *a);
 int pq_sock_errno(int e);
 
 /* A listening TCP socket bound to addr (SO_REUSEADDR; port 0 picks one).
- * PQ_E_INVAL, PQ_E_PERM, PQ_E_LIMIT (out of fds), PQ_E_IO. */
+ * PQ_E_INVAL, PQ_E_INUSE (another socket has it), PQ_E_PERM, PQ_E_LIMIT
+ * (out of fds), PQ_E_IO. */
 PQ_MUST_CHECK int pq_sock_listen(int *fd_out, const struct pq_sockaddr *addr, int backlog);
 /* Start a TCP connect. Returns 0 with *fd_out set; the connection may
  * still be in progress: wait for writability, then pq_sock_connect_result. */
 PQ_MUST_CHECK int pq_sock_connect(int *fd_out, const struct pq_sockaddr *addr);
-/* 0 connected, PQ_E_AGAIN still in progress, PQ_E_IO refused/failed. */
+/* 0 connected, PQ_E_AGAIN still in progress, PQ_E_REFUSED (nothing
+ * listens), PQ_E_UNREACH (no route), PQ_E_TIMEOUT, PQ_E_IO (other). */
 PQ_MUST_CHECK int pq_sock_connect_result(int fd);
 /* Accept one pending connection (TCP_NODELAY set). PQ_E_AGAIN if none,
  * PQ_E_LIMIT out of fds, PQ_E_IO. peer may be NULL. */

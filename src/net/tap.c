@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,6 +96,7 @@ static int if_ioctl(unsigned long req, struct ifreq *ifr)
 	return rc;
 }
 
+/* mtu 0: keep the device's (an existing TAP), reading it into tap->mtu. */
 static int set_mtu(struct pq_tap *tap, unsigned mtu, char *err, size_t err_len)
 {
 	struct ifreq ifr;
@@ -102,6 +104,13 @@ static int set_mtu(struct pq_tap *tap, unsigned mtu, char *err, size_t err_len)
 
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, tap->name, sizeof(tap->name));
+	rc = if_ioctl(SIOCGIFMTU, &ifr);
+	if (rc == 0 && (mtu == 0 || (unsigned)ifr.ifr_mtu == mtu)) {
+		tap->mtu = (unsigned)ifr.ifr_mtu;
+		return 0;                /* as asked: no privileged ioctl */
+	}
+	if (mtu == 0)
+		mtu = PQ_TAP_MTU_DEFAULT;
 	ifr.ifr_mtu = (int)mtu;
 	rc = if_ioctl(SIOCSIFMTU, &ifr);
 	if (rc != 0) {
@@ -129,6 +138,52 @@ static int set_vnet(struct pq_tap *tap, const char *name, bool offload, char *er
 	return 0;
 }
 
+/* SIOCSIFHWADDR only when the MAC differs (TAPs allow a live change:
+ * drivers/net/tun.c sets IFF_LIVE_ADDR_CHANGE). */
+static int set_mac(struct pq_tap *tap, const uint8_t mac[6], char *err, size_t err_len)
+{
+	struct ifreq ifr;
+	int rc;
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, tap->name, sizeof(tap->name));
+	if (if_ioctl(SIOCGIFHWADDR, &ifr) == 0 && !memcmp(ifr.ifr_hwaddr.sa_data, mac, 6))
+		return 0;
+	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+	memcpy(ifr.ifr_hwaddr.sa_data, mac, 6);
+	rc = if_ioctl(SIOCSIFHWADDR, &ifr);
+	if (rc != 0) {
+		say(err, err_len, "tap %s: cannot set MAC %02x:%02x:%02x:%02x:%02x:%02x: %s", tap->name,
+		    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], strerror(-rc));
+		return errno_to_pq(-rc) == PQ_E_PERM ? PQ_E_PERM : PQ_E_IO;
+	}
+	return 0;
+}
+
+/* A new device made persistent and owned by us, so that a later start as
+ * this (unprivileged) user can attach to it. */
+static int set_persist(struct pq_tap *tap, char *err, size_t err_len)
+{
+	int e;
+
+	if (ioctl(tap->fd, TUNSETOWNER, (unsigned long)geteuid()) != 0 ||
+	    ioctl(tap->fd, TUNSETPERSIST, 1UL) != 0) {
+		e = errno;
+		say(err, err_len, "tap %s: cannot make it persistent: %s", tap->name, strerror(e));
+		return errno_to_pq(e) == PQ_E_PERM ? PQ_E_PERM : PQ_E_IO;
+	}
+	tap->persistent = true;
+	return 0;
+}
+
+/* A failed open: a device we made persistent a moment ago goes again. */
+static void tap_abandon(struct pq_tap *tap)
+{
+	if (tap->fd >= 0 && tap->persistent && !tap->existed && ioctl(tap->fd, TUNSETPERSIST, 0UL) == 0)
+		tap->persistent = false;
+	pq_tap_close(tap);
+}
+
 int pq_tap_open(struct pq_tap *tap, const struct pq_tap_opts *opts, char *err, size_t err_len)
 {
 	const char *dev = (opts && opts->dev_path) ? opts->dev_path : PQ_TAP_DEV_PATH;
@@ -152,6 +207,12 @@ int pq_tap_open(struct pq_tap *tap, const struct pq_tap_opts *opts, char *err, s
 		    PQ_TAP_MTU_MIN, PQ_TAP_MTU_MAX);
 		return PQ_E_INVAL;
 	}
+	/* A device of that name before TUNSETIFF: a persistent TAP we attach
+	 * to (TUNSETIFF refuses anything else with EINVAL) and leave. */
+	tap->existed = if_nametoindex(opts->name) != 0;
+	tap->persistent = tap->existed;
+	if (tap->existed && !opts->mtu)
+		mtu = 0;                 /* keep its MTU */
 	tap->fd = open(dev, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (tap->fd < 0) {
 		e = errno;
@@ -181,10 +242,14 @@ int pq_tap_open(struct pq_tap *tap, const struct pq_tap_opts *opts, char *err, s
 		rc = PQ_E_IO;
 		goto out;
 	}
+	if (!tap->existed && opts->persist && (rc = set_persist(tap, err, err_len)) != 0)
+		goto out;
+	if (opts->mac && (rc = set_mac(tap, opts->mac, err, err_len)) != 0)
+		goto out;
 	rc = set_mtu(tap, mtu, err, err_len);
 out:
 	if (rc != 0)
-		pq_tap_close(tap);
+		tap_abandon(tap);
 	return rc;
 }
 
@@ -198,6 +263,8 @@ int pq_tap_set_up(struct pq_tap *tap, bool up, char *err, size_t err_len)
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, tap->name, sizeof(tap->name));
 	rc = if_ioctl(SIOCGIFFLAGS, &ifr);
+	if (rc == 0 && !!(ifr.ifr_flags & IFF_UP) == up)
+		return 0;                /* as asked: no privileged ioctl */
 	if (rc == 0) {
 		if (up)
 			ifr.ifr_flags |= IFF_UP;

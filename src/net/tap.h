@@ -6,10 +6,21 @@
  * frame (dst, src, EtherType, payload; no FCS).
  *
  * Ownership: the caller owns struct pq_tap (embed it); pq_tap_open() fills
- * it and owns the fd until pq_tap_close(). The device is not persistent:
- * the kernel removes it when its last fd closes, so a crashed daemon
- * leaves nothing behind. The fd is O_CLOEXEC so that a child process does
- * not keep the device alive. Frames are borrowed from the caller's buffers.
+ * it and owns the fd until pq_tap_close(). A device we create is not
+ * persistent unless asked (opts.persist): the kernel removes it when its
+ * last fd closes, so a crashed daemon leaves nothing behind. A device
+ * that existed before (a persistent TAP made by `ip tuntap add NAME mode
+ * tap`, or by an earlier run with persist) is attached to and left in
+ * place: its MAC, addresses and bridge membership outlive the daemon,
+ * which is what bridging a LAN through the tunnel needs (docs/bridging.md).
+ * The fd is O_CLOEXEC so that a child process does not keep the device
+ * alive. Frames are borrowed from the caller's buffers.
+ *
+ * Privilege: the MTU, MAC and IFF_UP are read first and set only when they
+ * differ from what is asked, so attaching to a persistent TAP owned by the
+ * daemon's user (ip tuntap add ... user pqlan) with the right settings
+ * needs no capability at all. Creating a device, TUNSETPERSIST and any
+ * change need CAP_NET_ADMIN.
  *
  * MTU: PQ_TAP_MTU_DEFAULT is 1500, the standard Ethernet payload, not the
  * 1420 of WireGuard. WireGuard lowers the MTU because each packet becomes
@@ -75,6 +86,8 @@ struct pq_tap {
 	unsigned mtu;
 	char name[PQ_TAP_NAME_MAX + 1];
 	bool offload;                    /* TUNSETOFFLOAD accepted: super-frames */
+	bool existed;                    /* attached to a device that was there */
+	bool persistent;                 /* stays when closed (existed or persist) */
 	char err[PQ_TAP_ERR_LEN];        /* the last read/write error */
 };
 
@@ -83,10 +96,16 @@ struct pq_tap_opts {
 	unsigned mtu;                    /* 0: PQ_TAP_MTU_DEFAULT */
 	const char *dev_path;            /* NULL: PQ_TAP_DEV_PATH (tests change it) */
 	bool no_offload;                 /* leave TUNSETOFFLOAD off: one frame per read */
+	bool persist;                    /* make a device we create persistent
+					  * (TUNSETPERSIST, owned by our euid) */
+	const uint8_t *mac;              /* NULL: keep the device's MAC */
 };
 
-/* Create the TAP device, non-blocking, with its MTU set; the link is left
- * down (bring it up with pq_tap_set_up once addresses are in place).
+/* Create the TAP device or attach to the persistent one of that name,
+ * non-blocking, with its MTU (opts->mtu, or 1500 for a new device; an
+ * existing device keeps its MTU when opts->mtu is 0) and MAC set; a new
+ * link is left down (bring it up with pq_tap_set_up once addresses are in
+ * place).
  * On failure tap->fd is -1, nothing is left behind, and err says why.
  * Returns 0 or:
  *   PQ_E_INVAL  bad name or MTU; a device of that name that is not a TAP
@@ -96,7 +115,8 @@ struct pq_tap_opts {
 PQ_MUST_CHECK int pq_tap_open(struct pq_tap *tap, const struct pq_tap_opts *opts, char *err,
 			      size_t err_len);
 
-/* Bring the link up (or down): IFF_UP. Returns 0, PQ_E_PERM or PQ_E_IO. */
+/* Bring the link up (or down): IFF_UP, only when it is not so already.
+ * Returns 0, PQ_E_PERM or PQ_E_IO. */
 PQ_MUST_CHECK int pq_tap_set_up(struct pq_tap *tap, bool up, char *err, size_t err_len);
 
 /* The device's MAC address (the kernel picks a random local one). */
@@ -126,7 +146,8 @@ PQ_MUST_CHECK int pq_tap_read(struct pq_tap *tap, struct pq_gso_hdr *hdr, uint8_
 PQ_MUST_CHECK int pq_tap_write(struct pq_tap *tap, const struct pq_gso_hdr *hdr,
 			       const uint8_t *frame, size_t len);
 
-/* Close the fd; the kernel deletes the device. Safe to call twice. */
+/* Close the fd; the kernel deletes the device unless it is persistent.
+ * Safe to call twice. */
 void pq_tap_close(struct pq_tap *tap);
 
 #endif

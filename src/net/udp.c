@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -90,6 +91,145 @@ long pq_udp_recv(int fd, struct pq_sockaddr *from, uint8_t *buf, size_t cap)
 			continue;
 		return pq_sock_errno(errno) == PQ_E_AGAIN ? PQ_E_AGAIN : PQ_E_IO;
 	}
+}
+
+static int send_gso(int fd, const struct pq_sockaddr *to, const uint8_t *buf, size_t len, size_t seg)
+{
+	char ctl[CMSG_SPACE(sizeof(uint16_t))];
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = {
+		.msg_name = (void *)&to->ss, .msg_namelen = to->len, .msg_iov = &iov, .msg_iovlen = 1,
+	};
+	struct cmsghdr *cm;
+	uint16_t size = (uint16_t)seg;
+	ssize_t n;
+
+	if (len > seg) {
+		memset(ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl;
+		mh.msg_controllen = sizeof(ctl);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(size));
+		memcpy(CMSG_DATA(cm), &size, sizeof(size));
+	}
+	do {
+		n = sendmsg(fd, &mh, MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return 0;
+	if (errno == EMSGSIZE)
+		return PQ_E_TOOBIG;
+	/* EIO / EINVAL: no GSO for this route or device (checksum offload
+	 * missing): the caller falls back. */
+	return errno == EIO || errno == EINVAL || errno == EOPNOTSUPP ? PQ_E_INVAL
+	       : pq_sock_errno(errno) == PQ_E_AGAIN ? PQ_E_AGAIN : PQ_E_IO;
+}
+
+static int send_mmsg(int fd, const struct pq_sockaddr *to, const uint8_t *buf, size_t len, size_t seg)
+{
+	struct mmsghdr mm[PQ_UDP_GSO_MAX_SEGS];
+	struct iovec iov[PQ_UDP_GSO_MAX_SEGS];
+	unsigned n = 0, done = 0;
+
+	for (size_t off = 0; off < len && n < PQ_UDP_GSO_MAX_SEGS; off += seg, n++) {
+		iov[n].iov_base = (void *)(buf + off);
+		iov[n].iov_len = len - off < seg ? len - off : seg;
+		memset(&mm[n], 0, sizeof(mm[n]));
+		mm[n].msg_hdr.msg_name = (void *)&to->ss;
+		mm[n].msg_hdr.msg_namelen = to->len;
+		mm[n].msg_hdr.msg_iov = &iov[n];
+		mm[n].msg_hdr.msg_iovlen = 1;
+	}
+	while (done < n) {
+		int r = sendmmsg(fd, mm + done, n - done, MSG_DONTWAIT);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return errno == EMSGSIZE ? PQ_E_TOOBIG : pq_sock_errno(errno) == PQ_E_AGAIN ? PQ_E_AGAIN : PQ_E_IO;
+		done += (unsigned)r;
+	}
+	return 0;
+}
+
+int pq_udp_send_batch(int fd, const struct pq_sockaddr *to, const uint8_t *buf, size_t len, size_t seg)
+{
+	static int gso_works = 1; /* one kernel for the process: learnt once */
+	size_t per_call, off = 0;
+	int ret = 0;
+
+	if (!seg || !len)
+		return PQ_E_INVAL;
+	per_call = PQ_UDP_GSO_MAX_BYTES / seg;
+	if (per_call > PQ_UDP_GSO_MAX_SEGS)
+		per_call = PQ_UDP_GSO_MAX_SEGS;
+	if (per_call == 0)
+		return PQ_E_TOOBIG;
+	per_call *= seg;
+	while (off < len && ret == 0) {
+		size_t chunk = len - off < per_call ? len - off : per_call;
+
+		ret = gso_works ? send_gso(fd, to, buf + off, chunk, seg) : PQ_E_INVAL;
+		if (ret == PQ_E_INVAL) {
+			gso_works = 0;
+			ret = send_mmsg(fd, to, buf + off, chunk, seg);
+		}
+		off += chunk;
+	}
+	return ret;
+}
+
+bool pq_udp_enable_gro(int fd)
+{
+	int one = 1;
+
+	return setsockopt(fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+}
+
+long pq_udp_recv_batch(int fd, struct pq_udp_msg *m, unsigned n)
+{
+	enum { MAX = 64 };
+	struct mmsghdr mm[MAX];
+	struct iovec iov[MAX];
+	char ctl[MAX][CMSG_SPACE(sizeof(int))];
+	int r;
+
+	if (n > MAX)
+		n = MAX;
+	for (unsigned i = 0; i < n; i++) {
+		memset(&mm[i], 0, sizeof(mm[i]));
+		memset(&m[i].from, 0, sizeof(m[i].from));
+		iov[i].iov_base = m[i].buf;
+		iov[i].iov_len = m[i].cap;
+		mm[i].msg_hdr.msg_name = &m[i].from.ss;
+		mm[i].msg_hdr.msg_namelen = sizeof(m[i].from.ss);
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+		mm[i].msg_hdr.msg_control = ctl[i];
+		mm[i].msg_hdr.msg_controllen = sizeof(ctl[i]);
+	}
+	do {
+		r = recvmmsg(fd, mm, n, MSG_DONTWAIT, NULL);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return pq_sock_errno(errno) == PQ_E_AGAIN ? PQ_E_AGAIN : PQ_E_IO;
+	for (int i = 0; i < r; i++) {
+		struct cmsghdr *cm;
+
+		m[i].from.len = mm[i].msg_hdr.msg_namelen;
+		m[i].len = (mm[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : mm[i].msg_len;
+		m[i].gro = 0;
+		for (cm = CMSG_FIRSTHDR(&mm[i].msg_hdr); cm; cm = CMSG_NXTHDR(&mm[i].msg_hdr, cm))
+			if (cm->cmsg_level == IPPROTO_UDP && cm->cmsg_type == UDP_GRO) {
+				int size = 0;
+
+				memcpy(&size, CMSG_DATA(cm), sizeof(size));
+				m[i].gro = size > 0 ? (size_t)size : 0;
+			}
+	}
+	return r ? r : PQ_E_AGAIN;
 }
 
 int pq_sockaddr_equal(const struct pq_sockaddr *a, const struct pq_sockaddr *b)

@@ -27,11 +27,21 @@
  *                                  (util/privdrop.h)
  *   seccomp = on | off             optional, default off: the system-call
  *                                  allow-list after set-up (util/seccomp.h)
+ *   tap_persist = yes | no         optional, default no: leave a TAP we
+ *                                  created in place at exit (bridging)
+ *   mac = XX:XX:XX:XX:XX:XX        optional, unicast: the TAP's MAC
+ *   mtu = BYTES                    optional, 68-16366 (PQ_TAP_MTU_MAX),
+ *                                  default 1500
+ *   log_level = debug|info|warn|error  optional, default info
  *   listen_udp = HOST:PORT | off   optional, the UDP direct path's socket;
  *                                  default: listen's address and port (none
  *                                  when listen's port is 0)
  *   keepalive_udp = SECONDS        optional, 1-3600, default 25: an idle UDP
  *                                  path is probed this often (NAT mappings)
+ *   udp_mtu = BYTES                optional, 1280-9000, default 1500: the
+ *                                  largest IP packet the UDP path probes for
+ *                                  (proto/pmtu.h); a reload applies it to
+ *                                  UDP paths opened after it
  *   stun = HOST:PORT               optional, repeatable (4): more STUN servers
  *                                  to learn our public UDP mapping from
  *   [relay]                        required, repeatable (PQ_CONFIG_MAX_RELAYS):
@@ -133,12 +143,18 @@ struct pq_node_config {
 	bool offload;                            /* TAP offloads (default on) */
 	char user[PQ_CONFIG_USER_MAX + 1];       /* "" when not given */
 	bool seccomp;
+	bool tap_persist;                        /* leave our TAP at exit */
+	bool has_mac;
+	uint8_t mac[6];
+	uint32_t mtu;                            /* 0: the TAP's default */
+	int log_level;                           /* util/log.h; default info */
 	bool has_metrics;
 	struct pq_config_addr metrics;
 	bool udp_off;                            /* listen_udp = off */
 	bool has_listen_udp;                     /* always after a load unless off */
 	struct pq_config_addr listen_udp;
 	uint32_t keepalive_udp;                  /* seconds */
+	uint32_t udp_mtu;                        /* PMTU search ceiling, bytes */
 	struct pq_config_addr stun[PQ_CONFIG_MAX_STUN];
 	size_t stun_count;
 	/* The first [relay] (every [relay] is in relays[]). */

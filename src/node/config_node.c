@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/tap.h"
 #include "node/config.h"
 #include "node/node.h"
+#include "proto/pmtu.h"
 #include "util/conf_ini.h"
 #include "util/conf_value.h"
+#include "util/log.h"
 
 #define PEER_KEY "the peer's"
 
@@ -103,6 +106,33 @@ static int set_metrics(struct pq_conf_arg *a)
 	return rc;
 }
 
+static int set_tap_persist(struct pq_conf_arg *a)
+{
+	return pq_cv_yes_no(&((struct pq_node_config *)a->cfg)->tap_persist, a->value, a->why,
+			    a->why_len);
+}
+
+static int set_mac(struct pq_conf_arg *a)
+{
+	struct pq_node_config *cfg = a->cfg;
+	int rc = pq_cv_mac(cfg->mac, a->value, a->why, a->why_len);
+
+	cfg->has_mac = rc == 0;
+	return rc;
+}
+
+static int set_mtu(struct pq_conf_arg *a)
+{
+	return pq_cv_uint(&((struct pq_node_config *)a->cfg)->mtu, a->value, PQ_TAP_MTU_MIN,
+			  PQ_TAP_MTU_MAX, "bytes", a->why, a->why_len);
+}
+
+static int set_log_level(struct pq_conf_arg *a)
+{
+	return pq_cv_log_level(&((struct pq_node_config *)a->cfg)->log_level, a->value, a->why,
+			       a->why_len);
+}
+
 static int set_listen_udp(struct pq_conf_arg *a)
 {
 	struct pq_node_config *cfg = a->cfg;
@@ -121,6 +151,12 @@ static int set_keepalive_udp(struct pq_conf_arg *a)
 {
 	return pq_cv_uint(&((struct pq_node_config *)a->cfg)->keepalive_udp, a->value, 1, 3600, "seconds",
 			  a->why, a->why_len);
+}
+
+static int set_udp_mtu(struct pq_conf_arg *a)
+{
+	return pq_cv_uint(&((struct pq_node_config *)a->cfg)->udp_mtu, a->value, PQ_PMTU_MIN, PQ_PMTU_MAX,
+			  "bytes", a->why, a->why_len);
 }
 
 static int set_stun(struct pq_conf_arg *a)
@@ -325,8 +361,13 @@ static const struct pq_conf_key node_keys[] = {
 	{ "offload", set_offload, 0, "on" },
 	{ "user", set_user, 0, "pqlan" },
 	{ "seccomp", set_seccomp, 0, "on" },
+	{ "tap_persist", set_tap_persist, 0, "yes" },
+	{ "mac", set_mac, 0, "02:00:00:00:00:01" },
+	{ "mtu", set_mtu, 0, "1500" },
+	{ "log_level", set_log_level, 0, "info" },
 	{ "listen_udp", set_listen_udp, 0, "0.0.0.0:7443" },
 	{ "keepalive_udp", set_keepalive_udp, 0, "25" },
+	{ "udp_mtu", set_udp_mtu, 0, "1500" },
 	{ "stun", set_stun, PQ_CONF_REPEAT, "192.0.2.1:3478" },
 };
 
@@ -395,7 +436,9 @@ static void node_init(struct pq_node_config *cfg)
 	cfg->retry_interval = PQ_CONFIG_RETRY_DEFAULT;
 	cfg->reauth_interval = PQ_CONFIG_REAUTH_DEFAULT;
 	cfg->offload = true;
+	cfg->log_level = PQ_LOG_INFO;
 	cfg->keepalive_udp = PQ_CONFIG_KEEPALIVE_UDP_DEFAULT;
+	cfg->udp_mtu = PQ_PMTU_DEFAULT;
 }
 
 void pq_node_config_free(struct pq_node_config *cfg)

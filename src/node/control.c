@@ -14,6 +14,7 @@
  *    "rehandshake_failures":..,"direct_dials":..,"udp_attempts":..,
  *    "udp_validated":..,"udp_failures":..,"udp_refused":..,
  *    "endpoint":null|"IP:PORT","transport":null|"tls"|"udp",
+ *    "path_mtu":null|N,"path_mtu_confirmed":null|B,"udp_max_frame":null|N,
  *    "last_rehandshake_age_s":null|S,"last_rehandshake_us":null|US}]}
  * The counters come from one table (counters.c) shared with /metrics.
  * The gso counters are the frames among rx/tx_frames that carried an
@@ -21,6 +22,10 @@
  * "path" is "direct" while frames take a direct conn whose re-handshake
  * completed, and "endpoint" is the peer's address on it; "none" for an
  * established peer with `path = direct` and no direct conn yet.
+ * "path_mtu" is the UDP path's IP packet size as far as probes confirmed
+ * it (udp_pmtu.c), "udp_max_frame" the largest Ethernet frame one datagram
+ * carries: larger TCP super-frames are cut to fit, other frames that do
+ * not fit take the TLS conn or the relay.
  * Keys are base64; names and TAP names are limited by the config loader
  * to [A-Za-z0-9_.-], so no string needs JSON escaping.
  */
@@ -32,10 +37,8 @@
 #include "node/node_int.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/version.h"
 
-/* Room for the node line and one peer entry, text or JSON. */
-#define STATUS_HEAD_MAX 512
-#define STATUS_PEER_MAX 1024
 
 const char *pq_peer_state_name(enum pq_peer_state s)
 {
@@ -75,6 +78,12 @@ static void direct_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint6
 	} else {
 		pq_sb_printf(b, "null,\"transport\":null");
 	}
+	if (dc && dc->transport == PQ_PATH_UDP)
+		pq_sb_printf(b, ",\"path_mtu\":%u,\"path_mtu_confirmed\":%s,\"udp_max_frame\":%zu",
+			     (unsigned)dc->pmtu.current, dc->pmtu.confirmed ? "true" : "false",
+			     pq_udp_path_max_msg(dc) - PQ_SEALED_OVERHEAD);
+	else
+		pq_sb_printf(b, ",\"path_mtu\":null,\"path_mtu_confirmed\":null,\"udp_max_frame\":null");
 	if (p->path.last_rehs_ms)
 		pq_sb_printf(b, ",\"last_rehandshake_age_s\":%" PRIu64 ",\"last_rehandshake_us\":%" PRIu64,
 			     (now_ms - p->path.last_rehs_ms) / 1000, p->path.last_rehs_us);
@@ -128,8 +137,13 @@ static void peer_text(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_
 		char text[PQ_SOCKADDR_TEXT];
 
 		pq_sockaddr_format(&dc->addr, text, sizeof(text));
-		pq_sb_printf(b, "  endpoint: %s (%s)\n", text,
-			     pq_path_transport_name((enum pq_path_transport)dc->transport));
+		if (dc->transport == PQ_PATH_UDP)
+			pq_sb_printf(b, "  endpoint: %s (udp, path MTU %u%s: frames up to %zu B, larger TCP ones cut)\n",
+				     text, (unsigned)dc->pmtu.current, dc->pmtu.confirmed ? "" : ", probing",
+				     pq_udp_path_max_msg(dc) - PQ_SEALED_OVERHEAD);
+		else
+			pq_sb_printf(b, "  endpoint: %s (%s)\n", text,
+				     pq_path_transport_name((enum pq_path_transport)dc->transport));
 	}
 	pq_sb_printf(b, "  direct: %" PRIu64 " migrations, %" PRIu64 " fallbacks, %" PRIu64
 		     " re-handshakes (%" PRIu64 " failed)\n",
@@ -183,19 +197,25 @@ long pq_control_status(const struct pq_node *node, bool json, char *out, size_t 
 
 	if (cap == 0)
 		return PQ_E_TOOBIG;
+	/* The build (util/version.h): a node says what it runs. */
 	if (json) {
-		pq_sb_printf(&b, "{\"node\":{\"key\":\"%s\",\"tap\":\"%s\",\"relay\":\"%s\"", node->pub_b64,
-			     node->cfg.tap, relay);
+		pq_sb_printf(&b, "{\"node\":{\"key\":\"%s\",\"tap\":\"%s\",\"relay\":\"%s\","
+			     "\"version\":\"%s\",\"git\":\"%s\",\"protocol\":%d", node->pub_b64,
+			     node->cfg.tap, relay, pq_version(), pq_version_git(), PQ_HS_VERSION);
 		udp_json(&b, node);
 		pq_sb_printf(&b, "},\"peers\":[");
 	} else {
-		pq_sb_printf(&b, "node: %s\n  tap: %s\n  relay: %s (%s)\n  refused from unknown keys: %" PRIu64 "\n",
-			     node->pub_b64, node->cfg.tap, relay, pq_relay_link_current(node)->url.text, node->relay.drops);
+		pq_sb_printf(&b, "node: %s\n  tap: %s\n  relay: %s (%s)\n  refused from unknown keys: %" PRIu64
+			     "\n  version: pqlan %s, protocol %d\n",
+			     node->pub_b64, node->cfg.tap, relay, pq_relay_link_current(node)->url.text, node->relay.drops,
+			     pq_version_text(), PQ_HS_VERSION);
 		udp_text(&b, node);
 	}
-	for (size_t i = 0; i < node->peer_count; i++) {
+	for (size_t i = 0, shown = 0; i < node->peer_count; i++) {
+		if (node->peers[i].removed)    /* reload's tombstones */
+			continue;
 		if (json) {
-			if (i)
+			if (shown++)
 				pq_sb_printf(&b, ",");
 			peer_json(&b, &node->peers[i], now_ms);
 		} else {

@@ -29,11 +29,11 @@
 #include "net/reqsrv.h"
 #include "node/node.h"
 #include "node/node_int.h"
+#include "node/reload.h"
 #include "util/log.h"
 
-/* Room for the node line and one peer entry, text or JSON. */
-#define STATUS_HEAD_MAX 512
-#define STATUS_PEER_MAX 1024
+/* The answer to "reload": a line, or the loader's messages. */
+#define RELOAD_ANSWER_MAX (PQ_CONFIG_ERR_LEN + 512)
 
 /* ---- the daemon's side: non-blocking clients on the loop ---- */
 
@@ -47,15 +47,21 @@ struct pq_control {
 static enum pq_reqsrv_verdict control_request(void *ctx, const char *req, size_t len, bool eof, char **out,
 					      size_t *out_len)
 {
-	const struct pq_node *node = ctx;
-	size_t cap = STATUS_HEAD_MAX + node->peer_count * STATUS_PEER_MAX;
+	struct pq_node *node = ctx;
+	size_t cap = PQ_NODE_STATUS_HEAD_MAX + node->peer_count * PQ_NODE_STATUS_PEER_MAX;
 	long n;
 
 	if (!memchr(req, '\n', len) && !eof && len < PQ_CONTROL_REQ_MAX)
 		return PQ_REQSRV_MORE;
+	if (cap < RELOAD_ANSWER_MAX)
+		cap = RELOAD_ANSWER_MAX;
 	if (len == 0 || !(*out = malloc(cap)))
 		return PQ_REQSRV_CLOSE;
-	n = pq_control_status(node, strncmp(req, "json", 4) == 0, *out, cap, pq_loop_now(node->loop));
+	/* "reload\n": re-read node.conf (reload.c), answer what happened. */
+	if (strncmp(req, "reload\n", 7) == 0)
+		n = (long)pq_node_reload(node, *out, cap);
+	else
+		n = pq_control_status(node, strncmp(req, "json", 4) == 0, *out, cap, pq_loop_now(node->loop));
 	if (n <= 0)
 		return PQ_REQSRV_CLOSE;
 	*out_len = (size_t)n;

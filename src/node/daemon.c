@@ -19,8 +19,10 @@
 #include "node/harden.h"
 #include "node/ifaddr.h"
 #include "node/node_int.h"
+#include "node/reload.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/sdnotify.h"
 
 #define ERR_LEN PQ_CONFIG_ERR_LEN
 /* Housekeeping: expired MAC entries give their room back, half-open
@@ -59,6 +61,7 @@ void pq_node_stop(struct pq_node *node, const char *why, int status)
 	if (node->life.stopping)
 		return;
 	pq_log(status ? PQ_LOG_ERROR : PQ_LOG_INFO, "%s: shutting down", why);
+	(void)pq_sd_notify("STOPPING=1");
 	node->life.stopping = true;
 	node->life.exit_status = status;
 	for (size_t i = 0; i < node->peer_count; i++)
@@ -91,6 +94,12 @@ static void signal_event(struct pq_loop *loop, int fd, unsigned events, void *ar
 
 	if (read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 		return;
+	if (si.ssi_signo == SIGHUP) {  /* reload (reload.c logs the outcome) */
+		char answer[1024];
+
+		(void)pq_node_reload(node, answer, sizeof(answer));
+		return;
+	}
 	pq_node_stop(node, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM", 0);
 }
 
@@ -101,6 +110,7 @@ static int setup_signals(struct pq_node *node, char *err, size_t err_len)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);       /* reload, not the default exit */
 	/* A shell starts background jobs with SIGINT ignored, and an ignored
 	 * signal never reaches a signalfd: restore the default first (it can
 	 * never run, the signals are blocked below). */
@@ -153,7 +163,8 @@ static int setup_l2(struct pq_node *node, char *err, size_t err_len)
 	uint8_t key[PQ_L2_HASH_KEY_LEN];
 	int ret;
 
-	pq_l2_limits_default(&lim, node->peer_count ? (uint32_t)node->peer_count : 1);
+	/* Every peer a reload may add (reload.c). */
+	pq_l2_limits_default(&lim, PQ_CONFIG_MAX_PEERS);
 	if ((ret = pq_random_bytes(key, sizeof(key))) || (ret = pq_l2_new(&node->l2, &lim, key)))
 		snprintf(err, err_len, "MAC table setup failed: %s", pq_strerror(ret));
 	pq_wipe(key, sizeof(key));
@@ -168,8 +179,15 @@ static int setup_tap(struct pq_node *node, char *err, size_t err_len)
 	struct pq_tap_opts opts = { .name = node->cfg.tap, .no_offload = !node->cfg.offload };
 	int ret;
 
+	/* Bridging (docs/bridging.md): MTU, MAC, persistence (net/tap.h). */
+	opts.mtu = node->cfg.mtu;
+	opts.mac = node->cfg.has_mac ? node->cfg.mac : NULL;
+	opts.persist = node->cfg.tap_persist;
 	if ((ret = pq_tap_open(&node->tap, &opts, err, err_len)))
 		return ret;
+	if (node->tap.existed)
+		pq_log(PQ_LOG_INFO, "tap %s: attached to the existing TAP (left in place at exit)",
+		       node->tap.name);
 	/* Logged once: without offloads every frame is one MTU-sized read. */
 	if (!node->cfg.offload)
 		pq_log(PQ_LOG_INFO, "tap %s: offload = off: frames go one by one", node->tap.name);
@@ -192,6 +210,8 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 
 	if ((ret = pq_node_config_load(&node->cfg, conf_path, err, err_len)))
 		return ret;
+	if (!node->opts.verbose)       /* -v wins over log_level */
+		pq_log_set_level((enum pq_log_level)node->cfg.log_level);
 	if ((ret = setup_identity(node, err, err_len)))
 		return ret;
 	pq_node_fd_budget(node); /* issue 11: before any fd the budget counts */
@@ -211,6 +231,9 @@ static int node_setup(struct pq_node *node, const char *conf_path, char *err, si
 	pq_log(PQ_LOG_INFO, "node %s up on %s, %zu peer(s), relay %s", node->pub_b64, node->tap.name,
 	       node->peer_count, node->cfg.relay_url.text);
 	pq_relay_link_start(node);
+	/* systemd Type=notify: the TAP is up and configured. */
+	if (pq_sd_notify("READY=1") < 0)
+		pq_log(PQ_LOG_WARN, "cannot notify systemd ($NOTIFY_SOCKET)");
 	return 0;
 }
 
@@ -257,6 +280,7 @@ int pq_node_main(const char *conf_path, const struct pq_node_opts *opts)
 	node.udp.fd = -1;
 	if (opts)
 		node.opts = *opts;
+	node.conf_path = conf_path;
 	if ((ret = node_setup(&node, conf_path, err, sizeof(err)))) {
 		fprintf(stderr, "pqlan up: %s\n", err[0] ? err : pq_strerror(ret));
 		goto out;

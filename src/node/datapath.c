@@ -14,9 +14,11 @@
  * pq_l2_from_peer has no peer set to return, so no frame is forwarded
  * from one peer to another.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "node/node_int.h"
+#include "proto/gso_coalesce.h"
 #include "proto/msg_sealed.h"
 #include "util/log.h"
 
@@ -24,6 +26,8 @@ void pq_datapath_drop(struct pq_node_peer *p)
 {
 	p->count.dropped_frames++;
 }
+
+static void batch_flush(struct pq_node *node);
 
 /* The peers a frame from the TAP may be sealed to at now_ms. */
 static void established_set(struct pq_node *node, struct pq_l2_peerset *set, uint64_t now_ms)
@@ -135,14 +139,40 @@ static void frame_from_peer(struct pq_node_peer *p, struct pq_gso_hdr *hdr, cons
 		pq_log(PQ_LOG_DEBUG, "tap %s: frame not written: %s", node->tap.name, node->tap.err);
 }
 
-long pq_datapath_sealed(struct pq_node_peer *p, const uint8_t *msg, size_t len, int via, uint64_t now_ms)
+/* An opened DATA frame: into the batch's coalescer (UDP), or to the TAP. */
+static void data_from_peer(struct pq_node_peer *p, const uint8_t *frame, size_t len, uint64_t now_ms)
+{
+	struct pq_node_dp *dp = &p->node->dp;
+	int ret;
+
+	if (!dp->batching) {
+		frame_from_peer(p, NULL, frame, len, now_ms);
+		return;
+	}
+	if (pq_l2_from_peer(p->node->l2, p->id, frame, len, now_ms) != PQ_L2_PASS) {
+		p->count.dropped_frames++;
+		return;
+	}
+	p->count.rx_frames++;
+	p->count.rx_bytes += len;
+	if ((ret = pq_gso_coalesce_add(&dp->co, frame, len)) == PQ_E_LIMIT) {
+		batch_flush(p->node);
+		ret = pq_gso_coalesce_add(&dp->co, frame, len);
+	}
+	if (ret)
+		p->count.dropped_frames++;
+}
+
+/* Open msg into out (out == msg + PQ_SEALED_HDR_LEN: in place) and act. */
+static long sealed_into(struct pq_node_peer *p, const uint8_t *msg, size_t len, int via, uint8_t *out,
+			size_t cap, uint64_t now_ms)
 {
 	struct pq_node *node = p->node;
 	struct pq_gso_hdr hdr;
 	uint8_t type = 0;
 	long n;
 
-	n = pq_session_open(&p->session, msg, len, node->dp.frame, sizeof(node->dp.frame), now_ms, &type);
+	n = pq_session_open(&p->session, msg, len, out, cap, now_ms, &type);
 	if (n < 0) {
 		/* Auth failure, replay, unknown index, malformed: counted. */
 		p->count.dropped_frames++;
@@ -160,20 +190,106 @@ long pq_datapath_sealed(struct pq_node_peer *p, const uint8_t *msg, size_t len, 
 		pq_path_rx(&p->path.core, via, now_ms);
 	}
 	if (type == PQ_MSG_DATA)
-		frame_from_peer(p, NULL, node->dp.frame, (size_t)n, now_ms);
+		data_from_peer(p, out, (size_t)n, now_ms);
 	else if (type == PQ_MSG_DATA_GSO)
-		frame_from_peer(p, &hdr, node->dp.frame, (size_t)n, now_ms);
+		frame_from_peer(p, &hdr, out, (size_t)n, now_ms);
 	else if (type == PQ_MSG_ENDPOINTS)
-		pq_path_exec_endpoints_in(p, node->dp.frame, (size_t)n, now_ms);
+		pq_path_exec_endpoints_in(p, out, (size_t)n, now_ms);
 	else if (type == PQ_MSG_PROBE)
-		pq_path_exec_probe_in(p, via, node->dp.frame, (size_t)n, now_ms);
+		pq_path_exec_probe_in(p, via, out, (size_t)n, now_ms);
 	else if (type == PQ_MSG_PUNCH)
-		pq_udp_path_punch_in(p, node->dp.frame, (size_t)n, now_ms);
+		pq_udp_path_punch_in(p, out, (size_t)n, now_ms);
+	else if (type == PQ_MSG_PMTU_PROBE)
+		pq_udp_pmtu_probe_in(p, via, (size_t)n, now_ms);
+	else if (type == PQ_MSG_PMTU_ACK)
+		pq_udp_pmtu_ack_in(p, via, out, (size_t)n);
 	/* KEEPALIVE and PROBE_ACK need nothing more: being authenticated,
 	 * they already count as liveness of the way they came. Keepalive and
-	 * confirmation deadlines moved: re-arm p's timer. */
-	pq_peer_service(p, now_ms);
+	 * confirmation deadlines moved: re-arm p's timer (in a batch, once at
+	 * its end). */
+	if (node->dp.batching && type == PQ_MSG_DATA && p->id < PQ_CONFIG_MAX_PEERS)
+		node->dp.touched[p->id / 64] |= 1ull << (p->id % 64);
+	else
+		pq_peer_service(p, now_ms);
 	return type;
+}
+
+long pq_datapath_sealed(struct pq_node_peer *p, const uint8_t *msg, size_t len, int via, uint64_t now_ms)
+{
+	return sealed_into(p, msg, len, via, p->node->dp.frame, sizeof(p->node->dp.frame), now_ms);
+}
+
+long pq_datapath_sealed_inplace(struct pq_node_peer *p, uint8_t *msg, size_t len, int via, uint64_t now_ms)
+{
+	if (len < PQ_SEALED_HDR_LEN)
+		return pq_datapath_sealed(p, msg, len, via, now_ms);
+	return sealed_into(p, msg, len, via, msg + PQ_SEALED_HDR_LEN, len - PQ_SEALED_HDR_LEN, now_ms);
+}
+
+/* ---- batches of datagrams (the UDP path) ---- */
+
+int pq_datapath_batch_init(struct pq_node *node)
+{
+	struct pq_node_dp *dp = &node->dp;
+
+	if (dp->arena)
+		return 0;
+	dp->arena = malloc(PQ_NODE_CO_ARENA);
+	dp->co_out = calloc(PQ_NODE_CO_OUT, sizeof(*dp->co_out));
+	if (!dp->arena || !dp->co_out)
+		return PQ_E_NOMEM;
+	return pq_gso_coalesce_init(&dp->co, dp->arena, PQ_NODE_CO_ARENA, PQ_MAX_GSO_FRAME_LEN, dp->co_out,
+				    PQ_NODE_CO_OUT);
+}
+
+void pq_datapath_batch_free(struct pq_node *node)
+{
+	free(node->dp.arena);
+	free(node->dp.co_out);
+	node->dp.arena = NULL;
+	node->dp.co_out = NULL;
+}
+
+void pq_datapath_batch_begin(struct pq_node *node)
+{
+	if (!node->dp.arena)
+		return;
+	pq_gso_coalesce_reset(&node->dp.co);
+	node->dp.batching = true;
+}
+
+/* Write what the coalescer holds to the TAP, in order; start over. */
+static void batch_flush(struct pq_node *node)
+{
+	const struct pq_gso_out *out;
+	size_t n = pq_gso_coalesce_finish(&node->dp.co, &out);
+
+	for (size_t i = 0; i < n; i++) {
+		int ret = pq_tap_write(&node->tap, pq_gso_hdr_is_zero(&out[i].hdr) ? NULL : &out[i].hdr,
+				       out[i].frame, out[i].len);
+
+		if (ret && ret != PQ_E_AGAIN)
+			pq_log(PQ_LOG_DEBUG, "tap %s: frame not written: %s", node->tap.name, node->tap.err);
+	}
+	pq_gso_coalesce_reset(&node->dp.co);
+}
+
+void pq_datapath_batch_end(struct pq_node *node, uint64_t now_ms)
+{
+	struct pq_node_dp *dp = &node->dp;
+
+	if (!dp->batching)
+		return;
+	batch_flush(node);
+	dp->batching = false;
+	for (size_t w = 0; w < sizeof(dp->touched) / sizeof(dp->touched[0]); w++)
+		while (dp->touched[w]) {
+			unsigned b = (unsigned)__builtin_ctzll(dp->touched[w]);
+
+			dp->touched[w] &= dp->touched[w] - 1;
+			if (w * 64 + b < node->peer_count)
+				pq_peer_service(&node->peers[w * 64 + b], now_ms);
+		}
 }
 
 void pq_datapath_from_relay(struct pq_node_peer *p, const uint8_t *msg, size_t len, uint64_t now_ms)

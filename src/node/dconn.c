@@ -38,6 +38,9 @@ int pq_dconn_new(struct pq_node *node, struct pq_conn *c, uint8_t transport, boo
 	dc->slot = -1;
 	dc->node = node;
 	pq_timer_init(&dc->resend, NULL, dc);
+	pq_timer_init(&dc->pmtu_timer, NULL, dc);
+	/* Until the search starts, datagrams no larger than the floor. */
+	pq_pmtu_init(&dc->pmtu, node->cfg.udp_mtu, 0);
 	dc->transport = transport;
 	dc->dialled = dialled;
 	dc->conn = c;
@@ -58,6 +61,7 @@ void pq_dconn_detach(struct pq_dconn *dc)
 {
 	if (dc->peer && dc->peer->node->loop)
 		pq_loop_timer_cancel(dc->peer->node->loop, &dc->resend);
+	pq_udp_pmtu_stop(dc->node, dc);
 	if (dc->peer && dc->slot >= 0 && dc->peer->path.conn[dc->slot] == dc)
 		dc->peer->path.conn[dc->slot] = NULL;
 	dc->peer = NULL;
@@ -167,9 +171,12 @@ static void rehs_completed(struct pq_dconn *dc, uint64_t now_ms)
 
 	pq_rehs_clear(&dc->rehs);
 	dc->rehs_live = false;
-	/* On UDP the proof came from dc->addr: the path's address now. */
-	if (dc->transport == PQ_PATH_UDP)
+	/* On UDP the proof came from dc->addr: the path's address now; how
+	 * large a datagram it carries is the next thing to learn. */
+	if (dc->transport == PQ_PATH_UDP) {
 		dc->has_addr = true;
+		pq_udp_pmtu_start(dc, now_ms);
+	}
 	p->path.last_rehs_ms = now_ms ? now_ms : 1;
 	p->path.last_rehs_us = pq_mono_us() - dc->rehs_start_us;
 	pq_metrics_observe_rehandshake(p->node, p->path.last_rehs_us);
@@ -321,6 +328,7 @@ void pq_dconn_free(struct pq_node *node, struct pq_dconn *dc)
 	pq_dconn_detach(dc);
 	if (node->loop)
 		pq_loop_timer_cancel(node->loop, &dc->resend);
+	pq_udp_pmtu_stop(node, dc);
 	for (struct pq_dconn **pp = &node->dconns; *pp; pp = &(*pp)->next_all)
 		if (*pp == dc) {
 			*pp = dc->next_all;
@@ -337,6 +345,7 @@ void pq_dconn_free_all(struct pq_node *node)
 		node->dconns = dc->next_all;
 		if (node->loop)
 			pq_loop_timer_cancel(node->loop, &dc->resend);
+		pq_udp_pmtu_stop(node, dc);
 		if (dc->conn)
 			pq_conn_abort(dc->conn);
 		if (dc->rehs_live)

@@ -6,10 +6,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -126,6 +128,48 @@ static const char *hint(int e, int family)
 	return "";
 }
 
+/* The prefix length of a netmask (contiguous ones, as the kernel keeps them). */
+static unsigned mask_prefix(const uint8_t *m, size_t len)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		for (int b = 7; b >= 0 && (m[i] >> b & 1); b--)
+			n++;
+	return n;
+}
+
+/* Has ifname cidr already, with that prefix? (getifaddrs(3) reads it
+ * through an unprivileged RTM_GETADDR dump.) A persistent TAP keeps its
+ * address across restarts: then there is nothing to add, and no
+ * CAP_NET_ADMIN to need. */
+static bool has_address(const char *ifname, const struct pq_config_cidr *cidr)
+{
+	size_t alen = cidr->family == AF_INET ? 4 : 16;
+	struct ifaddrs *all, *a;
+	bool found = false;
+
+	if (getifaddrs(&all) != 0)
+		return false;
+	for (a = all; a && !found; a = a->ifa_next) {
+		const uint8_t *ip, *mask;
+
+		if (!a->ifa_addr || !a->ifa_netmask || a->ifa_addr->sa_family != cidr->family ||
+		    strcmp(a->ifa_name, ifname))
+			continue;
+		if (cidr->family == AF_INET) {
+			ip = (const uint8_t *)&((struct sockaddr_in *)a->ifa_addr)->sin_addr;
+			mask = (const uint8_t *)&((struct sockaddr_in *)a->ifa_netmask)->sin_addr;
+		} else {
+			ip = (const uint8_t *)&((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr;
+			mask = (const uint8_t *)&((struct sockaddr_in6 *)a->ifa_netmask)->sin6_addr;
+		}
+		found = !memcmp(ip, cidr->addr, alen) && mask_prefix(mask, alen) == cidr->prefix;
+	}
+	freeifaddrs(all);
+	return found;
+}
+
 int pq_ifaddr_add(const char *ifname, int ifindex, const struct pq_config_cidr *cidr, char *err,
 		  size_t err_len)
 {
@@ -141,6 +185,8 @@ int pq_ifaddr_add(const char *ifname, int ifindex, const struct pq_config_cidr *
 		return fail(err, err_len, PQ_E_INVAL, "tap %s: bad address family or prefix",
 			    ifname);
 	inet_ntop(cidr->family, cidr->addr, text, sizeof(text));
+	if (has_address(ifname, cidr))
+		return 0;
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return fail(err, err_len, code_of(errno),

@@ -20,7 +20,8 @@
 #define PQ_IFADDR_TIMEOUT_MS 2000
 
 /* Add (or replace) cidr on the interface ifindex, named ifname in
- * messages. Returns 0 or, with a message in err:
+ * messages; an address the device has already (a persistent TAP) is left
+ * alone, without a privileged request. Returns 0 or, with a message in err:
  *   PQ_E_INVAL   bad family or prefix; the kernel refused the request
  *   PQ_E_PERM    no CAP_NET_ADMIN, or IPv6 is disabled on the device
  *   PQ_E_TIMEOUT the kernel did not answer in time

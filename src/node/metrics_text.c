@@ -16,6 +16,7 @@
 
 #include "node/node_int.h"
 #include "util/strbuf.h"
+#include "util/version.h"
 
 /* The peer label for an unnamed peer: this many key characters. */
 #define KEY_PREFIX_LEN 8
@@ -72,6 +73,8 @@ static void peer_counter_families(struct pq_strbuf *b, const struct pq_node *nod
 			continue;
 		family(b, c->metric, "counter", c->help);
 		for (size_t i = 0; i < node->peer_count; i++) {
+			if (node->peers[i].removed)    /* reload's tombstones */
+				continue;
 			pq_sb_printf(b, "%s{", c->metric);
 			peer_labels(b, &node->peers[i]);
 			pq_sb_printf(b, "} %" PRIu64 "\n", pq_peer_counter_value(&node->peers[i], (enum pq_peer_counter)f));
@@ -95,6 +98,8 @@ static void peer_enum_family(struct pq_strbuf *b, const struct pq_node *node, bo
 		enum pq_peer_state st = pq_peer_state(p, now_ms);
 		const char *cur = path ? pq_peer_path_name(p, st) : pq_peer_state_name(st);
 
+		if (p->removed)                        /* reload's tombstones */
+			continue;
 		for (unsigned v = 0; v < 3; v++) {
 			pq_sb_printf(b, "%s{", name);
 			peer_labels(b, p);
@@ -146,6 +151,9 @@ long pq_metrics_render(const struct pq_node *node, const struct pq_hist *hs, con
 
 	if (cap == 0)
 		return PQ_E_TOOBIG;
+	family(&b, "pqlan_build_info", "gauge", "The build: release, git commit, protocol version.");
+	pq_sb_printf(&b, "pqlan_build_info{version=\"%s\",git=\"%s\",protocol=\"%d\"} 1\n", pq_version(),
+		     pq_version_git(), PQ_HS_VERSION);
 	family(&b, "pqlan_relay_connected", "gauge", "1 once the relay accepted our key, else 0.");
 	pq_sb_printf(&b, "pqlan_relay_connected %d\n", node->relay.state == PQ_RELAY_CONNECTED);
 	udp_nat_family(&b, node);

@@ -26,6 +26,8 @@
 /* What the command line adds to the configuration file. */
 struct pq_node_opts {
 	uint64_t test_rekey_ms;        /* PQLAN_TEST=1 only: rekey this often (0: 120 s) */
+	bool verbose;                  /* -v: debug, whatever log_level says */
+	uint8_t test_hs_version;       /* PQLAN_TEST=1 only: HS_INIT claims this protocol version */
 };
 
 /* Run `pqlan up` with the configuration in path (opts may be NULL): the

@@ -24,11 +24,14 @@
  *   tls_path.c     node->tlsp                           TLS listener, dials
  *   udp_path.c     node->udp                            UDP socket: datagrams in, UDP
  *                                                       attempts (punching), STUN client
+ *   udp_pmtu.c     pq_dconn.pmtu, .pmtu_timer           a UDP conn's MTU search
  *   relay_link.c   node->relay                          the relay connection
  *   control.c      (nothing: reads)                     the status report
  *   control_sock.c node->control                        the UNIX control socket
  *   metrics*.c     node->metrics                        Prometheus endpoint, histograms
  *   counters.c     (nothing: reads)                     the per-peer counter table
+ *   reload.c       node->cfg after start-up, tombstones SIGHUP / `pqlan reload`:
+ *                  (pq_node_peer.removed)               peers added, removed, changed
  *   ifaddr.c, l2*.c, config_node.c                      leaf modules with their own headers
  *
  * Who calls whom, and why the circles that remain are inherent:
@@ -69,13 +72,16 @@
 #include "net/sock.h"
 #include "net/tap.h"
 #include "net/tls.h"
+#include "net/udp.h"
 #include "node/config.h"
 #include "node/l2.h"
 #include "node/node.h"
 #include "proto/challenge_cache.h"
+#include "proto/gso_coalesce.h"
 #include "proto/handshake.h"
 #include "proto/msg_sealed.h"
 #include "proto/path.h"
+#include "proto/pmtu.h"
 #include "proto/rehandshake.h"
 #include "proto/session.h"
 #include "proto/stun.h"
@@ -92,6 +98,8 @@ struct pq_metrics;
 /* Relay reconnect: 0.5 s doubling to 30 s, each wait +-25% (jitter). */
 #define PQ_NODE_RELAY_BACKOFF_MIN_MS 500u
 #define PQ_NODE_RELAY_BACKOFF_MAX_MS 30000u
+/* Looking the relay's host name up (off the loop, net/resolve.h). */
+#define PQ_NODE_RELAY_RESOLVE_TIMEOUT_MS 15000u
 /* From WebSocket open to RELAY_WELCOME. */
 #define PQ_NODE_RELAY_AUTH_TIMEOUT_MS 10000u
 /* How long shutdown waits for the relay's CLOSE to flush. */
@@ -111,7 +119,9 @@ struct pq_metrics;
  * per readiness event; the largest datagram taken. */
 #define PQ_NODE_UDP_RESEND_MS 250u
 #define PQ_NODE_UDP_BATCH 64
-#define PQ_NODE_UDP_MAX_DGRAM 2048
+#define PQ_NODE_UDP_MAX_DGRAM PQ_PMTU_MAX /* the largest datagram udp_mtu allows */
+#define PQ_NODE_UDP_RX_MSGS 16
+#define PQ_NODE_UDP_RX_BUF 65536
 #define PQ_NODE_UDP_REHS_PER_S 200u
 /* A datagram from an address we have not validated that proves the
  * peer's keys (its probes are answered there; see udp_path.c). */
@@ -170,6 +180,10 @@ struct pq_node_peer {
 	uint64_t handshake_ms;         /* last keys derived, 0 none */
 	uint64_t hs_start_us;          /* monotonic µs: our last HS_INIT sent, 0 none */
 	struct pq_timer timer;
+	uint8_t version_warned;        /* the other protocol version we warned about */
+	bool removed;                  /* taken out by a reload (reload.c): a tombstone
+					* no lookup, report or RELAY_WATCH sees; the
+					* slot stays, timers and conns point into it */
 
 	struct pq_peer_counters count; /* datapath.c */
 	struct pq_peer_path path;      /* path_exec.c */
@@ -183,6 +197,7 @@ enum pq_relay_state { PQ_RELAY_IDLE = 0, PQ_RELAY_CONNECTING, PQ_RELAY_CONNECTED
 /* relay_link.c */
 struct pq_relay_link {
 	struct pq_conn *conn;
+	struct pq_resolve *resolve;    /* the URL's host name being looked up */
 	struct pq_sockaddr addr;       /* the relay's address (resolved) */
 	enum pq_relay_state state;
 	uint32_t backoff_ms;
@@ -223,17 +238,33 @@ struct pq_udp_path {
 	struct pq_endpoint reflexive;  /* what we tell peers; family 0: none */
 	enum pq_nat_mapping nat;       /* from the relay's two STUN ports */
 	struct pq_timer stun_timer;    /* transactions, and the refresh */
-	uint8_t buf[PQ_NODE_UDP_MAX_DGRAM]; /* scratch: one datagram in */
+	/* Receive ring: messages of one recvmmsg, each up to 64 KiB (UDP
+	 * GRO packs several datagrams into one); opened in place. */
+	struct pq_udp_msg rx[PQ_NODE_UDP_RX_MSGS];
+	uint8_t *rx_mem;
+	bool gro;
 };
 
 /* send.c */
 struct pq_node_send {
 	uint8_t sealed[PQ_SEALED_MAX_LEN];
 	uint8_t segment[PQ_NODE_UDP_MAX_DGRAM]; /* one TCP segment cut for UDP */
+	uint8_t batch[96 * 1024];     /* a super-frame's sealed segments, back to back */
 };
 
 /* datapath.c */
+#define PQ_NODE_CO_ARENA (1024 * 1024)   /* super-frames built from one batch */
+#define PQ_NODE_CO_OUT 1024              /* frames written from one batch */
 struct pq_node_dp {
+	/* A batch of datagrams (udp_path.c): DATA frames opened in place go
+	 * through the coalescer (proto/gso_coalesce.h) and reach the TAP as
+	 * super-frames at the batch's end; the peers they came from are
+	 * serviced then, once each. */
+	bool batching;
+	struct pq_gso_coalesce co;
+	uint8_t *arena;
+	struct pq_gso_out *co_out;
+	uint64_t touched[(PQ_CONFIG_MAX_PEERS + 63) / 64];
 	/* A frame from the TAP is read at frame + PQ_GSO_HDR_LEN so that the
 	 * DATA_GSO plaintext (header, frame) is built in place; opened
 	 * plaintexts land at frame. */
@@ -251,7 +282,8 @@ struct pq_node_life {
 
 struct pq_node {
 	/* daemon.c: set up before the loop runs, read-only after */
-	struct pq_node_config cfg;
+	struct pq_node_config cfg;     /* reload.c swaps it between loop turns */
+	const char *conf_path;         /* what a reload re-reads */
 	struct pq_node_opts opts;
 	struct pq_loop *loop;
 	struct pq_signer *signer;
@@ -291,6 +323,11 @@ const char *pq_peer_label(const struct pq_node_peer *p);
 /* Fill node->peers from the configuration. PQ_E_NOMEM, PQ_E_CONFIG (a
  * peer with our own key; err says which). */
 PQ_MUST_CHECK int pq_peers_init(struct pq_node *node, char *err, size_t err_len);
+/* Set up the zeroed slot p (index id) for the configured peer c; wall is
+ * the Unix time for its handshake freshness (at start and by reload.c;
+ * path state: pq_path_exec_peer_init). */
+void pq_peer_slot_init(struct pq_node *node, struct pq_node_peer *p, uint32_t id,
+		       const struct pq_config_peer *c, uint64_t mono_ms);
 /* Wipe every peer's keys and handshake state, cancel timers, free. */
 void pq_peers_free(struct pq_node *node);
 struct pq_node_peer *pq_peer_find(struct pq_node *node, const uint8_t key[PQ_PUBKEY_LEN]);
@@ -350,14 +387,29 @@ void pq_datapath_from_relay(struct pq_node_peer *p, const uint8_t *msg, size_t l
  * or PQ_PATH_VIA_RELAY): its type once opened, or a negative code
  * (counted as dropped). */
 long pq_datapath_sealed(struct pq_node_peer *p, const uint8_t *msg, size_t len, int via, uint64_t now_ms);
+/* The same for a datagram of the UDP path, opened in place (msg is
+ * overwritten with its plaintext). */
+long pq_datapath_sealed_inplace(struct pq_node_peer *p, uint8_t *msg, size_t len, int via, uint64_t now_ms);
+/* Batches (the UDP path's receive side): buffers (PQ_E_NOMEM), and the
+ * begin / end of one batch, whose DATA frames are coalesced and written,
+ * and whose peers are serviced, at its end. */
+PQ_MUST_CHECK int pq_datapath_batch_init(struct pq_node *node);
+void pq_datapath_batch_free(struct pq_node *node);
+void pq_datapath_batch_begin(struct pq_node *node);
+void pq_datapath_batch_end(struct pq_node *node, uint64_t now_ms);
 /* A message from p refused before it was opened (counted). */
 void pq_datapath_drop(struct pq_node_peer *p);
 
 /* ------------------------------------------------------------------ */
 /* path_exec.c                                                         */
 
-/* Per-peer path state (after pq_peers_init). */
+/* Per-peer path state (after pq_peers_init); one peer's (a slot a reload
+ * fills). */
 void pq_path_exec_init(struct pq_node *node);
+void pq_path_exec_peer_init(struct pq_node_peer *p);
+/* Reload (reload.c): new intervals in place; restart: p's policy or static
+ * endpoint changed, its path starts over (conns closed, session kept). */
+void pq_path_exec_reconfigure(struct pq_node_peer *p, bool restart, uint64_t now_ms);
 /* Feed one event to p's path core and execute the actions it returns. */
 void pq_path_exec_event(struct pq_node_peer *p, const struct pq_path_event *ev, uint64_t now_ms);
 /* An open conn the peer dialled: its slot (dc attached to it, the core's
@@ -413,6 +465,10 @@ struct pq_dconn {
 	size_t last_in_len;
 	unsigned resends;
 	struct pq_timer resend;
+	/* UDP (udp_pmtu.c): how large a datagram the path carries */
+	struct pq_pmtu pmtu;
+	bool pmtu_started;
+	struct pq_timer pmtu_timer;
 };
 
 /* A dconn for c, on the node's list (not yet on a slot). PQ_E_NOMEM. */
@@ -475,14 +531,34 @@ void pq_udp_path_our_endpoints(const struct pq_node *node, struct pq_endpoints *
  * carries), PQ_E_STATE (no socket). */
 PQ_MUST_CHECK int pq_udp_path_send(struct pq_node *node, const struct pq_sockaddr *to, const uint8_t *msg,
 				   size_t len);
-/* The largest message a datagram to a carries without fragmenting. */
-size_t pq_udp_path_max_msg(const struct pq_sockaddr *to);
+/* Datagrams laid back to back (all seg bytes but the last) to `to`, in
+ * as few system calls as the kernel allows; errors as pq_udp_path_send. */
+PQ_MUST_CHECK int pq_udp_path_send_batch(struct pq_node *node, const struct pq_sockaddr *to, const uint8_t *buf,
+					 size_t len, size_t seg);
+/* IP and UDP header bytes of a datagram to `to` (28 or 48). */
+size_t pq_udp_path_ip_overhead(const struct pq_sockaddr *to);
+/* The largest message a datagram on dc carries: its path MTU as far as
+ * the search confirmed it (udp_pmtu.c), less the headers. */
+size_t pq_udp_path_max_msg(const struct pq_dconn *dc);
 /* A re-handshake message to send on an unvalidated attempt: to every UDP
  * candidate, resent until answered. */
 void pq_udp_path_send_rehs(struct pq_dconn *dc, const uint8_t *msg, size_t len, uint64_t now_ms);
 /* A STUN datagram on our socket (an answer to one of our requests). */
 void pq_udp_path_stun_in(struct pq_node *node, const struct pq_sockaddr *from, const uint8_t *msg, size_t len,
 			 uint64_t now_ms);
+
+/* ------------------------------------------------------------------ */
+/* udp_pmtu.c: the UDP path's MTU search (proto/pmtu.h)                */
+
+/* dc (UDP) proved itself: start probing its MTU (once per conn). */
+void pq_udp_pmtu_start(struct pq_dconn *dc, uint64_t now_ms);
+/* dc goes: no more probes (dconn.c calls it on detach and free). */
+void pq_udp_pmtu_stop(struct pq_node *node, struct pq_dconn *dc);
+/* A PMTU_PROBE with pt_len bytes of padding came on slot via: answered
+ * there with its size when via is a UDP conn, else ignored. */
+void pq_udp_pmtu_probe_in(struct pq_node_peer *p, int via, size_t pt_len, uint64_t now_ms);
+/* A PMTU_ACK came on slot via. */
+void pq_udp_pmtu_ack_in(struct pq_node_peer *p, int via, const uint8_t *pt, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* relay_link.c                                                        */
@@ -497,6 +573,10 @@ bool pq_relay_link_up(const struct pq_node *node);
 const struct pq_config_relay *pq_relay_link_current(const struct pq_node *node);
 /* Shutdown: CLOSE(going away), then close; no reconnect. */
 void pq_relay_link_stop(struct pq_node *node);
+/* Reload changed the peer set: close the relay conn and dial again at
+ * once, so the new conn's RELAY_WATCH carries the new set (the relay
+ * takes one per conn); sessions are kept as across any relay loss. */
+void pq_relay_link_rewatch(struct pq_node *node);
 const char *pq_relay_state_name(enum pq_relay_state s);
 
 /* ------------------------------------------------------------------ */
@@ -548,7 +628,10 @@ PQ_MUST_CHECK long pq_metrics_render(const struct pq_node *node, const struct pq
 PQ_MUST_CHECK int pq_control_open(struct pq_node *node, char *err, size_t err_len);
 void pq_control_close(struct pq_node *node);
 /* Status report into out (cap bytes): JSON (one line) or text. The
- * length written, or PQ_E_TOOBIG. */
+ * length written, or PQ_E_TOOBIG. Room enough: PQ_NODE_STATUS_HEAD_MAX
+ * plus PQ_NODE_STATUS_PEER_MAX per peer. */
+#define PQ_NODE_STATUS_HEAD_MAX 512
+#define PQ_NODE_STATUS_PEER_MAX 1536
 PQ_MUST_CHECK long pq_control_status(const struct pq_node *node, bool json, char *out, size_t cap,
 				     uint64_t now_ms);
 const char *pq_peer_state_name(enum pq_peer_state s);

@@ -63,27 +63,62 @@ static void tell_candidates(struct pq_node_peer *p, uint64_t now_ms, bool exec)
 		pq_log(PQ_LOG_ERROR, "peer %s: candidates refused by the path core", pq_peer_label(p));
 }
 
+static void core_config(const struct pq_node_peer *p, struct pq_path_config *cfg)
+{
+	const struct pq_node *node = p->node;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->policy = policy_of(p->cfg->path);
+	cfg->we_are_lower = memcmp(node->pub, p->key, PQ_PUBKEY_LEN) < 0;
+	cfg->retry_interval_ms = node->cfg.retry_interval * 1000u;
+	cfg->reauth_interval_ms = node->cfg.reauth_interval * 1000u;
+	cfg->keepalive_udp_ms = node->cfg.keepalive_udp * 1000u;
+	cfg->transports = p->cfg->transport == PQ_TRANSPORT_UDP   ? PQ_PATH_UDP_ONLY
+			  : p->cfg->transport == PQ_TRANSPORT_TLS ? PQ_PATH_TLS_ONLY
+								  : PQ_PATH_ANY;
+	cfg->random = jitter;
+}
+
+void pq_path_exec_peer_init(struct pq_node_peer *p)
+{
+	struct pq_path_config cfg;
+
+	core_config(p, &cfg);
+	pq_path_init(&p->path.core, &cfg);
+	pq_challenge_cache_init(&p->path.cache);
+	pq_timer_init(&p->path.timer, path_timer_fired, p);
+	tell_candidates(p, 0, false);
+}
+
 void pq_path_exec_init(struct pq_node *node)
 {
-	for (size_t i = 0; i < node->peer_count; i++) {
-		struct pq_node_peer *p = &node->peers[i];
-		struct pq_path_config cfg = {
-			.policy = policy_of(p->cfg->path),
-			.we_are_lower = memcmp(node->pub, p->key, PQ_PUBKEY_LEN) < 0,
-			.retry_interval_ms = node->cfg.retry_interval * 1000u,
-			.reauth_interval_ms = node->cfg.reauth_interval * 1000u,
-			.keepalive_udp_ms = node->cfg.keepalive_udp * 1000u,
-			.transports = p->cfg->transport == PQ_TRANSPORT_UDP   ? PQ_PATH_UDP_ONLY
-				      : p->cfg->transport == PQ_TRANSPORT_TLS ? PQ_PATH_TLS_ONLY
-									      : PQ_PATH_ANY,
-			.random = jitter,
-		};
+	for (size_t i = 0; i < node->peer_count; i++)
+		pq_path_exec_peer_init(&node->peers[i]);
+}
 
-		pq_path_init(&p->path.core, &cfg);
-		pq_challenge_cache_init(&p->path.cache);
-		pq_timer_init(&p->path.timer, path_timer_fired, p);
-		tell_candidates(p, 0, false);
+/* issue 12, reload: the intervals change in place (the core reads them at
+ * each decision); a new policy or static endpoint starts p's path over:
+ * every conn closed, the core set up again and told what it knew (online,
+ * candidates, keys). The session is not touched. */
+void pq_path_exec_reconfigure(struct pq_node_peer *p, bool restart, uint64_t now_ms)
+{
+	struct pq_path_config cfg;
+
+	core_config(p, &cfg);
+	if (!restart) {
+		p->path.core.cfg.retry_interval_ms = cfg.retry_interval_ms;
+		p->path.core.cfg.reauth_interval_ms = cfg.reauth_interval_ms;
+		p->path.core.cfg.keepalive_udp_ms = cfg.keepalive_udp_ms;
+		pq_path_exec_rearm(p, now_ms);
+		return;
 	}
+	pq_path_exec_reset(p, now_ms);
+	pq_path_init(&p->path.core, &cfg);
+	p->path.keys_told = false;
+	tell_candidates(p, now_ms, true);
+	if (p->online)
+		pq_path_exec_simple(p, PQ_PATH_EV_ONLINE, 0, now_ms);
+	pq_path_exec_keys(p, now_ms);
 }
 
 bool pq_endpoint_to_sockaddr(const struct pq_endpoint *ep, struct pq_sockaddr *out)

@@ -57,33 +57,39 @@ int pq_peers_init(struct pq_node *node, char *err, size_t err_len)
 	uint64_t mono = pq_mono_ms(); /* issue 11: the rate limiter runs on it */
 
 	node->peer_count = 0;
-	if (node->cfg.peer_count == 0)
-		return 0;
-	node->peers = calloc(node->cfg.peer_count, sizeof(*node->peers));
+	/* Room for every peer a reload may add (reload.c): slots never move,
+	 * timers and conns point into them. Untouched pages cost no memory. */
+	node->peers = calloc(PQ_CONFIG_MAX_PEERS, sizeof(*node->peers));
 	if (!node->peers)
 		return PQ_E_NOMEM;
 	for (size_t i = 0; i < node->cfg.peer_count; i++) {
-		struct pq_node_peer *p = &node->peers[i];
 		const struct pq_config_peer *c = &node->cfg.peers[i];
 
 		if (memcmp(c->key, node->pub, PQ_PUBKEY_LEN) == 0) {
 			snprintf(err, err_len, "the [peer] at line %u has this node's own key", c->line);
 			return PQ_E_CONFIG;
 		}
-		p->node = node;
-		p->id = (uint32_t)i;
-		p->cfg = c;
-		memcpy(p->key, c->key, PQ_PUBKEY_LEN);
-		pq_key_to_base64(p->key_b64, p->key);
-		pq_hs_peer_init(&p->hs, p->key, mono);
-		p->hs.user = p;
-		pq_session_init(&p->session);
-		pq_session_set_rekey_after(&p->session, node->opts.test_rekey_ms);
-		pq_timer_init(&p->timer, NULL, p);
+		pq_peer_slot_init(node, &node->peers[i], (uint32_t)i, c, mono);
 		node->peer_count++;
 	}
 	pq_path_exec_init(node);
 	return 0;
+}
+
+void pq_peer_slot_init(struct pq_node *node, struct pq_node_peer *p, uint32_t id,
+		       const struct pq_config_peer *c, uint64_t mono_ms)
+{
+	memset(p, 0, sizeof(*p));
+	p->node = node;
+	p->id = id;
+	p->cfg = c;
+	memcpy(p->key, c->key, PQ_PUBKEY_LEN);
+	pq_key_to_base64(p->key_b64, p->key);
+	pq_hs_peer_init(&p->hs, p->key, mono_ms);
+	p->hs.user = p;
+	pq_session_init(&p->session);
+	pq_session_set_rekey_after(&p->session, node->opts.test_rekey_ms);
+	pq_timer_init(&p->timer, NULL, p);
 }
 
 void pq_peers_free(struct pq_node *node)
@@ -107,7 +113,7 @@ struct pq_node_peer *pq_peer_find(struct pq_node *node, const uint8_t key[PQ_PUB
 {
 	/* Public keys: memcmp is fine; 256 peers at most. */
 	for (size_t i = 0; i < node->peer_count; i++)
-		if (memcmp(node->peers[i].key, key, PQ_PUBKEY_LEN) == 0)
+		if (!node->peers[i].removed && memcmp(node->peers[i].key, key, PQ_PUBKEY_LEN) == 0)
 			return &node->peers[i];
 	return NULL;
 }
@@ -144,6 +150,8 @@ static void peer_initiate(struct pq_node_peer *p, uint64_t now_ms)
 		       pq_strerror((int)n));
 		return;
 	}
+	if (p->node->opts.test_hs_version)   /* PQLAN_TEST=1 only (cli/cmd_up.c) */
+		out[1] = p->node->opts.test_hs_version;
 	ret = pq_send_handshake(p, out, (size_t)n, PQ_PATH_VIA_RELAY, now_ms);
 	if (ret)
 		pq_log(PQ_LOG_WARN, "peer %s: HS_INIT not sent: %s", pq_peer_label(p), pq_strerror(ret));
@@ -195,6 +203,10 @@ void pq_peer_heard_via_relay(struct pq_node_peer *p, uint64_t now_ms)
 /* Install a handshake outcome into p's session. */
 static void peer_install(struct pq_node_peer *p, const struct pq_hs_result *res, uint64_t now_ms)
 {
+	/* A routine rekey (keys that work are being replaced) logs at debug,
+	 * a session coming up at info (issue 12: three info lines per pair
+	 * every two minutes). */
+	enum pq_log_level lvl = pq_session_can_send(&p->session, now_ms) ? PQ_LOG_DEBUG : PQ_LOG_INFO;
 	int ret = pq_session_install(&p->session, res, now_ms);
 
 	if (ret) {
@@ -212,11 +224,11 @@ static void peer_install(struct pq_node_peer *p, const struct pq_hs_result *res,
 		 * while it is on its way (it would only cross this one). */
 		if (!res->confirmed)
 			p->next_retry_ms = now_ms + PQ_NODE_HS_RETRY_MS + pq_random_below(PQ_NODE_HS_RETRY_JITTER_MS);
-		pq_log(PQ_LOG_INFO, "peer %s: handshake done (%s%s)", pq_peer_label(p),
+		pq_log(lvl, "peer %s: handshake done (%s%s)", pq_peer_label(p),
 		       res->initiator ? "initiator" : "responder",
 		       res->confirmed ? "" : ", awaiting confirmation");
 	} else {
-		pq_log(PQ_LOG_INFO, "peer %s: keys confirmed", pq_peer_label(p));
+		pq_log(lvl, "peer %s: keys confirmed", pq_peer_label(p));
 	}
 }
 
@@ -234,6 +246,17 @@ void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t le
 		pq_log(PQ_LOG_WARN, "peer %s: handshake refused: stamped more than %u s ahead of our "
 		       "clock; check both machines' clocks (NTP)", pq_peer_label(p),
 		       (unsigned)(PQ_HS_MAX_FUTURE_MS / 1000));
+		goto out;
+	}
+	/* PROTOCOL §1 "Versions": an HS_INIT of another protocol version is
+	 * refused with one warning per peer and version, not in silence
+	 * (byte 1 is the version, §4.1). */
+	if (n < 0 && len > 1 && msg[0] == PQ_MSG_HS_INIT && msg[1] != PQ_HS_VERSION &&
+	    p->version_warned != msg[1]) {
+		p->version_warned = msg[1];
+		pq_log(PQ_LOG_WARN, "peer %s: handshake refused: it speaks protocol version %u, this node "
+		       "speaks %d; run the same pqlan release on both (pqlan --version)", pq_peer_label(p),
+		       msg[1], PQ_HS_VERSION);
 		goto out;
 	}
 	if (n < 0) {

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "crypto/util.h"
+#include "net/resolve.h"
 #include "net/sock.h"
 #include "net/ws.h"
 #include "node/harden.h"
@@ -194,35 +195,6 @@ static void relay_lost(struct pq_node *node, uint64_t now_ms)
 		relay_failover(node, was_up);
 }
 
-/* The relay's address: the URL's IP literal, or its name resolved now. */
-static int relay_addr(const struct pq_node *node, struct pq_sockaddr *out)
-{
-	const struct pq_config_url *u = &pq_relay_link_current(node)->url;
-	struct addrinfo hints, *res = NULL;
-	char port[8];
-	int ret;
-
-	if (u->host_is_ip) {
-		memcpy(&out->ss, &u->addr.ss, sizeof(out->ss));
-		out->len = u->addr.len;
-		return 0;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%u", (unsigned)u->port);
-	ret = getaddrinfo(u->host, port, &hints, &res);
-	if (ret || !res || res->ai_addrlen > sizeof(out->ss)) {
-		pq_log(PQ_LOG_WARN, "relay: cannot resolve %s: %s", u->host, ret ? gai_strerror(ret) : "no address");
-		if (res)
-			freeaddrinfo(res);
-		return PQ_E_IO;
-	}
-	memcpy(&out->ss, res->ai_addr, res->ai_addrlen);
-	out->len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
 static void relay_on_open(void *ctx, struct pq_conn *c)
 {
 	pq_log(PQ_LOG_DEBUG, "relay: TLS and WebSocket open, waiting for the challenge");
@@ -254,14 +226,17 @@ static int relay_send_watch(struct pq_node *node)
 	size_t out_len;
 	int ret;
 
-	if (node->peer_count == 0)
-		return 0;
+	size_t n = 0;
+
 	if (node->peer_count > PQ_CONFIG_MAX_PEERS)
 		return PQ_E_LIMIT;
 	for (size_t i = 0; i < node->peer_count; i++)
-		memcpy(keys[i], node->peers[i].key, PQ_PUBKEY_LEN);
+		if (!node->peers[i].removed)   /* reload's tombstones */
+			memcpy(keys[n++], node->peers[i].key, PQ_PUBKEY_LEN);
+	if (n == 0)
+		return 0;
 	if ((ret = pq_relay_watch_build(node->relay.msg, sizeof(node->relay.msg), &out_len,
-					(const uint8_t(*)[PQ_PUBKEY_LEN])keys, node->peer_count)))
+					(const uint8_t(*)[PQ_PUBKEY_LEN])keys, n)))
 		return ret;
 	return pq_conn_send(node->relay.conn, node->relay.msg, out_len);
 }
@@ -442,7 +417,8 @@ static void relay_on_close(void *ctx, struct pq_conn *c, const struct pq_conn_re
 		pq_loop_stop(node->loop);
 }
 
-static void relay_connect(struct pq_node *node)
+/* Dial the relay at addr (the URL's IP literal or its name resolved). */
+static void relay_dial(struct pq_node *node, const struct pq_sockaddr *addr)
 {
 	static const struct pq_conn_cbs cbs = {
 		.on_open = relay_on_open,
@@ -457,10 +433,7 @@ static void relay_connect(struct pq_node *node)
 
 	pq_node_relay_conn_opts(&opts); /* issue 11: ping deadline, TCP user timeout */
 	memset(&tg, 0, sizeof(tg));
-	if (relay_addr(node, &tg.addr)) {
-		relay_schedule_reconnect(node);
-		return;
-	}
+	tg.addr = *addr;
 	tg.pin = rc->key;
 	tg.host = u->host_is_ip ? NULL : u->host;
 	tg.path = u->path;
@@ -469,7 +442,7 @@ static void relay_connect(struct pq_node *node)
 	if (ret) {
 		node->relay.conn = NULL;
 		pq_log(PQ_LOG_WARN, "relay: cannot connect to %s: %s", u->text, pq_strerror(ret));
-		relay_schedule_reconnect(node);
+		relay_failover(node, false);
 		return;
 	}
 	node->relay.state = PQ_RELAY_CONNECTING;
@@ -477,6 +450,49 @@ static void relay_connect(struct pq_node *node)
 	if (pq_loop_timer_start(node->loop, &node->relay.timer,
 				PQ_CONN_OPEN_TIMEOUT_MS + PQ_NODE_RELAY_AUTH_TIMEOUT_MS))
 		pq_log(PQ_LOG_ERROR, "relay: cannot arm the auth timer");
+}
+
+/* The host name's lookup ended (net/resolve.h: off the loop, so status
+ * and the data path go on while a resolver does not answer). */
+static void relay_resolved(void *arg, int err, const struct pq_sockaddr *addr, const char *why)
+{
+	struct pq_node *node = arg;
+
+	node->relay.resolve = NULL;
+	if (node->life.stopping)
+		return;
+	if (err) {
+		pq_log(PQ_LOG_WARN, "relay: cannot resolve %s: %s", pq_relay_link_current(node)->url.host, why);
+		relay_failover(node, false);
+		return;
+	}
+	relay_dial(node, addr);
+}
+
+static void relay_connect(struct pq_node *node)
+{
+	const struct pq_config_url *u = &pq_relay_link_current(node)->url;
+	struct pq_sockaddr a;
+	int ret;
+
+	if (u->host_is_ip) {
+		memset(&a, 0, sizeof(a));
+		memcpy(&a.ss, &u->addr.ss, sizeof(a.ss));
+		a.len = u->addr.len;
+		relay_dial(node, &a);
+		return;
+	}
+	if (node->relay.resolve)
+		return;                        /* a lookup is under way */
+	ret = pq_resolve_start(&node->relay.resolve, node->loop, u->host, u->port,
+			       PQ_NODE_RELAY_RESOLVE_TIMEOUT_MS, relay_resolved, node);
+	if (ret) {
+		pq_log(PQ_LOG_WARN, "relay: cannot look %s up: %s", u->host, pq_strerror(ret));
+		relay_failover(node, false);
+		return;
+	}
+	node->relay.state = PQ_RELAY_CONNECTING;
+	pq_log(PQ_LOG_DEBUG, "relay: resolving %s", u->host);
 }
 
 bool pq_relay_link_up(const struct pq_node *node)
@@ -510,6 +526,26 @@ int pq_relay_link_send(struct pq_node *node, const uint8_t dst[PQ_PUBKEY_LEN], c
 	return pq_conn_send(node->relay.conn, node->relay.msg, out_len);
 }
 
+void pq_relay_link_rewatch(struct pq_node *node)
+{
+	struct pq_conn *old = node->relay.conn;
+
+	if (node->life.stopping)
+		return;
+	pq_loop_timer_cancel(node->loop, &node->relay.timer);
+	if (old) {
+		/* Detached first: its on_close then finds c != relay.conn. */
+		node->relay.conn = NULL;
+		for (size_t i = 0; i < node->peer_count; i++)
+			if (node->peers[i].online)
+				pq_peer_offline(&node->peers[i], pq_loop_now(node->loop));
+		pq_conn_close(old, 1000);
+	}
+	pq_log(PQ_LOG_INFO, "relay: reconnecting to announce the new peer set");
+	node->relay.backoff_ms = 0;
+	relay_connect(node);
+}
+
 void pq_relay_link_stop(struct pq_node *node)
 {
 	struct pq_close cl = { .reason = PQ_CLOSE_GOING_AWAY };
@@ -517,6 +553,8 @@ void pq_relay_link_stop(struct pq_node *node)
 	size_t out_len;
 
 	pq_loop_timer_cancel(node->loop, &node->relay.timer);
+	pq_resolve_cancel(node->relay.resolve);
+	node->relay.resolve = NULL;
 	if (!node->relay.conn)
 		return;
 	if (pq_conn_is_open(node->relay.conn) && pq_close_encode(out, sizeof(out), &out_len, &cl) == 0 &&

@@ -104,17 +104,19 @@ int pq_send_handshake(struct pq_node_peer *p, const uint8_t *msg, size_t len, in
 
 /* A frame for a UDP conn: as it is when it fits one datagram, else cut
  * into TCP segments that do (what TSO would have done: proto/gso_seg.h),
- * each sealed as DATA. PQ_E_TOOBIG: it cannot be cut (not TCP): the
- * caller sends it another way. */
+ * each sealed as DATA with consecutive counters, back to back in
+ * send.batch, and handed to the kernel in as few calls as it takes (UDP
+ * GSO: equal-sized datagrams but the last). PQ_E_TOOBIG: it cannot be
+ * cut (not TCP): the caller sends it another way. */
 static int send_frame_udp(struct pq_node_peer *p, int via, const struct pq_gso_hdr *hdr, const uint8_t *frame,
 			  size_t len, uint64_t now_ms)
 {
 	struct pq_node *node = p->node;
 	const struct pq_dconn *dc = p->path.conn[via];
-	size_t max_frame = pq_udp_path_max_msg(&dc->addr) - PQ_SEALED_OVERHEAD;
+	size_t max_frame = pq_udp_path_max_msg(dc) - PQ_SEALED_OVERHEAD, used = 0, first = 0;
 	struct pq_gso_seg it;
 	long n, sealed;
-	int ret = 0;
+	int ret;
 
 	if (pq_gso_hdr_is_zero(hdr) && len <= max_frame) {
 		sealed = seal(p, PQ_MSG_DATA, frame, len, now_ms);
@@ -123,14 +125,23 @@ static int send_frame_udp(struct pq_node_peer *p, int via, const struct pq_gso_h
 	if ((ret = pq_gso_seg_init(&it, hdr, frame, len, max_frame)))
 		return ret == PQ_E_DECODE ? PQ_E_TOOBIG : ret;
 	while ((n = pq_gso_seg_next(&it, node->send.segment, sizeof(node->send.segment))) > 0) {
-		sealed = seal(p, PQ_MSG_DATA, node->send.segment, (size_t)n, now_ms);
+		if (used + (size_t)n + PQ_SEALED_OVERHEAD > sizeof(node->send.batch))
+			return PQ_E_TOOBIG; /* cannot happen: a super-frame is at most 64 KiB */
+		sealed = pq_session_seal(&p->session, PQ_MSG_DATA, node->send.segment, (size_t)n,
+					 node->send.batch + used, sizeof(node->send.batch) - used, now_ms);
 		if (sealed < 0)
 			return (int)sealed;
-		/* A lost segment is TCP's to resend; the rest still go. */
-		if ((ret = send_on(p, via, node->send.sealed, (size_t)sealed, now_ms)) && ret != PQ_E_AGAIN)
-			return ret;
+		if (!first)
+			first = (size_t)sealed;
+		used += (size_t)sealed;
 	}
-	return n < 0 ? (int)n : ret;
+	if (n < 0)
+		return (int)n;
+	/* A lost datagram is TCP's to resend, like any other. */
+	ret = pq_udp_path_send_batch(node, &dc->addr, node->send.batch, used, first);
+	if (ret == 0 && pq_path_tx(&p->path.core, via, now_ms))
+		pq_path_exec_rearm(p, now_ms);
+	return ret;
 }
 
 int pq_send_frame(struct pq_node_peer *p, const struct pq_gso_hdr *hdr, uint8_t *frame, size_t len, uint64_t now_ms)

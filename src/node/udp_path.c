@@ -32,6 +32,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/util.h"
@@ -66,7 +67,7 @@ int pq_udp_path_open(struct pq_node *node, char *err, size_t err_len)
 	if ((ret = pq_udp_open(&u->fd, &a))) {
 		u->fd = -1;
 		snprintf(err, err_len, "cannot bind UDP %s (listen_udp): %s", text,
-			 ret == PQ_E_PERM ? "address in use or not allowed" : pq_strerror(ret));
+			 ret == PQ_E_PERM ? "not allowed" : pq_strerror(ret));
 		return ret;
 	}
 	if ((ret = pq_sock_local(u->fd, &u->local)) ||
@@ -74,6 +75,16 @@ int pq_udp_path_open(struct pq_node *node, char *err, size_t err_len)
 		snprintf(err, err_len, "UDP socket %s: %s", text, pq_strerror(ret));
 		return ret;
 	}
+	u->rx_mem = malloc((size_t)PQ_NODE_UDP_RX_MSGS * PQ_NODE_UDP_RX_BUF);
+	if (!u->rx_mem || (ret = pq_datapath_batch_init(node))) {
+		snprintf(err, err_len, "UDP socket %s: out of memory", text);
+		return PQ_E_NOMEM;
+	}
+	for (unsigned i = 0; i < PQ_NODE_UDP_RX_MSGS; i++) {
+		u->rx[i].buf = u->rx_mem + (size_t)i * PQ_NODE_UDP_RX_BUF;
+		u->rx[i].cap = PQ_NODE_UDP_RX_BUF;
+	}
+	u->gro = pq_udp_enable_gro(u->fd);
 	u->port = (uint16_t)pq_sockaddr_port(&u->local);
 	pq_log(PQ_LOG_INFO, "direct: UDP on %s (port %u)", text, (unsigned)u->port);
 	return 0;
@@ -91,12 +102,30 @@ void pq_udp_path_close(struct pq_node *node)
 		pq_log(PQ_LOG_DEBUG, "udp: socket was not watched");
 	pq_udp_close(u->fd);
 	u->fd = -1;
+	free(u->rx_mem);
+	u->rx_mem = NULL;
+	pq_datapath_batch_free(node);
 }
 
-size_t pq_udp_path_max_msg(const struct pq_sockaddr *to)
+size_t pq_udp_path_ip_overhead(const struct pq_sockaddr *to)
 {
-	/* A 1500-byte path: 20 (IPv4) or 40 (IPv6) + 8 bytes of headers. */
-	return to->ss.ss_family == AF_INET6 ? 1500 - 48 : 1500 - 28;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&to->ss;
+
+	/* 20 (IPv4) or 40 (IPv6) bytes of IP header, 8 of UDP. */
+	if (to->ss.ss_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+		return 48;
+	return 28;
+}
+
+size_t pq_udp_path_max_msg(const struct pq_dconn *dc)
+{
+	return dc->pmtu.current - pq_udp_path_ip_overhead(&dc->addr);
+}
+
+/* What no datagram of ours exceeds: the largest probe. */
+static size_t max_datagram(const struct pq_sockaddr *to)
+{
+	return PQ_PMTU_MAX - pq_udp_path_ip_overhead(to);
 }
 
 int pq_udp_path_send(struct pq_node *node, const struct pq_sockaddr *to, const uint8_t *msg, size_t len)
@@ -105,7 +134,7 @@ int pq_udp_path_send(struct pq_node *node, const struct pq_sockaddr *to, const u
 
 	if (node->udp.fd < 0)
 		return PQ_E_STATE;
-	if (len > pq_udp_path_max_msg(to))
+	if (len > max_datagram(to))
 		return PQ_E_TOOBIG;
 	ret = pq_udp_send(node->udp.fd, to, msg, len);
 	if (ret == PQ_E_TOOBIG)
@@ -116,6 +145,23 @@ int pq_udp_path_send(struct pq_node *node, const struct pq_sockaddr *to, const u
 	 * find a path that no longer answers (DESIGN §5). */
 	if (ret)
 		node->udp.send_errors++;
+	return 0;
+}
+
+int pq_udp_path_send_batch(struct pq_node *node, const struct pq_sockaddr *to, const uint8_t *buf, size_t len,
+			   size_t seg)
+{
+	int ret;
+
+	if (node->udp.fd < 0)
+		return PQ_E_STATE;
+	if (seg > max_datagram(to))
+		return PQ_E_TOOBIG;
+	ret = pq_udp_send_batch(node->udp.fd, to, buf, len, seg);
+	if (ret == PQ_E_TOOBIG)
+		return ret;
+	if (ret)
+		node->udp.send_errors++; /* lost datagrams, as in pq_udp_path_send */
 	return 0;
 }
 
@@ -479,7 +525,7 @@ static int via_of(const struct pq_node_peer *p, const struct pq_sockaddr *from)
 }
 
 static void sealed_in(struct pq_node *node, const struct pq_sockaddr *from, const struct pq_dgram *d,
-		      const uint8_t *msg, size_t len, uint64_t now_ms)
+		      uint8_t *msg, size_t len, uint64_t now_ms)
 {
 	struct pq_node_peer *p;
 	int via;
@@ -491,7 +537,7 @@ static void sealed_in(struct pq_node *node, const struct pq_sockaddr *from, cons
 	via = via_of(p, from);
 	/* Where a probe from an address we did not validate is answered. */
 	p->path.udp_from = *from;
-	if (pq_datapath_sealed(p, msg, len, via, now_ms) < 0 || via != PQ_NODE_VIA_UDP_NEW)
+	if (pq_datapath_sealed_inplace(p, msg, len, via, now_ms) < 0 || via != PQ_NODE_VIA_UDP_NEW)
 		return;
 	/* Authenticated: the peer's (peer-reflexive) candidate. */
 	if (!pq_sockaddr_equal(&p->path.udp_seen, from))
@@ -506,36 +552,62 @@ static void sealed_in(struct pq_node *node, const struct pq_sockaddr *from, cons
 	}
 }
 
+/* One datagram (len bytes at dg, from `from`). */
+static void datagram_in(struct pq_node *node, const struct pq_sockaddr *from, uint8_t *dg, size_t len,
+			uint64_t now_ms)
+{
+	struct pq_dgram d;
+
+	switch (pq_dgram_classify(dg, len, &d)) {
+	case PQ_DGRAM_STUN:
+		pq_udp_path_stun_in(node, from, dg, len, now_ms);
+		break;
+	case PQ_DGRAM_REHS:
+		rehs_in(node, from, &d, dg, len, now_ms);
+		break;
+	case PQ_DGRAM_SEALED:
+		sealed_in(node, from, &d, dg, len, now_ms);
+		break;
+	case PQ_DGRAM_BAD:
+	default:
+		node->udp.drops++;
+		break;
+	}
+}
+
+/* Batches of datagrams: one recvmmsg (a message may hold several
+ * datagrams that UDP GRO coalesced, all `gro` bytes but the last), each
+ * opened in place; DATA frames of a batch reach the TAP coalesced into
+ * super-frames at its end (datapath.c). At most PQ_NODE_UDP_BATCH
+ * messages a readiness event, so other fds and timers get their turn. */
 static void udp_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms)
 {
 	struct pq_node *node = arg;
 	struct pq_udp_path *u = &node->udp;
 
-	for (int i = 0; i < PQ_NODE_UDP_BATCH && u->fd >= 0; i++) {
-		struct pq_sockaddr from;
-		struct pq_dgram d;
-		long n = pq_udp_recv(u->fd, &from, u->buf, sizeof(u->buf));
+	for (unsigned taken = 0; taken < PQ_NODE_UDP_BATCH && u->fd >= 0;) {
+		long n = pq_udp_recv_batch(u->fd, u->rx, PQ_NODE_UDP_RX_MSGS);
 
 		if (n == PQ_E_AGAIN)
 			return;
-		if (n <= 0) {
+		if (n < 0) {
 			u->drops++;
-			continue;
+			return;
 		}
-		switch (pq_dgram_classify(u->buf, (size_t)n, &d)) {
-		case PQ_DGRAM_STUN:
-			pq_udp_path_stun_in(node, &from, u->buf, (size_t)n, now_ms);
-			break;
-		case PQ_DGRAM_REHS:
-			rehs_in(node, &from, &d, u->buf, (size_t)n, now_ms);
-			break;
-		case PQ_DGRAM_SEALED:
-			sealed_in(node, &from, &d, u->buf, (size_t)n, now_ms);
-			break;
-		case PQ_DGRAM_BAD:
-		default:
-			u->drops++;
-			break;
+		taken += (unsigned)n;
+		pq_datapath_batch_begin(node);
+		for (long i = 0; i < n; i++) {
+			struct pq_udp_msg *m = &u->rx[i];
+			size_t step = m->gro ? m->gro : m->len;
+
+			if (!m->len) {
+				u->drops++; /* truncated */
+				continue;
+			}
+			for (size_t off = 0; off < m->len; off += step)
+				datagram_in(node, &m->from, m->buf + off, m->len - off < step ? m->len - off : step,
+					    now_ms);
 		}
+		pq_datapath_batch_end(node, now_ms);
 	}
 }

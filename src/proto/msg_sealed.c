@@ -1,6 +1,6 @@
 /*
- * msg_sealed.c - framing of sealed messages and the ENDPOINTS / PROBE
- * plaintext codecs (DESIGN §4, §5).
+ * msg_sealed.c - framing of sealed messages and the ENDPOINTS, PROBE and
+ * PMTU_ACK plaintext codecs (DESIGN §4, §5).
  */
 #include "proto/msg_sealed.h"
 #include "proto/gso_hdr.h"
@@ -10,7 +10,7 @@ static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff
 
 bool pq_sealed_type_ok(uint8_t type)
 {
-	return type >= PQ_MSG_DATA && type <= PQ_MSG_PUNCH;
+	return type >= PQ_MSG_DATA && type <= PQ_MSG_PMTU_ACK;
 }
 
 int pq_sealed_pt_len_ok(uint8_t type, size_t len)
@@ -36,6 +36,10 @@ int pq_sealed_pt_len_ok(uint8_t type, size_t len)
 		return len == PQ_PROBE_ID_LEN ? 0 : PQ_E_DECODE;
 	case PQ_MSG_PUNCH:
 		return len == PQ_PUNCH_ID_LEN ? 0 : PQ_E_DECODE;
+	case PQ_MSG_PMTU_PROBE:
+		return len <= PQ_PMTU_PROBE_MAX_PT ? 0 : PQ_E_TOOBIG;
+	case PQ_MSG_PMTU_ACK:
+		return len == PQ_PMTU_ACK_LEN ? 0 : PQ_E_DECODE;
 	default:
 		return PQ_E_DECODE;
 	}
@@ -164,4 +168,23 @@ int pq_probe_decode(uint8_t id[PQ_PROBE_ID_LEN], const uint8_t *in, size_t len)
 	pq_rc_init(&rc, in, len);
 	pq_rc_bytes(&rc, id, PQ_PROBE_ID_LEN);
 	return pq_rc_finish(&rc);
+}
+
+void pq_pmtu_ack_encode(unsigned size, uint8_t out[PQ_PMTU_ACK_LEN])
+{
+	out[0] = (uint8_t)(size >> 8);
+	out[1] = (uint8_t)size;
+}
+
+int pq_pmtu_ack_decode(unsigned *size, const uint8_t *in, size_t len)
+{
+	unsigned v;
+
+	if (!in || len != PQ_PMTU_ACK_LEN)
+		return PQ_E_DECODE;
+	v = (unsigned)in[0] << 8 | in[1];
+	if (v < PQ_PMTU_MIN || v > PQ_PMTU_MAX)
+		return PQ_E_DECODE;
+	*size = v;
+	return 0;
 }

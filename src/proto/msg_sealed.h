@@ -16,6 +16,9 @@
  *   PUNCH      0x26  attempt id 16: a UDP path attempt of the sender starts;
  *                    its re-handshake binding derives from the id
  *                    (docs/PROTOCOL.md §5.6)
+ *   PMTU_PROBE 0x27  padding 0..PQ_PMTU_PROBE_MAX_PT: only its size matters
+ *                    (proto/pmtu.h; UDP conns only)
+ *   PMTU_ACK   0x28  size 2: the IP packet size of the PMTU_PROBE answered
  * This module only frames; session.c seals and opens.
  */
 #ifndef PQ_PROTO_MSG_SEALED_H
@@ -27,6 +30,7 @@
 
 #include "crypto/aead.h"
 #include "proto/gso_hdr.h"
+#include "proto/pmtu.h"
 #include "proto/types.h"
 #include "util/err.h"
 
@@ -39,6 +43,9 @@
 #define PQ_ENDPOINTS_MAX 16
 #define PQ_ENDPOINT_LEN 19
 #define PQ_ENDPOINTS_MAX_LEN (1 + PQ_ENDPOINTS_MAX * PQ_ENDPOINT_LEN)
+/* A probe of the largest size over IPv4 (20 + 8 bytes of headers). */
+#define PQ_PMTU_PROBE_MAX_PT (PQ_PMTU_MAX - 28 - PQ_SEALED_OVERHEAD)
+#define PQ_PMTU_ACK_LEN 2
 /* The largest plaintext any sealed type carries (DATA_GSO: the 10-byte
  * offload header and a super-frame), and its sealed size. */
 #define PQ_SEALED_MAX_PT PQ_DATA_GSO_MAX_LEN
@@ -50,7 +57,7 @@ struct pq_sealed_hdr {
 	uint64_t counter;
 };
 
-/* true for the seven sealed types (0x20-0x26). */
+/* true for the nine sealed types (0x20-0x28). */
 bool pq_sealed_type_ok(uint8_t type);
 /* 0 when a plaintext of len bytes is allowed for type, else PQ_E_DECODE
  * (unknown type) or PQ_E_TOOBIG / PQ_E_DECODE (out of the type's bounds). */
@@ -89,5 +96,10 @@ void pq_endpoint_set_v4(struct pq_endpoint *ep, const uint8_t v4[4], uint16_t po
 /* PROBE / PROBE_ACK plaintext: the 8-byte probe id. */
 PQ_MUST_CHECK long pq_probe_encode(const uint8_t id[PQ_PROBE_ID_LEN], uint8_t *out, size_t cap);
 PQ_MUST_CHECK int pq_probe_decode(uint8_t id[PQ_PROBE_ID_LEN], const uint8_t *in, size_t len);
+
+/* PMTU_ACK plaintext: the size, 16 bits big-endian. Decoding refuses a
+ * size outside [PQ_PMTU_MIN, PQ_PMTU_MAX]: we never probe one. */
+void pq_pmtu_ack_encode(unsigned size, uint8_t out[PQ_PMTU_ACK_LEN]);
+PQ_MUST_CHECK int pq_pmtu_ack_decode(unsigned *size, const uint8_t *in, size_t len);
 
 #endif

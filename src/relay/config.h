@@ -12,6 +12,13 @@
  *   user = NAME                    optional: run as NAME once listening
  *   seccomp = on | off             optional, default off: the system-call
  *                                  allow-list once listening (util/seccomp.h)
+ *   metrics = HOST:PORT            optional, Prometheus text endpoint
+ *   control = PATH                 optional, default PQ_RELAY_CONTROL_DEFAULT
+ *                                  (`pqlan relay-status`; not *.sock, so
+ *                                  `pqlan status` never takes it for a node;
+ *                                  the default is best effort: a second relay
+ *                                  on the host runs without it, with a warning)
+ *   log_level = debug|info|warn|error  optional, default info
  *   stun = HOST:PORT | off         optional: the STUN responder (relay_stun.c)
  *                                  on PORT and PORT + 1 (PORT 1-65534);
  *                                  default listen's address, port 3478
@@ -56,6 +63,8 @@
 #include "util/err.h"
 
 #define PQ_CONFIG_MAX_ALLOW 4096     /* allow lines in relay.conf */
+#define PQ_RELAY_CONTROL_DEFAULT "/run/pqlan/relay.ctl"
+#define PQ_RELAY_CONTROL_MAX 107     /* sizeof(sun_path) - 1 */
 #define PQ_RELAY_MAX_NATS 8          /* nats lines */
 #define PQ_RELAY_NAME_MAX 32         /* proto/msg_fed.h PQ_FED_NAME_MAX */
 #define PQ_RELAY_NATS_USER_MAX 64
@@ -90,6 +99,11 @@ struct pq_relay_config {
 	uint32_t max_nodes_per_source;           /* 0: the relay's default */
 	char user[PQ_CONFIG_USER_MAX + 1];       /* "" when not given */
 	bool seccomp;
+	bool has_metrics;
+	struct pq_config_addr metrics;
+	char control[PQ_RELAY_CONTROL_MAX + 1];  /* always set after a load */
+	bool has_control;                        /* control was in the file */
+	int log_level;                           /* util/log.h; default info */
 	uint8_t stun_mode;                       /* enum pq_relay_stun_mode */
 	struct pq_config_addr stun;              /* PQ_RELAY_STUN_SET only */
 	char name[PQ_RELAY_NAME_MAX + 1];        /* "" when not given */

@@ -3,6 +3,7 @@
  * the private key path, the listen address, the optional allow list of
  * node public keys (format in node/config.h) and the STUN address.
  */
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "relay/config.h"
 #include "util/conf_ini.h"
 #include "util/conf_value.h"
+#include "util/log.h"
 
 static int set_private_key(struct pq_conf_arg *a)
 {
@@ -90,6 +92,31 @@ static int set_seccomp(struct pq_conf_arg *a)
 {
 	return pq_cv_on_off(&((struct pq_relay_config *)a->cfg)->seccomp, a->value, a->why,
 			    a->why_len);
+}
+
+static int set_metrics(struct pq_conf_arg *a)
+{
+	struct pq_relay_config *cfg = a->cfg;
+	int rc = pq_cv_hostport(&cfg->metrics, a->value, true, "127.0.0.1:9465", a->why, a->why_len);
+
+	cfg->has_metrics = rc == 0;
+	return rc;
+}
+
+static int set_control(struct pq_conf_arg *a)
+{
+	struct pq_relay_config *cfg = a->cfg;
+	int rc = pq_cv_path(cfg->control, sizeof(cfg->control), a->value, true,
+			    PQ_RELAY_CONTROL_DEFAULT, a->why, a->why_len);
+
+	cfg->has_control = rc == 0;
+	return rc;
+}
+
+static int set_log_level(struct pq_conf_arg *a)
+{
+	return pq_cv_log_level(&((struct pq_relay_config *)a->cfg)->log_level, a->value, a->why,
+			       a->why_len);
 }
 
 static unsigned addr_port(const struct pq_config_addr *a)
@@ -226,6 +253,9 @@ static const struct pq_conf_key relay_keys[] = {
 	{ "max_nodes_per_source", set_max_nodes_per_source, 0, "64" },
 	{ "user", set_user, 0, "pqlan" },
 	{ "seccomp", set_seccomp, 0, "on" },
+	{ "metrics", set_metrics, 0, "127.0.0.1:9465" },
+	{ "control", set_control, 0, PQ_RELAY_CONTROL_DEFAULT },
+	{ "log_level", set_log_level, 0, "info" },
 	{ "stun", set_stun, 0, "0.0.0.0:3478" },
 	{ "name", set_name, 0, "relay-eu1" },
 	{ "nats", add_nats, PQ_CONF_REPEAT, "nats://10.0.0.5:4222" },
@@ -248,14 +278,17 @@ static const struct pq_conf_section relay_sections[] = {
 	{ "nats", nats_keys, sizeof(nats_keys) / sizeof(nats_keys[0]), 0, open_nats },
 };
 
-/* What holds only across keys: federation needs a name; [nats] and its
- * pairs make sense only together; seccomp cannot run libnats' threads. */
+/* Defaults, and what holds only across keys: federation needs a name;
+ * [nats] and its pairs make sense only together; seccomp cannot run
+ * libnats' threads. */
 static void relay_finish(struct pq_conf *p, void *vcfg)
 {
-	const struct pq_relay_config *cfg = vcfg;
+	struct pq_relay_config *cfg = vcfg;
 	const struct pq_relay_nats_config *n = &cfg->nats;
 	unsigned last = pq_conf_last_line(p);
 
+	if (!cfg->control[0])
+		snprintf(cfg->control, sizeof(cfg->control), "%s", PQ_RELAY_CONTROL_DEFAULT);
 	if (n->count && !cfg->name[0])
 		pq_conf_error(p, last, "[relay] has nats but no name, expected name = <this relay's "
 			      "id in the cluster> such as name = relay-eu1");
@@ -274,6 +307,12 @@ static void relay_finish(struct pq_conf *p, void *vcfg)
 }
 
 static const struct pq_conf_schema relay_schema = { relay_sections, 2, relay_finish };
+
+static void relay_init(struct pq_relay_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = PQ_LOG_INFO;
+}
 
 /* The default is listen's address: the interface the operator chose for
  * the relay (a relay on 127.0.0.1 opens no STUN port to the world), and
@@ -308,7 +347,7 @@ int pq_relay_config_parse(struct pq_relay_config *cfg, const char *name, const c
 
 	if (!cfg || !name || !text)
 		return PQ_E_INVAL;
-	memset(cfg, 0, sizeof(*cfg));
+	relay_init(cfg);
 	rc = pq_conf_parse(&relay_schema, cfg, name, text, len, err, err_len);
 	if (rc)
 		pq_relay_config_free(cfg);
@@ -322,7 +361,7 @@ int pq_relay_config_load(struct pq_relay_config *cfg, const char *path, char *er
 
 	if (!cfg || !path)
 		return PQ_E_INVAL;
-	memset(cfg, 0, sizeof(*cfg));
+	relay_init(cfg);
 	rc = pq_conf_load(&relay_schema, cfg, path, err, err_len);
 	if (rc)
 		pq_relay_config_free(cfg);

@@ -135,6 +135,10 @@ struct pq_relay_stats {
 	 * WebSocket opened (not TLS, plain HTTP, stalled), of those HTTP 4xx;
 	 * pending conns closed for newer ones (per-source and total caps). */
 	uint64_t accepted, failed_before_open, http_refused, pending_evicted;
+	/* Refusals by reason (their sum is in auth_failed) and payload bytes
+	 * forwarded (relay_metrics.c exports them). */
+	uint64_t auth_not_allowed, auth_bad_sig, auth_timeout;
+	uint64_t forwarded_bytes;
 	/* STUN: Binding requests answered; datagrams not answered. */
 	uint64_t stun_answered, stun_dropped;
 	struct pq_relay_fed_stats fed;
@@ -145,7 +149,7 @@ struct pq_relay_stats {
  * with the identity private key priv (copied into the TLS context, the
  * caller wipes its own copy) and the allow list (allow_count keys of 32
  * bytes, copied; 0 keys: any node). opts may be NULL.
- * PQ_E_INVAL, PQ_E_NOMEM, PQ_E_KEY, PQ_E_CRYPTO, PQ_E_PERM (address in
+ * PQ_E_INVAL, PQ_E_NOMEM, PQ_E_KEY, PQ_E_CRYPTO, PQ_E_INUSE (address in
  * use), PQ_E_LIMIT, PQ_E_IO.
  */
 PQ_MUST_CHECK int pq_relay_new(struct pq_relay **out, struct pq_loop *loop,
@@ -172,13 +176,28 @@ size_t pq_relay_conn_count(const struct pq_relay *r);
  * two UDP sockets of the relay's loop, addr's port P and P + 1 (port 0:
  * two ports the kernel picks). Closed by pq_relay_shutdown/_free.
  * 0, PQ_E_STATE (started already, or shut down), PQ_E_INVAL (not IPv4 or
- * IPv6, or P = 65535), PQ_E_PERM (address in use), PQ_E_LIMIT, PQ_E_IO;
+ * IPv6, or P = 65535), PQ_E_INUSE (address in use), PQ_E_PERM, PQ_E_LIMIT, PQ_E_IO;
  * after a failure nothing is left open. */
 PQ_MUST_CHECK int pq_relay_stun_start(struct pq_relay *r, const struct pq_sockaddr *addr);
 /* The bound address of STUN socket i (0: port P, 1: P + 1); NULL when
  * STUN is off or the relay is shut down. */
 const struct pq_sockaddr *pq_relay_stun_addr(const struct pq_relay *r, unsigned i);
 
+/* relay_metrics.c: the relay's runtime view (issue 12).
+ * Status for `pqlan relay-status`: the counters and one entry per
+ * authenticated node (key, address, watching, mutual peers online,
+ * connected for how long), as text or one JSON object. The Prometheus
+ * text exposition (format 0.0.4) of the same counters. Each returns the
+ * length written into out (cap bytes, NUL-terminated) or PQ_E_TOOBIG. */
+PQ_MUST_CHECK long pq_relay_report(const struct pq_relay *r, bool json, char *out, size_t cap);
+PQ_MUST_CHECK long pq_relay_metrics_text(const struct pq_relay *r, char *out, size_t cap);
+/* Bytes that surely hold either report for the relay's current nodes. */
+size_t pq_relay_report_cap(const struct pq_relay *r);
+/* Replace the allow list (count keys, copied; 0: any node) and close every
+ * authenticated node it no longer allows (CLOSE(3)); *closed counts them.
+ * 0 or PQ_E_NOMEM (the old list stays). */
+PQ_MUST_CHECK int pq_relay_set_allow(struct pq_relay *r, const uint8_t (*allow)[32], size_t count,
+				     size_t *closed);
 /* relay_fed.c: federation over a NATS cluster (DESIGN §8, docs/relay.md).
  * Without it the relay runs alone, as before. */
 struct pq_relay_nats_opts {

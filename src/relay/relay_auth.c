@@ -45,6 +45,7 @@ static void auth_deadline(struct pq_loop *loop, struct pq_timer *t, void *arg, u
 	struct relay_node *n = arg;
 
 	n->relay->stats.auth_failed++;
+	n->relay->stats.auth_timeout++;
 	pq_log(PQ_LOG_WARN, "relay: refused %s: no RELAY_AUTH within %llu ms", n->addr_text,
 	       (unsigned long long)n->relay->opts.auth_timeout_ms);
 	relay_close_node(n, PQ_CLOSE_AUTH_FAILED, RELAY_WS_CLOSE_POLICY);
@@ -172,10 +173,12 @@ void relay_auth_message(struct relay_node *n, const uint8_t *msg, size_t len)
 	 * refused by a binary search, never by an Ed25519 verification that
 	 * any stranger could make us run. */
 	if (!allowed(n->relay, m.node_key)) {
+		n->relay->stats.auth_not_allowed++;
 		refuse(n, "key not on the allow list");
 		return;
 	}
 	if (verify_auth(n, &m)) {
+		n->relay->stats.auth_bad_sig++;
 		refuse(n, "bad signature");
 		return;
 	}
@@ -199,6 +202,7 @@ void relay_auth_message(struct relay_node *n, const uint8_t *msg, size_t len)
 	}
 	pq_loop_timer_cancel(n->relay->loop, &n->auth_timer);
 	n->authed = true;
+	n->authed_ms = pq_loop_now(n->relay->loop);
 	n->relay->stats.nodes++;
 	n->relay->stats.auth_ok++;
 	pq_log(PQ_LOG_INFO, "relay: node %s authenticated from %s", n->key_text, n->addr_text);

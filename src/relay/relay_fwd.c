@@ -60,6 +60,7 @@ void relay_forward(struct relay_node *src, const uint8_t *msg, size_t len)
 	r->scratch[0] = PQ_MSG_RELAY_RECV;
 	memcpy(r->scratch + 1, src->entry.key, PQ_PUBKEY_LEN);
 	r->stats.forwarded++;
+	r->stats.forwarded_bytes += f.payload_len;
 	if (r->opts.verbose)
 		pq_log(PQ_LOG_DEBUG, "relay: %s -> %s, %zu bytes", src->key_text, dst->key_text,
 		       f.payload_len);

@@ -46,6 +46,7 @@ struct relay_node {
 	struct pq_wire_addr observed;
 	char addr_text[PQ_SOCKADDR_TEXT];
 	char key_text[RELAY_KEY_PREFIX + 1];
+	uint64_t authed_ms;                 /* loop time of RELAY_WELCOME (relay_metrics.c) */
 	struct relay_fed_node fed;          /* relay_fed.c, relay_presence.c */
 };
 
@@ -125,6 +126,11 @@ void relay_fed_left(struct relay_node *n);
  * holds it, 0 no such relay, -1 held elsewhere but not mutual. */
 int relay_fed_forward(struct relay_node *src, const struct pq_relay_fwd *f);
 void relay_fed_stats(const struct pq_relay *r, struct pq_relay_fed_stats *out);
+/* relay_fed_metrics.c: federation's lines in the status report and the
+ * Prometheus text (relay_metrics.c); nothing without NATS. */
+struct pq_strbuf;
+void relay_fed_report_text(const struct pq_relay *r, struct pq_strbuf *b);
+void relay_fed_metrics_text(const struct pq_relay *r, struct pq_strbuf *b);
 /* Stop taking events (pq_relay_shutdown) / free (pq_relay_free). */
 void relay_fed_shutdown(struct pq_relay *r);
 void relay_fed_free(struct pq_relay *r);

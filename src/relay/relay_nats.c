@@ -434,6 +434,10 @@ static int set_options(struct fed_nats *fn, const struct fed_nats_cfg *c, char *
 	s = natsOptions_SetServers(o, (const char **)c->servers, (int)c->server_count);
 	if (s == NATS_OK)
 		s = natsOptions_SetNoRandomize(o, true); /* in file order */
+	/* Only the servers in relay.conf: which servers a relay may use is
+	 * the operator's choice, not what the cluster advertises. */
+	if (s == NATS_OK)
+		s = natsOptions_SetIgnoreDiscoveredServers(o, true);
 	if (s == NATS_OK)
 		s = natsOptions_SetName(o, client);
 	if (s == NATS_OK)

@@ -68,6 +68,12 @@ static void announce_online(struct relay_node *n)
 	for (size_t i = 0; i < n->watch_count; i++) {
 		struct relay_node *p = live_other(n, n->watch[i]);
 
+		/* issue 12: a peer list on one side only used to leave both
+		 * "offline" forever with nothing logged anywhere. */
+		if (p && p->watching && !watches(p, n->entry.key))
+			pq_log(PQ_LOG_INFO, "relay: node %s lists %s, which is connected but does not list "
+			       "it: neither is told about the other until both list each other",
+			       n->key_text, p->key_text);
 		if (!p || !watches(p, n->entry.key))
 			continue;
 		relay_node_paired(n);

@@ -38,7 +38,7 @@
 
 #define PQ_CONF_MAX_ERRORS 10       /* messages kept; more are counted */
 #define PQ_CONF_MAX_FILE (1 << 20)  /* bytes in one configuration file */
-#define PQ_CONF_MAX_KEYS 16         /* keys per section in a schema */
+#define PQ_CONF_MAX_KEYS 32         /* keys per section in a schema */
 #define PQ_CONF_MAX_SECTIONS 8      /* sections per schema */
 
 #define PQ_CONF_REQUIRED 1u         /* key or section must be present */

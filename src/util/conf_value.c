@@ -265,44 +265,6 @@ int pq_cv_user(char out[PQ_CONFIG_USER_MAX + 1], const char *s, char *why, size_
 	return rc;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int pq_cv_mac(uint8_t out[6], const char *s, char *why, size_t why_len)
-{
-	static const uint8_t zero[6];
-	size_t i;
-
-	if (strlen(s) != 17)
-		goto bad;
-	for (i = 0; i < 6; i++) {
-		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			goto bad;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	/* IEEE 802-2014 §8.2: the I/G bit marks a group address */
-	if (out[0] & 1)
-		return pq_cv_fail(why, why_len, "is a group (multicast) address, expected a unicast "
-				  "MAC address such as 52:54:00:12:34:56");
-	if (!memcmp(out, zero, sizeof(zero)))
-		return pq_cv_fail(why, why_len, "is all zero, expected a unicast MAC address such "
-				  "as 52:54:00:12:34:56");
-	return 0;
-bad:
-	return pq_cv_fail(why, why_len, "is not a MAC address, expected six hex pairs separated "
-			  "by ':' such as 52:54:00:12:34:56");
-}
-
 int pq_cv_path(char *out, size_t cap, const char *s, bool absolute, const char *example,
 	       char *why, size_t why_len)
 {

@@ -91,15 +91,19 @@ PQ_MUST_CHECK int pq_cv_pubkey(uint8_t key[32], const char *s, const char *whose
 PQ_MUST_CHECK int pq_cv_user(char out[PQ_CONFIG_USER_MAX + 1], const char *s,
 			     char *why, size_t why_len);
 
-/* A unicast Ethernet MAC address, six hex pairs separated by ':' (not a
- * group address, not all zero): the only kind a peer may send from. */
-PQ_MUST_CHECK int pq_cv_mac(uint8_t out[6], const char *s, char *why, size_t why_len);
-
 /* "on" or "off"; anything else: PQ_E_CONFIG, why says so. */
 PQ_MUST_CHECK int pq_cv_on_off(bool *out, const char *s, char *why, size_t why_len);
 
 /* wss://host[:port][/path] (conf_url.c). */
 PQ_MUST_CHECK int pq_cv_wss_url(struct pq_config_url *out, const char *s,
 				char *why, size_t why_len);
+
+/* conf_value_ops.c - values the operations keys use (issue 12). */
+/* "yes" or "no". */
+PQ_MUST_CHECK int pq_cv_yes_no(bool *out, const char *s, char *why, size_t why_len);
+/* A unicast MAC address, XX:XX:XX:XX:XX:XX (hex, either case), not all zero. */
+PQ_MUST_CHECK int pq_cv_mac(uint8_t mac[6], const char *s, char *why, size_t why_len);
+/* debug, info, warn or error: a util/log.h level as an int. */
+PQ_MUST_CHECK int pq_cv_log_level(int *out, const char *s, char *why, size_t why_len);
 
 #endif

@@ -22,6 +22,9 @@ const char *pq_strerror(int err)
 	case PQ_E_TIMEOUT: return "timed out";
 	case PQ_E_TOOBIG: return "too big";
 	case PQ_E_CONFIG: return "configuration error";
+	case PQ_E_INUSE: return "address already in use";
+	case PQ_E_REFUSED: return "connection refused (nothing listening there?)";
+	case PQ_E_UNREACH: return "host or network unreachable";
 	}
 	return "unknown error";
 }

@@ -30,6 +30,12 @@ enum pq_err {
 	PQ_E_TIMEOUT = -16,  /* a deadline passed */
 	PQ_E_TOOBIG = -17,   /* does not fit the buffer or the protocol's bound */
 	PQ_E_CONFIG = -18,   /* configuration error */
+	/* Socket outcomes an operator acts on differently (issue 12: "a busy
+	 * port says permission problem, a relay that is down says
+	 * input/output error"). */
+	PQ_E_INUSE = -19,    /* the address is in use (another process listens) */
+	PQ_E_REFUSED = -20,  /* connection refused: nothing listens there */
+	PQ_E_UNREACH = -21,  /* no route to the host or network */
 };
 
 /* A short, static description of an error code; never NULL. */

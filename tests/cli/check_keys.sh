@@ -53,12 +53,41 @@ expect_refused "a non-canonical key" 'nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2
 expect_refused "a leading space" ' nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=\n'
 expect_refused "a long line" "$(head -c 5000 /dev/zero | tr '\0' 'A')"
 
-# Extra arguments are refused.
-if "$pqlan" genkey extra >"$tmp/out" 2>"$tmp/err"; then
-	bad "genkey accepted an argument"
-elif [ -s "$tmp/out" ] || ! [ -s "$tmp/err" ]; then
-	bad "genkey extra: expected only a message on stderr"
-else ok; fi
+# Extra arguments are refused; an option is not taken for a file name.
+if "$pqlan" genkey a b >"$tmp/out" 2>"$tmp/err" || "$pqlan" genkey -x >"$tmp/out" 2>>"$tmp/err"; then
+	bad "genkey accepted two arguments or an option"
+else
+	ok
+fi
+
+# genkey FILE: a new file of mode 0600 even under umask 000, one key line
+# that pubkey reads; an existing file is never overwritten.
+(umask 000; "$pqlan" genkey "$tmp/file.key") || bad "genkey FILE failed"
+mode=$(stat -c %a "$tmp/file.key" 2>/dev/null)
+[ "$mode" = 600 ] && ok || bad "genkey FILE under umask 000 made mode $mode, expected 600"
+[ "$(wc -c <"$tmp/file.key")" -eq 45 ] && "$pqlan" pubkey <"$tmp/file.key" >/dev/null && ok ||
+	bad "genkey FILE is not one key line pubkey reads"
+before=$(cat "$tmp/file.key")
+if "$pqlan" genkey "$tmp/file.key" 2>"$tmp/err"; then
+	bad "genkey overwrote an existing file"
+elif [ "$(cat "$tmp/file.key")" = "$before" ] && grep -q "never overwritten" "$tmp/err"; then
+	ok
+else
+	bad "genkey on an existing file: $(cat "$tmp/err")"
+fi
+ln -s "$tmp/elsewhere" "$tmp/link.key"
+if "$pqlan" genkey "$tmp/link.key" 2>/dev/null || [ -e "$tmp/elsewhere" ]; then
+	bad "genkey followed a symlink"
+else
+	ok
+fi
+
+# --help of every subcommand: its usage on stdout, status 0; --version.
+for cmd in genkey pubkey bench up status reload relay relay-status version; do
+	out=$("$pqlan" "$cmd" --help 2>/dev/null) && [[ $out == "usage: pqlan $cmd"* ]] && ok ||
+		bad "pqlan $cmd --help: '$out'"
+done
+v=$("$pqlan" --version) && [[ $v =~ ^pqlan\ [0-9][^\ ]*.*,\ protocol\ 1$ ]] && ok || bad "pqlan --version: '$v'"
 if echo 'nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=' | "$pqlan" pubkey extra >/dev/null 2>&1; then
 	bad "pubkey accepted an argument"
 else ok; fi

@@ -64,8 +64,15 @@ conf nokey "" "" "$tmp/missing.key"
 expect_fail "missing key file" "missing.key" "$pqlan" up -c "$tmp/nokey.conf"
 
 conf good ""
-expect_fail "status without a daemon" "is \`pqlan up\` running" "$pqlan" status -c "$tmp/good.conf"
-expect_fail "status with a bad config" "unknown.conf:6" "$pqlan" status -c "$tmp/unknown.conf"
+expect_fail "status without a daemon" "no daemon is listening on $tmp/ctl.sock" "$pqlan" status -c "$tmp/good.conf"
+# A file being edited still names its socket: status asks it anyway.
+expect_fail "status with a bad config" "unknown.conf does not load as it is; asking $tmp/ctl.sock" \
+	"$pqlan" status -c "$tmp/unknown.conf"
+expect_fail "status of a config without tap or control" "no-such.conf" "$pqlan" status -c "$tmp/no-such.conf"
+expect_fail "status -s without a daemon" "no daemon is listening" "$pqlan" status -s "$tmp/none.sock"
+expect_fail "status with no node anywhere" "no running node" env PQLAN_RUN_DIR="$tmp/empty" "$pqlan" status
+expect_fail "reload without a daemon" "no daemon is listening" "$pqlan" reload -c "$tmp/good.conf"
+expect_fail "relay-status without a relay" "no daemon is listening" "$pqlan" relay-status -s "$tmp/r.ctl"
 
 out=$("$pqlan" up 2>&1); rc=$?
 [ "$rc" -eq 2 ] && printf '%s' "$out" | grep -q "usage: pqlan up" && ok || bad "up without -c: rc=$rc $out"
@@ -116,6 +123,11 @@ assert j["node"]["tap"] == sys.argv[2] and j["node"]["relay"] == "connecting"
 assert [(p["name"], p["state"], p["path"], p["handshake_age_s"]) for p in j["peers"]] == [(None, "offline", "none", None)]' \
 		"$out" "$tap" && ok || bad "status while the relay is unreachable: $out"
 	ip -n "$ns" link show "$tap" | grep -q "UP" && ok || bad "TAP $tap is not up"
+	# Without -c: every socket in /run/pqlan, ours among them (other
+	# nodes may be running; only our section is looked at).
+	out=$("$pqlan" status 2>/dev/null)
+	printf '%s\n' "$out" | grep -A3 -- "^== $sock\$" | grep -q "relay: connecting" && ok ||
+		bad "status without -c did not show $sock: $out"
 	stop_pid KILL
 	[ -S "$sock" ] && ok || bad "a killed daemon should leave its socket behind (test setup)"
 	if start_up && ip netns exec "$ns" "$pqlan" status -c "$tmp/run.conf" | grep -q "relay: connecting"; then
@@ -132,4 +144,4 @@ else
 	bad "pqlan up did not create $sock: $(tail -n 3 "$tmp/up.log")"
 fi
 echo "checked: pqlan up control socket $((checked - refusals)) cases"
-[ "$fails" -eq 0 ] && [ "$checked" -eq 18 ]
+[ "$fails" -eq 0 ] && [ "$refusals" -eq 15 ] && [ "$checked" -eq 24 ]

@@ -16,7 +16,9 @@
 # all three pairs go direct over UDP within 10 s of the start; status
 # shows each node's NAT (n1: endpoint-independent, n3: none) and its
 # public mapping; an iperf3 run n1 -> n2 moves less than 10 % of its bytes
-# through the relay. Then both routers map per destination (masquerade
+# through the relay. Then n1's uplink carries only 1400-byte packets:
+# both ends find that path MTU by probing and iperf3 both ways still goes
+# direct. Then both routers map per destination (masquerade
 # random,fully-random): n1-n2 stays on the relay for 10 s, no ping lost,
 # never a direct path; n1-n3 still goes direct (n3 answers where n1's
 # datagrams come from). Then both routers drop UDP: n1-n2 on the relay,
@@ -121,6 +123,38 @@ if ip netns exec "${ns[1]}" iperf3 -c 10.79.0.2 -t 3 -J >"$dir/iperf.json" 2>"$d
 else
 	e2e_bad "iperf3 n1 -> n2 failed: $(tail -n 3 "$dir/iperf.err")"
 fi
+
+# ---- 1b. a smaller path MTU: n1's uplink carries 1400-byte packets ---------
+# Datagrams sized for 1500 from n1 vanish at its router (with a fixed
+# 1500-byte assumption n1 -> n2 moved 0 bytes here); the nodes must find
+# 1400 by probing and cut TCP to fit, so a transfer goes direct both ways.
+stop_nodes 1 2
+e2e_nat_mtu 1 1400
+tag=-mtu start_nodes 1 2
+mtu_of() { peer_of "$1" "$2" "p['transport'] == 'udp' and p['path_mtu'] == $3 and p['path_mtu_confirmed']"; }
+if e2e_until 10 mtu_of 1 2 1400 && e2e_until 5 mtu_of 2 1 1400; then
+	e2e_ok "path MTU 1400 on n1's uplink: both ends probed it ($(field_of 1 2 path_mtu), frames up to $(field_of 1 2 udp_max_frame) B per datagram)"
+else
+	e2e_bad "path MTU 1400 not found: $(cat "$dir/status1.json")"
+fi
+for dir_flag in "" -R; do
+	ip netns exec "${ns[2]}" iperf3 -s -1 >"$dir/iperf-s.log" 2>&1 &
+	E2E_PIDS+=($!)
+	e2e_until 5 iperf_listening || e2e_die "iperf3 server did not start"
+	before=$(relay_bytes)
+	if ip netns exec "${ns[1]}" timeout 20 iperf3 -c 10.79.0.2 -t 2 $dir_flag -J >"$dir/iperf.json" 2>"$dir/iperf.err"; then
+		moved=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"])' "$dir/iperf.json")
+		through=$(($(relay_bytes) - before))
+		if [ "$moved" -gt 10000000 ] && [ "$through" -lt $((moved / 10)) ]; then
+			e2e_ok "iperf3 ${dir_flag:-(n1 -> n2)} over the 1400-byte path: $moved bytes, $through through the relay"
+		else
+			e2e_bad "iperf3 ${dir_flag:-(n1 -> n2)} over the 1400-byte path: $moved bytes moved, $through through the relay"
+		fi
+	else
+		e2e_bad "iperf3 ${dir_flag:-(n1 -> n2)} over the 1400-byte path failed: $(tail -n 3 "$dir/iperf.err")"
+	fi
+done
+e2e_nat_mtu 1 1500
 
 # ---- 2. endpoint-dependent NATs on both sides: the relay, steadily ----------
 stop_nodes 1 2

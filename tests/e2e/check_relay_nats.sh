@@ -64,8 +64,8 @@ order=("" "1 2 3" "2 3 1" "3 1 2")  # each relay's own server first
 for i in 1 2 3; do
 	e2e_genkey "$dir/r$i.key"; rpub[$i]=$REPLY
 	{
-		printf '[relay]\nprivate_key = %s\nlisten = %s:744%s\nstun = off\nname = r%s\n' \
-			"$dir/r$i.key" "$relay_ip" "$i" "$i"
+		printf '[relay]\nprivate_key = %s\nlisten = %s:744%s\nstun = off\ncontrol = %s\nname = r%s\n' \
+			"$dir/r$i.key" "$relay_ip" "$i" "$dir/r$i.ctl" "$i"
 		for s in ${order[$i]}; do printf 'nats = nats://127.0.0.1:422%s\n' "$s"; done
 		printf '[nats]\nuser = pqrelay\npassword_file = %s\npresence_ttl = 6\nreplicas = 3\n' "$dir/nats.pw"
 	} >"$dir/r$i.conf"

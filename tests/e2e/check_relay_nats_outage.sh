@@ -50,8 +50,8 @@ e2e_until 10 nats_up || e2e_die "the NATS servers did not start listening"
 (umask 077 && printf '%s\n' "$nats_pw" >"$dir/nats.pw")
 for i in 1 2; do
 	e2e_genkey "$dir/r$i.key"; rpub[$i]=$REPLY
-	printf '[relay]\nprivate_key = %s\nlisten = %s:744%s\nstun = off\nname = r%s\nnats = nats://127.0.0.1:423%s\n[nats]\nuser = pqrelay\npassword_file = %s\npresence_ttl = 6\n' \
-		"$dir/r$i.key" "$relay_ip" "$i" "$i" "$i" "$dir/nats.pw" >"$dir/r$i.conf"
+	printf '[relay]\nprivate_key = %s\nlisten = %s:744%s\nstun = off\ncontrol = %s\nmetrics = 127.0.0.1:947%s\nname = r%s\nnats = nats://127.0.0.1:423%s\n[nats]\nuser = pqrelay\npassword_file = %s\npresence_ttl = 6\n' \
+		"$dir/r$i.key" "$relay_ip" "$i" "$dir/r$i.ctl" "$i" "$i" "$i" "$dir/nats.pw" >"$dir/r$i.conf"
 	e2e_bg "$core" "$dir/r$i.log" "$PQLAN" relay -c "$dir/r$i.conf"
 	relay_pid_of[$i]=$REPLY
 done
@@ -100,6 +100,15 @@ kill -STOP "${nats_pid[1]}"
 lost() { grep -q "nats: connection lost; forwarding to local nodes only" "$dir/r1.log"; }
 e2e_until 15 lost && e2e_ok "r1 logs the NATS outage: $(grep -m1 'connection lost' "$dir/r1.log" | sed 's/.*relay: //')" ||
 	e2e_bad "r1 did not notice that NATS is gone"
+relay_status() { ip netns exec "$core" "$PQLAN" relay-status -s "$dir/r$1.ctl" >"$dir/rs$1.txt" 2>&1; }
+down_metric() { relay_status 1 && grep -q "nats: relay r1, NOT CONNECTED (local only), 1 outage(s)" "$dir/rs1.txt"; }
+e2e_until 5 down_metric && e2e_ok "relay-status: $(grep -o 'nats: relay r1, NOT CONNECTED[^;]*' "$dir/rs1.txt")" ||
+	e2e_bad "relay-status does not show the outage: $(grep nats: "$dir/rs1.txt")"
+ip netns exec "$core" python3 -c 'import urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:9471/metrics", timeout=5).read().decode())' >"$dir/metrics1.txt" 2>&1 || true
+grep -q "^pqlan_relay_nats_connected 0" "$dir/metrics1.txt" && grep -q "^pqlan_relay_nats_outages_total 1" "$dir/metrics1.txt" &&
+	e2e_ok "metrics: pqlan_relay_nats_connected 0, pqlan_relay_nats_outages_total 1" ||
+	e2e_bad "metrics during the outage: $(grep nats "$dir/metrics1.txt" | head -3)"
 ping_ok 1 2 && ping_ok 2 1 && e2e_ok "the local pair n1 <-> n2 works while NATS is away" ||
 	e2e_bad "local pair broken during the NATS outage"
 kill -CONT "${nats_pid[1]}"

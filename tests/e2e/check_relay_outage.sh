@@ -38,7 +38,7 @@ watch_s=14
 e2e_underlay "$net" vo 1 2
 e2e_keys 1 2
 for i in 1 2; do
-	e2e_node_conf "$i" 10.79.0 "$net.1$i:$direct_port" $((3 - i)) "retry_interval = 1"
+	e2e_node_conf "$i" 10.79.0 "$net.1$i:$direct_port" $((3 - i)) "retry_interval = 1" "log_level = debug"
 done
 
 hs_done() { cat "$dir/n$1.log" | grep -c "handshake done" || true; }

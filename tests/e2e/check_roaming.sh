@@ -48,7 +48,7 @@ e2e_underlay "$net" vr 1 2
 e2e_keys 1 2
 for i in 1 2; do
 	# A wildcard listen address: it survives the address change.
-	e2e_node_conf "$i" 10.78.0 "0.0.0.0:$direct_port" $((3 - i)) "retry_interval = $retry"
+	e2e_node_conf "$i" 10.78.0 "0.0.0.0:$direct_port" $((3 - i)) "retry_interval = $retry" "log_level = debug"
 done
 
 # ---- helpers -----------------------------------------------------------------

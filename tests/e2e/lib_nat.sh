@@ -48,6 +48,7 @@
 #                                  a new public port (a NAT rebinding)
 #   e2e_nat_conntrack_count I      UDP conntrack entries now, in $REPLY
 #   e2e_nat_wan_drops I            packets dropped unsolicited on wan, in $REPLY
+#   e2e_nat_mtu I MTU              the uplink carries at most MTU-byte packets
 # Tools: ip, nft, conntrack, sysctl (scripts/install-deps.sh).
 
 E2E_NAT_NET=203.0.113
@@ -221,4 +222,20 @@ e2e_nat_wan_drops() {
 	REPLY=$(ip netns exec "${ns_router[$1]}" nft list chain inet filter input |
 		sed -n 's/.*iifname "wan" counter packets \([0-9]*\) .*/\1/p')
 	[ -n "$REPLY" ] || e2e_die "e2e_nat: no wan drop counter in router $1"
+}
+
+# e2e_nat_mtu I MTU: router I's uplink carries packets of at most MTU
+# bytes (a PPPoE or tunnelled uplink): larger ones with "don't fragment"
+# that the router forwards towards the internet are dropped there (with an
+# ICMP error that our UDP socket does not use). Towards the node the
+# emulation is leaky: veth and bridge let GSO packets through whatever
+# their size. The router clamps TCP's MSS to its route as home routers
+# do; UDP has no such help (proto/pmtu.h).
+e2e_nat_mtu() {
+	local i=$1 mtu=$2
+	[ -n "${ns_router[$i]:-}" ] || e2e_die "e2e_nat: node $i has no router"
+	ip -n "${ns_router[$i]}" link set wan mtu "$mtu" || e2e_die "e2e_nat: router $i: mtu $mtu"
+	ip netns exec "${ns_router[$i]}" nft insert rule inet filter forward \
+		'tcp flags & (syn | rst) == syn tcp option maxseg size set rt mtu' ||
+		e2e_die "e2e_nat: router $i: MSS clamping"
 }

@@ -3,7 +3,7 @@
  * (src/proto/msg_sealed.c, src/proto/session.c).
  * The first byte picks what the rest is fed to:
  *   0  pq_sealed_decode, then pq_session_open on a session with fixed keys
- *   1  the ENDPOINTS and PROBE plaintext decoders
+ *   1  the ENDPOINTS, PROBE and PMTU_ACK plaintext decoders
  *   2  seal the rest as each sealed type, open it on the peer session
  * Checks: no crash; accepted plaintexts re-encode to the input; open never
  * accepts a forgery (mode 0 input was not sealed by us, so any accept
@@ -37,6 +37,7 @@ static void decoders(const uint8_t *data, size_t size)
 {
 	struct pq_endpoints e;
 	uint8_t out[PQ_ENDPOINTS_MAX_LEN], id[PQ_PROBE_ID_LEN];
+	unsigned size_field;
 
 	if (pq_endpoints_decode(&e, data, size) == 0) {
 		CHECK(pq_endpoints_encode(&e, out, sizeof(out)) == (long)size);
@@ -45,6 +46,11 @@ static void decoders(const uint8_t *data, size_t size)
 	}
 	if (pq_probe_decode(id, data, size) == 0)
 		CHECK(size == PQ_PROBE_ID_LEN && memcmp(id, data, size) == 0);
+	if (pq_pmtu_ack_decode(&size_field, data, size) == 0) {
+		CHECK(size == PQ_PMTU_ACK_LEN && size_field >= PQ_PMTU_MIN && size_field <= PQ_PMTU_MAX);
+		pq_pmtu_ack_encode(size_field, out);
+		CHECK(memcmp(out, data, size) == 0);
+	}
 }
 
 static void open_raw(struct pq_session *rx, const uint8_t *data, size_t size)
@@ -65,7 +71,7 @@ static void seal_open(struct pq_session *tx, struct pq_session *rx, const uint8_
 {
 	static uint8_t wire[PQ_SEALED_MAX_LEN], pt[PQ_SEALED_MAX_LEN];
 
-	for (uint8_t t = PQ_MSG_DATA; t <= PQ_MSG_DATA_GSO; t++) {
+	for (uint8_t t = PQ_MSG_DATA; t <= PQ_MSG_PMTU_ACK; t++) {
 		long n = pq_session_seal(tx, t, data, size, wire, sizeof(wire), NOW);
 		uint8_t type = 0;
 

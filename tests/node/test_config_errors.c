@@ -55,7 +55,7 @@ static const struct err_case cases[] = {
 	{ 1, RELAY_HEAD "[relay]\n", 4, "second [relay] section" },
 	{ 1, RELAY_HEAD "[node]\n", 4, "unknown section [node], expected [relay]" },
 	/* keys */
-	{ 0, NODE_KEY("listn = 1"), 5, "unknown key \"listn\" in [node], expected one of private_key, tap, address, listen, control, retry_interval, reauth_interval, metrics, offload, user, seccomp, listen_udp, keepalive_udp or stun" },
+	{ 0, NODE_KEY("listn = 1"), 5, "unknown key \"listn\" in [node], expected one of private_key, tap, address, listen, control," },
 	{ 0, NODE_KEY("tap = pqlan1"), 5, "tap is set twice in this [node] section (first at line 3)" },
 	{ 0, NODE_KEY("= 5"), 5, "'=' has no name before it" },
 	{ 0, NODE_KEY("metrics: 127.0.0.1:9464"), 5, "\"metrics\" is followed by ':', expected metrics = value" },
@@ -63,7 +63,7 @@ static const struct err_case cases[] = {
 	{ 0, PEER_KEY("key = " KEY_C), 10, "key is set twice in this [peer] section (first at line 9)" },
 	{ 0, PEER_KEY("url = wss://1.2.3.4/"), 10, "unknown key \"url\" in [peer]" },
 	{ 1, RELAY_HEAD "listen = 0.0.0.0:8444\n", 4, "listen is set twice in this [relay] section" },
-	{ 1, RELAY_HEAD "allowed = " KEY_A "\n", 4, "unknown key \"allowed\" in [relay], expected one of private_key, listen, allow" },
+	{ 1, RELAY_HEAD "allowed = " KEY_A "\n", 4, "unknown key \"allowed\" in [relay], expected one of private_key, listen, allow," },
 	/* missing keys are reported at the section's header */
 	{ 0, NODE_3 RELAY_OK, 1, "[node] has no listen, expected listen = 0.0.0.0:7443" },
 	{ 0, "[node]\ntap = pqlan0\nlisten = 0.0.0.0:7443\n" RELAY_OK, 1, "[node] has no private_key" },
@@ -127,6 +127,19 @@ static const struct err_case cases[] = {
 	{ 0, NODE_KEY("offload = yes"), 5, "offload = \"yes\" is not a switch, expected on or off" },
 	{ 0, NODE_KEY("offload = ON"), 5, "expected on or off" },
 	{ 0, NODE_KEY("offload ="), 5, "expected on or off" },
+	/* issue 12: bridging and log keys */
+	{ 0, NODE_KEY("tap_persist = on"), 5, "tap_persist = \"on\" is not yes or no, expected yes or no" },
+	{ 0, NODE_KEY("mac = 02:00:00:00:00"), 5, "is not a MAC address, expected six hex pairs" },
+	{ 0, NODE_KEY("mac = 02-00-00-00-00-01"), 5, "is not a MAC address" },
+	{ 0, NODE_KEY("mac = 02:00:00:00:00:0g"), 5, "is not a MAC address" },
+	{ 0, NODE_KEY("mac = 01:00:5e:00:00:01"), 5, "is a multicast MAC, expected a unicast one" },
+	{ 0, NODE_KEY("mac = 00:00:00:00:00:00"), 5, "is the all-zero MAC" },
+	{ 0, NODE_KEY("mtu = 67"), 5, "mtu = \"67\"" },
+	{ 0, NODE_KEY("mtu = 16367"), 5, "mtu = \"16367\"" },
+	{ 0, NODE_KEY("log_level = verbose"), 5, "is not a log level, expected debug, info, warn or error" },
+	{ 1, RELAY_HEAD "log_level = loud\n", 4, "is not a log level, expected debug, info, warn or error" },
+	{ 1, RELAY_HEAD "control = relative.ctl\n", 4, "control = \"relative.ctl\"" },
+	{ 1, RELAY_HEAD "metrics = localhost:9465\n", 4, "metrics = \"localhost:9465\"" },
 	/* public keys */
 	{ 0, NODE_OK "[peer]\nkey = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n", 9, "is 43 characters long, expected the peer's public key: 44 characters of base64" },
 	{ 0, NODE_OK "[peer]\nkey = " KEY_A " x\n", 9, "is 46 characters long" },

@@ -82,10 +82,10 @@ static void test_allowed_mac(void **state)
 	/* line 10: the first [peer] extra line */
 	assert_int_equal(parse_node(&cfg, "", "allowed_mac = 01:00:5e:00:00:01\n", err, sizeof(err)),
 			 PQ_E_CONFIG);
-	assert_true(err_has(err, "node.conf", 10, "group"));
+	assert_true(err_has(err, "node.conf", 10, "multicast"));
 	assert_int_equal(parse_node(&cfg, "", "allowed_mac = 00:00:00:00:00:00\n", err, sizeof(err)),
 			 PQ_E_CONFIG);
-	assert_true(err_has(err, "node.conf", 10, "all zero"));
+	assert_true(err_has(err, "node.conf", 10, "all-zero"));
 	assert_int_equal(parse_node(&cfg, "", "allowed_mac = 52:54:00:12:34\n", err, sizeof(err)),
 			 PQ_E_CONFIG);
 	assert_true(err_has(err, "node.conf", 10, "not a MAC address"));

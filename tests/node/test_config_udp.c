@@ -1,7 +1,7 @@
 /*
  * test_config_udp.c - node.conf's keys of the UDP direct path (node/
  * config.h): listen_udp (default: listen's address and port; none when
- * listen's port is 0; off), keepalive_udp, the repeatable stun servers,
+ * listen's port is 0; off), keepalive_udp, udp_mtu, the repeatable stun servers,
  * [relay] stun and [peer] transport, with their refusals naming the line
  * and what was expected.
  */
@@ -41,6 +41,7 @@ static void test_udp_defaults(void **state)
 	assert_false(cfg.udp_off);
 	assert_int_equal(port_of(&cfg.listen_udp), 7443);
 	assert_int_equal(cfg.keepalive_udp, 25);
+	assert_int_equal(cfg.udp_mtu, 1500);
 	assert_int_equal(cfg.stun_count, 0);
 	assert_false(cfg.relay_stun_off);
 	assert_false(cfg.has_relay_stun);
@@ -54,7 +55,7 @@ static void test_udp_defaults(void **state)
 
 static void test_udp_keys(void **state)
 {
-	static const char text[] = HEAD "listen = 0.0.0.0:7443\nlisten_udp = [::]:7500\nkeepalive_udp = 10\n"
+	static const char text[] = HEAD "listen = 0.0.0.0:7443\nlisten_udp = [::]:7500\nkeepalive_udp = 10\nudp_mtu = 1400\n"
 				   "stun = 198.51.100.1:3478\nstun = [2001:db8::1]:3479\n"
 				   "[relay]\nurl = wss://198.18.0.1:8443/\nkey = " KEY_A "\nstun = 198.18.0.1:4000\n"
 				   "[peer]\nkey = " KEY_B "\ntransport = udp\n[peer]\nkey = " KEY_C "\ntransport = tls\n";
@@ -66,6 +67,7 @@ static void test_udp_keys(void **state)
 	assert_int_equal(cfg.listen_udp.ss.ss_family, AF_INET6);
 	assert_int_equal(port_of(&cfg.listen_udp), 7500);
 	assert_int_equal(cfg.keepalive_udp, 10);
+	assert_int_equal(cfg.udp_mtu, 1400);
 	assert_int_equal(cfg.stun_count, 2);
 	assert_int_equal(port_of(&cfg.stun[0]), 3478);
 	assert_int_equal(cfg.stun[1].ss.ss_family, AF_INET6);
@@ -92,6 +94,9 @@ static const struct bad bads[] = {
 	{ HEAD "listen = 0.0.0.0:1\nlisten_udp = on\n" RELAY, 5, "listen_udp" },
 	{ HEAD "listen = 0.0.0.0:1\nkeepalive_udp = 0\n" RELAY, 5, "keepalive_udp" },
 	{ HEAD "listen = 0.0.0.0:1\nkeepalive_udp = 3601\n" RELAY, 5, "keepalive_udp" },
+	{ HEAD "listen = 0.0.0.0:1\nudp_mtu = 1279\n" RELAY, 5, "udp_mtu" },
+	{ HEAD "listen = 0.0.0.0:1\nudp_mtu = 9001\n" RELAY, 5, "udp_mtu" },
+	{ HEAD "listen = 0.0.0.0:1\nudp_mtu = 1500b\n" RELAY, 5, "udp_mtu" },
 	{ HEAD "listen = 0.0.0.0:1\nstun = 198.51.100.1\n" RELAY, 5, "stun" },
 	{ HEAD "listen = 0.0.0.0:1\nstun = 1.1.1.1:1\nstun = 1.1.1.1:2\nstun = 1.1.1.1:3\nstun = 1.1.1.1:4\n"
 	  "stun = 1.1.1.1:5\n" RELAY, 9, "too many" },

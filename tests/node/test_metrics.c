@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "pq_version.h"
 #include "node/node_int.h"
 #include "node_fixture.h"
 
@@ -64,6 +65,9 @@ static void teardown_node(void)
 static void test_exposition_exact(void **state)
 {
 	static const char want[] =
+		"# HELP pqlan_build_info The build: release, git commit, protocol version.\n"
+		"# TYPE pqlan_build_info gauge\n"
+		"pqlan_build_info{version=\"" PQ_VERSION "\",git=\"" PQ_VERSION_GIT "\",protocol=\"1\"} 1\n"
 		"# HELP pqlan_relay_connected 1 once the relay accepted our key, else 0.\n"
 		"# TYPE pqlan_relay_connected gauge\npqlan_relay_connected 1\n"
 		COUNTER("pqlan_peer_rx_bytes_total", "Ethernet frame bytes received from the peer.", "1500", "0")

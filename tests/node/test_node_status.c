@@ -14,8 +14,12 @@
 
 #include <cmocka.h>
 
+#include "pq_version.h"
 #include "node/node_int.h"
 #include "node_fixture.h"
+
+/* The build in the node object (util/version.h). */
+#define VERSION_JSON "\"version\":\"" PQ_VERSION "\",\"git\":\"" PQ_VERSION_GIT "\",\"protocol\":1"
 
 static struct pq_node node;
 static struct pq_config_peer peer_cfg[3];
@@ -47,21 +51,24 @@ static void teardown_node(void)
 static void test_json_exact(void **state)
 {
 	static const char want[] =
-		"{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connected\",\"udp\":null},\"peers\":["
+		"{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connected\"," VERSION_JSON ",\"udp\":null},\"peers\":["
 		"{\"name\":\"bob\",\"key\":\"" KEY("B") "\",\"state\":\"established\",\"path\":\"relay\","
 		"\"handshake_age_s\":12,\"rx_bytes\":1500,\"tx_bytes\":3000,\"rx_frames\":1,\"tx_frames\":2,"
 		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"migrations\":0,\"fallbacks\":0,"
 		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,\"endpoint\":null,\"transport\":null,"
+		"\"path_mtu\":null,\"path_mtu_confirmed\":null,\"udp_max_frame\":null,"
 		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null},"
 		"{\"name\":null,\"key\":\"" KEY("C") "\",\"state\":\"handshaking\",\"path\":\"none\","
 		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
 		"\"dropped_frames\":0,\"rx_gso_frames\":0,\"tx_gso_frames\":0,\"migrations\":0,\"fallbacks\":0,"
 		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,\"endpoint\":null,\"transport\":null,"
+		"\"path_mtu\":null,\"path_mtu_confirmed\":null,\"udp_max_frame\":null,"
 		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null},"
 		"{\"name\":\"carol\",\"key\":\"" KEY("D") "\",\"state\":\"offline\",\"path\":\"none\","
 		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
 		"\"dropped_frames\":0,\"rx_gso_frames\":0,\"tx_gso_frames\":0,\"migrations\":0,\"fallbacks\":0,"
 		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,\"endpoint\":null,\"transport\":null,"
+		"\"path_mtu\":null,\"path_mtu_confirmed\":null,\"udp_max_frame\":null,"
 		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null}]}\n";
 	char out[4096];
 	long n;
@@ -79,7 +86,7 @@ static void test_json_exact(void **state)
 	n = pq_control_status(&node, true, out, sizeof(out), 112900);
 	assert_true(n > 0);
 	out[n] = 0;
-	assert_non_null(strstr(out, "\"relay\":\"connecting\",\"udp\":null}"));
+	assert_non_null(strstr(out, "\"relay\":\"connecting\"," VERSION_JSON ",\"udp\":null}"));
 	assert_non_null(strstr(out, "\"key\":\"" KEY("B") "\",\"state\":\"offline\",\"path\":\"none\""));
 	checks++;
 	/* No peers at all: an empty list. */
@@ -87,7 +94,7 @@ static void test_json_exact(void **state)
 	n = pq_control_status(&node, true, out, sizeof(out), 112900);
 	assert_true(n > 0);
 	out[n] = 0;
-	assert_string_equal(out, "{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connecting\",\"udp\":null},\"peers\":[]}\n");
+	assert_string_equal(out, "{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connecting\"," VERSION_JSON ",\"udp\":null},\"peers\":[]}\n");
 	checks++;
 	teardown_node();
 }
@@ -100,7 +107,8 @@ static void test_json_direct(void **state)
 		"\"handshake_age_s\":12,\"rx_bytes\":1500,\"tx_bytes\":3000,\"rx_frames\":1,\"tx_frames\":2,"
 		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"migrations\":2,\"fallbacks\":1,"
 		"\"rehandshakes\":3,\"rehandshake_failures\":3,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,"
-		"\"endpoint\":\"192.0.2.12:7444\",\"transport\":\"tls\",\"last_rehandshake_age_s\":2,"
+		"\"endpoint\":\"192.0.2.12:7444\",\"transport\":\"tls\",\"path_mtu\":null,"
+		"\"path_mtu_confirmed\":null,\"udp_max_frame\":null,\"last_rehandshake_age_s\":2,"
 		"\"last_rehandshake_us\":873},";
 	struct pq_dconn dc;
 	char out[4096];
@@ -131,6 +139,24 @@ static void test_json_direct(void **state)
 	assert_non_null(strstr(out, "  endpoint: 192.0.2.12:7444 (tls)\n"));
 	assert_non_null(strstr(out, "  direct: 2 migrations, 1 fallbacks, 3 re-handshakes (3 failed)\n"));
 	checks++;
+	/* On UDP: the path MTU as probed, and the largest frame a datagram
+	 * carries (1500 - 28 IPv4/UDP - 29 sealed). */
+	dc.transport = PQ_PATH_UDP;
+	pq_pmtu_init(&dc.pmtu, 1500, 0);
+	n = pq_control_status(&node, false, out, sizeof(out), 112900);
+	assert_true(n > 0);
+	out[n] = 0;
+	assert_non_null(strstr(out, "  endpoint: 192.0.2.12:7444 (udp, path MTU 1280, probing: frames up to 1223 B, "
+				    "larger TCP ones cut)\n"));
+	assert_true(pq_pmtu_acked(&dc.pmtu, 1500));
+	n = pq_control_status(&node, true, out, sizeof(out), 112900);
+	assert_true(n > 0);
+	out[n] = 0;
+	assert_non_null(strstr(out, "\"endpoint\":\"192.0.2.12:7444\",\"transport\":\"udp\",\"path_mtu\":1500,"
+				    "\"path_mtu_confirmed\":true,\"udp_max_frame\":1443,"));
+	/* The control socket sizes its answer by these (control_sock.c). */
+	assert_true((size_t)n <= PQ_NODE_STATUS_HEAD_MAX + 3 * PQ_NODE_STATUS_PEER_MAX);
+	checks += 2;
 	peers[0].path.core.active = PQ_PATH_VIA_RELAY;
 	teardown_node();
 }

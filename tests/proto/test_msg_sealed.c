@@ -39,7 +39,7 @@ static void test_header_round_trip(void **state)
 	assert_int_equal(ct_len, 60 + PQ_AEAD_TAG_LEN);
 	for (size_t cap = 0; cap < PQ_SEALED_HDR_LEN; cap++)
 		assert_int_equal(pq_sealed_hdr_encode(&h, buf, cap), PQ_E_TOOBIG);
-	h.type = 0x27;
+	h.type = 0x29;
 	assert_int_equal(pq_sealed_hdr_encode(&h, buf, sizeof(buf)), PQ_E_INVAL);
 }
 
@@ -53,6 +53,8 @@ static int model_ok(int t, size_t n)
 	case 0x23: case 0x24: return n == 8;
 	case 0x25: return n >= 10 + 14 && n <= 10 + PQ_MAX_GSO_FRAME_LEN;
 	case 0x26: return n == 16;
+	case 0x27: return n <= 9000 - 28 - 29;
+	case 0x28: return n == 2;
 	default: return 0;
 	}
 }
@@ -60,7 +62,7 @@ static int model_ok(int t, size_t n)
 static void test_sizes_by_type(void **state)
 {
 	static const size_t probes[] = { 0, 1, 7, 8, 9, 13, 14, 15, 16, 17, 19, 20, 21, 39, 58, 134, 153, 154, 172,
-					 305, 306, 324,
+					 305, 306, 324, 8942, 8943, 8944,
 					 1500, 9000, PQ_MAX_FRAME_LEN - 1, PQ_MAX_FRAME_LEN,
 					 PQ_MAX_FRAME_LEN + 1, PQ_MAX_FRAME_LEN + 40, 23, 24, 25,
 					 10 + PQ_MAX_GSO_FRAME_LEN - 1, 10 + PQ_MAX_GSO_FRAME_LEN,
@@ -85,7 +87,7 @@ static void test_sizes_by_type(void **state)
 			buf[0] = (uint8_t)t;
 			assert_int_equal(pq_sealed_decode(&h, &ct, &ct_len, buf, n), PQ_E_DECODE);
 		}
-		assert_int_equal(pq_sealed_type_ok((uint8_t)t), t >= 0x20 && t <= 0x26);
+		assert_int_equal(pq_sealed_type_ok((uint8_t)t), t >= 0x20 && t <= 0x28);
 	}
 	assert_int_equal(pq_sealed_decode(&h, &ct, &ct_len, NULL, 100), PQ_E_DECODE);
 	printf("checked: %u sealed (type, size) pairs\n", checked);
@@ -198,6 +200,33 @@ static void test_probe(void **state)
 	printf("checked: 24 probe codec cases\n");
 }
 
+/* Every size round-trips; the ones we never probe, and any other length,
+ * do not decode. */
+static void test_pmtu_ack(void **state)
+{
+	uint8_t out[PQ_PMTU_ACK_LEN], in[4] = { 0 };
+	unsigned size, checked = 0;
+
+	(void)state;
+	for (unsigned v = 0; v <= 0xffff; v++, checked++) {
+		pq_pmtu_ack_encode(v, out);
+		assert_int_equal(out[0] << 8 | out[1], v);
+		size = 0;
+		if (v >= 1280 && v <= 9000) {
+			assert_int_equal(pq_pmtu_ack_decode(&size, out, sizeof(out)), 0);
+			assert_int_equal(size, v);
+		} else {
+			assert_int_equal(pq_pmtu_ack_decode(&size, out, sizeof(out)), PQ_E_DECODE);
+			assert_int_equal(size, 0);
+		}
+	}
+	pq_pmtu_ack_encode(1500, in);
+	for (size_t n = 0; n <= sizeof(in); n++, checked++)
+		assert_int_equal(pq_pmtu_ack_decode(&size, in, n) == 0, n == 2);
+	assert_int_equal(pq_pmtu_ack_decode(&size, NULL, 2), PQ_E_DECODE);
+	printf("checked: %u PMTU_ACK codec cases\n", checked);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_endpoints_round_trip),
 		cmocka_unit_test(test_endpoint_rules),
 		cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_pmtu_ack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

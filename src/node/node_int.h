@@ -543,6 +543,12 @@ size_t pq_udp_path_max_msg(const struct pq_dconn *dc);
 /* A re-handshake message to send on an unvalidated attempt: to every UDP
  * candidate, resent until answered. */
 void pq_udp_path_send_rehs(struct pq_dconn *dc, const uint8_t *msg, size_t len, uint64_t now_ms);
+/* A UDP path died (probe unanswered): our NAT may have given our socket
+ * a new mapping (a rebinding) that the peer, behind its own NAT, cannot
+ * learn from our datagrams. Ask the STUN servers now, not at the next
+ * refresh: a changed mapping goes to every peer in ENDPOINTS, and the
+ * next UDP attempt punches it. Nothing while a round is under way. */
+void pq_udp_path_stun_refresh(struct pq_node *node, uint64_t now_ms);
 /* A STUN datagram on our socket (an answer to one of our requests). */
 void pq_udp_path_stun_in(struct pq_node *node, const struct pq_sockaddr *from, const uint8_t *msg, size_t len,
 			 uint64_t now_ms);

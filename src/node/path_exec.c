@@ -345,6 +345,10 @@ static void execute(struct pq_node_peer *p, const struct pq_path_out *out, uint6
 				break;
 			pq_log(PQ_LOG_DEBUG, "peer %s: direct conn dropped (%s)", pq_peer_label(p),
 			       pq_path_drop_name(a->reason));
+			/* A UDP path that stopped answering: our mapping may
+			 * have moved (udp_stun.c learns where to). */
+			if (dc->transport == PQ_PATH_UDP && a->reason == PQ_PATH_DROP_PROBE)
+				pq_udp_path_stun_refresh(p->node, now_ms);
 			pq_dconn_detach(dc);
 			pq_dconn_close(dc);
 			break;

@@ -6,8 +6,9 @@
  * to peers in ENDPOINTS: behind a NAT it is the one a peer can reach);
  * the two answers of the relay's ports tell the NAT's mapping behaviour
  * (proto/stun.h: endpoint-independent mappings can be punched, dependent
- * ones cannot). Asked again every STUN_REFRESH_MS, and when the relay
- * comes back (our addresses may have changed).
+ * ones cannot). Asked again every STUN_REFRESH_MS, when the relay
+ * comes back (our addresses may have changed), and when a UDP path died
+ * (our NAT may have moved our mapping: a rebinding).
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -35,10 +36,14 @@ static void arm(struct pq_node *node, uint64_t at, uint64_t now_ms)
 		pq_log(PQ_LOG_ERROR, "udp: cannot arm the STUN timer");
 }
 
+/* A new round: its answers alone say what our mapping and NAT are now
+ * (an answer of the last round beside one of this round would read as a
+ * mapping per destination). */
 static void start_all(struct pq_node *node, uint64_t now_ms)
 {
 	struct pq_udp_path *u = &node->udp;
 
+	memset(u->mapped, 0, sizeof(u->mapped));
 	for (size_t i = 0; i < u->stun_count; i++) {
 		uint8_t txid[PQ_STUN_TXID_LEN];
 
@@ -77,15 +82,22 @@ static uint64_t poll_all(struct pq_node *node, uint64_t now_ms)
 	return due;
 }
 
+static bool all_done(const struct pq_node *node)
+{
+	for (size_t i = 0; i < node->udp.stun_count; i++)
+		if (!node->udp.stun_txn[i].done)
+			return false;
+	return true;
+}
+
+/* While a round is under way the timer is its retransmissions; once every
+ * transaction is done (pq_udp_path_stun_in, or poll_all's timeouts) it is
+ * re-armed STUN_REFRESH_MS later, and then it starts the next round. */
 static void stun_timer_fired(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
 {
 	struct pq_node *node = arg;
-	bool all_done = true;
 
-	for (size_t i = 0; i < node->udp.stun_count; i++)
-		all_done &= node->udp.stun_txn[i].done;
-	/* Everything answered or given up: the periodic refresh. */
-	if (all_done)
+	if (all_done(node))
 		start_all(node, now_ms);
 	arm(node, poll_all(node, now_ms), now_ms);
 }
@@ -122,9 +134,17 @@ void pq_udp_path_relay_up(struct pq_node *node, const struct pq_sockaddr *relay_
 		memcpy(&u->stun_server[u->stun_count].ss, &cfg->stun[i].ss, sizeof(cfg->stun[i].ss));
 		u->stun_server[u->stun_count++].len = cfg->stun[i].len;
 	}
-	memset(u->mapped, 0, sizeof(u->mapped));
 	if (!u->stun_count)
 		return;
+	start_all(node, now_ms);
+	arm(node, poll_all(node, now_ms), now_ms);
+}
+
+void pq_udp_path_stun_refresh(struct pq_node *node, uint64_t now_ms)
+{
+	if (node->udp.fd < 0 || !node->udp.stun_count || !all_done(node) || node->life.stopping)
+		return; /* no STUN, or a round is under way */
+	pq_log(PQ_LOG_DEBUG, "udp: a UDP path died: asking the STUN servers again");
 	start_all(node, now_ms);
 	arm(node, poll_all(node, now_ms), now_ms);
 }
@@ -183,17 +203,29 @@ void pq_udp_path_stun_in(struct pq_node *node, const struct pq_sockaddr *from, c
 			 uint64_t now_ms)
 {
 	struct pq_udp_path *u = &node->udp;
+	bool taken = false;
 
-	for (size_t i = 0; i < u->stun_count; i++) {
+	for (size_t i = 0; i < u->stun_count && !taken; i++) {
 		struct pq_endpoint m;
+		int ret;
 
-		if (!pq_sockaddr_equal(from, &u->stun_server[i]) ||
-		    pq_stun_txn_input(&u->stun_txn[i], msg, len, &m))
+		if (!pq_sockaddr_equal(from, &u->stun_server[i]))
 			continue;
-		u->stun_answers++;
-		u->mapped[i] = m;
-		learned(node, now_ms);
+		ret = pq_stun_txn_input(&u->stun_txn[i], msg, len, &m);
+		/* An error answer ends its transaction too (PQ_E_PEER). */
+		taken = ret == 0 || ret == PQ_E_PEER;
+		if (ret == 0) {
+			u->stun_answers++;
+			u->mapped[i] = m;
+			learned(node, now_ms);
+		}
+	}
+	if (!taken) {
+		u->drops++;
 		return;
 	}
-	u->drops++;
+	/* The round's last answer: the next round in STUN_REFRESH_MS, not at
+	 * the retransmission the timer still holds. */
+	if (all_done(node))
+		arm(node, now_ms + STUN_REFRESH_MS, now_ms);
 }

@@ -282,6 +282,13 @@ bool pq_path_tx(struct pq_path *p, int k, uint64_t now_ms)
 	return true;
 }
 
+void pq_path_tx_answer(struct pq_path *p, int k, uint64_t now_ms)
+{
+	if (k < 0 || k >= PQ_PATH_MAX_CONNS)
+		return;
+	p->conn[k].last_tx_ms = now_ms;
+}
+
 static void on_rx(struct pq_path *p, int k, uint64_t now_ms, struct pq_path_out *out)
 {
 	struct pq_pconn *a;

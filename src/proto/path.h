@@ -31,8 +31,9 @@
  *             transport is then dropped (REPLACED).
  *   crossing  two conns still proving, one dialled by each side: the one
  *             dialled by the lower key wins (DESIGN §2), the other drops.
- *   liveness  a TX on the active conn starts a 1 s clock that any RX on
- *             it stops; when it runs out, PROBE; no RX within 1 s more:
+ *   liveness  a TX on the active conn (not an answer to a PROBE) starts
+ *             a 1 s clock that any RX on it stops; when it runs out,
+ *             PROBE; no RX within 1 s more:
  *             drop, fall back (DESIGN §5: outage <= 2 s). An active UDP
  *             conn that sent nothing for keepalive_udp gets a PROBE too:
  *             its answer keeps both NAT mappings open. A message from
@@ -264,6 +265,12 @@ PQ_MUST_CHECK int pq_path_input(struct pq_path *p, const struct pq_path_event *e
  * pq_path_next_deadline. k out of range or free: nothing. */
 void pq_path_rx(struct pq_path *p, int k, uint64_t now_ms);
 bool pq_path_tx(struct pq_path *p, int k, uint64_t now_ms);
+/* A send on k that asks for nothing back (a PROBE_ACK): traffic for
+ * keepalive_udp, but no liveness clock. An answer that started the
+ * sender's clock would draw a PROBE from it a second later, whose answer
+ * starts the other side's clock: two idle peers would probe each other
+ * every second. Never moves the deadline earlier. */
+void pq_path_tx_answer(struct pq_path *p, int k, uint64_t now_ms);
 
 /* What kind of message is to be sent (pq_path_route). */
 enum pq_path_msg {

@@ -31,6 +31,7 @@
 set -eu
 top=${PQ_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/tests/e2e/lib.sh"
+. "$top/tests/e2e/lib_stream.sh"
 e2e_begin ip ping python3
 
 relay_ip=192.168.241.1
@@ -66,72 +67,19 @@ uncut() {
 	ip -n "${ns[2]}" route del blackhole 192.168.241.11/32
 }
 
-# A numbered UDP stream: `send HOST PORT RATE SECONDS` prints the count
-# sent; `recv PORT OUTFILE` writes {received, unique, dup, max_gap_ms,
-# late} when SIGTERMed or idle for 4 s after the first datagram; `late`
-# counts the datagrams that arrived in the last second before stop.
-cat >"$dir/udp.py" <<'PY'
-import json, signal, socket, struct, sys, time
-if sys.argv[1] == "send":
-    host, port, rate, secs = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    t0 = time.monotonic(); n = 0; pad = b"x" * 56
-    while True:
-        el = time.monotonic() - t0
-        if el >= secs:
-            break
-        while n < int(el * rate) + 1:
-            s.sendto(struct.pack("!Q", n) + pad, (host, port)); n += 1
-        time.sleep(0.002)
-    print(n)
-else:
-    port, out = int(sys.argv[2]), sys.argv[3]
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
-    s.bind(("0.0.0.0", port)); s.settimeout(0.2)
-    seen = set(); dup = 0; recv = 0; last = None; gap = 0.0; times = []
-    stop = [False]
-    signal.signal(signal.SIGTERM, lambda *a: stop.__setitem__(0, True))
-    while not stop[0]:
-        try:
-            d, _ = s.recvfrom(2048)
-        except socket.timeout:
-            if last is not None and time.monotonic() - last > 4:
-                break
-            continue
-        now = time.monotonic()
-        if last is not None:
-            gap = max(gap, now - last)
-        last = now; recv += 1; times.append(now)
-        q = struct.unpack("!Q", d[:8])[0]
-        if q in seen:
-            dup += 1
-        seen.add(q)
-    end = last or 0
-    json.dump({"received": recv, "unique": len(seen), "dup": dup, "max_gap_ms": int(gap * 1000),
-               "late": sum(1 for t in times if t > end - 1.0)}, open(out, "w"))
-PY
-# stream SECONDS TAG [ACTION_AT ACTION]: n1 -> n2 for SECONDS; ACTION (a
-# shell function) runs ACTION_AT seconds in. Result in $dir/TAG.json,
-# datagrams sent in $sent.
+# stream SECONDS TAG [ACTION_AT ACTION]: a numbered UDP stream n1 -> n2
+# (tests/e2e/lib_stream.sh) for SECONDS; ACTION (a shell function) runs
+# ACTION_AT seconds in. Result in $dir/TAG.json, datagrams sent in $sent.
 stream() {
-	local secs=$1 tag=$2 rpid spid
-	e2e_bg "${ns[2]}" "$dir/$tag-recv.log" python3 "$dir/udp.py" recv 9000 "$dir/$tag.json"
-	rpid=$REPLY
+	local secs=$1 tag=$2
 	sleep 0.5
-	ip netns exec "${ns[1]}" python3 "$dir/udp.py" send 10.77.0.2 9000 "$rate" "$secs" >"$dir/$tag-sent" &
-	spid=$!
+	e2e_stream_start "$tag" "${ns[1]}" "${ns[2]}" 10.77.0.2 9000 "$rate" "$secs"
 	if [ $# -ge 4 ]; then
 		sleep "$3"
 		"$4"
 	fi
-	e2e_wait_pid "$spid" $(((secs + 20) * 10)) || e2e_die "the UDP sender did not finish"
-	wait "$spid" || e2e_die "the UDP sender failed"
-	sent=$(cat "$dir/$tag-sent")
-	sleep 1
-	e2e_stop "$rpid" 100 || e2e_die "the UDP receiver did not stop"
-	[ -s "$dir/$tag.json" ] || e2e_die "the UDP receiver wrote no result"
-	echo "stream $tag: sent $sent, $(cat "$dir/$tag.json")"
+	e2e_stream_wait "$tag"
+	sent=$REPLY
 }
 rj() { e2e_json "$dir/$1.json" "$2"; }
 

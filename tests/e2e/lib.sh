@@ -5,7 +5,9 @@
 # processes are killed by PID (never by name), namespaces are deleted,
 # the temporary directory is removed. Every wait is bounded.
 #
-# PQ_E2E_LOGS=1 prints the tail of every log at the end even on success.
+# PQ_E2E_LOGS=1 prints the tail of every log at the end even on success;
+# PQ_E2E_KEEP=DIR copies the whole temporary directory (logs, status
+# files, stream results) to DIR before it is removed.
 #
 # Namespaces are named <prefix>-<name> with a per-run prefix, so two runs
 # (or a run and a left-over) never touch each other's.
@@ -44,6 +46,7 @@ e2e_cleanup() {
 			tail -n 15 "$log"
 		done
 	fi
+	[ -n "${PQ_E2E_KEEP:-}" ] && [ -n "$E2E_TMP" ] && mkdir -p "$PQ_E2E_KEEP" && cp -r "$E2E_TMP"/. "$PQ_E2E_KEEP"/
 	[ -n "$E2E_TMP" ] && rm -rf "$E2E_TMP"
 	exit "$status"
 }

@@ -43,16 +43,18 @@
 #   e2e_nat_reconfigure I KIND     load KIND's rules (flags as above)
 #   e2e_nat_udp_timeout I UNREPLIED [STREAM]  conntrack UDP timeouts, s
 #   e2e_nat_flush I                drop every conntrack entry (mappings)
-#   e2e_nat_rebind I               flush, and move masquerade to another
+#   e2e_nat_rebind I [udp]         flush, and move masquerade to another
 #                                  port range: the next datagram out gets
-#                                  a new public port (a NAT rebinding)
+#                                  a new public port (a NAT rebinding);
+#                                  udp: UDP only (its mappings flushed and
+#                                  moved, TCP connections kept)
 #   e2e_nat_conntrack_count I      UDP conntrack entries now, in $REPLY
 #   e2e_nat_wan_drops I            packets dropped unsolicited on wan, in $REPLY
 #   e2e_nat_mtu I MTU              the uplink carries at most MTU-byte packets
 # Tools: ip, nft, conntrack, sysctl (scripts/install-deps.sh).
 
 E2E_NAT_NET=203.0.113
-declare -gA ns ns_router node_ip public_ip nat_kind nat_range
+declare -gA ns ns_router node_ip public_ip nat_kind nat_range nat_protos
 
 # e2e_nat_preflight: the tools this file needs (die if missing).
 e2e_nat_preflight() {
@@ -68,15 +70,16 @@ _nat_link_up() {
 	ip -n "$1" link set "$2" up
 }
 
-# _nat_rules KIND RANGE: the router's ruleset on stdout. RANGE: empty, or
-# a masquerade port range (e2e_nat_rebind).
+# _nat_rules KIND RANGE [PROTOS]: the router's ruleset on stdout. RANGE:
+# empty, or a masquerade port range (e2e_nat_rebind) for PROTOS (default
+# "tcp, udp").
 _nat_rules() {
-	local kind=$1 range=$2 flags= masq udp=
+	local kind=$1 range=$2 protos=${3:-tcp, udp} flags= masq udp=
 	case "-$kind-" in *-random-*) flags=" random,fully-random" ;; esac
 	case "-$kind-" in *-udpdrop-*) udp='meta l4proto udp counter drop comment "udp=drop"' ;; esac
 	masq="oifname \"wan\" masquerade$flags"
 	# A port range needs a protocol with ports; the rest (ICMP) as usual.
-	[ -n "$range" ] && masq="oifname \"wan\" meta l4proto { tcp, udp } masquerade to :$range$flags
+	[ -n "$range" ] && masq="oifname \"wan\" meta l4proto { $protos } masquerade to :$range$flags
 		$masq"
 	cat <<EOF
 flush ruleset
@@ -112,7 +115,7 @@ e2e_nat_reconfigure() {
 	*) e2e_die "e2e_nat: router $i: unknown NAT kind '$kind'" ;;
 	esac
 	[ -n "${ns_router[$i]:-}" ] || e2e_die "e2e_nat: node $i has no router"
-	_nat_rules "$kind" "${nat_range[$i]:-}" | ip netns exec "${ns_router[$i]}" nft -f - ||
+	_nat_rules "$kind" "${nat_range[$i]:-}" "${nat_protos[$i]:-}" | ip netns exec "${ns_router[$i]}" nft -f - ||
 		e2e_die "e2e_nat: nft rules for router $i"
 	nat_kind[$i]=$kind
 }
@@ -195,16 +198,25 @@ e2e_nat_flush() {
 		e2e_die "e2e_nat: conntrack -F in router $1"
 }
 
-# e2e_nat_rebind I: a NAT rebinding: router I forgets its mappings and
-# masquerades into another port range (alternately 20000-29999 and
+# e2e_nat_rebind I [udp]: a NAT rebinding: router I forgets its mappings
+# and masquerades into another port range (alternately 20000-29999 and
 # 30000-39999), so the node's next datagram out leaves from a new public
-# port.
+# port. udp: only the UDP mappings (what a UDP timeout does while TCP
+# connections live on); existing TCP mappings stay (conntrack keeps the
+# NAT it chose), new TCP connections get plain masquerade.
 e2e_nat_rebind() {
 	_nat_need_router "$1"
 	case "${nat_range[$1]:-}" in
 	20000-29999) nat_range[$1]=30000-39999 ;;
 	*) nat_range[$1]=20000-29999 ;;
 	esac
+	if [ "${2:-}" = udp ]; then
+		nat_protos[$1]=udp
+		e2e_nat_reconfigure "$1" "${nat_kind[$1]}"
+		ip netns exec "${ns_router[$1]}" conntrack -D -p udp >/dev/null 2>&1 || true
+		return
+	fi
+	nat_protos[$1]=
 	e2e_nat_reconfigure "$1" "${nat_kind[$1]}"
 	e2e_nat_flush "$1"
 }

@@ -774,6 +774,39 @@ static void test_udp_keepalive(void **state)
 	}
 }
 
+/* An answer to the peer's PROBE starts no liveness clock: else each
+ * answer draws a PROBE a second later and two idle peers probe each other
+ * every second, whatever keepalive_udp says. */
+static void test_probe_answer_starts_no_clock(void **state)
+{
+	struct fx f;
+	int udp;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	f.p.cfg.keepalive_udp_ms = 25000;
+	feed_keys(&f, 7);
+	feed(&f, PQ_PATH_EV_ONLINE, 0);
+	feed_mixed(&f, 0, 1);
+	udp = dial_of(&f, PQ_PATH_UDP);
+	feed(&f, PQ_PATH_EV_DIAL_OPENED, udp);
+	feed_done(&f, udp, 7);
+	/* The peer's PROBE arrives, we answer. */
+	f.now += 5000;
+	pq_path_rx(&f.p, udp, f.now);
+	pq_path_tx_answer(&f.p, udp, f.now);
+	assert_int_equal(pq_path_next_deadline(&f.p, f.now), f.now + 25000);
+	for (int i = 1; i < 25; i++) {
+		tick_at(&f, f.now + 1000);
+		assert_int_equal(find(&f, PQ_PATH_ACT_PROBE), -1);
+	}
+	/* The answer counts as traffic: our own keepalive is due 25 s after it. */
+	tick_at(&f, f.now + 1000);
+	assert_int_equal(act(&f, PQ_PATH_ACT_PROBE)->conn, udp);
+	/* Out of range or on a free slot: nothing. */
+	pq_path_tx_answer(&f.p, -1, f.now);
+	pq_path_tx_answer(&f.p, PQ_PATH_MAX_CONNS, f.now);
+}
+
 static void test_transport_policy(void **state)
 {
 	struct fx f;
@@ -864,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_udp_attempt_failure_retried),
 		cmocka_unit_test(test_udp_needs_a_way_to_announce),
 		cmocka_unit_test(test_udp_keepalive),
+		cmocka_unit_test(test_probe_answer_starts_no_clock),
 		cmocka_unit_test(test_transport_policy),
 		cmocka_unit_test(test_ours_changed),
 		cmocka_unit_test(test_invalid_events),

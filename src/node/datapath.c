@@ -109,6 +109,20 @@ void pq_datapath_tap_event(struct pq_loop *loop, int fd, unsigned events, void *
 	}
 }
 
+/* May p send this frame (its source MAC, issue 11)? A refusal is counted
+ * and logged (rate-limited by l2) on every receive path alike. */
+static bool frame_allowed(struct pq_node_peer *p, const uint8_t *frame, size_t len, uint64_t now_ms)
+{
+	struct pq_node *node = p->node;
+	enum pq_l2_drop why;
+
+	if ((why = pq_l2_from_peer(node->l2, p->id, frame, len, now_ms)) == PQ_L2_PASS)
+		return true;
+	p->count.dropped_frames++;
+	pq_l2_log_drop(node->l2, pq_peer_label(p), why, frame, now_ms);
+	return false;
+}
+
 /* An opened DATA frame (hdr NULL) or DATA_GSO plaintext (hdr filled
  * here) from p: check, learn, then the TAP. */
 static void frame_from_peer(struct pq_node_peer *p, struct pq_gso_hdr *hdr, const uint8_t *pt,
@@ -117,7 +131,6 @@ static void frame_from_peer(struct pq_node_peer *p, struct pq_gso_hdr *hdr, cons
 	struct pq_node *node = p->node;
 	const uint8_t *frame = pt;
 	size_t len = pt_len;
-	enum pq_l2_drop why;
 	int ret;
 
 	/* The peer chose these bytes, and our kernel acts on them. */
@@ -125,11 +138,8 @@ static void frame_from_peer(struct pq_node_peer *p, struct pq_gso_hdr *hdr, cons
 		p->count.dropped_frames++;
 		return;
 	}
-	if ((why = pq_l2_from_peer(node->l2, p->id, frame, len, now_ms)) != PQ_L2_PASS) {
-		p->count.dropped_frames++;
-		pq_l2_log_drop(node->l2, pq_peer_label(p), why, frame, now_ms); /* issue 11 */
+	if (!frame_allowed(p, frame, len, now_ms))
 		return;
-	}
 	p->count.rx_frames++;
 	p->count.rx_bytes += len;
 	if (hdr)
@@ -149,10 +159,8 @@ static void data_from_peer(struct pq_node_peer *p, const uint8_t *frame, size_t 
 		frame_from_peer(p, NULL, frame, len, now_ms);
 		return;
 	}
-	if (pq_l2_from_peer(p->node->l2, p->id, frame, len, now_ms) != PQ_L2_PASS) {
-		p->count.dropped_frames++;
+	if (!frame_allowed(p, frame, len, now_ms))
 		return;
-	}
 	p->count.rx_frames++;
 	p->count.rx_bytes += len;
 	if ((ret = pq_gso_coalesce_add(&dp->co, frame, len)) == PQ_E_LIMIT) {
@@ -186,7 +194,10 @@ static long sealed_into(struct pq_node_peer *p, const uint8_t *msg, size_t len, 
 		 * have gone quiet: probe). */
 		if (p->path.core.active >= 0)
 			pq_path_exec_simple(p, PQ_PATH_EV_RX, PQ_PATH_VIA_RELAY, now_ms);
-	} else {
+	} else if (type != PQ_MSG_PMTU_PROBE) {
+		/* An MTU probe comes on the peer's schedule, not as an answer:
+		 * it says nothing of whether ours arrive (a path dead one way
+		 * must still be found by our liveness clock). */
 		pq_path_rx(&p->path.core, via, now_ms);
 	}
 	if (type == PQ_MSG_DATA)

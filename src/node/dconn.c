@@ -208,9 +208,16 @@ static void rehs_refused(struct pq_dconn *dc, int err, const char *what, uint64_
 static void rehs_message(struct pq_dconn *dc, const uint8_t *msg, size_t len, uint64_t now_ms)
 {
 	struct pq_node_peer *p = dc->peer;
+	/* On UDP anyone can send a REQUEST (no MAC, the session id in clear):
+	 * a new one replaces our run that waits for its COMPLETE, so a forged
+	 * REQUEST cannot hold the conn against the peer's. (A repeat of the
+	 * REQUEST we answered never gets here: udp_path.c answers it again;
+	 * one the run refuses is undone, the replaced run restored.) */
+	bool replaces = dc->transport == PQ_PATH_UDP && !dc->dialled && dc->rehs_live &&
+			msg[0] == PQ_MSG_REHS_REQUEST;
 	/* The peer's REQUEST starts our run: on a new conn (its proof) or on
 	 * a usable one (it re-authenticates, after a rekey or on schedule). */
-	bool starts = !dc->rehs_live && !dc->dialled && msg[0] == PQ_MSG_REHS_REQUEST;
+	bool starts = (replaces || !dc->rehs_live) && !dc->dialled && msg[0] == PQ_MSG_REHS_REQUEST;
 	bool reauth = starts && pq_dconn_usable(dc);
 	uint8_t out[PQ_REHS_MAX_MSG_LEN];
 	size_t n = 0;
@@ -269,9 +276,15 @@ void pq_dconn_udp_rehs(struct pq_dconn *dc, const struct pq_sockaddr *from, cons
 		dc->rehs_live = was_live;
 		dc->addr = saved_addr;
 		p->path.udp_refused++;
-	} else if (dc->peer && msg[0] == PQ_MSG_REHS_REQUEST && len <= sizeof(dc->last_in)) {
-		memcpy(dc->last_in, msg, len); /* answered: a repeat gets the same answer */
+	} else if (dc->peer && (msg[0] == PQ_MSG_REHS_REQUEST || msg[0] == PQ_MSG_REHS_COMPLETE) &&
+		   len <= sizeof(dc->last_in)) {
+		/* A REQUEST answered: a repeat gets the same answer. A COMPLETE
+		 * that completed the run: its copies (the peer sends three)
+		 * are let go uncounted (udp_path.c). */
+		memcpy(dc->last_in, msg, len);
 		dc->last_in_len = len;
+		dc->complete_ms = now_ms;
+		dc->complete_copies = 0;
 	}
 	pq_wipe(&saved_run, sizeof(saved_run));
 }

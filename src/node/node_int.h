@@ -461,13 +461,16 @@ struct pq_dconn {
 	uint8_t binding[PQ_REHS_BINDING_LEN];
 	uint8_t last_out[PQ_REHS_MAX_MSG_LEN]; /* our last re-handshake message */
 	size_t last_out_len;
-	uint8_t last_in[PQ_REHS_MAX_MSG_LEN];  /* the peer's message it answered */
+	uint8_t last_in[PQ_REHS_MAX_MSG_LEN];  /* the REQUEST we answered, or the COMPLETE that completed the run */
 	size_t last_in_len;
+	uint64_t complete_ms;          /* when that COMPLETE came */
+	unsigned complete_copies;      /* its copies let go since (the peer sends 3) */
 	unsigned resends;
 	struct pq_timer resend;
 	/* UDP (udp_pmtu.c): how large a datagram the path carries */
 	struct pq_pmtu pmtu;
 	bool pmtu_started;
+	uint64_t pmtu_tx_frames;       /* the peer's tx_frames at the last poll */
 	struct pq_timer pmtu_timer;
 };
 

@@ -30,8 +30,9 @@ static int send_on(struct pq_node_peer *p, int via, const uint8_t *msg, size_t l
 	ret = pq_dconn_send(dc, msg, len);
 	if (ret == 0) {
 		/* The first send after a receive starts the liveness clock;
-		 * an answer to a probe asks for nothing back (proto/path.h). */
-		if (msg[0] == PQ_MSG_PROBE_ACK)
+		 * an answer to a probe asks for nothing back (proto/path.h),
+		 * and an MTU probe may go unanswered by design (too large). */
+		if (msg[0] == PQ_MSG_PROBE_ACK || msg[0] == PQ_MSG_PMTU_ACK || msg[0] == PQ_MSG_PMTU_PROBE)
 			pq_path_tx_answer(&p->path.core, via, now_ms);
 		else if (pq_path_tx(&p->path.core, via, now_ms))
 			pq_path_exec_rearm(p, now_ms);

@@ -386,6 +386,45 @@ void pq_udp_path_dial(struct pq_node_peer *p, int k, uint64_t now_ms)
 	pq_path_exec_simple(p, PQ_PATH_EV_DIAL_OPENED, k, now_ms);
 }
 
+/* A REQUEST an older conn of ours answered and is waiting on, taken back:
+ * the peer's new attempt sends its PUNCH through the relay and its
+ * REQUEST straight, so the REQUEST can come first and be taken by the
+ * older conn, whose answer (the older attempt's binding) the peer
+ * refuses. Its run ends, and its challenge is forgotten so that the new
+ * conn can take the REQUEST (it records the challenge again). */
+struct overtaken {
+	uint8_t msg[PQ_REHS_MAX_MSG_LEN];
+	size_t len;
+	struct pq_sockaddr from;
+};
+
+static bool take_overtaking_request(struct pq_node_peer *p, struct overtaken *o)
+{
+	struct pq_rehs_request req;
+	struct pq_dconn *old = NULL;
+	uint64_t seq = 0;
+
+	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++) {
+		struct pq_dconn *dc = p->path.conn[k];
+
+		if (dc && dc->transport == PQ_PATH_UDP && !dc->dialled && dc->rehs_live && dc->last_in_len &&
+		    pq_rehs_state(&dc->rehs) == PQ_REHS_WAIT_COMPLETE && (!old || p->path.core.conn[k].seq > seq)) {
+			old = dc;
+			seq = p->path.core.conn[k].seq;
+		}
+	}
+	if (!old || pq_rehs_request_decode(&req, old->last_in, old->last_in_len))
+		return false;
+	memcpy(o->msg, old->last_in, old->last_in_len);
+	o->len = old->last_in_len;
+	o->from = old->addr;
+	pq_challenge_cache_forget(&p->path.cache, req.challenge, pq_wall_ms());
+	pq_rehs_clear(&old->rehs);
+	old->rehs_live = false;
+	old->last_in_len = 0;
+	return true;
+}
+
 /* Older attempts of the peer we were answering, not yet proven: the new
  * PUNCH supersedes them (one REQUEST cannot say which it is for). */
 static void drop_old_responders(struct pq_node_peer *p, uint64_t now_ms)
@@ -404,10 +443,13 @@ static void drop_old_responders(struct pq_node_peer *p, uint64_t now_ms)
 
 void pq_udp_path_punch_in(struct pq_node_peer *p, const uint8_t *pt, size_t len, uint64_t now_ms)
 {
+	struct overtaken early;
 	struct pq_dconn *dc;
+	bool has_early;
 
 	if (len != PQ_PUNCH_ID_LEN || p->node->udp.fd < 0)
 		return;
+	has_early = take_overtaking_request(p, &early);
 	drop_old_responders(p, now_ms);
 	if (new_udp_dconn(p, false, pt, &dc))
 		return;
@@ -421,6 +463,11 @@ void pq_udp_path_punch_in(struct pq_node_peer *p, const uint8_t *pt, size_t len,
 		return; /* lost a crossing at once: already gone */
 	punch(dc, now_ms);
 	arm_resend(dc);
+	if (has_early) {
+		pq_log(PQ_LOG_DEBUG, "peer %s: its attempt's REQUEST came before the PUNCH: answered on the new conn",
+		       pq_peer_label(p));
+		pq_dconn_udp_rehs(dc, &early.from, early.msg, early.len, now_ms);
+	}
 }
 
 /* ---- datagrams in ---- */
@@ -490,6 +537,15 @@ static void rehs_in(struct pq_node *node, const struct pq_sockaddr *from, const 
 	 * answer again, where it came from. */
 	if (!dc->dialled && dc->rehs_live && len == dc->last_in_len && !memcmp(msg, dc->last_in, len)) {
 		send_lossy(node, from, dc->last_out, dc->last_out_len);
+		return;
+	}
+	/* The two copies of the COMPLETE that completed our run (the peer
+	 * sends it three times, PQ_NODE_UDP_RESEND_MS apart, against loss):
+	 * nothing to do, and nothing refused. A later copy is a replay. */
+	if (!dc->dialled && !dc->rehs_live && d->type == PQ_MSG_REHS_COMPLETE && len == dc->last_in_len &&
+	    !memcmp(msg, dc->last_in, len) && pq_sockaddr_equal(from, &dc->addr) && dc->complete_copies < 2 &&
+	    now_ms - dc->complete_ms <= 4 * PQ_NODE_UDP_RESEND_MS) {
+		dc->complete_copies++;
 		return;
 	}
 	if (dc->has_addr && !pq_sockaddr_equal(from, &dc->addr) && pq_dconn_usable(dc)) {

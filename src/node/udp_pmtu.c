@@ -32,14 +32,19 @@ static void send_probe(struct pq_dconn *dc, unsigned size, uint64_t now_ms)
 static void pmtu_timer_fired(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
 {
 	struct pq_dconn *dc = arg;
+	struct pq_node_peer *p = dc->peer;
 	uint16_t sizes[PQ_PMTU_PROBES_MAX];
 	uint64_t due;
+	bool busy;
 	size_t n;
 
 	(void)t;
-	if (!dc->peer || dc->slot < 0 || dc->peer->node->life.stopping)
+	if (!p || dc->slot < 0 || p->node->life.stopping)
 		return;
-	n = pq_pmtu_poll(&dc->pmtu, now_ms, sizes, PQ_PMTU_PROBES_MAX);
+	/* Frames went this way since the last look. */
+	busy = p->path.core.active == dc->slot && p->count.tx_frames != dc->pmtu_tx_frames;
+	dc->pmtu_tx_frames = p->count.tx_frames;
+	n = pq_pmtu_poll(&dc->pmtu, now_ms, busy, sizes, PQ_PMTU_PROBES_MAX);
 	for (size_t i = 0; i < n && dc->peer; i++)
 		send_probe(dc, sizes[i], now_ms);
 	/* A send may fail the conn for good and detach it (send.c). */

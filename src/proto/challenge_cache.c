@@ -128,3 +128,15 @@ void pq_challenge_cache_release(struct pq_challenge_cache *c, const uint8_t tag[
 	if (s)
 		memset(s, 0, sizeof(*s));
 }
+
+void pq_challenge_cache_forget(struct pq_challenge_cache *c, const uint8_t value[PQ_CHALLENGE_LEN],
+			       uint64_t now_ms)
+{
+	for (size_t i = 0; i < PQ_CHALLENGE_CACHE_SLOTS; i++) {
+		struct pq_challenge_slot *s = &c->slot[i];
+
+		if (s->kind == PQ_SLOT_SEEN && slot_live(s, now_ms) &&
+		    memcmp(s->value, value, PQ_CHALLENGE_LEN) == 0)
+			memset(s, 0, sizeof(*s));
+	}
+}

@@ -442,7 +442,8 @@ int pq_path_input(struct pq_path *p, const struct pq_path_event *ev, uint64_t no
 		path_drop(p, k, PQ_PATH_DROP_SEND_FAILED, true, now_ms, out);
 		break;
 	case PQ_PATH_EV_REHS_REQUEST:
-		if (!p->conn[k].rehs_running)
+		/* On UDP a new REQUEST replaces the run (dconn.c): a new clock. */
+		if (!p->conn[k].rehs_running || p->conn[k].transport == PQ_PATH_UDP)
 			rehs_begin(&p->conn[k], now_ms);
 		break;
 	case PQ_PATH_EV_REHS_DONE:

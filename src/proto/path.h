@@ -24,7 +24,10 @@
  *   proof     a conn carries nothing but the re-handshake until a run
  *             COMPLETED on it; the dialler initiates. PQ_PATH_REHS_TIMEOUT_MS
  *             after it opened (or after a re-authentication started) an
- *             unfinished run drops the conn (monotonic, not wall time).
+ *             unfinished run drops the conn (monotonic, not wall time);
+ *             except a run the peer started on a usable UDP conn: anyone
+ *             can send that REQUEST, so its end only ends the run (and a
+ *             new REQUEST restarts the clock: it replaces the run).
  *   migrate   a conn whose run completed becomes the active path if it is
  *             the best usable one (UDP over TLS, then the newest): one
  *             step, no fallback between; an older conn of the same
@@ -265,7 +268,8 @@ PQ_MUST_CHECK int pq_path_input(struct pq_path *p, const struct pq_path_event *e
  * pq_path_next_deadline. k out of range or free: nothing. */
 void pq_path_rx(struct pq_path *p, int k, uint64_t now_ms);
 bool pq_path_tx(struct pq_path *p, int k, uint64_t now_ms);
-/* A send on k that asks for nothing back (a PROBE_ACK): traffic for
+/* A send on k that asks for nothing back (a PROBE_ACK, a PMTU_ACK) or whose
+ * answer is optional (a PMTU_PROBE, lost by design when too large): traffic for
  * keepalive_udp, but no liveness clock. An answer that started the
  * sender's clock would draw a PROBE from it a second later, whose answer
  * starts the other side's clock: two idle peers would probe each other

@@ -61,8 +61,16 @@ static void conn_timer(struct pq_path *p, int k, uint64_t now_ms, struct pq_path
 	if (c->state == PQ_PCONN_FREE)
 		return;
 	if (c->rehs_running && now_ms >= c->rehs_deadline_ms) {
-		path_drop(p, k, PQ_PATH_DROP_REHS_TIMEOUT, true, now_ms, out);
-		return;
+		/* A run the peer started on a proven UDP conn proves nothing
+		 * by ending: anyone can send its REQUEST (no MAC, the session
+		 * id in clear). The dialler's own deadline and the liveness
+		 * probes judge that path. */
+		if (c->transport == PQ_PATH_UDP && !c->dialled && c->state == PQ_PCONN_USABLE) {
+			c->rehs_running = false;
+		} else {
+			path_drop(p, k, PQ_PATH_DROP_REHS_TIMEOUT, true, now_ms, out);
+			return;
+		}
 	}
 	if (c->state != PQ_PCONN_USABLE)
 		return;

@@ -35,13 +35,19 @@ static size_t search_sizes(const struct pq_pmtu *m, uint16_t *sizes, size_t n, s
 	return n;
 }
 
-size_t pq_pmtu_poll(struct pq_pmtu *m, uint64_t now_ms, uint16_t *sizes, size_t cap)
+size_t pq_pmtu_poll(struct pq_pmtu *m, uint64_t now_ms, bool busy, uint16_t *sizes, size_t cap)
 {
 	bool searching;
 	size_t n = 0;
 
 	if (now_ms < m->next_ms)
 		return 0;
+	/* Idle and settled: nothing at stake, nothing sent; look again in a
+	 * re-check's time. */
+	if (!busy && m->rounds >= PQ_PMTU_ROUNDS && !m->check_out && !m->misses) {
+		m->next_ms = now_ms + PQ_PMTU_RECHECK_MS;
+		return 0;
+	}
 	if (m->check_out) {
 		m->check_out = false;
 		/* Answers to the small probes keep the path alive, so only

@@ -15,7 +15,9 @@
  *   steady   every PQ_PMTU_RECHECK_MS the current size again (and the
  *            sizes above it, should the path have grown); unanswered
  *            PQ_PMTU_MISSES times in a row, PQ_PMTU_ROUND_MS apart, the
- *            route changed: back to PQ_PMTU_MIN and search again
+ *            route changed: back to PQ_PMTU_MIN and search again. Only
+ *            while frames go that way: an idle path costs no probes
+ *            (the next re-check waits for traffic)
  *
  * Sizes are IP packet sizes (IP and UDP headers included), as "MTU" means
  * on a link; the caller converts to datagram payload (udp_path.c). The
@@ -54,8 +56,9 @@ struct pq_pmtu {
 void pq_pmtu_init(struct pq_pmtu *m, unsigned ceiling, uint64_t now_ms);
 /* The sizes to probe now, largest first, into sizes[cap] (cap >=
  * PQ_PMTU_PROBES_MAX takes them all); 0 before the deadline. Moves the
- * deadline on. */
-size_t pq_pmtu_poll(struct pq_pmtu *m, uint64_t now_ms, uint16_t *sizes, size_t cap);
+ * deadline on. busy: frames went this way since the last poll (a steady
+ * re-check is skipped without). */
+size_t pq_pmtu_poll(struct pq_pmtu *m, uint64_t now_ms, bool busy, uint16_t *sizes, size_t cap);
 /* A PMTU_ACK for size arrived. true when the size in use changed. Sizes
  * we never probe (above the ceiling, below the minimum) are ignored, and a
  * late answer below the current size changes nothing. */

@@ -526,6 +526,44 @@ static void test_reauth_timeout_drops(void **state)
 	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_REHS_TIMEOUT);
 }
 
+/* A run the peer started on a usable conn that never completes: on TLS
+ * (only the peer can send on it) the conn goes; on UDP (anyone can send a
+ * REQUEST: no MAC, the session id in clear) only the run ends, and a new
+ * REQUEST restarts its clock. */
+static void test_peer_run_timeout_by_transport(void **state)
+{
+	for (uint8_t t = PQ_PATH_TLS; t <= PQ_PATH_UDP; t++) {
+		struct fx f;
+		int k;
+
+		setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+		feed_keys(&f, 7);
+		feed(&f, PQ_PATH_EV_ONLINE, 0);
+		feed(&f, PQ_PATH_EV_ACCEPTED, t);
+		k = f.out.accepted;
+		assert_true(k >= 0);
+		feed_done(&f, k, 7);
+		assert_int_equal(f.p.active, k);
+		feed(&f, PQ_PATH_EV_REHS_REQUEST, k);
+		f.now += 1000;
+		feed(&f, PQ_PATH_EV_REHS_REQUEST, k); /* a second one */
+		tick_at(&f, f.now + PQ_PATH_REHS_TIMEOUT_MS - 1000);
+		if (t == PQ_PATH_TLS) {
+			assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_REHS_TIMEOUT);
+			continue;
+		}
+		assert_int_equal(find(&f, PQ_PATH_ACT_DROP), -1); /* its clock restarted */
+		tick_at(&f, f.now + 1000);
+		assert_int_equal(find(&f, PQ_PATH_ACT_DROP), -1);
+		assert_false(f.p.conn[k].rehs_running);
+		assert_int_equal(f.p.active, k);
+		/* The peer's next run still completes on it. */
+		feed(&f, PQ_PATH_EV_REHS_REQUEST, k);
+		feed_done(&f, k, 7);
+		assert_int_equal(f.p.active, k);
+	}
+}
+
 static void test_policy_relay(void **state)
 {
 	struct fx f;
@@ -886,6 +924,7 @@ int main(void)
 		cmocka_unit_test(test_transport_preference),
 		cmocka_unit_test(test_reauth_after_rekey_and_interval),
 		cmocka_unit_test(test_reauth_timeout_drops),
+		cmocka_unit_test(test_peer_run_timeout_by_transport),
 		cmocka_unit_test(test_policy_relay),
 		cmocka_unit_test(test_policy_direct),
 		cmocka_unit_test(test_route_handshake),

@@ -12,7 +12,7 @@
 static size_t round_trip(struct pq_pmtu *m, uint64_t now, unsigned path, unsigned *largest_sent)
 {
 	uint16_t sizes[PQ_PMTU_PROBES_MAX];
-	size_t n = pq_pmtu_poll(m, now, sizes, PQ_PMTU_PROBES_MAX);
+	size_t n = pq_pmtu_poll(m, now, true, sizes, PQ_PMTU_PROBES_MAX);
 
 	*largest_sent = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -76,11 +76,11 @@ static void test_deadlines(void **state)
 
 	(void)state;
 	pq_pmtu_init(&m, 1500, 100);
-	assert_int_equal(pq_pmtu_poll(&m, 99, sizes, PQ_PMTU_PROBES_MAX), 0);
+	assert_int_equal(pq_pmtu_poll(&m, 99, true, sizes, PQ_PMTU_PROBES_MAX), 0);
 	assert_int_equal(round_trip(&m, 100, 1500, &sent), 11); /* floor + ceiling + 9 rungs */
 	assert_int_equal(sent, 1500);
 	assert_int_equal(pq_pmtu_deadline(&m), 100 + PQ_PMTU_ROUND_MS);
-	assert_int_equal(pq_pmtu_poll(&m, 100 + PQ_PMTU_ROUND_MS - 1, sizes, PQ_PMTU_PROBES_MAX), 0);
+	assert_int_equal(pq_pmtu_poll(&m, 100 + PQ_PMTU_ROUND_MS - 1, true, sizes, PQ_PMTU_PROBES_MAX), 0);
 	/* At the ceiling: only the re-check of it, every round until the
 	 * search rounds are spent, then every RECHECK. */
 	assert_int_equal(round_trip(&m, 100 + PQ_PMTU_ROUND_MS, 1500, &sent), 1);
@@ -90,7 +90,7 @@ static void test_deadlines(void **state)
 	assert_int_equal(pq_pmtu_deadline(&m), 100 + 3 * PQ_PMTU_ROUND_MS + PQ_PMTU_RECHECK_MS);
 	/* A small cap takes the largest sizes first. */
 	pq_pmtu_init(&m, 1500, 0);
-	assert_int_equal(pq_pmtu_poll(&m, 0, sizes, 2), 2);
+	assert_int_equal(pq_pmtu_poll(&m, 0, true, sizes, 2), 2);
 	assert_int_equal(sizes[0], 1500);
 	assert_int_equal(sizes[1], 1492);
 	printf("checked: probe counts and deadlines of search and re-check\n");
@@ -141,6 +141,38 @@ static void test_path_grows(void **state)
 	printf("checked: a grown path is found by the periodic search\n");
 }
 
+/* An idle path is not probed once settled: the re-check waits for
+ * frames; the search after the path comes up runs regardless. */
+static void test_idle_skips_recheck(void **state)
+{
+	struct pq_pmtu m;
+	uint16_t sizes[PQ_PMTU_PROBES_MAX];
+	uint64_t now = 0;
+	unsigned sent;
+
+	(void)state;
+	pq_pmtu_init(&m, 1500, now);
+	for (int r = 0; r < PQ_PMTU_ROUNDS; r++) {
+		assert_true(pq_pmtu_poll(&m, now, false, sizes, PQ_PMTU_PROBES_MAX) > 0);
+		assert_true(pq_pmtu_acked(&m, 1500) || m.current == 1500);
+		now = pq_pmtu_deadline(&m);
+	}
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(pq_pmtu_poll(&m, now, false, sizes, PQ_PMTU_PROBES_MAX), 0);
+		assert_int_equal(pq_pmtu_deadline(&m), now + PQ_PMTU_RECHECK_MS);
+		now = pq_pmtu_deadline(&m);
+	}
+	assert_int_equal(round_trip(&m, now, 1500, &sent), 1);
+	assert_int_equal(sent, 1500);
+	/* A re-check out and unanswered is followed up even when idle. */
+	now = pq_pmtu_deadline(&m);
+	assert_int_equal(pq_pmtu_poll(&m, now, true, sizes, PQ_PMTU_PROBES_MAX), 1);
+	now = pq_pmtu_deadline(&m);
+	assert_int_equal(pq_pmtu_poll(&m, now, false, sizes, PQ_PMTU_PROBES_MAX), 1);
+	assert_int_equal(m.misses, 1);
+	printf("checked: an idle settled path sends no MTU probes\n");
+}
+
 /* Answers we never asked for change nothing; late smaller ones neither. */
 static void test_hostile_acks(void **state)
 {
@@ -167,7 +199,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_search_settles), cmocka_unit_test(test_deadlines),
 		cmocka_unit_test(test_path_shrinks),   cmocka_unit_test(test_path_grows),
-		cmocka_unit_test(test_hostile_acks),
+		cmocka_unit_test(test_hostile_acks),      cmocka_unit_test(test_idle_skips_recheck),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

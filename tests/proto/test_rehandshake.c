@@ -1038,7 +1038,19 @@ static void test_cache_unit(void **state)
 	assert_int_equal(pq_challenge_cache_room(&c, T0 + 60), PQ_CHALLENGE_CACHE_SLOTS - 2);
 	pq_challenge_cache_release(&c, tag, T0 + 60);
 	assert_int_equal(pq_challenge_cache_room(&c, T0 + 60), PQ_CHALLENGE_CACHE_SLOTS - 1);
-	checked += 12;
+	/* Forget: only the SEEN entry of that value goes, not a reservation
+	 * tagged with it, nor another value. */
+	assert_int_equal(pq_challenge_cache_reserve(&c, v, T0 + 100, T0 + 60), 0);
+	memset(tag, 0x33, 32);
+	assert_int_equal(pq_challenge_cache_add(&c, tag, T0 + 190, T0 + 60), 0);
+	pq_challenge_cache_forget(&c, v, T0 + 60);
+	assert_false(pq_challenge_cache_seen(&c, v, T0 + 60));
+	assert_true(pq_challenge_cache_seen(&c, tag, T0 + 60));
+	assert_int_equal(pq_challenge_cache_fill(&c, v, v, T0 + 190, T0 + 60), 0); /* the reservation stood */
+	assert_int_equal(pq_challenge_cache_add(&c, v, T0 + 190, T0 + 60), PQ_E_REPLAY);
+	pq_challenge_cache_forget(&c, v, T0 + 60);
+	assert_int_equal(pq_challenge_cache_add(&c, v, T0 + 190, T0 + 60), 0);
+	checked += 19;
 	printf("checked: %u challenge cache cases\n", checked);
 }
 

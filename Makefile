@@ -46,7 +46,7 @@ ALL_CPPFLAGS = $(CPPFLAGS) -D_GNU_SOURCE -Isrc -I$(BUILD)/gen $(HARDEN_CPPFLAGS)
 ALL_CFLAGS = -std=c11 $(WARN) $(WERROR) -fno-strict-aliasing $(HARDEN_CFLAGS) $(CFLAGS) \
 	$(SAN_FLAGS) -MMD -MP
 ALL_LDFLAGS = $(HARDEN_LDFLAGS) $(LDFLAGS) $(SAN_FLAGS)
-LDLIBS := -lssl -lcrypto -linih -lseccomp
+LDLIBS := -lssl -lcrypto -linih -lseccomp -lnats -lpthread
 
 MAIN_SRC := src/cli/main.c
 LIB_SRCS := $(filter-out $(MAIN_SRC),$(shell find src -name '*.c' | sort))
@@ -113,7 +113,7 @@ check-unit: all tests bench-tools
 	PQ_VECTORS=$(VECTORS) ./tests/run.sh $(BUILD)
 
 check-san:
-	$(MAKE) BUILD=build/asan SAN=1 all tests
+	$(MAKE) BUILD=build/asan SAN=1 all tests bench-tools
 	PQ_VECTORS=$(VECTORS) PQ_SANITIZER=1 ./tests/run.sh build/asan
 
 # The package as a user gets it: the .deb built from a copy of this tree,

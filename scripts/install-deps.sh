@@ -15,17 +15,17 @@
 set -euo pipefail
 
 # What the pqlan binary needs at run time (the .deb's Depends).
-RUNTIME_PKGS=(libssl3 libinih1 libseccomp2)
+RUNTIME_PKGS=(libssl3 libinih1 libseccomp2 libnats3.4)
 
 # Build, test and packaging: compilers and headers, the test frameworks and
 # the tools the tests drive.
 TEST_PKGS=(
 	build-essential pkg-config clang llvm libclang-rt-14-dev
-	libssl-dev libcmocka-dev libinih-dev libseccomp-dev
+	libssl-dev libcmocka-dev libinih-dev libseccomp-dev libnats-dev
 	valgrind
 	iproute2 iputils-ping iperf3 procps tshark faketime
 	python3 python3-websockets python3-cryptography
-	coturn nftables conntrack
+	coturn nftables conntrack nats-server
 	# packaging checks (tests/dist/run.sh): .deb, lintian, unit scores, man pages
 	debhelper dpkg-dev lintian systemd man-db
 )

@@ -218,6 +218,14 @@ static void log_stop(const struct pq_relay *r)
 	       (unsigned long long)s.pending_evicted, (unsigned long long)s.full_refused,
 	       (unsigned long long)s.source_refused, (unsigned long long)s.stun_answered,
 	       (unsigned long long)s.stun_dropped);
+	if (s.fed.outages || s.fed.puts)
+		pq_log(PQ_LOG_INFO, "relay: nats: outages %llu, frames out %llu, in %llu, in dropped %llu, "
+		       "bad messages %llu, queue drops %llu, down drops %llu, moved %llu, expired %llu",
+		       (unsigned long long)s.fed.outages, (unsigned long long)s.fed.fwd_out,
+		       (unsigned long long)s.fed.fwd_in, (unsigned long long)s.fed.fwd_in_dropped,
+		       (unsigned long long)s.fed.bad_msgs, (unsigned long long)s.fed.queue_dropped,
+		       (unsigned long long)s.fed.down_dropped, (unsigned long long)s.fed.moved,
+		       (unsigned long long)s.fed.expired);
 }
 
 /* Every node holds one connection open, and connections still opening
@@ -294,6 +302,11 @@ static int run_relay(struct relay_run *run, const char *conf, struct pq_relay_co
 	}
 	if ((rc = start_stun(run->relay, cfg)))
 		goto out;
+	/* NATS (relay_fed_config.c): files read as root, threads after the drop. */
+	if ((rc = pq_relay_config_nats(run->relay, cfg, err, sizeof(err)))) {
+		fprintf(stderr, "pqlan relay: %s\n", rc == PQ_E_CONFIG ? err : pq_strerror(rc));
+		goto out;
+	}
 	/* The control socket and metrics listener open as the starting user:
 	 * after the drop, seccomp would kill the mkdir of the socket's directory. */
 	if ((rc = relay_ops_start(&run->ops, run->loop, run->relay, conf, cfg, err, sizeof(err)))) {
@@ -301,7 +314,7 @@ static int run_relay(struct relay_run *run, const char *conf, struct pq_relay_co
 		goto out;
 	}
 	cfg = &run->ops.cfg;  /* relay_ops_start took the configuration */
-	if ((rc = drop_privileges(cfg, run->relay)))
+	if ((rc = drop_privileges(cfg, run->relay)) || (cfg->nats.count && (rc = pq_relay_nats_start(run->relay))))
 		goto out;
 	if (watch_signals(run)) {
 		fprintf(stderr, "pqlan relay: cannot watch SIGINT/SIGTERM/SIGHUP\n");

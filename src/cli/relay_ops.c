@@ -159,6 +159,8 @@ static const char *fixed_change(const struct pq_relay_config *a, const struct pq
 		return "metrics";
 	if (strcmp(a->control, b->control))
 		return "control";
+	if (strcmp(a->name, b->name) || memcmp(&a->nats, &b->nats, sizeof(a->nats)))
+		return "name, nats or [nats]"; /* issue 10: zeroed, then filled */
 	return "";
 }
 

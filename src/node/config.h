@@ -44,7 +44,11 @@
  *                                  UDP paths opened after it
  *   stun = HOST:PORT               optional, repeatable (4): more STUN servers
  *                                  to learn our public UDP mapping from
- *   [relay]                        required, once
+ *   [relay]                        required, repeatable (PQ_CONFIG_MAX_RELAYS):
+ *                                  relays of one network (a federation,
+ *                                  docs/relay.md); the node uses the first
+ *                                  reachable in file order and moves to the
+ *                                  next when it fails (node/relay_link.c)
  *   url = wss://HOST[:PORT][/PATH] required
  *   key = PUBKEY                   required, the relay's pinned key
  *   stun = HOST:PORT | off         optional, the relay's STUN responder;
@@ -116,6 +120,17 @@ struct pq_config_peer {
 	unsigned line;                          /* its [peer] header */
 };
 
+/* One [relay] section. */
+#define PQ_CONFIG_MAX_RELAYS 8
+struct pq_config_relay {
+	struct pq_config_url url;
+	uint8_t key[32];
+	bool stun_off;                           /* stun = off */
+	bool has_stun;                           /* stun = HOST:PORT given */
+	struct pq_config_addr stun;
+	unsigned line;                           /* of its header */
+};
+
 struct pq_node_config {
 	char private_key[PQ_CONFIG_PATH_MAX + 1];
 	char tap[PQ_CONFIG_IFNAME_MAX + 1];
@@ -142,11 +157,14 @@ struct pq_node_config {
 	uint32_t udp_mtu;                        /* PMTU search ceiling, bytes */
 	struct pq_config_addr stun[PQ_CONFIG_MAX_STUN];
 	size_t stun_count;
+	/* The first [relay] (every [relay] is in relays[]). */
 	struct pq_config_url relay_url;
 	uint8_t relay_key[32];
 	bool relay_stun_off;                     /* [relay] stun = off */
 	bool has_relay_stun;                     /* [relay] stun = HOST:PORT given */
 	struct pq_config_addr relay_stun;
+	struct pq_config_relay relays[PQ_CONFIG_MAX_RELAYS]; /* in file order */
+	size_t relay_count;                      /* >= 1 after a load */
 	struct pq_config_peer *peers;            /* peer_count entries, heap */
 	size_t peer_count;
 	size_t peer_cap;                         /* internal */

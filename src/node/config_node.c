@@ -175,30 +175,43 @@ static int set_stun(struct pq_conf_arg *a)
 
 /* [relay] */
 
+/* Each [relay] header appends a zeroed relay, which its keys then fill. */
+static int open_relay(void *vcfg, unsigned line, void **sec, char *why, size_t why_len)
+{
+	struct pq_node_config *cfg = vcfg;
+
+	if (cfg->relay_count == PQ_CONFIG_MAX_RELAYS)
+		return pq_cv_fail(why, why_len, "is relay section %d, expected at most %d",
+				  PQ_CONFIG_MAX_RELAYS + 1, PQ_CONFIG_MAX_RELAYS);
+	*sec = &cfg->relays[cfg->relay_count];
+	memset(*sec, 0, sizeof(cfg->relays[0]));
+	cfg->relays[cfg->relay_count++].line = line;
+	return 0;
+}
+
 static int set_relay_stun(struct pq_conf_arg *a)
 {
-	struct pq_node_config *cfg = a->cfg;
+	struct pq_config_relay *r = a->sec;
 	int rc;
 
 	if (!strcmp(a->value, "off")) {
-		cfg->relay_stun_off = true;
+		r->stun_off = true;
 		return 0;
 	}
-	rc = pq_cv_hostport(&cfg->relay_stun, a->value, false, "198.18.0.1:3478", a->why, a->why_len);
-	cfg->has_relay_stun = rc == 0;
+	rc = pq_cv_hostport(&r->stun, a->value, false, "198.18.0.1:3478", a->why, a->why_len);
+	r->has_stun = rc == 0;
 	return rc;
 }
 
 static int set_relay_url(struct pq_conf_arg *a)
 {
-	return pq_cv_wss_url(&((struct pq_node_config *)a->cfg)->relay_url, a->value,
-			     a->why, a->why_len);
+	return pq_cv_wss_url(&((struct pq_config_relay *)a->sec)->url, a->value, a->why, a->why_len);
 }
 
 static int set_relay_key(struct pq_conf_arg *a)
 {
-	return pq_cv_pubkey(((struct pq_node_config *)a->cfg)->relay_key, a->value,
-			    "the relay's", a->why, a->why_len);
+	return pq_cv_pubkey(((struct pq_config_relay *)a->sec)->key, a->value, "the relay's", a->why,
+			    a->why_len);
 }
 
 /* [peer] */
@@ -377,7 +390,7 @@ static const struct pq_conf_key peer_keys[] = {
 
 static const struct pq_conf_section node_sections[] = {
 	{ "node", node_keys, NKEYS(node_keys), PQ_CONF_REQUIRED, NULL },
-	{ "relay", relay_keys, NKEYS(relay_keys), PQ_CONF_REQUIRED, NULL },
+	{ "relay", relay_keys, NKEYS(relay_keys), PQ_CONF_REQUIRED | PQ_CONF_REPEAT, open_relay },
 	{ "peer", peer_keys, NKEYS(peer_keys), PQ_CONF_REPEAT, open_peer },
 };
 
@@ -386,6 +399,22 @@ static void node_finish(struct pq_conf *p, void *vcfg)
 {
 	struct pq_node_config *cfg = vcfg;
 
+	/* The first [relay] under its old names (status, logs). */
+	if (cfg->relay_count) {
+		const struct pq_config_relay *r = &cfg->relays[0];
+
+		cfg->relay_url = r->url;
+		memcpy(cfg->relay_key, r->key, sizeof(cfg->relay_key));
+		cfg->relay_stun_off = r->stun_off;
+		cfg->has_relay_stun = r->has_stun;
+		cfg->relay_stun = r->stun;
+	}
+	for (size_t i = 1; i < cfg->relay_count; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(cfg->relays[i].url.text, cfg->relays[j].url.text))
+				pq_conf_error(p, cfg->relays[i].line, "[relay] url %s is already the "
+					      "relay at line %u, expected each relay once",
+					      cfg->relays[i].url.text, cfg->relays[j].line);
 	if (!cfg->control[0] && cfg->tap[0])
 		snprintf(cfg->control, sizeof(cfg->control), "/run/pqlan/%s.sock", cfg->tap);
 	/* The UDP socket shares the TLS listener's address and port number;

@@ -207,7 +207,7 @@ long pq_control_status(const struct pq_node *node, bool json, char *out, size_t 
 	} else {
 		pq_sb_printf(&b, "node: %s\n  tap: %s\n  relay: %s (%s)\n  refused from unknown keys: %" PRIu64
 			     "\n  version: pqlan %s, protocol %d\n",
-			     node->pub_b64, node->cfg.tap, relay, node->cfg.relay_url.text, node->relay.drops,
+			     node->pub_b64, node->cfg.tap, relay, pq_relay_link_current(node)->url.text, node->relay.drops,
 			     pq_version_text(), PQ_HS_VERSION);
 		udp_text(&b, node);
 	}

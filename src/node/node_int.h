@@ -206,6 +206,9 @@ struct pq_relay_link {
 	struct pq_endpoint observed;   /* our address as the relay sees it */
 	bool has_observed;
 	uint64_t underlay_digest;      /* our addresses at RELAY_WELCOME */
+	size_t cur;                    /* cfg.relays[cur]: in use or being tried */
+	size_t failed;                 /* relays failed in a row (several relays) */
+	uint64_t switches;             /* moves to another relay */
 	uint8_t msg[PQ_MAX_MSG_LEN];   /* scratch: one RELAY_SEND / RELAY_WATCH */
 };
 
@@ -575,6 +578,8 @@ void pq_relay_link_start(struct pq_node *node);
 PQ_MUST_CHECK int pq_relay_link_send(struct pq_node *node, const uint8_t dst[PQ_PUBKEY_LEN],
 				     const uint8_t *payload, size_t len);
 bool pq_relay_link_up(const struct pq_node *node);
+/* The [relay] in use or being tried (cfg.relays, several: a federation). */
+const struct pq_config_relay *pq_relay_link_current(const struct pq_node *node);
 /* Shutdown: CLOSE(going away), then close; no reconnect. */
 void pq_relay_link_stop(struct pq_node *node);
 /* Reload changed the peer set: close the relay conn and dial again at

@@ -12,6 +12,17 @@
  * backoff: 0.5 s doubling to 30 s, each wait +-25%, reset once the relay
  * welcomes us.
  *
+ * Several relays (several [relay] sections: a federation, docs/relay.md):
+ * the first reachable one in file order is used. When the relay in use
+ * fails, or one being tried does, the next one in the file is tried
+ * after RELAY_NEXT_MS (+-50%), wrapping around, so a node leaves a dead
+ * relay within a second of noticing (at once for a closed conn, within
+ * the ping deadline for a silent one). Only when every relay failed in a
+ * row does the backoff above apply before the next round. A node never
+ * moves back to an earlier relay while the current one works. Sessions
+ * survive the move as they survive any relay loss; the new relay
+ * announces the peers again, wherever in the federation they are.
+ *
  * Roaming (DESIGN §5): while connected, our underlay addresses are
  * checked every UNDERLAY_CHECK_MS. When they changed, the relay conn may
  * be bound to an address we no longer have (it would hang, unanswered,
@@ -39,6 +50,12 @@
 static void relay_connect(struct pq_node *node);
 
 #define UNDERLAY_CHECK_MS 1000u
+#define RELAY_NEXT_MS 400u
+
+const struct pq_config_relay *pq_relay_link_current(const struct pq_node *node)
+{
+	return &node->cfg.relays[node->relay.cur < node->cfg.relay_count ? node->relay.cur : 0];
+}
 
 /* FNV-1a of one address (not a secret; only compared with itself). */
 static uint64_t addr_hash(int family, const uint8_t *a, size_t n)
@@ -137,15 +154,45 @@ static void relay_schedule_reconnect(struct pq_node *node)
 		pq_log(PQ_LOG_ERROR, "relay: cannot arm the reconnect timer");
 }
 
+/* With several relays: the next one in file order, soon, unless every
+ * relay failed in a row (then the backoff, from relay_schedule_reconnect). */
+static void relay_failover(struct pq_node *node, bool was_up)
+{
+	size_t n = node->cfg.relay_count;
+	uint32_t wait;
+
+	if (n < 2) {
+		relay_schedule_reconnect(node);
+		return;
+	}
+	if (was_up)
+		node->relay.failed = 0;
+	node->relay.cur = (node->relay.cur + 1) % n;
+	if (++node->relay.failed >= n) {
+		node->relay.failed = 0;
+		relay_schedule_reconnect(node);
+		return;
+	}
+	wait = RELAY_NEXT_MS / 2 + pq_random_below(RELAY_NEXT_MS + 1);
+	node->relay.state = PQ_RELAY_IDLE;
+	node->relay.switches++;
+	pq_log(PQ_LOG_INFO, "relay: trying the next relay, %s, in %u ms",
+	       pq_relay_link_current(node)->url.text, wait);
+	if (pq_loop_timer_start(node->loop, &node->relay.timer, wait))
+		pq_log(PQ_LOG_ERROR, "relay: cannot arm the reconnect timer");
+}
+
 /* Every peer is offline without the relay (sessions kept, node/peer.c). */
 static void relay_lost(struct pq_node *node, uint64_t now_ms)
 {
+	bool was_up = node->relay.state == PQ_RELAY_CONNECTED;
+
 	node->relay.conn = NULL;
 	for (size_t i = 0; i < node->peer_count; i++)
 		if (node->peers[i].online)
 			pq_peer_offline(&node->peers[i], now_ms);
 	if (!node->life.stopping)
-		relay_schedule_reconnect(node);
+		relay_failover(node, was_up);
 }
 
 static void relay_on_open(void *ctx, struct pq_conn *c)
@@ -213,6 +260,7 @@ static void relay_welcomed(struct pq_node *node, const uint8_t *msg, size_t len)
 	}
 	node->relay.state = PQ_RELAY_CONNECTED;
 	node->relay.backoff_ms = 0;
+	node->relay.failed = 0;
 	/* A direct-path candidate for our peers (node/direct_dial.c). */
 	node->relay.has_observed = pq_wire_addr_valid(&w.observed) != 0;
 	if (node->relay.has_observed) {
@@ -230,7 +278,8 @@ static void relay_welcomed(struct pq_node *node, const uint8_t *msg, size_t len)
 		pq_sockaddr_format(&a, text, sizeof(text));
 	else
 		snprintf(text, sizeof(text), "an address it cannot tell");
-	pq_log(PQ_LOG_INFO, "relay: connected to %s, it sees us at %s", node->cfg.relay_url.text, text);
+	pq_log(PQ_LOG_INFO, "relay: connected to %s, it sees us at %s", pq_relay_link_current(node)->url.text,
+	       text);
 }
 
 /* Signalling about a peer; keys not in [peer] are ignored. */
@@ -376,7 +425,8 @@ static void relay_dial(struct pq_node *node, const struct pq_sockaddr *addr)
 		.on_message = relay_on_message,
 		.on_close = relay_on_close,
 	};
-	const struct pq_config_url *u = &node->cfg.relay_url;
+	const struct pq_config_relay *rc = pq_relay_link_current(node);
+	const struct pq_config_url *u = &rc->url;
 	struct pq_conn_target tg;
 	struct pq_conn_opts opts;
 	int ret;
@@ -384,7 +434,7 @@ static void relay_dial(struct pq_node *node, const struct pq_sockaddr *addr)
 	pq_node_relay_conn_opts(&opts); /* issue 11: ping deadline, TCP user timeout */
 	memset(&tg, 0, sizeof(tg));
 	tg.addr = *addr;
-	tg.pin = node->cfg.relay_key;
+	tg.pin = rc->key;
 	tg.host = u->host_is_ip ? NULL : u->host;
 	tg.path = u->path;
 	node->relay.addr = tg.addr;
@@ -392,7 +442,7 @@ static void relay_dial(struct pq_node *node, const struct pq_sockaddr *addr)
 	if (ret) {
 		node->relay.conn = NULL;
 		pq_log(PQ_LOG_WARN, "relay: cannot connect to %s: %s", u->text, pq_strerror(ret));
-		relay_schedule_reconnect(node);
+		relay_failover(node, false);
 		return;
 	}
 	node->relay.state = PQ_RELAY_CONNECTING;
@@ -412,8 +462,8 @@ static void relay_resolved(void *arg, int err, const struct pq_sockaddr *addr, c
 	if (node->life.stopping)
 		return;
 	if (err) {
-		pq_log(PQ_LOG_WARN, "relay: cannot resolve %s: %s", node->cfg.relay_url.host, why);
-		relay_schedule_reconnect(node);
+		pq_log(PQ_LOG_WARN, "relay: cannot resolve %s: %s", pq_relay_link_current(node)->url.host, why);
+		relay_failover(node, false);
 		return;
 	}
 	relay_dial(node, addr);
@@ -421,7 +471,7 @@ static void relay_resolved(void *arg, int err, const struct pq_sockaddr *addr, c
 
 static void relay_connect(struct pq_node *node)
 {
-	const struct pq_config_url *u = &node->cfg.relay_url;
+	const struct pq_config_url *u = &pq_relay_link_current(node)->url;
 	struct pq_sockaddr a;
 	int ret;
 
@@ -438,7 +488,7 @@ static void relay_connect(struct pq_node *node)
 			       PQ_NODE_RELAY_RESOLVE_TIMEOUT_MS, relay_resolved, node);
 	if (ret) {
 		pq_log(PQ_LOG_WARN, "relay: cannot look %s up: %s", u->host, pq_strerror(ret));
-		relay_schedule_reconnect(node);
+		relay_failover(node, false);
 		return;
 	}
 	node->relay.state = PQ_RELAY_CONNECTING;
@@ -454,6 +504,7 @@ void pq_relay_link_start(struct pq_node *node)
 {
 	pq_timer_init(&node->relay.timer, relay_timer_fired, node);
 	node->relay.state = PQ_RELAY_IDLE;
+	node->relay.cur = 0; /* the first in file order */
 	node->relay.backoff_ms = 0;
 	relay_connect(node);
 }

@@ -26,6 +26,23 @@ static bool addr_eq(const struct pq_config_addr *a, const struct pq_config_addr 
 }
 
 /* The keys that need a restart and differ, comma-separated into b. */
+
+/* issue 10: the [relay] sections after the first, in order (their lines
+ * may move; url, key and stun may not). */
+static bool relays_differ(const struct pq_node_config *a, const struct pq_node_config *b)
+{
+	if (a->relay_count != b->relay_count)
+		return true;
+	for (size_t i = 0; i < a->relay_count; i++) {
+		const struct pq_config_relay *x = &a->relays[i], *y = &b->relays[i];
+
+		if (strcmp(x->url.text, y->url.text) || memcmp(x->key, y->key, sizeof(x->key)) ||
+		    x->stun_off != y->stun_off || x->has_stun != y->has_stun ||
+		    (x->has_stun && !addr_eq(&x->stun, &y->stun)))
+			return true;
+	}
+	return false;
+}
 static void fixed_changes(const struct pq_node_config *a, const struct pq_node_config *b,
 			  struct pq_strbuf *sb)
 {
@@ -57,6 +74,7 @@ static void fixed_changes(const struct pq_node_config *a, const struct pq_node_c
 	     (a->has_relay_stun && !addr_eq(&a->relay_stun, &b->relay_stun)), "[relay] stun");
 	DIFF(strcmp(a->relay_url.text, b->relay_url.text), "[relay] url");
 	DIFF(memcmp(a->relay_key, b->relay_key, sizeof(a->relay_key)), "[relay] key");
+	DIFF(relays_differ(a, b), "[relay] sections"); /* issue 10: several relays */
 #undef DIFF
 }
 

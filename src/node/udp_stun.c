@@ -106,6 +106,7 @@ void pq_udp_path_relay_up(struct pq_node *node, const struct pq_sockaddr *relay_
 {
 	struct pq_udp_path *u = &node->udp;
 	const struct pq_node_config *cfg = &node->cfg;
+	const struct pq_config_relay *rc = pq_relay_link_current(node); /* issue 10: several */
 	uint64_t now_ms = pq_loop_now(node->loop);
 	struct pq_sockaddr relay_stun;
 	unsigned port;
@@ -113,10 +114,10 @@ void pq_udp_path_relay_up(struct pq_node *node, const struct pq_sockaddr *relay_
 	if (u->fd < 0)
 		return;
 	u->stun_count = 0;
-	if (!cfg->relay_stun_off) {
-		if (cfg->has_relay_stun) {
-			memcpy(&relay_stun.ss, &cfg->relay_stun.ss, sizeof(relay_stun.ss));
-			relay_stun.len = cfg->relay_stun.len;
+	if (!rc->stun_off) {
+		if (rc->has_stun) {
+			memcpy(&relay_stun.ss, &rc->stun.ss, sizeof(relay_stun.ss));
+			relay_stun.len = rc->stun.len;
 		} else {
 			relay_stun = *relay_addr;
 			pq_sockaddr_set_port(&relay_stun, PQ_CONFIG_STUN_PORT);

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +145,106 @@ static int set_stun(struct pq_conf_arg *a)
 	return rc;
 }
 
+/* A relay name: one NATS subject token, as proto/msg_fed.h wants it. */
+static int set_name(struct pq_conf_arg *a)
+{
+	char *out = ((struct pq_relay_config *)a->cfg)->name;
+	size_t n = strlen(a->value);
+
+	if (n < 1 || n > PQ_RELAY_NAME_MAX || strspn(a->value, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != n)
+		return pq_cv_fail(a->why, a->why_len, "is not a relay name, expected 1-%d letters, "
+				  "digits, '_' or '-' such as relay-eu1", PQ_RELAY_NAME_MAX);
+	memcpy(out, a->value, n + 1);
+	return 0;
+}
+
+/* nats://HOST:PORT or tls://HOST:PORT; HOST a name or an IP literal
+ * (libnats resolves it). */
+static int check_nats_url(const char *v, char *why, size_t why_len)
+{
+	const char *host, *colon;
+	uint16_t port;
+
+	if (!strncmp(v, "nats://", 7))
+		host = v + 7;
+	else if (!strncmp(v, "tls://", 6))
+		host = v + 6;
+	else
+		return pq_cv_fail(why, why_len, "is not a NATS URL, expected nats://HOST:PORT "
+				  "such as nats://10.0.0.5:4222 (or tls://)");
+	colon = strrchr(host, ':');
+	if (!colon || colon == host || strpbrk(host, "/@?# ") ||
+	    pq_cv_port(&port, colon + 1, strlen(colon + 1), false, why, why_len))
+		return pq_cv_fail(why, why_len, "has no host and port, expected nats://HOST:PORT "
+				  "such as nats://10.0.0.5:4222 (credentials go in [nats])");
+	return 0;
+}
+
+static int add_nats(struct pq_conf_arg *a)
+{
+	struct pq_relay_nats_config *n = &((struct pq_relay_config *)a->cfg)->nats;
+	int rc;
+
+	if (n->count == PQ_RELAY_MAX_NATS)
+		return pq_cv_fail(a->why, a->why_len, "is nats line %d, expected at most %d",
+				  PQ_RELAY_MAX_NATS + 1, PQ_RELAY_MAX_NATS);
+	if ((rc = check_nats_url(a->value, a->why, a->why_len)))
+		return rc;
+	if (strlen(a->value) > PQ_CONFIG_PATH_MAX)
+		return pq_cv_fail(a->why, a->why_len, "is too long, expected at most %d characters",
+				  PQ_CONFIG_PATH_MAX);
+	snprintf(n->url[n->count++], sizeof(n->url[0]), "%s", a->value);
+	return 0;
+}
+
+static struct pq_relay_nats_config *nats_of(struct pq_conf_arg *a)
+{
+	return &((struct pq_relay_config *)a->cfg)->nats;
+}
+
+static int set_nats_user(struct pq_conf_arg *a)
+{
+	char *out = nats_of(a)->user;
+	size_t n = strlen(a->value);
+
+	if (n < 1 || n > PQ_RELAY_NATS_USER_MAX || strpbrk(a->value, " \t\"'"))
+		return pq_cv_fail(a->why, a->why_len, "is not a NATS user name, expected 1-%d "
+				  "characters without spaces or quotes", PQ_RELAY_NATS_USER_MAX);
+	memcpy(out, a->value, n + 1);
+	return 0;
+}
+
+#define NATS_PATH_KEY(fn, field, example)                                                  \
+	static int fn(struct pq_conf_arg *a)                                               \
+	{                                                                                  \
+		return pq_cv_path(nats_of(a)->field, sizeof(nats_of(a)->field), a->value, \
+				  true, example, a->why, a->why_len);                     \
+	}
+NATS_PATH_KEY(set_nats_password_file, password_file, "/etc/pqlan/nats.password")
+NATS_PATH_KEY(set_nats_creds, creds, "/etc/pqlan/relay.creds")
+NATS_PATH_KEY(set_nats_ca, ca, "/etc/pqlan/nats-ca.pem")
+NATS_PATH_KEY(set_nats_cert, cert, "/etc/pqlan/nats-relay.pem")
+NATS_PATH_KEY(set_nats_key, key, "/etc/pqlan/nats-relay.key")
+
+static int set_presence_ttl(struct pq_conf_arg *a)
+{
+	return pq_cv_uint(&nats_of(a)->presence_ttl_s, a->value, 3, 3600, "seconds", a->why,
+			  a->why_len);
+}
+
+static int set_replicas(struct pq_conf_arg *a)
+{
+	return pq_cv_uint(&nats_of(a)->replicas, a->value, 1, 5, "replicas", a->why, a->why_len);
+}
+
+static int open_nats(void *cfg, unsigned line, void **sec, char *why, size_t why_len)
+{
+	((struct pq_relay_config *)cfg)->nats.section = true;
+	*sec = cfg;
+	return 0;
+}
+
 static const struct pq_conf_key relay_keys[] = {
 	{ "private_key", set_private_key, PQ_CONF_REQUIRED, "/etc/pqlan/relay.key" },
 	{ "listen", set_listen, PQ_CONF_REQUIRED, "0.0.0.0:8443" },
@@ -156,22 +257,56 @@ static const struct pq_conf_key relay_keys[] = {
 	{ "control", set_control, 0, PQ_RELAY_CONTROL_DEFAULT },
 	{ "log_level", set_log_level, 0, "info" },
 	{ "stun", set_stun, 0, "0.0.0.0:3478" },
+	{ "name", set_name, 0, "relay-eu1" },
+	{ "nats", add_nats, PQ_CONF_REPEAT, "nats://10.0.0.5:4222" },
+};
+
+static const struct pq_conf_key nats_keys[] = {
+	{ "user", set_nats_user, 0, "pqlan-relay" },
+	{ "password_file", set_nats_password_file, 0, "/etc/pqlan/nats.password" },
+	{ "creds", set_nats_creds, 0, "/etc/pqlan/relay.creds" },
+	{ "ca", set_nats_ca, 0, "/etc/pqlan/nats-ca.pem" },
+	{ "cert", set_nats_cert, 0, "/etc/pqlan/nats-relay.pem" },
+	{ "key", set_nats_key, 0, "/etc/pqlan/nats-relay.key" },
+	{ "presence_ttl", set_presence_ttl, 0, "15" },
+	{ "replicas", set_replicas, 0, "3" },
 };
 
 static const struct pq_conf_section relay_sections[] = {
 	{ "relay", relay_keys, sizeof(relay_keys) / sizeof(relay_keys[0]), PQ_CONF_REQUIRED,
 	  NULL },
+	{ "nats", nats_keys, sizeof(nats_keys) / sizeof(nats_keys[0]), 0, open_nats },
 };
 
+/* Defaults, and what holds only across keys: federation needs a name;
+ * [nats] and its pairs make sense only together; seccomp cannot run
+ * libnats' threads. */
 static void relay_finish(struct pq_conf *p, void *vcfg)
 {
 	struct pq_relay_config *cfg = vcfg;
+	const struct pq_relay_nats_config *n = &cfg->nats;
+	unsigned last = pq_conf_last_line(p);
 
 	if (!cfg->control[0])
 		snprintf(cfg->control, sizeof(cfg->control), "%s", PQ_RELAY_CONTROL_DEFAULT);
+	if (n->count && !cfg->name[0])
+		pq_conf_error(p, last, "[relay] has nats but no name, expected name = <this relay's "
+			      "id in the cluster> such as name = relay-eu1");
+	if (!n->count && (n->section || cfg->name[0]))
+		pq_conf_error(p, last, "%s without any nats line, expected nats = nats://HOST:PORT "
+			      "in [relay] (or neither, to run alone)", n->section ? "[nats]" : "name");
+	if (n->count && cfg->seccomp)
+		pq_conf_error(p, last, "seccomp = on with nats, expected seccomp = off: libnats "
+			      "starts threads the system-call allow-list forbids");
+	if (!n->user[0] != !n->password_file[0])
+		pq_conf_error(p, last, "[nats] has %s without %s, expected both or neither",
+			      n->user[0] ? "user" : "password_file", n->user[0] ? "password_file" : "user");
+	if (!n->cert[0] != !n->key[0])
+		pq_conf_error(p, last, "[nats] has %s without %s, expected both or neither",
+			      n->cert[0] ? "cert" : "key", n->cert[0] ? "key" : "cert");
 }
 
-static const struct pq_conf_schema relay_schema = { relay_sections, 1, relay_finish };
+static const struct pq_conf_schema relay_schema = { relay_sections, 2, relay_finish };
 
 static void relay_init(struct pq_relay_config *cfg)
 {

@@ -231,6 +231,7 @@ static void on_close(void *ctx, struct pq_conn *c, const struct pq_conn_reason *
 		       n->addr_text, why->ws_code);
 		if (!r->shutting_down)
 			relay_announce_offline(n);
+		relay_fed_left(n); /* its record in the cluster's view */
 	}
 	node_unlink(r, n);
 	relay_watch_free(n);
@@ -334,6 +335,7 @@ void pq_relay_shutdown(struct pq_relay *r)
 	pq_listener_free(r->listener);
 	r->listener = NULL;
 	relay_stun_stop(r); /* relay_stun.c */
+	relay_fed_shutdown(r); /* relay_fed.c: the loop may end */
 	for (n = r->nodes; n; n = n->next)
 		relay_close_node(n, PQ_CLOSE_GOING_AWAY, PQ_WS_CLOSE_GOING_AWAY);
 }
@@ -353,6 +355,7 @@ void pq_relay_free(struct pq_relay *r)
 		relay_watch_free(n);
 		free(n);
 	}
+	relay_fed_free(r); /* relay_fed.c: deletes what nodes left */
 	relay_table_free(&r->table);
 	pq_tls_ctx_free(r->tls);
 	free(r->allow);
@@ -376,6 +379,7 @@ void pq_relay_stats(const struct pq_relay *r, struct pq_relay_stats *out)
 	struct pq_listener_stats ls;
 
 	*out = r->stats;
+	relay_fed_stats(r, &out->fed);
 	if (!r->listener)
 		return;
 	pq_listener_stats(r->listener, &ls);

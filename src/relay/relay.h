@@ -100,6 +100,25 @@ struct pq_relay_opts {
 #define PQ_RELAY_LONE_SNDBUF (16 * 1024)
 #define PQ_RELAY_PAIRED_SNDBUF (512 * 1024)
 
+/* Federation over NATS (relay_fed.c, DESIGN §8); all 0 without NATS. */
+struct pq_relay_fed_stats {
+	uint64_t connected;      /* 1 while connected to NATS (a gauge) */
+	uint64_t outages;        /* connection losses */
+	uint64_t remote_nodes;   /* records of nodes on other relays held now (a gauge) */
+	uint64_t fwd_out;        /* frames sent to other relays */
+	uint64_t fwd_in;         /* frames from other relays delivered here */
+	uint64_t fwd_in_dropped; /* well-formed frames from NATS not delivered: unknown
+				  * source, not mutual, destination not here */
+	uint64_t bad_msgs;       /* malformed messages and records from NATS, dropped */
+	uint64_t queue_dropped;  /* a queue to or from the NATS threads was full */
+	uint64_t down_dropped;   /* records and frames not sent: NATS was down */
+	uint64_t slow_dropped;   /* dropped by libnats: we read too slowly */
+	uint64_t kv_errors;      /* presence writes the bucket refused or timed out */
+	uint64_t puts;           /* presence records written (refreshes included) */
+	uint64_t moved;          /* conns closed: the node connected to another relay since */
+	uint64_t expired;        /* remote records dropped: their relay stopped refreshing */
+};
+
 struct pq_relay_stats {
 	uint64_t nodes;        /* authenticated now */
 	uint64_t auth_ok, auth_failed, replaced;
@@ -122,6 +141,7 @@ struct pq_relay_stats {
 	uint64_t forwarded_bytes;
 	/* STUN: Binding requests answered; datagrams not answered. */
 	uint64_t stun_answered, stun_dropped;
+	struct pq_relay_fed_stats fed;
 };
 
 /*
@@ -178,5 +198,32 @@ size_t pq_relay_report_cap(const struct pq_relay *r);
  * 0 or PQ_E_NOMEM (the old list stays). */
 PQ_MUST_CHECK int pq_relay_set_allow(struct pq_relay *r, const uint8_t (*allow)[32], size_t count,
 				     size_t *closed);
+/* relay_fed.c: federation over a NATS cluster (DESIGN §8, docs/relay.md).
+ * Without it the relay runs alone, as before. */
+struct pq_relay_nats_opts {
+	const char *name;               /* this relay's id, unique in the cluster
+					 * (proto/msg_fed.h: 1-32 of [A-Za-z0-9_-]) */
+	const char *const *servers;     /* nats://host:port URLs, tried in order */
+	size_t server_count;
+	const char *user, *password;    /* NULL: none */
+	const char *creds_file;         /* NATS credentials (JWT + nkey); NULL: none */
+	const char *ca_file;            /* TLS: CA of the servers; NULL: no TLS */
+	const char *cert_file, *key_file; /* TLS client certificate; NULL: none */
+	uint64_t ttl_ms;                /* presence record lifetime without refresh */
+	int replicas;                   /* of the presence bucket (made by the first relay) */
+};
+#define PQ_RELAY_NATS_TTL_MS 15000
+
+/* Two steps, so files are read before privileges are dropped and threads
+ * start after (capabilities and no_new_privs are per thread):
+ * prepare reads the files named in o and sets everything up but threads
+ * (after pq_relay_new, once): 0, PQ_E_CONFIG (err says why), PQ_E_STATE
+ * (prepared already), PQ_E_NOMEM, PQ_E_IO. start starts the threads; the
+ * connection is made in the background (retried for ever; until it is up
+ * the relay forwards to its own nodes only): 0, PQ_E_STATE (not
+ * prepared), PQ_E_IO. */
+PQ_MUST_CHECK int pq_relay_nats_prepare(struct pq_relay *r, const struct pq_relay_nats_opts *o,
+					char *err, size_t err_len);
+PQ_MUST_CHECK int pq_relay_nats_start(struct pq_relay *r);
 
 #endif

@@ -36,6 +36,14 @@ void relay_forward(struct relay_node *src, const uint8_t *msg, size_t len)
 	}
 	dst = relay_node_of_key(r, f.key);
 	if (!dst || dst->closing) {
+		/* Maybe on another relay (relay_fed.c); not mutual is
+		 * refused the same way as below. */
+		int fed = relay_fed_forward(src, &f);
+
+		if (fed > 0)
+			return;
+		if (fed < 0)
+			r->stats.not_mutual++;
 		send_unreachable(src, f.key);
 		return;
 	}

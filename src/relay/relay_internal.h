@@ -21,6 +21,14 @@
 /* RFC 6455 §7.4.1 policy violation: the close code under CLOSE(3). */
 #define RELAY_WS_CLOSE_POLICY 1008
 
+/* relay_fed.c's part of a node (with NATS only). gen 0: never put. */
+struct relay_fed_node {
+	uint64_t gen;                       /* which conn of the key (ours, relay-wide) */
+	uint64_t rev;                       /* bucket revision of our last record, 0 unknown */
+	uint64_t put_ms;                    /* when it was last queued */
+	bool moved;                         /* it connected to another relay since */
+};
+
 /* One server conn that reached on_open. */
 struct relay_node {
 	struct pq_relay *relay;
@@ -39,6 +47,7 @@ struct relay_node {
 	char addr_text[PQ_SOCKADDR_TEXT];
 	char key_text[RELAY_KEY_PREFIX + 1];
 	uint64_t authed_ms;                 /* loop time of RELAY_WELCOME (relay_metrics.c) */
+	struct relay_fed_node fed;          /* relay_fed.c, relay_presence.c */
 };
 
 /* relay_stun.c's: the STUN sockets on port P and P + 1 (one writer). */
@@ -65,6 +74,7 @@ struct pq_relay {
 	struct relay_node *held_dst;
 	uint8_t scratch[PQ_MAX_MSG_LEN];    /* the RELAY_RECV being built */
 	struct relay_stun stun;
+	struct relay_fed *fed;              /* NULL: alone (relay_fed.c) */
 };
 
 /* relay.c */
@@ -97,6 +107,8 @@ void relay_watch_message(struct relay_node *n, const uint8_t *msg, size_t len);
  * Only then does the relay tell one about the other or forward between
  * them (PROTOCOL §3.4). */
 bool relay_mutual(const struct relay_node *a, const struct relay_node *b);
+/* Does n (watching) list key? */
+bool relay_watches(const struct relay_node *n, const uint8_t key[PQ_PUBKEY_LEN]);
 /* PEER_OFFLINE about n to every live node mutual with it. */
 void relay_announce_offline(struct relay_node *n);
 /* Free n's watch set. */
@@ -104,6 +116,24 @@ void relay_watch_free(struct relay_node *n);
 
 /* relay_fwd.c */
 void relay_forward(struct relay_node *src, const uint8_t *msg, size_t len);
+
+/* relay_fed.c: the hooks of federation; each does nothing without NATS. */
+/* n sent its RELAY_WATCH: publish its record, tell it of remote peers. */
+void relay_fed_watching(struct relay_node *n);
+/* n, the key's current conn, is going: delete its record. */
+void relay_fed_left(struct relay_node *n);
+/* RELAY_SEND to a key with no live conn here: 1 sent to the relay that
+ * holds it, 0 no such relay, -1 held elsewhere but not mutual. */
+int relay_fed_forward(struct relay_node *src, const struct pq_relay_fwd *f);
+void relay_fed_stats(const struct pq_relay *r, struct pq_relay_fed_stats *out);
+/* relay_fed_metrics.c: federation's lines in the status report and the
+ * Prometheus text (relay_metrics.c); nothing without NATS. */
+struct pq_strbuf;
+void relay_fed_report_text(const struct pq_relay *r, struct pq_strbuf *b);
+void relay_fed_metrics_text(const struct pq_relay *r, struct pq_strbuf *b);
+/* Stop taking events (pq_relay_shutdown) / free (pq_relay_free). */
+void relay_fed_shutdown(struct pq_relay *r);
+void relay_fed_free(struct pq_relay *r);
 
 /* relay_mangle.c (test-only) */
 /* Deliver the RELAY_RECV in msg to dst as the hostile mode says. */

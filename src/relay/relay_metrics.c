@@ -22,7 +22,7 @@
 /* One node's entry, text or JSON, and the head: generous bounds. */
 #define REPORT_HEAD_MAX 2048
 #define REPORT_NODE_MAX 256
-#define METRICS_MAX 4096
+#define METRICS_MAX 8192 /* with the NATS counters (relay_fed_metrics.c) */
 
 /* Mutual peers of n that are online now: through its watch list, so the
  * cost is its list's length, not the number of nodes. */
@@ -71,6 +71,7 @@ static void report_text(const struct pq_relay *r, struct pq_strbuf *b, uint64_t 
 		     (unsigned long long)s->forwarded_bytes, (unsigned long long)s->unreachable,
 		     (unsigned long long)s->not_mutual, (unsigned long long)s->dropped,
 		     (unsigned long long)s->protocol_errors);
+	relay_fed_report_text(r, b); /* issue 10 */
 	for (const struct relay_node *n = r->nodes; n; n = n->next) {
 		if (!n->authed || n->closing)
 			continue;
@@ -180,6 +181,7 @@ long pq_relay_metrics_text(const struct pq_relay *r, char *out, size_t cap)
 		"Connections dropped before the WebSocket opened.", s->failed_before_open);
 	counter(&b, "pqlan_relay_unauth_evicted_total",
 		"Unauthenticated connections closed to make room.", s->unauth_evicted);
+	relay_fed_metrics_text(r, &b); /* issue 10 */
 	return finish(&b);
 }
 

@@ -27,6 +27,11 @@ static bool watches(const struct relay_node *n, const uint8_t key[PQ_PUBKEY_LEN]
 	return n->watching && bsearch(key, n->watch, n->watch_count, sizeof(*n->watch), key_cmp) != NULL;
 }
 
+bool relay_watches(const struct relay_node *n, const uint8_t key[PQ_PUBKEY_LEN])
+{
+	return watches(n, key);
+}
+
 bool relay_mutual(const struct relay_node *a, const struct relay_node *b)
 {
 	return a != b && watches(a, b->entry.key) && watches(b, a->entry.key);
@@ -125,6 +130,7 @@ void relay_watch_message(struct relay_node *n, const uint8_t *msg, size_t len)
 	if (n->relay->opts.verbose)
 		pq_log(PQ_LOG_DEBUG, "relay: node %s watches %zu keys", n->key_text, n->watch_count);
 	announce_online(n);
+	relay_fed_watching(n); /* its record, and its peers on other relays */
 }
 
 void relay_watch_free(struct relay_node *n)

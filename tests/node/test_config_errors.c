@@ -45,7 +45,7 @@ static const struct err_case cases[] = {
 	/* sections */
 	{ 0, NODE_OK "[peers]\nkey = " KEY_B "\n", 8, "unknown section [peers], expected [node], [relay] or [peer]" },
 	{ 0, NODE_OK "[node]\n", 8, "second [node] section (the first is at line 1)" },
-	{ 0, NODE_OK "[ relay ]\n", 8, "second [relay] section" },
+	{ 0, NODE_OK "[ relay ]\nurl = wss://198.18.0.2/\n", 8, "[relay] has no key" }, /* several [relay]: each complete */
 	{ 0, NODE_OK "[peer\nkey = " KEY_B "\n", 8, "\"[peer\" has no closing ']'" },
 	{ 0, NODE_OK "[peer] x\nkey = " KEY_B "\n", 8, "\"[peer] x\" has text after ']'" },
 	{ 0, NODE_HEAD, 4, "no [relay] section in the file, expected a [relay] section with url and key" },

@@ -30,6 +30,8 @@ static void setup_node(void)
 {
 	fixture_node(&node, peers, peer_cfg, 3);
 	strcpy(node.cfg.relay_url.text, "wss://192.0.2.1:7443/");
+	node.cfg.relays[0].url = node.cfg.relay_url; /* issue 10: the relay in use */
+	node.cfg.relay_count = 1;
 	/* bob: established (confirmed keys), counters, handshake 12.9 s ago */
 	strcpy(peer_cfg[0].name, "bob");
 	strcpy(peers[0].key_b64, KEY("B"));

@@ -57,3 +57,10 @@ int pq_sockaddr_from_endpoint(struct pq_sockaddr *sa, const struct pq_endpoint *
 	}
 	return PQ_E_INVAL;
 }
+
+bool pq_endpoint_to_sockaddr(const struct pq_endpoint *ep, struct pq_sockaddr *out)
+{
+	int family = ep->family == PQ_EP_FAMILY_V4 ? AF_INET : AF_INET6;
+
+	return pq_sockaddr_from_endpoint(out, ep, family) == 0;
+}

@@ -9,6 +9,8 @@
 #ifndef PQ_NET_ENDPOINT_H
 #define PQ_NET_ENDPOINT_H
 
+#include <stdbool.h>
+
 #include "net/sock.h"
 #include "proto/msg_sealed.h"
 #include "util/err.h"
@@ -25,5 +27,9 @@ PQ_MUST_CHECK int pq_sockaddr_to_endpoint(struct pq_endpoint *ep, const struct p
  * family, or a family-4 endpoint whose address is not v4-mapped. */
 PQ_MUST_CHECK int pq_sockaddr_from_endpoint(struct pq_sockaddr *sa, const struct pq_endpoint *ep,
 					    int sock_family);
+
+/* The endpoint as an address of its own family (v4 as AF_INET, v6 as
+ * AF_INET6), for sockets of either kind; false if it has none. */
+bool pq_endpoint_to_sockaddr(const struct pq_endpoint *ep, struct pq_sockaddr *out);
 
 #endif

@@ -68,6 +68,7 @@
 #include "crypto/ed25519.h"
 #include "crypto/identity.h"
 #include "net/conn.h"
+#include "net/endpoint.h"
 #include "net/loop.h"
 #include "net/sock.h"
 #include "net/tap.h"
@@ -426,8 +427,6 @@ void pq_path_exec_endpoints_in(struct pq_node_peer *p, const uint8_t *pt, size_t
 void pq_path_exec_probe_in(struct pq_node_peer *p, int via, const uint8_t *pt, size_t len, uint64_t now_ms);
 /* The session ended or the node stops: every conn of p closed. */
 void pq_path_exec_reset(struct pq_node_peer *p, uint64_t now_ms);
-/* An ENDPOINTS entry as a socket address (false: not one). */
-bool pq_endpoint_to_sockaddr(const struct pq_endpoint *ep, struct pq_sockaddr *out);
 /* An authenticated datagram came from an address of p we had not seen:
  * a (peer-reflexive) UDP candidate more for the core. */
 void pq_path_exec_udp_seen(struct pq_node_peer *p, uint64_t now_ms);

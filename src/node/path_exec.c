@@ -121,13 +121,6 @@ void pq_path_exec_reconfigure(struct pq_node_peer *p, bool restart, uint64_t now
 	pq_path_exec_keys(p, now_ms);
 }
 
-bool pq_endpoint_to_sockaddr(const struct pq_endpoint *ep, struct pq_sockaddr *out)
-{
-	int family = ep->family == PQ_EP_FAMILY_V4 ? AF_INET : AF_INET6;
-
-	return pq_sockaddr_from_endpoint(out, ep, family) == 0;
-}
-
 bool pq_path_exec_candidate(const struct pq_node_peer *p, unsigned i, struct pq_sockaddr *out)
 {
 	memset(out, 0, sizeof(*out));

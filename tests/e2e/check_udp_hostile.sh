@@ -178,8 +178,12 @@ dropped=$(ip netns exec "${ns[2]}" nft list chain ip pqdrop pre | sed -n 's/.*co
 to_attacker=$(ip netns exec "${ns[2]}" nft list chain ip pqdrop out | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p')
 ip netns exec "${ns[2]}" nft delete table ip pqdrop
 e2e_wait_pid "$fwd_pid" 150 || e2e_die "the forwarder did not end"
-if [ "$fresh_ok" -eq 100 ] && [ "${dropped:-0}" -ge 20 ]; then
-	e2e_ok "a quarter of n1's datagrams only via the attacker's address ($dropped kept from n2, $(cat "$dir/forward.log")): 100 of 100 pings, accepted as data"
+# Refused, the relayed copies would cost as many pings as were kept away
+# (about 75 of 100 answered); accepted, none but the few a loaded
+# attacker failed to capture or relay in time (its python3 misses a
+# handful under load: 92-103 forwarded seen), hence "at most a third".
+if [ "${dropped:-0}" -ge 20 ] && [ "$fresh_ok" -ge $((100 - dropped / 3)) ]; then
+	e2e_ok "a quarter of n1's datagrams only via the attacker's address ($dropped kept from n2, $(cat "$dir/forward.log")): $fresh_ok of 100 pings, accepted as data"
 else
 	e2e_bad "relayed from a third address: $fresh_ok of 100 pings ($dropped datagrams kept from n2, $(cat "$dir/forward.log"))"
 fi

@@ -1,9 +1,9 @@
 /*
  * sock_unix.h - a daemon's UNIX control socket file: parent directories
  * made 0755 (so `pqlan relay-status` finds it), a stale socket (nobody
- * answers) replaced, a live one refused, the socket born 0600. Used by the
- * relay's control socket (cli/relay_ops.c); the node's control_sock.c
- * does the same for its own and could share this.
+ * answers) replaced, a live one refused, the socket born 0600. Used by
+ * the relay's control socket (cli/relay_ops.c) and the node's
+ * (node/control_sock.c).
  */
 #ifndef PQ_NET_SOCK_UNIX_H
 #define PQ_NET_SOCK_UNIX_H

@@ -21,12 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "net/reqsrv.h"
+#include "net/sock_unix.h"
 #include "node/node.h"
 #include "node/node_int.h"
 #include "node/reload.h"
@@ -68,59 +68,6 @@ static enum pq_reqsrv_verdict control_request(void *ctx, const char *req, size_t
 	return PQ_REQSRV_ANSWER;
 }
 
-/* mkdir -p the directory of path, new parts 0755. */
-static int make_parent_dirs(const char *path, char *err, size_t err_len)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(dir))
-		return PQ_E_INVAL;
-	memcpy(dir, path, len + 1);
-	for (char *s = dir + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(dir, 0755) == 0) {
-			/* 0755 whatever the umask: `pqlan status` finds it. */
-			if (chmod(dir, 0755) < 0)
-				pq_log(PQ_LOG_WARN, "cannot chmod %s: %s", dir, strerror(errno));
-		} else if (errno != EEXIST) {
-			snprintf(err, err_len, "cannot create %s: %s", dir, strerror(errno));
-			return PQ_E_IO;
-		}
-		*s = '/';
-	}
-	return 0;
-}
-
-/* A socket file at sa: refuse if someone answers, else remove it. */
-static int remove_stale(const struct sockaddr_un *sa, char *err, size_t err_len)
-{
-	struct stat st;
-	int fd;
-
-	if (lstat(sa->sun_path, &st) < 0)
-		return 0;
-	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, err_len, "%s exists and is not a socket", sa->sun_path);
-		return PQ_E_IO;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0) {
-		close(fd);
-		snprintf(err, err_len, "%s: another pqlan is running on this TAP", sa->sun_path);
-		return PQ_E_IO;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (unlink(sa->sun_path) < 0) {
-		snprintf(err, err_len, "cannot remove the stale %s: %s", sa->sun_path, strerror(errno));
-		return PQ_E_IO;
-	}
-	return 0;
-}
-
 int pq_control_open(struct pq_node *node, char *err, size_t err_len)
 {
 	const struct pq_reqsrv_config rcfg = {
@@ -131,36 +78,17 @@ int pq_control_open(struct pq_node *node, char *err, size_t err_len)
 		.ctx = node,
 		.name = "control",
 	};
-	struct sockaddr_un sa;
-	const char *path = node->cfg.control;
-	mode_t old_mask;
 	int ret, fd;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return PQ_E_INVAL;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (!(node->control = calloc(1, sizeof(*node->control)))) {
 		snprintf(err, err_len, "control socket: out of memory");
 		return PQ_E_NOMEM;
 	}
 	node->control->node = node;
-	if ((ret = make_parent_dirs(path, err, err_len)) || (ret = remove_stale(&sa, err, err_len)))
+	/* net/sock_unix.c: parents 0755, a stale socket replaced, a live one
+	 * refused (another daemon on this TAP), the file born 0600. */
+	if ((ret = pq_sock_listen_unix(&fd, node->cfg.control, err, err_len)))
 		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		snprintf(err, err_len, "control socket: %s", strerror(errno));
-		return PQ_E_IO;
-	}
-	old_mask = umask(0177); /* the socket file is born 0600 */
-	ret = bind(fd, (const struct sockaddr *)&sa, sizeof(sa));
-	umask(old_mask);
-	if (ret < 0 || listen(fd, 8) < 0) {
-		snprintf(err, err_len, "cannot listen on %s: %s", path, strerror(errno));
-		close(fd);
-		return PQ_E_IO;
-	}
 	node->control->bound = true;
 	if ((ret = pq_reqsrv_new(&node->control->srv, node->loop, fd, &rcfg))) {
 		snprintf(err, err_len, "cannot serve the control socket: %s", pq_strerror(ret));

@@ -147,7 +147,7 @@ static void reap(struct pq_conn *c)
 {
 	if (c->owe_close && c->cbs.on_close) {
 		if (!c->reason_set)
-			set_reason(c, PQ_CONN_END_IO, PQ_E_IO, 1006);
+			set_reason(c, PQ_CONN_END_IO, PQ_E_IO, PQ_WS_CLOSE_ABNORMAL);
 		c->cbs.on_close(c->cb_ctx, c, &c->reason);
 	}
 	pq_conn_free(c);
@@ -168,7 +168,7 @@ static void idle_tick(struct pq_conn *c, uint64_t now_ms)
 	if (every) {
 		if (c->ping_sent_ms && c->last_rx_ms < c->ping_sent_ms && c->opts.ping_timeout_ms &&
 		    now_ms - c->ping_sent_ms >= c->opts.ping_timeout_ms) {
-			pq_conn_fail(c, PQ_CONN_END_TIMEOUT, PQ_E_TIMEOUT, 1006);
+			pq_conn_fail(c, PQ_CONN_END_TIMEOUT, PQ_E_TIMEOUT, PQ_WS_CLOSE_ABNORMAL);
 			return;
 		}
 		if (c->ping_sent_ms && c->last_rx_ms >= c->ping_sent_ms)
@@ -222,7 +222,7 @@ static void on_timer(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64
 	default: /* TCP, TLS or Upgrade took too long (slowloris) */
 		if (c->server && !c->heard && c->listener)
 			c->listener->stats.first_bytes_timeouts++;
-		pq_conn_fail(c, PQ_CONN_END_TIMEOUT, PQ_E_TIMEOUT, 1006);
+		pq_conn_fail(c, PQ_CONN_END_TIMEOUT, PQ_E_TIMEOUT, PQ_WS_CLOSE_ABNORMAL);
 		return;
 	}
 }
@@ -258,7 +258,7 @@ void pq_conn_update_interest(struct pq_conn *c)
 	if (want == c->interest)
 		return;
 	if (pq_loop_mod(c->loop, c->fd, want)) {
-		pq_conn_fail(c, PQ_CONN_END_IO, PQ_E_IO, 1006);
+		pq_conn_fail(c, PQ_CONN_END_IO, PQ_E_IO, PQ_WS_CLOSE_ABNORMAL);
 		return;
 	}
 	c->interest = want;
@@ -271,13 +271,13 @@ static void tls_done(struct pq_conn *c)
 	int err;
 
 	if ((err = pq_tls_exporter(c->tls, c->exporter))) {
-		pq_conn_fail(c, PQ_CONN_END_TLS, err, 1006);
+		pq_conn_fail(c, PQ_CONN_END_TLS, err, PQ_WS_CLOSE_ABNORMAL);
 		return;
 	}
 	c->have_peer_key = pq_tls_peer_key(c->tls, c->peer_key) == 0;
 	c->state = CONN_UPGRADE;
 	if ((err = pq_conn_upgrade_start(c)))
-		pq_conn_fail(c, PQ_CONN_END_IO, err, 1006);
+		pq_conn_fail(c, PQ_CONN_END_IO, err, PQ_WS_CLOSE_ABNORMAL);
 }
 
 static void step_tls(struct pq_conn *c)
@@ -287,7 +287,7 @@ static void step_tls(struct pq_conn *c)
 	if (err == PQ_E_AGAIN)
 		return;
 	if (err) {
-		pq_conn_fail(c, PQ_CONN_END_TLS, err, 1006);
+		pq_conn_fail(c, PQ_CONN_END_TLS, err, PQ_WS_CLOSE_ABNORMAL);
 		return;
 	}
 	tls_done(c);
@@ -300,7 +300,7 @@ static void step_tcp(struct pq_conn *c)
 	if (err == PQ_E_AGAIN)
 		return;
 	if (err) {
-		pq_conn_fail(c, PQ_CONN_END_IO, err, 1006);
+		pq_conn_fail(c, PQ_CONN_END_IO, err, PQ_WS_CLOSE_ABNORMAL);
 		return;
 	}
 	c->state = CONN_TLS;
@@ -519,11 +519,11 @@ void pq_conn_close(struct pq_conn *c, uint16_t ws_code)
 	if (c->state >= CONN_CLOSING)
 		return;
 	if (c->state != CONN_OPEN) {
-		pq_conn_fail(c, PQ_CONN_END_LOCAL, 0, 1006);
+		pq_conn_fail(c, PQ_CONN_END_LOCAL, 0, PQ_WS_CLOSE_ABNORMAL);
 		return;
 	}
 	if (pq_conn_queue_close(c, ws_code)) {
-		pq_conn_fail(c, PQ_CONN_END_LOCAL, 0, 1006);
+		pq_conn_fail(c, PQ_CONN_END_LOCAL, 0, PQ_WS_CLOSE_ABNORMAL);
 		return;
 	}
 	pq_conn_begin_close(c, PQ_CONN_END_LOCAL, 0, ws_code);

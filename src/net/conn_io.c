@@ -137,7 +137,7 @@ int pq_conn_flush(struct pq_conn *c)
 		if (n == PQ_E_AGAIN)
 			return 0;
 		if (n <= 0) {
-			pq_conn_fail(c, PQ_CONN_END_IO, n < 0 ? (int)n : PQ_E_IO, 1006);
+			pq_conn_fail(c, PQ_CONN_END_IO, n < 0 ? (int)n : PQ_E_IO, PQ_WS_CLOSE_ABNORMAL);
 			return PQ_E_IO;
 		}
 		c->out_off += (size_t)n;
@@ -240,7 +240,7 @@ void pq_conn_read(struct pq_conn *c)
 		if (n <= 0) {
 			/* EOF or TLS close_notify without a WebSocket close */
 			pq_conn_fail(c, n == PQ_E_AUTH ? PQ_CONN_END_TLS : PQ_CONN_END_IO,
-				     n < 0 ? (int)n : PQ_E_IO, 1006);
+				     n < 0 ? (int)n : PQ_E_IO, PQ_WS_CLOSE_ABNORMAL);
 			return;
 		}
 		if (c->state == CONN_UPGRADE)

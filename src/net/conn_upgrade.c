@@ -71,10 +71,10 @@ static void server_refuse(struct pq_conn *c, int status)
 	if (c->listener)
 		c->listener->stats.http_refused++;
 	if (n < 0 || pq_conn_queue_raw(c, resp, (size_t)n)) {
-		pq_conn_fail(c, PQ_CONN_END_UPGRADE, PQ_E_DECODE, 1006);
+		pq_conn_fail(c, PQ_CONN_END_UPGRADE, PQ_E_DECODE, PQ_WS_CLOSE_ABNORMAL);
 		return;
 	}
-	pq_conn_begin_close(c, PQ_CONN_END_UPGRADE, PQ_E_DECODE, 1006);
+	pq_conn_begin_close(c, PQ_CONN_END_UPGRADE, PQ_E_DECODE, PQ_WS_CLOSE_ABNORMAL);
 }
 
 static void server_header_done(struct pq_conn *c)
@@ -90,7 +90,7 @@ static void server_header_done(struct pq_conn *c)
 	}
 	n = pq_ws_hs_build_response(resp, sizeof(resp), &req);
 	if (n < 0 || pq_conn_queue_raw(c, resp, (size_t)n) || open_ws(c)) {
-		pq_conn_fail(c, PQ_CONN_END_UPGRADE, n < 0 ? (int)n : PQ_E_NOMEM, 1006);
+		pq_conn_fail(c, PQ_CONN_END_UPGRADE, n < 0 ? (int)n : PQ_E_NOMEM, PQ_WS_CLOSE_ABNORMAL);
 		return;
 	}
 	pq_conn_opened(c);
@@ -103,7 +103,7 @@ static void client_header_done(struct pq_conn *c)
 	if (!err)
 		err = open_ws(c);
 	if (err) {
-		pq_conn_fail(c, PQ_CONN_END_UPGRADE, err, 1006);
+		pq_conn_fail(c, PQ_CONN_END_UPGRADE, err, PQ_WS_CLOSE_ABNORMAL);
 		return;
 	}
 	pq_conn_opened(c);
@@ -120,7 +120,7 @@ void pq_conn_upgrade_feed(struct pq_conn *c, const uint8_t *in, size_t len)
 		if (c->server)
 			server_refuse(c, 431);
 		else
-			pq_conn_fail(c, PQ_CONN_END_UPGRADE, r, 1006);
+			pq_conn_fail(c, PQ_CONN_END_UPGRADE, r, PQ_WS_CLOSE_ABNORMAL);
 		return;
 	}
 	if (c->server)

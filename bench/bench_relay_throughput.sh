@@ -28,6 +28,7 @@ PQLAN=$build/pqlan
 SECS=${SECS:-5}
 RUNS=${RUNS:-3}
 . "$top/tests/e2e/lib.sh"
+. "$top/bench/lib_others.sh"
 E2E_PREFIX=pqbt$$
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM
@@ -58,15 +59,7 @@ pq_relay_pid=$REPLY
 for i in 1 2; do e2e_bg "${ns[$i]}" "$dir/n$i.log" "$PQLAN" up -c "$dir/n$i.conf"; done
 
 # ---- OpenVPN: a throw-away CA, server in the relay namespace, two clients --------------
-pki() { # pki NAME EKU: key + certificate signed by the CA
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/$1.key" \
-		-out "$dir/$1.csr" -subj "/CN=$1" 2>/dev/null &&
-		printf 'extendedKeyUsage=%s\nkeyUsage=digitalSignature\n' "$2" >"$dir/$1.ext" &&
-		openssl x509 -req -in "$dir/$1.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
-			-days 2 -extfile "$dir/$1.ext" -out "$dir/$1.crt" 2>/dev/null
-}
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/ca.key" \
-	-out "$dir/ca.crt" -days 2 -subj /CN=bench-ca 2>/dev/null || e2e_die "openssl: CA"
+bench_ca
 pki server serverAuth && pki c1 clientAuth && pki c2 clientAuth || e2e_die "openssl: certificates"
 cat >"$dir/server.ovpn" <<CONF
 dev ovpn0

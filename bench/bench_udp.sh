@@ -50,6 +50,7 @@ RUNS=${RUNS:-3}
 HS_N=${HS_N:-200}
 OTHERS_SOCKBUF=${OTHERS_SOCKBUF:-}
 . "$top/tests/e2e/lib.sh"
+. "$top/bench/lib_others.sh"
 E2E_PREFIX=pqbu$$
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM
@@ -110,15 +111,7 @@ for i in 1 2; do
 done
 
 # ---- OpenVPN p2p over UDP, TAP, TLS (a throw-away CA) -------------------------
-pki() { # pki NAME EKU: key + certificate signed by the CA
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/$1.key" \
-		-out "$dir/$1.csr" -subj "/CN=$1" 2>/dev/null &&
-		printf 'extendedKeyUsage=%s\nkeyUsage=digitalSignature\n' "$2" >"$dir/$1.ext" &&
-		openssl x509 -req -in "$dir/$1.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
-			-days 2 -extfile "$dir/$1.ext" -out "$dir/$1.crt" 2>/dev/null
-}
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/ca.key" \
-	-out "$dir/ca.crt" -days 2 -subj /CN=bench-ca 2>/dev/null || e2e_die "openssl: CA"
+bench_ca
 pki ov1 serverAuth && pki ov2 clientAuth || e2e_die "openssl: certificates"
 for i in 1 2; do
 	{

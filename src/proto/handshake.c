@@ -2,7 +2,8 @@
  * handshake.c - the initiator's side of the hybrid handshake and the
  * message dispatch (DESIGN §3). The responder's side is hs_responder.c.
  *
- * Initiator: HS_INIT = e_x25519, ek_mlkem, signed transcript.
+ * Initiator: HS_INIT = e_x25519, ek_mlkem (precomputed when the pool has
+ *            them, hs_pool.c), signed transcript.
  *            HS_RESP: verify signature -> decaps -> X25519 -> key schedule
  *            -> verify the responder's confirmation MAC -> HS_FINISH.
  */
@@ -60,6 +61,7 @@ void pq_hs__pending_clear(struct pq_hs_peer *peer)
 void pq_hs_wipe(struct pq_hs *hs)
 {
 	pq_wipe(hs->half_open, sizeof(hs->half_open));
+	pq_hs__pool_wipe(hs);
 	while (hs->pending_peers)
 		pq_hs__pending_clear(hs->pending_peers);
 }
@@ -129,23 +131,23 @@ bool pq_hs_pending(const struct pq_hs_peer *peer, uint64_t mono_ms)
 	return peer->pending.active && !pq_hs__expired(peer->pending.started_ms, mono_ms);
 }
 
-/* Fresh ephemeral keys: X25519 from 32 random bytes (clamped by X25519
- * itself, RFC 7748 §5), ML-KEM-1024 from d || z (FIPS 203 Alg. 19). */
-static int make_ephemerals(struct pq_hs *hs, struct pq_hs_pending *p, struct pq_hs_init_msg *m)
+/* The ephemeral key pairs: precomputed if the pool has one (hs_pool.c),
+ * else made now from the same random draws. */
+static int make_ephemerals(struct pq_hs *hs, uint64_t mono_ms, struct pq_hs_pending *p, struct pq_hs_init_msg *m)
 {
-	uint8_t dz[64];
-	int ret;
+	struct pq_hs_eph_init e;
+	int ret = 0;
 
-	ret = pq_hs__random(hs, p->x25519_priv, sizeof(p->x25519_priv));
-	if (!ret)
-		ret = pq_hs__random(hs, dz, sizeof(dz));
-	if (!ret)
-		ret = pq_x25519_public(m->x25519_pub, p->x25519_priv);
-	if (!ret)
-		memcpy(p->x25519_pub, m->x25519_pub, PQ_X25519_LEN);
-	if (!ret && pq_mlkem1024_keypair_derand(m->mlkem_ek, p->mlkem_dk, dz, dz + 32))
-		ret = PQ_E_CRYPTO;
-	pq_wipe(dz, sizeof(dz));
+	if (!pq_hs__take_init(hs, mono_ms, &e))
+		ret = pq_hs__make_init(hs, &e, mono_ms);
+	if (!ret) {
+		memcpy(p->x25519_priv, e.x25519_priv, PQ_X25519_LEN);
+		memcpy(p->x25519_pub, e.x25519_pub, PQ_X25519_LEN);
+		memcpy(p->mlkem_dk, e.mlkem_dk, PQ_MLKEM1024_DK_LEN);
+		memcpy(m->x25519_pub, e.x25519_pub, PQ_X25519_LEN);
+		memcpy(m->mlkem_ek, e.mlkem_ek, PQ_MLKEM1024_EK_LEN);
+	}
+	pq_wipe(&e, sizeof(e));
 	return ret;
 }
 
@@ -184,7 +186,7 @@ long pq_hs_initiate(struct pq_hs *hs, struct pq_hs_peer *peer, uint64_t wall_ms,
 	if (!ret)
 		ret = pq_hs__random(hs, m.random, sizeof(m.random));
 	if (!ret)
-		ret = make_ephemerals(hs, p, &m);
+		ret = make_ephemerals(hs, mono_ms, p, &m);
 	if (!ret && pq_hs_init_encode(&m, out, cap) != PQ_HS_INIT_LEN)
 		ret = PQ_E_TOOBIG;
 	/* The signature covers the transcript up to its own field. */

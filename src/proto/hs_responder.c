@@ -98,14 +98,17 @@ static long admit_init(struct pq_hs *hs, const uint8_t *sender_pub, const struct
 }
 
 /* HS_RESP's key material: ML-KEM encaps to the initiator's ek (rejecting
- * an ek that fails FIPS 203 §7.2) and X25519 with a fresh ephemeral. */
-static int responder_secrets(struct pq_hs *hs, const struct pq_hs_init_msg *m, struct pq_hs_resp_msg *r,
-			     uint8_t ss_mlkem[32], uint8_t ss_x[32])
+ * an ek that fails FIPS 203 §7.2) and X25519 with a fresh ephemeral,
+ * precomputed if the pool has one (hs_pool.c). */
+static int responder_secrets(struct pq_hs *hs, const struct pq_hs_init_msg *m, uint64_t mono_ms,
+			     struct pq_hs_resp_msg *r, uint8_t ss_mlkem[32], uint8_t ss_x[32])
 {
-	uint8_t x_priv[PQ_X25519_LEN], coins[32];
-	int ret;
+	struct pq_hs_eph_resp e;
+	uint8_t coins[32];
+	int ret = 0;
 
-	ret = pq_hs__random(hs, x_priv, sizeof(x_priv));
+	if (!pq_hs__take_resp(hs, mono_ms, &e))
+		ret = pq_hs__make_resp(hs, &e, mono_ms);
 	if (!ret)
 		ret = pq_hs__random(hs, coins, sizeof(coins));
 	if (!ret) {
@@ -113,18 +116,18 @@ static int responder_secrets(struct pq_hs *hs, const struct pq_hs_init_msg *m, s
 		if (ret && ret != PQ_E_KEY)
 			ret = PQ_E_CRYPTO;
 	}
-	if (!ret)
-		ret = pq_x25519_public(r->x25519_pub, x_priv);
-	if (!ret)
-		ret = pq_x25519_shared_with_pub(ss_x, x_priv, r->x25519_pub, m->x25519_pub);
-	pq_wipe(x_priv, sizeof(x_priv));
+	if (!ret) {
+		memcpy(r->x25519_pub, e.x25519_pub, PQ_X25519_LEN);
+		ret = pq_x25519_shared_with_pub(ss_x, e.x25519_priv, e.x25519_pub, m->x25519_pub);
+	}
+	pq_wipe(&e, sizeof(e));
 	pq_wipe(coins, sizeof(coins));
 	return ret;
 }
 
 /* Build HS_RESP into out (cap checked by the caller) and derive the keys. */
-static int build_resp(struct pq_hs *hs, const struct pq_hs_init_msg *m, uint8_t h[PQ_SHA256_LEN],
-		      uint8_t *out, struct pq_hs_result *res)
+static int build_resp(struct pq_hs *hs, const struct pq_hs_init_msg *m, uint64_t mono_ms,
+		      uint8_t h[PQ_SHA256_LEN], uint8_t *out, struct pq_hs_result *res)
 {
 	struct pq_hs_resp_msg r;
 	uint8_t ss_mlkem[32], ss_x[32];
@@ -134,7 +137,7 @@ static int build_resp(struct pq_hs *hs, const struct pq_hs_init_msg *m, uint8_t 
 	r.receiver_index = m->sender_index;
 	ret = pq_hs__new_index(hs, &r.sender_index);
 	if (!ret)
-		ret = responder_secrets(hs, m, &r, ss_mlkem, ss_x);
+		ret = responder_secrets(hs, m, mono_ms, &r, ss_mlkem, ss_x);
 	if (!ret && pq_hs_resp_encode(&r, out, PQ_HS_RESP_LEN) != PQ_HS_RESP_LEN)
 		ret = PQ_E_CRYPTO;
 	if (!ret)
@@ -203,7 +206,7 @@ long pq_hs__handle_init(struct pq_hs *hs, const uint8_t *sender_pub, const uint8
 			return DROP(hs, drop_crossing, PQ_E_STATE);
 		abandon = true;
 	}
-	ret = build_resp(hs, &m, h, out, res);
+	ret = build_resp(hs, &m, mono_ms, h, out, res);
 	if (ret) {
 		pq_wipe(&res->keys, sizeof(res->keys));
 		n = ret == PQ_E_KEY ? DROP(hs, drop_bad_key, ret) : DROP(hs, drop_internal, ret);

@@ -42,6 +42,11 @@ static void housekeeping_fired(struct pq_loop *loop, struct pq_timer *t, void *a
 
 	pq_l2_expire(node->l2, now_ms);
 	pq_hs_expire(&node->hs, now_ms); /* issue 11: lifetimes on the monotonic clock */
+	/* issue 13: refill the handshake's precomputed ephemeral key pairs
+	 * while idle (handshake.h); a failure only means the next handshake
+	 * makes its own. */
+	if (pq_hs_precompute(&node->hs, now_ms) < 0)
+		pq_log(PQ_LOG_DEBUG, "handshake key precomputation failed; retried in %u ms", HOUSEKEEPING_MS);
 	if (pq_loop_timer_start(loop, t, HOUSEKEEPING_MS))
 		pq_log(PQ_LOG_ERROR, "cannot re-arm the housekeeping timer");
 }

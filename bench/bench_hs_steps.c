@@ -4,14 +4,17 @@
  *
  * Part 1 times the four protocol calls of one handshake between two
  * in-memory nodes (no network): A's pq_hs_initiate, B's pq_hs_receive of
- * HS_INIT, A's of HS_RESP, B's of HS_FINISH.
+ * HS_INIT, A's of HS_RESP, B's of HS_FINISH; once with the ephemeral key
+ * pairs made on the spot, once with both sides' pools refilled
+ * (pq_hs_precompute) in the pause before each handshake, as the node does
+ * from its housekeeping timer.
  *
  * Part 2 times each cryptographic operation those calls make, called
  * directly through src/crypto in the handshake's order, with the same
  * input sizes (the transcript hashes cover whole 1.7 KB messages). A step
  * marked "path" lies between t0 and "both confirmed" in
- * bench_relay_handshake; "off" steps are ones the protocol no longer has
- * to run there.
+ * bench_relay_handshake; "off" steps are the key generation that
+ * pq_hs_precompute moved out of it (issue 13).
  *
  * Both parts run N rounds, PACE_MS apart (default 260 ms, as the relay
  * benchmark: the CPU idles in between, so caches and branch predictors are
@@ -132,13 +135,15 @@ static int one_handshake(struct node *a, struct node *b, uint64_t now, double t[
 	return 0;
 }
 
-static int part_calls(int runs, unsigned pace_ms)
+static int part_calls(int runs, unsigned pace_ms, bool precompute)
 {
 	static struct node a, b;
 	double *v[N_CALLS] = { 0 };
 	uint64_t now = 1700000000000ull;
 	int ret = -1;
 
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
 	if (node_setup(&a) || node_setup(&b))
 		goto out;
 	pq_hs_peer_init(&a.peer, pq_signer_public(b.signer), now);
@@ -150,15 +155,21 @@ static int part_calls(int runs, unsigned pace_ms)
 		double t[N_CALLS];
 
 		now += 1000;
+		if (precompute && (pq_hs_precompute(&a.hs, now) < 0 || pq_hs_precompute(&b.hs, now) < 0))
+			goto out;
+		pause_ms(pace_ms);
 		if (one_handshake(&a, &b, now, t))
 			goto out;
 		for (int c = 0; i >= 0 && c < N_CALLS; c++)
 			v[c][i] = t[c];
-		pause_ms(pace_ms);
 	}
-	printf("part 1: the protocol calls of one handshake, in memory (no network)\n");
+	printf("part 1%s: the protocol calls of one handshake, in memory (no network), key pairs %s\n",
+	       precompute ? "b" : "a", precompute ? "precomputed (pq_hs_precompute in the pause)" : "made on the spot");
 	for (int c = 0; c < N_CALLS; c++)
 		bench_print_line(call_names[c], v[c], runs, 1);
+	printf("  pool: A took %llu, made %llu on the spot; B took %llu, made %llu on the spot\n",
+	       (unsigned long long)a.hs.stats.pool_used, (unsigned long long)a.hs.stats.pool_empty,
+	       (unsigned long long)b.hs.stats.pool_used, (unsigned long long)b.hs.stats.pool_empty);
 	ret = 0;
 out:
 	for (int c = 0; c < N_CALLS; c++)
@@ -234,14 +245,14 @@ struct step {
 };
 
 static const struct step steps[] = {
-	{ "A X25519 key pair", s_a_xkeypair, true },
-	{ "A ML-KEM-1024 key pair", s_a_mlkem_keypair, true },
+	{ "A X25519 key pair", s_a_xkeypair, false },
+	{ "A ML-KEM-1024 key pair", s_a_mlkem_keypair, false },
 	{ "A SHA-256 HS_INIT", s_a_hash_init, true },
 	{ "A Ed25519 sign", s_a_sign, true },
 	{ "B SHA-256 HS_INIT", s_b_hash_init, true },
 	{ "B Ed25519 verify", s_b_verify, true },
 	{ "B ML-KEM encaps", s_b_encaps, true },
-	{ "B X25519 key pair", s_b_xkeypair, true },
+	{ "B X25519 key pair", s_b_xkeypair, false },
 	{ "B X25519 shared", s_b_xshared, true },
 	{ "B SHA-256 HS_RESP", s_b_hash_resp, true },
 	{ "B Ed25519 sign", s_b_sign, true },
@@ -295,6 +306,7 @@ static int part_steps(int runs, unsigned pace_ms)
 	for (int i = -3; i < runs; i++) {
 		double sum = 0;
 
+		pause_ms(pace_ms);
 		for (size_t s = 0; s < N_STEPS; s++) {
 			uint64_t t0 = now_ns();
 			double us;
@@ -311,7 +323,6 @@ static int part_steps(int runs, unsigned pace_ms)
 		}
 		if (i >= 0)
 			path[i] = sum;
-		pause_ms(pace_ms);
 	}
 	printf("part 2: each cryptographic step, in the handshake's order (path = on the critical path)\n");
 	for (size_t s = 0; s < N_STEPS; s++) {
@@ -342,7 +353,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	printf("rounds: %d (+3 warm-up), %d ms apart; µs, CLOCK_MONOTONIC\n", runs, pace);
-	if (part_calls(runs, (unsigned)pace) || part_steps(runs, (unsigned)pace)) {
+	if (part_calls(runs, (unsigned)pace, false) || part_calls(runs, (unsigned)pace, true) ||
+	    part_steps(runs, (unsigned)pace)) {
 		fprintf(stderr, "FAIL: a handshake or a step failed\n");
 		return 1;
 	}

@@ -11,7 +11,10 @@
  *   1 last HS_INIT -> peer     5 a valid message with a few bytes changed
  *   2 last HS_RESP -> peer     6 the clock moves forward
  *   3 last HS_FINISH -> peer   7 b initiates (crossing)
- * ("peer": the node that did not produce that message.)
+ * ("peer": the node that did not produce that message.) With bit 3 of the
+ * operation byte set, 0, 1 and 7 first refill the acting node's pool of
+ * precomputed key pairs (pq_hs_precompute), so pooled, made-on-the-spot
+ * and expired pairs (the clock runs up to 62 s) all meet.
  * Checks: no crash or leak; every reply has its exact size; whenever both
  * sides hold current keys with matching indices, data flows both ways.
  */
@@ -81,6 +84,12 @@ static void deliver(struct fx_node *n, const struct fx_node *from, const uint8_t
 	} else {
 		CHECK(r <= 0);
 	}
+}
+
+static void maybe_precompute(struct fx_node *n, uint8_t op, uint64_t now)
+{
+	if (op & 8)
+		CHECK(pq_hs_precompute(&n->hs, now) >= 0);
 }
 
 static void initiate(struct fx_node *n, uint64_t now)
@@ -164,14 +173,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		take(&data, &size, 1);
 		switch (op % 8) {
-		case 0: initiate(&a, now); break;
-		case 1: deliver(other(init_from), init_from, last_init, sizeof(last_init), now); break;
+		case 0: maybe_precompute(&a, op, now); initiate(&a, now); break;
+		case 1:
+			maybe_precompute(other(init_from), op, now);
+			deliver(other(init_from), init_from, last_init, sizeof(last_init), now);
+			break;
 		case 2: deliver(other(resp_from), resp_from, last_resp, sizeof(last_resp), now); break;
 		case 3: deliver(other(fin_from), fin_from, last_fin, sizeof(last_fin), now); break;
 		case 4: raw_deliver(&data, &size, now); break;
 		case 5: mutate_and_deliver(&data, &size, now); break;
 		case 6: now += (uint64_t)(op >> 3) * 250; break;
-		default: initiate(&b, now); break;
+		default: maybe_precompute(&b, op, now); initiate(&b, now); break;
 		}
 	}
 	check_sessions(now);

@@ -21,7 +21,8 @@ double bench_time_op(bench_op op, void *ctx);
 /* Append a result; -1 when out is full or v is negative (a failure). */
 int bench_add(struct bench_result *out, int *n, int cap, const char *key, const char *unit, double v);
 
-/* The protocol figures (bench_proto.c): handshake_cpu_us, rehandshake_cpu_us. */
+/* The protocol figures (bench_proto.c): handshake_cpu_us, handshake_path_us,
+ * rehandshake_cpu_us. */
 int bench_handshake(struct bench_result *out, int *n, int cap);
 int bench_rehandshake(struct bench_result *out, int *n, int cap);
 extern const char *bench_failed;

@@ -408,8 +408,9 @@ void pq_datapath_drop(struct pq_node_peer *p);
  * fills). */
 void pq_path_exec_init(struct pq_node *node);
 void pq_path_exec_peer_init(struct pq_node_peer *p);
-/* Reload (reload.c): new intervals in place; restart: p's policy or static
- * endpoint changed, its path starts over (conns closed, session kept). */
+/* Reload (reload.c): new intervals, path and transport in place (the
+ * core drops what the new ones forbid); restart: p's static endpoint
+ * changed, its path starts over (conns closed, session kept). */
 void pq_path_exec_reconfigure(struct pq_node_peer *p, bool restart, uint64_t now_ms);
 /* Feed one event to p's path core and execute the actions it returns. */
 void pq_path_exec_event(struct pq_node_peer *p, const struct pq_path_event *ev, uint64_t now_ms);

@@ -97,19 +97,33 @@ void pq_path_exec_init(struct pq_node *node)
 }
 
 /* issue 12, reload: the intervals change in place (the core reads them at
- * each decision); a new policy or static endpoint starts p's path over:
- * every conn closed, the core set up again and told what it knew (online,
- * candidates, keys). The session is not touched. */
+ * each decision); a new path or transport goes to the core as a POLICY
+ * event, which drops only the conns no longer allowed and hands over to
+ * a conn that stays (closing them all would cut the peer's frames in
+ * flight on a conn both sides still use: issue 9, UDP -> TLS). A new
+ * static endpoint starts p's path over: every conn closed, the core set
+ * up again and told what it knew (online, candidates, keys). The session
+ * is not touched. */
 void pq_path_exec_reconfigure(struct pq_node_peer *p, bool restart, uint64_t now_ms)
 {
 	struct pq_path_config cfg;
 
 	core_config(p, &cfg);
 	if (!restart) {
+		struct pq_path_event ev = { .type = PQ_PATH_EV_POLICY, .policy = cfg.policy,
+					    .transports = cfg.transports };
+
 		p->path.core.cfg.retry_interval_ms = cfg.retry_interval_ms;
 		p->path.core.cfg.reauth_interval_ms = cfg.reauth_interval_ms;
 		p->path.core.cfg.keepalive_udp_ms = cfg.keepalive_udp_ms;
-		pq_path_exec_rearm(p, now_ms);
+		if (p->path.core.cfg.policy == cfg.policy && p->path.core.cfg.transports == cfg.transports) {
+			pq_path_exec_rearm(p, now_ms);
+			return;
+		}
+		pq_path_exec_event(p, &ev, now_ms);
+		/* Our ENDPOINTS again: they list the TLS listener only while
+		 * some peer may use it (tls_wanted). */
+		pq_path_exec_simple(p, PQ_PATH_EV_OURS_CHANGED, 0, now_ms);
 		return;
 	}
 	pq_path_exec_reset(p, now_ms);

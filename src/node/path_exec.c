@@ -404,13 +404,19 @@ int pq_path_exec_accept(struct pq_node_peer *p, struct pq_dconn *dc, uint64_t no
 	struct pq_path_event ev = { .type = PQ_PATH_EV_ACCEPTED, .conn = dc->transport };
 	struct pq_path_out out;
 
+	bool lost = false;
+
 	if (p->node->life.stopping || pq_path_input(&p->path.core, &ev, now_ms, &out) || out.accepted < 0)
 		return -1;
+	/* Dropped in the same event (it lost a crossing): execute() closes
+	 * it, which frees a UDP conn: the caller must not touch dc again. */
+	for (unsigned i = 0; i < out.n; i++)
+		lost |= out.act[i].type == PQ_PATH_ACT_DROP && out.act[i].conn == out.accepted;
 	/* On its slot before the actions run: they may name it (crossing). */
 	pq_dconn_attach(dc, p, out.accepted);
 	execute(p, &out, now_ms);
 	pq_path_exec_rearm(p, now_ms);
-	return out.accepted;
+	return lost ? PQ_NODE_ACCEPT_GONE : out.accepted;
 }
 
 void pq_path_exec_simple(struct pq_node_peer *p, enum pq_path_ev_type type, int conn, uint64_t now_ms)

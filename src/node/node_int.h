@@ -408,13 +408,17 @@ void pq_datapath_drop(struct pq_node_peer *p);
  * fills). */
 void pq_path_exec_init(struct pq_node *node);
 void pq_path_exec_peer_init(struct pq_node_peer *p);
-/* Reload (reload.c): new intervals in place; restart: p's policy or static
- * endpoint changed, its path starts over (conns closed, session kept). */
+/* Reload (reload.c): new intervals, path and transport in place (the
+ * core drops what the new ones forbid); restart: p's static endpoint
+ * changed, its path starts over (conns closed, session kept). */
 void pq_path_exec_reconfigure(struct pq_node_peer *p, bool restart, uint64_t now_ms);
 /* Feed one event to p's path core and execute the actions it returns. */
 void pq_path_exec_event(struct pq_node_peer *p, const struct pq_path_event *ev, uint64_t now_ms);
 /* An open conn the peer dialled: its slot (dc attached to it, the core's
- * actions executed), or -1: refused, the caller closes it. */
+ * actions executed), or -1: refused, the caller closes it, or
+ * PQ_NODE_ACCEPT_GONE: accepted and dropped at once (it lost a crossing),
+ * already closed; a UDP dc is freed: the caller must not touch it. */
+#define PQ_NODE_ACCEPT_GONE (-2)
 int pq_path_exec_accept(struct pq_node_peer *p, struct pq_dconn *dc, uint64_t now_ms);
 /* Shorthands for events that carry only a slot (or nothing). */
 void pq_path_exec_simple(struct pq_node_peer *p, enum pq_path_ev_type type, int conn, uint64_t now_ms);

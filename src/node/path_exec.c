@@ -97,19 +97,33 @@ void pq_path_exec_init(struct pq_node *node)
 }
 
 /* issue 12, reload: the intervals change in place (the core reads them at
- * each decision); a new policy or static endpoint starts p's path over:
- * every conn closed, the core set up again and told what it knew (online,
- * candidates, keys). The session is not touched. */
+ * each decision); a new path or transport goes to the core as a POLICY
+ * event, which drops only the conns no longer allowed and hands over to
+ * a conn that stays (closing them all would cut the peer's frames in
+ * flight on a conn both sides still use: issue 9, UDP -> TLS). A new
+ * static endpoint starts p's path over: every conn closed, the core set
+ * up again and told what it knew (online, candidates, keys). The session
+ * is not touched. */
 void pq_path_exec_reconfigure(struct pq_node_peer *p, bool restart, uint64_t now_ms)
 {
 	struct pq_path_config cfg;
 
 	core_config(p, &cfg);
 	if (!restart) {
+		struct pq_path_event ev = { .type = PQ_PATH_EV_POLICY, .policy = cfg.policy,
+					    .transports = cfg.transports };
+
 		p->path.core.cfg.retry_interval_ms = cfg.retry_interval_ms;
 		p->path.core.cfg.reauth_interval_ms = cfg.reauth_interval_ms;
 		p->path.core.cfg.keepalive_udp_ms = cfg.keepalive_udp_ms;
-		pq_path_exec_rearm(p, now_ms);
+		if (p->path.core.cfg.policy == cfg.policy && p->path.core.cfg.transports == cfg.transports) {
+			pq_path_exec_rearm(p, now_ms);
+			return;
+		}
+		pq_path_exec_event(p, &ev, now_ms);
+		/* Our ENDPOINTS again: they list the TLS listener only while
+		 * some peer may use it (tls_wanted). */
+		pq_path_exec_simple(p, PQ_PATH_EV_OURS_CHANGED, 0, now_ms);
 		return;
 	}
 	pq_path_exec_reset(p, now_ms);
@@ -390,13 +404,19 @@ int pq_path_exec_accept(struct pq_node_peer *p, struct pq_dconn *dc, uint64_t no
 	struct pq_path_event ev = { .type = PQ_PATH_EV_ACCEPTED, .conn = dc->transport };
 	struct pq_path_out out;
 
+	bool lost = false;
+
 	if (p->node->life.stopping || pq_path_input(&p->path.core, &ev, now_ms, &out) || out.accepted < 0)
 		return -1;
+	/* Dropped in the same event (it lost a crossing): execute() closes
+	 * it, which frees a UDP conn: the caller must not touch dc again. */
+	for (unsigned i = 0; i < out.n; i++)
+		lost |= out.act[i].type == PQ_PATH_ACT_DROP && out.act[i].conn == out.accepted;
 	/* On its slot before the actions run: they may name it (crossing). */
 	pq_dconn_attach(dc, p, out.accepted);
 	execute(p, &out, now_ms);
 	pq_path_exec_rearm(p, now_ms);
-	return out.accepted;
+	return lost ? PQ_NODE_ACCEPT_GONE : out.accepted;
 }
 
 void pq_path_exec_simple(struct pq_node_peer *p, enum pq_path_ev_type type, int conn, uint64_t now_ms)

@@ -194,8 +194,9 @@ size_t pq_node_reload(struct pq_node *node, char *out, size_t cap)
 		}
 	}
 	/* Swap the configuration; every live peer points into the new one,
-	 * and its path core takes the new values (a new policy or static
-	 * endpoint starts its path over; the session stays). */
+	 * and its path core takes the new values (a new path or transport
+	 * drops only the conns it forbids; a new static endpoint starts the
+	 * path over; the session stays). */
 	old = node->cfg;
 	node->cfg = next;
 	memset(&next, 0, sizeof(next));
@@ -206,8 +207,7 @@ size_t pq_node_reload(struct pq_node *node, char *out, size_t cap)
 		if (p->removed)
 			continue;
 		p->cfg = cfg_peer(&node->cfg, p->key);
-		pq_path_exec_reconfigure(p, was->path != p->cfg->path || was->transport != p->cfg->transport ||
-					    was->has_endpoint != p->cfg->has_endpoint ||
+		pq_path_exec_reconfigure(p, was->has_endpoint != p->cfg->has_endpoint ||
 					    (p->cfg->has_endpoint && !addr_eq(&was->endpoint, &p->cfg->endpoint)),
 					 now);
 	}

@@ -44,7 +44,7 @@ static void tls_on_open(void *ctx, struct pq_conn *c)
 	pq_conn_set_data(c, dc);
 	dc->open = true;
 	dc->addr = *pq_conn_peer_addr(c);
-	if (pq_path_exec_accept(p, dc, now_ms) < 0) {
+	if (pq_path_exec_accept(p, dc, now_ms) == -1) {
 		pq_log(PQ_LOG_DEBUG, "peer %s: incoming direct conn refused (no keys, path = relay, or "
 		       "too many)", pq_peer_label(p));
 		pq_conn_close(c, PQ_WS_CLOSE_POLICY);

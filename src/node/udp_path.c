@@ -446,6 +446,7 @@ void pq_udp_path_punch_in(struct pq_node_peer *p, const uint8_t *pt, size_t len,
 	struct overtaken early;
 	struct pq_dconn *dc;
 	bool has_early;
+	int ret;
 
 	if (len != PQ_PUNCH_ID_LEN || p->node->udp.fd < 0)
 		return;
@@ -453,14 +454,15 @@ void pq_udp_path_punch_in(struct pq_node_peer *p, const uint8_t *pt, size_t len,
 	drop_old_responders(p, now_ms);
 	if (new_udp_dconn(p, false, pt, &dc))
 		return;
-	if (pq_path_exec_accept(p, dc, now_ms) < 0) {
+	ret = pq_path_exec_accept(p, dc, now_ms);
+	if (ret == PQ_NODE_ACCEPT_GONE)
+		return; /* lost a crossing at once: dc is freed */
+	if (ret < 0) {
 		pq_log(PQ_LOG_DEBUG, "peer %s: UDP attempt refused (transport, policy or too many)",
 		       pq_peer_label(p));
 		pq_dconn_free(p->node, dc);
 		return;
 	}
-	if (!dc->peer)
-		return; /* lost a crossing at once: already gone */
 	punch(dc, now_ms);
 	arm_resend(dc);
 	if (has_early) {

@@ -68,6 +68,10 @@
  *             existing conns dropped on change); direct: data never
  *             through the relay (pq_path_route says NONE); auto: both.
  *             transports auto | udp | tls: which kinds of conn may exist.
+ *             A change (POLICY) drops only the conns it forbids; the
+ *             active one hands over to the best usable conn left in one
+ *             step, as in "migrate" (a planned UDP -> TLS move loses
+ *             nothing).
  *   endpoints our ENDPOINTS for every new keypair (a restarted peer's
  *             handshake looks like a rekey to us, and it lost ours), when
  *             the peer comes back online and when our own candidates

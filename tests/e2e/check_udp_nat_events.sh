@@ -32,11 +32,16 @@
 #    n3 (a firewall rule), so n1-n2 go to the relay and n1-n3 to TLS
 #    direct; streams n2 -> n1 and n3 -> n1 run while the rule is lifted:
 #    both pairs move to UDP during the stream, nothing lost or duplicated.
-# 5. UDP -> TLS: r1 drops all UDP while a stream n3 -> n1 runs: n1-n3
+# 5. UDP -> TLS, planned, zero loss: streams n3 -> n1 and n1 -> n3 run
+#    while a reload sets `transport = tls` for the pair, on n1 first, on
+#    n3 1.5 s later (SIGHUP): the pair goes from direct/udp to
+#    direct/tls during the streams, nothing lost or duplicated; a reload
+#    back to auto returns it to UDP.
+# 6. UDP -> TLS: r1 drops all UDP while a stream n3 -> n1 runs: n1-n3
 #    leaves UDP within 2 s (loss: what was in flight on the dead path, one
 #    run, quoted), then runs on TLS direct; n1-n2 on the relay, pings
 #    get through.
-# 6. STUN: a public node asks the relay a round per 30 s (and when a UDP
+# 7. STUN: a public node asks the relay a round per 30 s (and when a UDP
 #    path died), not at every retransmission timer; clean exits.
 set -eu
 top=${PQ_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -277,8 +282,41 @@ grep -h "path .* -> direct" "$dir/n1.log" | sed 's/^/  n1: /'
 stream_ok up21 "stream n2 -> n1 across relay -> UDP"
 stream_ok up31 "stream n3 -> n1 across TLS -> UDP"
 
-# ---- 5. UDP -> TLS: r1 drops UDP mid-stream -----------------------------------------
+# ---- 5. UDP -> TLS by reload under a stream: nothing lost -------------------
+# transport_of I J VALUE: node I's [peer] nJ gets `transport = VALUE`
+# (auto: the line goes); [peer] nJ is the last section of nI.conf.
+transport_of() {
+	local c=$dir/n$1.conf
+	[ "$(sed -n 's/^key = //p' "$c" | tail -n 1)" = "${pub[$2]}" ] || e2e_die "n$1.conf: [peer] n$2 is not last"
+	sed -i '/^transport = /d' "$c"
+	[ "$3" = auto ] || printf 'transport = %s\n' "$3" >>"$c"
+}
+tls_direct() { peer_of "$1" "$2" "p['path'] == 'direct' and p['transport'] == 'tls'"; }
 e2e_until 10 pair_udp 1 3 || e2e_die "n1-n3 not on UDP before part 5: $(cat "$dir/status1.json")"
+e2e_ok "before the reload: n1-n3 direct over UDP (n1: $(field_of 1 3 endpoint))"
+pings 3 1 2; pings 1 3 2
+e2e_stream_start rl31 "${ns[3]}" "${ns[1]}" "$overlay.1" 9001 "$rate" 7
+e2e_stream_start rl13 "${ns[1]}" "${ns[3]}" "$overlay.3" 9003 "$rate" 7
+sleep 1.5
+transport_of 1 3 tls; kill -HUP "${node_pid[1]}"
+sleep 1.5
+transport_of 3 1 tls; kill -HUP "${node_pid[3]}"
+e2e_until 4 tls_direct 1 3 && e2e_until 2 tls_direct 3 1 && t_tls=ok || t_tls=
+e2e_stream_wait rl31
+e2e_stream_wait rl13
+if [ -n "$t_tls" ] && tls_direct 1 3 && tls_direct 3 1; then
+	e2e_ok "reload transport = tls on n1, then n3: n1-n3 moved direct/udp -> direct/tls during the streams"
+else
+	e2e_bad "n1-n3 not direct over TLS after the reloads: $(cat "$dir/status1.json") $(cat "$dir/status3.json")"
+fi
+for i in 1 3; do grep -h "reloaded\|peer n[13]: path .* -> " "$dir/n$i.log" | tail -n 3 | sed "s/^/  n$i: /"; done
+stream_ok rl31 "stream n3 -> n1 across the UDP -> TLS reload"
+stream_ok rl13 "stream n1 -> n3 across the UDP -> TLS reload"
+transport_of 1 3 auto; kill -HUP "${node_pid[1]}"
+transport_of 3 1 auto; kill -HUP "${node_pid[3]}"
+
+# ---- 6. UDP -> TLS: r1 drops UDP mid-stream -----------------------------------------
+e2e_until 15 pair_udp 1 3 || e2e_die "n1-n3 not back on UDP before part 6: $(cat "$dir/status1.json")"
 status_json 1; fb13=$(field_of 1 3 fallbacks)
 pings 3 1 2
 e2e_stream_start tls31 "${ns[3]}" "${ns[1]}" "$overlay.1" 9001 "$rate" 8
@@ -298,7 +336,7 @@ else
 	e2e_bad "UDP dropped: n1-n2: $REPLY of 10 pings, $(cat "$dir/status1.json")"
 fi
 
-# ---- 6. STUN: a round (2 requests) every 30 s, and one when a UDP path
+# ---- 7. STUN: a round (2 requests) every 30 s, and one when a UDP path
 # dies (our mapping may have moved); bound: a round per 10 s, +2.
 stun_n=$(stun_requests) stun_s=$((SECONDS - t_stun))
 if [ "${stun_n:-0}" -ge 2 ] && [ "$stun_n" -le $((2 * (stun_s / 10 + 2))) ]; then

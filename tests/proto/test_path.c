@@ -870,6 +870,55 @@ static void test_transport_policy(void **state)
 	assert_int_equal(f.p.next_dial_ms[PQ_PATH_UDP], 0);
 }
 
+/* A planned move (reload: transport udp|auto -> tls): the UDP conn goes,
+ * the TLS conn standing by takes over in one step, no relay hop, and
+ * stays when UDP is allowed again (only UDP is dialled). Closing the TLS
+ * conn too would cut what the peer has in flight on it (issue 9). */
+static void test_transport_policy_hands_over(void **state)
+{
+	struct fx f;
+	struct pq_path_event ev = { .type = PQ_PATH_EV_POLICY, .policy = PQ_PATH_POLICY_AUTO,
+				    .transports = PQ_PATH_TLS_ONLY };
+	int tls, udp;
+
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	feed_keys(&f, 7);
+	feed(&f, PQ_PATH_EV_ONLINE, 0);
+	feed_mixed(&f, 1, 1);
+	udp = dial_of(&f, PQ_PATH_UDP);
+	assert_true(udp >= 0);
+	feed(&f, PQ_PATH_EV_DIAL_OPENED, udp);
+	feed_done(&f, udp, 7);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, udp);
+	/* The peer's TLS dial (its transport already tls) stands by. */
+	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_TLS);
+	tls = f.out.accepted;
+	assert_true(tls >= 0);
+	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++)
+		if (k != udp && k != tls && f.p.conn[k].state != PQ_PCONN_FREE)
+			feed(&f, PQ_PATH_EV_CLOSED, k); /* our own TLS dial, if any */
+	f.now += 3;
+	feed_done(&f, tls, 7);
+	assert_int_equal(f.p.active, udp);
+	f.now += 1000;
+	feed_ev(&f, &ev);
+	for (unsigned i = 0; i < f.out.n; i++) /* the one DROP, the one switch */
+		assert_true(f.out.act[i].type == PQ_PATH_ACT_DROP ? f.out.act[i].conn == udp
+			    : f.out.act[i].type != PQ_PATH_ACT_ACTIVATE || f.out.act[i].conn == tls);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->conn, udp);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_POLICY);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, tls);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->from, udp);
+	assert_int_equal(f.p.count.fallbacks, 0);
+	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_DATA, true, PQ_PATH_VIA_RELAY), tls);
+	/* Back to auto: TLS carries on, UDP is dialled again. */
+	ev.transports = PQ_PATH_ANY;
+	feed_ev(&f, &ev);
+	assert_int_equal(find(&f, PQ_PATH_ACT_DROP), -1);
+	assert_true(dial_of(&f, PQ_PATH_UDP) >= 0);
+	assert_int_equal(f.p.active, tls);
+}
+
 static void test_ours_changed(void **state)
 {
 	struct fx f;
@@ -938,6 +987,7 @@ int main(void)
 		cmocka_unit_test(test_udp_keepalive),
 		cmocka_unit_test(test_probe_answer_starts_no_clock),
 		cmocka_unit_test(test_transport_policy),
+		cmocka_unit_test(test_transport_policy_hands_over),
 		cmocka_unit_test(test_ours_changed),
 		cmocka_unit_test(test_invalid_events),
 	};

@@ -163,8 +163,8 @@ else
 fi
 
 # ---- 2. zero loss across relay -> direct ------------------------------------
-cut
-e2e_until 10 on_path relay || e2e_die "the cut did not bring the peers back to the relay"
+cut # idle: noticed by the next keepalive probe at the latest (keepalive_udp 25 s)
+e2e_until 30 on_path relay || e2e_die "the cut did not bring the peers back to the relay"
 fb_before=$(status_json 1 && field 1 fallbacks)
 mig_before=$(field 1 migrations)
 e2e_ok "cut: both peers back on the relay (fallbacks on n1: $fb_before)"

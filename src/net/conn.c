@@ -87,6 +87,9 @@ void pq_conn_free(struct pq_conn *c)
 	if (c->out)
 		pq_wipe(c->out, c->out_cap);
 	free(c->out);
+	if (c->urg)
+		pq_wipe(c->urg, c->urg_cap);
+	free(c->urg);
 	pq_wipe(c, sizeof(*c));
 	free(c);
 }
@@ -313,6 +316,7 @@ void pq_conn_opened(struct pq_conn *c)
 	c->hs = NULL;
 	c->state = CONN_OPEN;
 	c->opened = true;
+	c->out_raw = c->out_len - c->out_off; /* the server's 101, not yet written */
 	c->owe_close = true;
 	c->last_rx_ms = pq_loop_now(c->loop);
 	if (pq_loop_timer_start(c->loop, &c->timer,
@@ -447,6 +451,8 @@ int pq_conn_new_fd(struct pq_conn **out, struct pq_loop *loop, int fd, bool serv
 	if (c->opts.user_timeout_ms && pq_sock_set_user_timeout(fd, c->opts.user_timeout_ms)) {
 		/* kept without it */
 	}
+	pq_qsize_init(&c->qs);
+	pq_conn_apply_lowat(c);
 	if ((err = pq_loop_add(loop, fd, c->interest, on_fd, c)) ||
 	    (err = pq_loop_timer_start(loop, &c->timer,
 				       server && c->opts.first_bytes_ms < c->opts.open_timeout_ms
@@ -597,6 +603,15 @@ void pq_conn_set_data(struct pq_conn *c, void *data)
 void *pq_conn_data(const struct pq_conn *c)
 {
 	return c->data;
+}
+
+void pq_conn_sizing(const struct pq_conn *c, struct pq_conn_sizing *out)
+{
+	out->rate = c->qs.rate;
+	out->samples = c->qs.samples;
+	out->lowat = c->lowat;
+	out->record = pq_qsize_record(&c->qs);
+	out->urgent_msgs = c->urgent_msgs;
 }
 
 size_t pq_conn_queued(const struct pq_conn *c)

@@ -47,6 +47,31 @@
  * past CONN_KEEP_BUF (conn_internal.h), so a burst does not pin memory
  * for the conn's life.
  *
+ * Latency (issue 13 item 4), for a conn opened with opts.size_from_path
+ * (the node's direct TLS conns). A TCP tunnel carries TCP: a bulk inner
+ * flow keeps whatever the tunnel buffers full, and a ping or an inner
+ * TCP ACK queued behind it waits for all of it (bench_latency: 13-14 ms
+ * against the bare link's 6 on a 20 Mbit/s link). So:
+ *   - on a slow path the socket holds little that is not yet on the
+ *     wire: TCP_NOTSENT_LOWAT of about 2 ms of the rate the conn
+ *     measures itself, and TLS records of 1 ms of it, so the bulk waits
+ *     in our queue, not the kernel's (net/qsize.h; a fast path gets
+ *     neither: there the watermark cost throughput, not latency);
+ *   - a message of at most PQ_CONN_URGENT_MSG bytes goes into a second,
+ *     small queue (PQ_CONN_URGENT_QUEUE bytes; when that is full it joins
+ *     the bulk queue) that is written first, at the next WebSocket frame
+ *     boundary of the bulk queue. Small messages keep their order among
+ *     themselves; a small one may arrive before large ones queued earlier
+ *     (at most max_queue bytes of them, fewer messages than the
+ *     receiver's replay window, crypto/replay.h). A sender whose order
+ *     across sizes matters must not use such a conn for it.
+ * The bulk queue's bound stays max_queue: bounding it by the measured
+ * rate instead (tried) dropped inner TCP segments whenever this
+ * 2-core machine's scheduler stalled a receiver for a few ms, and the
+ * one-stream TLS direct figure fell from ~2.9 to ~0.5 Gbit/s. Conns
+ * without size_from_path (the relay's, the node's relay link) are as
+ * before: one queue, the kernel's buffers, writes as long as the queue.
+ *
  * Admission (server, DESIGN §7 "availability under attack"): at most
  * max_pending conns are accepted and not yet open, at most
  * max_pending_per_source of them from one source (pq_sockaddr_same_source:
@@ -101,6 +126,7 @@ struct pq_conn_cbs {
 struct pq_conn_opts {
 	uint64_t open_timeout_ms; /* TCP + TLS + Upgrade; 0: 10000 */
 	size_t max_queue;         /* bytes of queued frames; 0: 1 MiB */
+	bool size_from_path;      /* "Latency" above */
 	size_t max_msg;           /* largest message accepted; 0: PQ_MAX_MSG_LEN */
 	uint64_t close_linger_ms; /* time to flush a close frame; 0: 2000 */
 	/* Liveness while open: after ping_interval_ms with nothing received
@@ -117,6 +143,8 @@ struct pq_conn_opts {
 
 #define PQ_CONN_OPEN_TIMEOUT_MS 10000
 #define PQ_CONN_MAX_QUEUE (1024 * 1024)
+#define PQ_CONN_URGENT_MSG 512           /* "Latency": a message this small goes first */
+#define PQ_CONN_URGENT_QUEUE (64 * 1024) /* bytes of such messages waiting, at most */
 #define PQ_CONN_CLOSE_LINGER_MS 2000
 #define PQ_CONN_MAX_PENDING 1024
 #define PQ_CONN_MAX_PENDING_PER_SOURCE 32
@@ -190,6 +218,15 @@ void *pq_conn_data(const struct pq_conn *c);
 /* Bytes queued for the peer and messages refused with PQ_E_AGAIN so far. */
 size_t pq_conn_queued(const struct pq_conn *c);
 uint64_t pq_conn_drops(const struct pq_conn *c);
+/* The send path as sized now ("Latency"): the drain rate in bytes per
+ * second (meaningful once samples > 0), TCP_NOTSENT_LOWAT as set (0: not
+ * set), the TLS write size, and how many messages went first. */
+struct pq_conn_sizing {
+	uint64_t rate, samples;
+	size_t lowat, record;
+	uint64_t urgent_msgs;
+};
+void pq_conn_sizing(const struct pq_conn *c, struct pq_conn_sizing *out);
 
 /* Counters since the conn was made. */
 struct pq_conn_stats {

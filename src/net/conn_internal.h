@@ -7,6 +7,7 @@
 #define PQ_NET_CONN_INTERNAL_H
 
 #include "net/conn.h"
+#include "net/qsize.h"
 #include "net/ws.h"
 #include "net/ws_handshake.h"
 
@@ -91,6 +92,19 @@ struct pq_conn {
 	/* output: frames ready to write are out[out_off, out_len) */
 	uint8_t *out;
 	size_t out_cap, out_off, out_len;
+	/* size_from_path only (conn.h "Latency"): small frames written first,
+	 * urg[urg_off, urg_len); out_raw: bytes at out_off that are HTTP
+	 * from the upgrade, not frames; frame_left: bytes of the bulk frame
+	 * after them not yet written (both 0: at a frame boundary). */
+	uint8_t *urg;
+	size_t urg_cap, urg_off, urg_len;
+	size_t out_raw, frame_left;
+	size_t wretry;      /* length of a TLS write to repeat (SSL_write(3): not shorter) */
+	bool wretry_urg;    /* ... from urg, not out */
+	struct pq_qsize qs; /* the drain rate (net/qsize.h) */
+	uint64_t qs_seen;   /* qs.samples when lowat was last applied */
+	size_t lowat;       /* TCP_NOTSENT_LOWAT as set; 0 not set */
+	uint64_t urgent_msgs;
 	struct pq_conn_stats stats;
 	uint8_t masks[CONN_MASK_POOL][4];
 	size_t masks_left;
@@ -120,7 +134,10 @@ void pq_conn_heard(struct pq_conn *c);
 void pq_listener_release(struct pq_conn *c);
 
 /* conn_io.c */
+/* Bytes queued in all (bulk and urgent). */
 size_t pq_conn_pending(const struct pq_conn *c);
+/* TCP_NOTSENT_LOWAT from qs when it moved by more than an eighth. */
+void pq_conn_apply_lowat(struct pq_conn *c);
 PQ_MUST_CHECK int pq_conn_queue_raw(struct pq_conn *c, const void *buf, size_t len);
 PQ_MUST_CHECK int pq_conn_queue_frame(struct pq_conn *c, enum pq_ws_opcode op,
 				      const uint8_t *payload, size_t len, size_t limit);

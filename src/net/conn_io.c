@@ -6,6 +6,8 @@
  * Sending only appends to the buffer and asks the loop for EPOLLOUT; the
  * write happens when the loop reports the socket writable, so messages
  * queued within one loop turn leave together in full 16 KiB TLS records.
+ * A conn with opts.size_from_path also has the urgent queue of conn.h's
+ * "Latency", written first at the bulk queue's next frame boundary.
  */
 #include "net/conn_internal.h"
 
@@ -13,39 +15,58 @@
 #include <string.h>
 
 #include "crypto/util.h"
+#include "net/sock.h"
 #include "proto/types.h"
 
 size_t pq_conn_pending(const struct pq_conn *c)
 {
-	return c->out_len - c->out_off;
+	return c->out_len - c->out_off + c->urg_len - c->urg_off;
 }
 
-/* Room for need more bytes, within limit bytes pending in total. */
-static int out_reserve(struct pq_conn *c, size_t need, size_t limit)
+/* One output queue: the bulk one (out) or the urgent one (urg). */
+struct outq {
+	uint8_t **buf;
+	size_t *cap, *off, *len;
+};
+
+static struct outq outq_of(struct pq_conn *c, bool urgent)
 {
-	size_t pending = pq_conn_pending(c), cap;
+	if (urgent)
+		return (struct outq){ &c->urg, &c->urg_cap, &c->urg_off, &c->urg_len };
+	return (struct outq){ &c->out, &c->out_cap, &c->out_off, &c->out_len };
+}
+
+/* Room for need more bytes in q, within limit bytes pending in it. */
+static int outq_reserve(struct outq q, size_t need, size_t limit)
+{
+	size_t pending = *q.len - *q.off, cap;
 	uint8_t *p;
 
 	if (need > limit || pending > limit - need)
 		return PQ_E_AGAIN;
-	if (c->out_cap - c->out_len >= need)
+	if (*q.cap - *q.len >= need)
 		return 0;
 	/* SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER lets pending bytes move. */
-	if (c->out_off) {
-		memmove(c->out, c->out + c->out_off, pending);
-		c->out_off = 0;
-		c->out_len = pending;
-		if (c->out_cap - c->out_len >= need)
+	if (*q.off) {
+		memmove(*q.buf, *q.buf + *q.off, pending);
+		*q.off = 0;
+		*q.len = pending;
+		if (*q.cap - *q.len >= need)
 			return 0;
 	}
-	cap = c->out_cap ? c->out_cap : 4096;
+	cap = *q.cap ? *q.cap : 4096;
 	while (cap - pending < need)
 		cap *= 2;
-	if (!(p = realloc(c->out, cap)))
+	if (!(p = realloc(*q.buf, cap)))
 		return PQ_E_NOMEM;
-	c->out = p;
-	c->out_cap = cap;
+	*q.buf = p;
+	*q.cap = cap;
 	return 0;
+}
+
+static int out_reserve(struct pq_conn *c, size_t need, size_t limit)
+{
+	return outq_reserve(outq_of(c, false), need, limit);
 }
 
 int pq_conn_queue_raw(struct pq_conn *c, const void *buf, size_t len)
@@ -71,8 +92,8 @@ static int next_mask(struct pq_conn *c, uint8_t key[4])
 	return 0;
 }
 
-int pq_conn_queue_frame(struct pq_conn *c, enum pq_ws_opcode op, const uint8_t *payload,
-			size_t len, size_t limit)
+static int queue_frame_in(struct pq_conn *c, struct outq q, enum pq_ws_opcode op,
+			  const uint8_t *payload, size_t len, size_t limit)
 {
 	enum pq_ws_role role = c->server ? PQ_WS_SERVER : PQ_WS_CLIENT;
 	uint8_t key[4], *dst;
@@ -81,9 +102,9 @@ int pq_conn_queue_frame(struct pq_conn *c, enum pq_ws_opcode op, const uint8_t *
 
 	if (!c->server && next_mask(c, key))
 		return PQ_E_RANDOM;
-	if ((err = out_reserve(c, PQ_WS_MAX_HEADER + len, limit)))
+	if ((err = outq_reserve(q, PQ_WS_MAX_HEADER + len, limit)))
 		return err;
-	dst = c->out + c->out_len;
+	dst = *q.buf + *q.len;
 	hlen = pq_ws_frame_header(dst, PQ_WS_MAX_HEADER, role, op, true, len,
 				  c->server ? NULL : key);
 	if (hlen < 0)
@@ -92,8 +113,20 @@ int pq_conn_queue_frame(struct pq_conn *c, enum pq_ws_opcode op, const uint8_t *
 		memcpy(dst + hlen, payload, len);
 	if (!c->server)
 		pq_ws_mask(dst + hlen, len, key, 0);
-	c->out_len += (size_t)hlen + len;
+	*q.len += (size_t)hlen + len;
 	return 0;
+}
+
+int pq_conn_queue_frame(struct pq_conn *c, enum pq_ws_opcode op, const uint8_t *payload,
+			size_t len, size_t limit)
+{
+	return queue_frame_in(c, outq_of(c, false), op, payload, len, limit);
+}
+
+/* conn.h "Latency": small messages of a size_from_path conn go first. */
+static bool takes_urgent(const struct pq_conn *c, size_t len)
+{
+	return c->opts.size_from_path && len <= PQ_CONN_URGENT_MSG;
 }
 
 int pq_conn_queue_close(struct pq_conn *c, uint16_t code)
@@ -118,7 +151,14 @@ int pq_conn_send(struct pq_conn *c, const uint8_t *msg, size_t len)
 		return PQ_E_INVAL;
 	if (len > PQ_MAX_MSG_LEN)
 		return PQ_E_TOOBIG;
-	err = pq_conn_queue_frame(c, PQ_WS_OP_BINARY, msg, len, c->opts.max_queue);
+	err = PQ_E_AGAIN;
+	/* a full urgent queue: the message joins the bulk one */
+	if (takes_urgent(c, len) &&
+	    (err = queue_frame_in(c, outq_of(c, true), PQ_WS_OP_BINARY, msg, len,
+				  PQ_CONN_URGENT_QUEUE)) == 0)
+		c->urgent_msgs++;
+	if (err == PQ_E_AGAIN)
+		err = pq_conn_queue_frame(c, PQ_WS_OP_BINARY, msg, len, c->opts.max_queue);
 	if (err == PQ_E_AGAIN)
 		c->stats.drops++;
 	if (err)
@@ -129,27 +169,137 @@ int pq_conn_send(struct pq_conn *c, const uint8_t *msg, size_t len)
 	return 0;
 }
 
+void pq_conn_apply_lowat(struct pq_conn *c)
+{
+	size_t want = pq_qsize_lowat(&c->qs);
+
+	c->qs_seen = c->qs.samples;
+	if (!c->opts.size_from_path)
+		return;
+	if (want <= c->lowat + c->lowat / 8 && want >= c->lowat - c->lowat / 8)
+		return; /* also: still none */
+	/* Best effort: without it the kernel's buffer is the old, deep one.
+	 * 0 gives the socket back the system's default (none). */
+	if (pq_sock_set_notsent_lowat(c->fd, want) == 0)
+		c->lowat = want;
+}
+
+/* The length of the frame we queued at p (RFC 6455 §5.2), header and
+ * masking key included; avail bounds the read. 0 if it does not fit. */
+static size_t own_frame_len(const uint8_t *p, size_t avail)
+{
+	size_t hlen = 2, len;
+
+	if (avail < 2)
+		return 0;
+	len = p[1] & 0x7f;
+	if (len == 126) {
+		if (avail < 4)
+			return 0;
+		len = (size_t)p[2] << 8 | p[3];
+		hlen = 4;
+	} else if (len == 127) {
+		if (avail < 10)
+			return 0;
+		len = 0;
+		for (int i = 2; i < 10; i++)
+			len = len << 8 | p[i];
+		hlen = 10;
+	}
+	if (p[1] & 0x80)
+		hlen += 4;
+	return hlen > avail || len > avail - hlen ? 0 : hlen + len;
+}
+
+/* n bytes of the bulk queue were written: move past them, keeping track
+ * of where the frame being written ends. */
+static void bulk_written(struct pq_conn *c, size_t n)
+{
+	while (n) {
+		size_t *left = c->out_raw ? &c->out_raw : &c->frame_left, take;
+
+		if (!*left && !(*left = own_frame_len(c->out + c->out_off, c->out_len - c->out_off))) {
+			c->out_off += n; /* unreachable: we queued whole frames */
+			return;
+		}
+		take = n < *left ? n : *left;
+		*left -= take;
+		c->out_off += take;
+		n -= take;
+	}
+}
+
+/* What to hand TLS next: a write to repeat (SSL_write(3) wants the same
+ * bytes again, at least as many), else the urgent queue once the bulk
+ * one is at a frame boundary, else the bulk queue - only up to its
+ * frame's end while urgent bytes wait, so they go right after it. */
+static size_t next_write(struct pq_conn *c, bool *urgent)
+{
+	size_t urg = c->urg_len - c->urg_off, bulk = c->out_len - c->out_off;
+	size_t len = c->opts.size_from_path ? pq_qsize_record(&c->qs) : bulk;
+
+	if (c->wretry) {
+		*urgent = c->wretry_urg;
+		len = c->wretry > len ? c->wretry : len;
+	} else {
+		size_t to_boundary = c->out_raw + c->frame_left;
+
+		*urgent = urg && !to_boundary;
+		if (!*urgent && urg && to_boundary < len)
+			len = to_boundary;
+	}
+	if (*urgent)
+		return len < urg ? len : urg;
+	return len < bulk ? len : bulk;
+}
+
+/*
+ * Write until the socket refuses or both queues are empty. What the
+ * socket took, and what is left, is the drain net/qsize.h measures.
+ */
 int pq_conn_flush(struct pq_conn *c)
 {
-	while (pq_conn_pending(c)) {
-		long n = pq_tls_write(c->tls, c->out + c->out_off, pq_conn_pending(c));
+	size_t taken = 0;
 
-		if (n == PQ_E_AGAIN)
-			return 0;
+	while (pq_conn_pending(c)) {
+		bool urgent;
+		size_t len = next_write(c, &urgent);
+		long n = pq_tls_write(c->tls, urgent ? c->urg + c->urg_off : c->out + c->out_off, len);
+
+		if (n == PQ_E_AGAIN) {
+			c->wretry = len;
+			c->wretry_urg = urgent;
+			break;
+		}
 		if (n <= 0) {
 			pq_conn_fail(c, PQ_CONN_END_IO, n < 0 ? (int)n : PQ_E_IO, PQ_WS_CLOSE_ABNORMAL);
 			return PQ_E_IO;
 		}
-		c->out_off += (size_t)n;
+		c->wretry = 0;
+		if (urgent)
+			c->urg_off += (size_t)n;
+		else
+			bulk_written(c, (size_t)n);
+		taken += (size_t)n;
 	}
-	c->out_off = c->out_len = 0;
-	pq_conn_trim(c);
+	if (c->opts.size_from_path && c->state == CONN_OPEN) {
+		pq_qsize_written(&c->qs, taken, pq_conn_pending(c), pq_loop_now(c->loop) * 1000u);
+		if (c->qs.samples != c->qs_seen)
+			pq_conn_apply_lowat(c);
+	}
+	if (c->urg_off == c->urg_len)
+		c->urg_off = c->urg_len = 0;
+	if (c->out_off == c->out_len) {
+		c->out_off = c->out_len = 0;
+		c->out_raw = c->frame_left = 0;
+		pq_conn_trim(c);
+	}
 	return 0;
 }
 
 void pq_conn_trim(struct pq_conn *c)
 {
-	if (!pq_conn_pending(c) && c->out_cap > CONN_KEEP_BUF) {
+	if (c->out_off == c->out_len && c->out_cap > CONN_KEEP_BUF) {
 		pq_wipe(c->out, c->out_cap);
 		free(c->out);
 		c->out = NULL;

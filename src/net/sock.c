@@ -190,6 +190,15 @@ int pq_sock_set_sndbuf(int fd, size_t bytes)
 	return 0;
 }
 
+int pq_sock_set_notsent_lowat(int fd, size_t bytes)
+{
+	int v = bytes > (size_t)(1 << 30) ? 1 << 30 : (int)bytes;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v)) < 0)
+		return pq_sock_errno(errno);
+	return 0;
+}
+
 /* ---- address classes ---- */
 
 static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };

@@ -71,5 +71,11 @@ PQ_MUST_CHECK int pq_sock_set_user_timeout(int fd, unsigned ms);
  * kernel memory a peer that does not read can pin; also turns off the
  * kernel's send-buffer autotuning for fd. */
 PQ_MUST_CHECK int pq_sock_set_sndbuf(int fd, size_t bytes);
+/* TCP_NOTSENT_LOWAT: the socket counts as writable, and takes more,
+ * only while fewer than `bytes` of it are not yet sent, so the data
+ * waiting in the kernel stays small and the sender's own queue (where it
+ * can choose) holds the rest. 0: the system's default (tcp_notsent_lowat,
+ * normally no limit). */
+PQ_MUST_CHECK int pq_sock_set_notsent_lowat(int fd, size_t bytes);
 
 #endif

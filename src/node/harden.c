@@ -73,6 +73,7 @@ void pq_node_listen_opts(const struct pq_node *node, struct pq_conn_opts *o)
 	o->max_pending = pending_cap(node->peer_count);
 	o->max_pending_per_source = PQ_NODE_PENDING_PER_SOURCE;
 	o->user_timeout_ms = PQ_NODE_RELAY_USER_TIMEOUT_MS;
+	o->size_from_path = true; /* direct TLS conns: net/conn.h "Latency" */
 }
 
 void pq_node_relay_conn_opts(struct pq_conn_opts *o)

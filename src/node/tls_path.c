@@ -93,7 +93,7 @@ static const struct pq_conn_cbs tls_cbs = {
 void pq_tls_path_dial(struct pq_node_peer *p, int k, const struct pq_sockaddr *a, uint64_t now_ms)
 {
 	struct pq_node *node = p->node;
-	struct pq_conn_opts opts = { .open_timeout_ms = PQ_NODE_DIAL_TIMEOUT_MS };
+	struct pq_conn_opts opts = { .open_timeout_ms = PQ_NODE_DIAL_TIMEOUT_MS, .size_from_path = true };
 	struct pq_conn_target tg;
 	struct pq_conn *c = NULL;
 	struct pq_dconn *dc;

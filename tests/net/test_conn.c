@@ -92,11 +92,16 @@ static void on_open(void *ctx, struct pq_conn *c)
 	maybe_stop(e);
 }
 
+/* Called with every message the server receives, when set. */
+static void (*srv_msg_hook)(const uint8_t *msg, size_t len);
+
 static void on_message(void *ctx, struct pq_conn *c, const uint8_t *msg, size_t len)
 {
 	struct env *e = ctx;
 	struct side *s = side_of(e, c);
 
+	if (pq_conn_is_server(c) && srv_msg_hook)
+		srv_msg_hook(msg, len);
 	s->msgs++;
 	s->bytes += len;
 	memcpy(s->last, msg, len);
@@ -885,6 +890,153 @@ static void test_queue_full(void **state)
 	env_free(&e);
 }
 
+/* ---- size_from_path: small messages first (conn.h "Latency") ---- */
+
+/* A test message: class ('B' bulk, 'S' small), a 4-byte sequence number
+ * of its class, then bytes that follow from both. */
+static void lane_fill(uint8_t *m, size_t len, char cls, uint32_t seq)
+{
+	m[0] = (uint8_t)cls;
+	m[1] = (uint8_t)(seq >> 16);
+	m[2] = (uint8_t)(seq >> 8);
+	m[3] = (uint8_t)seq;
+	for (size_t i = 4; i < len; i++)
+		m[i] = (uint8_t)(seq * 31u + i * 7u + (uint8_t)cls);
+}
+
+static struct {
+	char order[64]; /* classes in arrival order (first 63) */
+	size_t n;
+	uint32_t next[2]; /* next expected sequence per class */
+	bool bad;         /* wrong bytes, or a class out of its own order */
+} lane_rx;
+
+static void lane_hook(const uint8_t *msg, size_t len)
+{
+	static uint8_t want[PQ_MAX_MSG_LEN];
+	int k = msg[0] == 'S';
+	uint32_t seq = (uint32_t)msg[1] << 16 | (uint32_t)msg[2] << 8 | msg[3];
+
+	if (len < 4 || (msg[0] != 'S' && msg[0] != 'B') || seq != lane_rx.next[k])
+		lane_rx.bad = true;
+	lane_fill(want, len, (char)msg[0], seq);
+	if (memcmp(want, msg, len))
+		lane_rx.bad = true;
+	lane_rx.next[k] = seq + 1;
+	if (lane_rx.n < sizeof(lane_rx.order) - 1)
+		lane_rx.order[lane_rx.n] = (char)msg[0];
+	lane_rx.n++;
+}
+
+/* Three small messages queued after eight large ones leave first on a
+ * size_from_path conn, and last on any other. */
+static void lane_order(bool sized, const char *want)
+{
+	static uint8_t m[60000];
+	const struct pq_conn_opts o = {.size_from_path = sized};
+	struct pq_conn_sizing sz;
+	struct env e;
+
+	alarm(20);
+	memset(&lane_rx, 0, sizeof(lane_rx));
+	srv_msg_hook = lane_hook;
+	env_new(&e, &o);
+	open_pair(&e, &o);
+	for (uint32_t i = 0; i < 8; i++) {
+		lane_fill(m, sizeof(m), 'B', i);
+		assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
+	}
+	for (uint32_t i = 0; i < 3; i++) {
+		lane_fill(m, 100, 'S', i);
+		assert_int_equal(pq_conn_send(e.cli.conn, m, 100), 0);
+	}
+	want_srv_msgs = 11;
+	run_until(&e, srv_has_msgs, 5000);
+	assert_false(lane_rx.bad);
+	assert_string_equal(lane_rx.order, want);
+	pq_conn_sizing(e.cli.conn, &sz);
+	assert_int_equal(sz.urgent_msgs, sized ? 3 : 0);
+	srv_msg_hook = NULL;
+	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
+	run_until(&e, both_closed, 5000);
+	env_free(&e);
+}
+
+static void test_urgent_first(void **state)
+{
+	lane_order(true, "SSSBBBBBBBB");
+	lane_order(false, "BBBBBBBBSSS");
+}
+
+/* Large and small messages interleaved while the socket is full, so
+ * writes stop in the middle of large frames: every message arrives
+ * whole, each class in its own order, and the conn stays open. */
+struct lane_feed {
+	struct env *e;
+	struct pq_timer t;
+	uint32_t sent[2];
+	unsigned ticks;
+};
+
+#define LANE_MSGS 600
+
+static void lane_tick(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now)
+{
+	static uint8_t m[PQ_MAX_MSG_LEN];
+	struct lane_feed *f = arg;
+
+	for (int i = 0; i < 4 && f->sent[0] < LANE_MSGS; i++) {
+		/* sizes from just over the small bound to a full super-frame */
+		size_t len = PQ_CONN_URGENT_MSG + 1 + (f->sent[0] * 7919u) % 65000u;
+
+		lane_fill(m, len, 'B', f->sent[0]);
+		if (pq_conn_send(f->e->cli.conn, m, len) != 0)
+			break; /* queue full: again next tick */
+		f->sent[0]++;
+	}
+	for (int i = 0; i < 3 && f->sent[1] < LANE_MSGS; i++) {
+		size_t len = 4 + (f->sent[1] * 131u) % (PQ_CONN_URGENT_MSG - 3);
+
+		lane_fill(m, len, 'S', f->sent[1]);
+		assert_int_equal(pq_conn_send(f->e->cli.conn, m, len), 0);
+		f->sent[1]++;
+	}
+	if ((f->sent[0] < LANE_MSGS || f->sent[1] < LANE_MSGS) && ++f->ticks < 100000)
+		assert_int_equal(pq_loop_timer_start(loop, t, 0), 0);
+}
+
+static void test_urgent_interleaved(void **state)
+{
+	const struct pq_conn_opts o = {.size_from_path = true};
+	struct lane_feed f = {0};
+	struct pq_conn_sizing sz;
+	struct env e;
+
+	alarm(60);
+	memset(&lane_rx, 0, sizeof(lane_rx));
+	srv_msg_hook = lane_hook;
+	env_new(&e, &o);
+	open_pair(&e, &o);
+	assert_int_equal(pq_conn_set_sndbuf(e.cli.conn, 16384), 0); /* writes stop mid-frame */
+	f.e = &e;
+	pq_timer_init(&f.t, lane_tick, &f);
+	assert_int_equal(pq_loop_timer_start(e.loop, &f.t, 0), 0);
+	want_srv_msgs = 2 * LANE_MSGS;
+	run_until(&e, srv_has_msgs, 30000);
+	pq_loop_timer_cancel(e.loop, &f.t);
+	assert_false(lane_rx.bad);
+	assert_int_equal(lane_rx.next[0], LANE_MSGS);
+	assert_int_equal(lane_rx.next[1], LANE_MSGS);
+	assert_int_equal(e.srv.closed, 0);
+	pq_conn_sizing(e.cli.conn, &sz);
+	assert_true(sz.urgent_msgs > 0);
+	assert_true(sz.urgent_msgs <= LANE_MSGS); /* a full urgent queue spills into bulk */
+	srv_msg_hook = NULL;
+	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
+	run_until(&e, both_closed, 5000);
+	env_free(&e);
+}
+
 /* ---- idle pings are answered; a host name goes into SNI and Host ---- */
 
 static bool pongs_seen(struct env *e)
@@ -1012,6 +1164,8 @@ int main(void)
 		cmocka_unit_test(test_mutual),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_queue_full),
+		cmocka_unit_test(test_urgent_first),
+		cmocka_unit_test(test_urgent_interleaved),
 		cmocka_unit_test(test_ping_and_host),
 		cmocka_unit_test(test_throughput_figure),
 	};

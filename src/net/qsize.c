@@ -1,0 +1,70 @@
+/*
+ * qsize.c - socket and TLS write sizes from the measured drain rate; see qsize.h.
+ */
+#include "net/qsize.h"
+
+void pq_qsize_init(struct pq_qsize *q)
+{
+	*q = (struct pq_qsize){ 0 };
+}
+
+/* A window closed: fold its sample into the estimate. */
+static void take_sample(struct pq_qsize *q, uint64_t elapsed_us)
+{
+	uint64_t s = q->win_bytes * 1000000u / elapsed_us;
+
+	if (!q->samples)
+		q->rate = s;          /* whatever it is, better than the prior */
+	else if (!q->win_dry)
+		q->rate = (q->rate + s) / 2;
+	else if (s > q->rate)
+		q->rate = s;          /* the sender, not the path, was the limit: a lower bound */
+	q->samples++;
+}
+
+void pq_qsize_written(struct pq_qsize *q, size_t taken, size_t left, uint64_t now_us)
+{
+	if (q->win_open) {
+		q->win_bytes += taken;
+		if (!left)
+			q->win_dry = true;
+		if (now_us < q->win_start_us) {
+			q->win_open = false; /* a clock that went back: start over */
+		} else if (now_us - q->win_start_us >= PQ_QSIZE_WINDOW_US) {
+			take_sample(q, now_us - q->win_start_us);
+			q->win_open = false;
+		}
+	}
+	if (!q->win_open && left) {
+		q->win_open = true;
+		q->win_dry = false;
+		q->win_start_us = now_us;
+		q->win_bytes = 0;
+	}
+}
+
+uint64_t pq_qsize_rate(const struct pq_qsize *q)
+{
+	return q->samples ? q->rate : PQ_QSIZE_PRIOR_RATE;
+}
+
+static size_t clamp_of(uint64_t rate, uint32_t us, size_t lo, size_t hi)
+{
+	uint64_t v = rate / 1000u * us / 1000u; /* rate * us / 1e6 without overflow */
+
+	if (v < lo)
+		return lo;
+	return v > hi ? hi : (size_t)v;
+}
+
+size_t pq_qsize_lowat(const struct pq_qsize *q)
+{
+	if (pq_qsize_rate(q) >= PQ_QSIZE_FAST_RATE)
+		return 0;
+	return clamp_of(pq_qsize_rate(q), PQ_QSIZE_LOWAT_US, PQ_QSIZE_LOWAT_MIN, PQ_QSIZE_LOWAT_MAX);
+}
+
+size_t pq_qsize_record(const struct pq_qsize *q)
+{
+	return clamp_of(pq_qsize_rate(q), PQ_QSIZE_RECORD_US, PQ_QSIZE_RECORD_MIN, PQ_QSIZE_RECORD_MAX);
+}

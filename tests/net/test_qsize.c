@@ -1,0 +1,165 @@
+/*
+ * test_qsize.c - socket and TLS write sizes from the drain rate (net/qsize.h), on
+ * made-up writes and times: the prior before any sample, a backlogged
+ * window measuring the path, a window where the queue ran dry only
+ * raising the estimate, the clamps of both sizes
+ * and a clock that goes back.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "net/qsize.h"
+
+
+/* Drain `rate` bytes/s for `ms` milliseconds in 1 ms writes, the queue
+ * staying backlogged (left > 0) or running dry at every write. */
+static uint64_t drain(struct pq_qsize *q, uint64_t now_us, uint64_t rate, unsigned ms, bool backlogged)
+{
+	for (unsigned i = 0; i < ms; i++) {
+		now_us += 1000;
+		pq_qsize_written(q, (size_t)(rate / 1000), backlogged ? 4096 : 0, now_us);
+	}
+	return now_us;
+}
+
+static void test_prior(void **state)
+{
+	struct pq_qsize q;
+
+	pq_qsize_init(&q);
+	assert_int_equal(pq_qsize_rate(&q), PQ_QSIZE_PRIOR_RATE);
+	/* 1 Gbit/s, fast: no watermark, full records */
+	assert_int_equal(pq_qsize_lowat(&q), 0);
+	assert_int_equal(pq_qsize_record(&q), PQ_QSIZE_RECORD_MAX);
+	/* writes that never leave anything queued open no window */
+	drain(&q, 1000000, 1000000, 200, false);
+	assert_int_equal(q.samples, 0);
+	assert_int_equal(pq_qsize_rate(&q), PQ_QSIZE_PRIOR_RATE);
+}
+
+/* 20 Mbit/s = 2.5 MB/s while backlogged: the bounds follow it down. */
+static void test_slow_path(void **state)
+{
+	struct pq_qsize q;
+	uint64_t now = 5000000;
+
+	pq_qsize_init(&q);
+	pq_qsize_written(&q, 0, 10000, now); /* the socket refused: a window opens */
+	assert_true(q.win_open);
+	now = drain(&q, now, 2500000, 49, true);
+	assert_int_equal(q.samples, 0); /* 49 ms: still open */
+	now = drain(&q, now, 2500000, 1, true);
+	assert_int_equal(q.samples, 1);
+	assert_int_equal(pq_qsize_rate(&q), 2500000);
+	assert_int_equal(pq_qsize_lowat(&q), PQ_QSIZE_LOWAT_MIN); /* 5000 < 8 KiB */
+	assert_int_equal(pq_qsize_record(&q), 2500);      /* 1 ms */
+	(void)now;
+}
+
+static void test_backlogged_sample_halves(void **state)
+{
+	struct pq_qsize q;
+	uint64_t now = 0;
+
+	pq_qsize_init(&q);
+	pq_qsize_written(&q, 0, 1, now);
+	now = drain(&q, now, 4000000, 50, true);
+	assert_int_equal(pq_qsize_rate(&q), 4000000);
+	/* the window reopened at its close; the path slows to 2 MB/s */
+	now = drain(&q, now, 2000000, 50, true);
+	assert_int_equal(q.samples, 2);
+	assert_int_equal(pq_qsize_rate(&q), 3000000); /* (4 + 2) / 2 */
+	now = drain(&q, now, 2000000, 50, true);
+	assert_int_equal(pq_qsize_rate(&q), 2500000);
+}
+
+/* A dry window says the sender, not the path, was the limit: it can
+ * raise the estimate (or set the first one) but never lower it. */
+static void test_dry_window_only_raises(void **state)
+{
+	struct pq_qsize q;
+	uint64_t now = 0;
+
+	pq_qsize_init(&q);
+	pq_qsize_written(&q, 0, 1, now);
+	now = drain(&q, now, 3000000, 50, false);
+	assert_int_equal(q.samples, 1);
+	assert_int_equal(pq_qsize_rate(&q), 3000000); /* the first sample replaces the prior */
+	pq_qsize_written(&q, 0, 1, now);
+	now = drain(&q, now, 1000000, 50, false);
+	assert_int_equal(q.samples, 2);
+	assert_int_equal(pq_qsize_rate(&q), 3000000); /* not lowered */
+	pq_qsize_written(&q, 0, 1, now);
+	now = drain(&q, now, 9000000, 50, false);
+	assert_int_equal(pq_qsize_rate(&q), 9000000); /* raised */
+	/* one dry write inside an otherwise backlogged window makes it dry */
+	pq_qsize_written(&q, 0, 1, now);
+	now = drain(&q, now, 1000000, 25, true);
+	now += 1000;
+	pq_qsize_written(&q, 1000, 0, now);
+	now = drain(&q, now, 1000000, 24, true);
+	assert_int_equal(q.samples, 4);
+	assert_int_equal(pq_qsize_rate(&q), 9000000);
+}
+
+/* A fast path: every bound at its cap. */
+static void test_fast_path_caps(void **state)
+{
+	struct pq_qsize q;
+	uint64_t now = 0;
+
+	pq_qsize_init(&q);
+	pq_qsize_written(&q, 0, 1, now);
+	now = drain(&q, now, 1250000000ull, 50, true); /* 10 Gbit/s */
+	assert_int_equal(pq_qsize_lowat(&q), 0);
+	assert_int_equal(pq_qsize_record(&q), PQ_QSIZE_RECORD_MAX);
+	/* a stall (nothing taken, still backlogged) is a slow path too:
+	 * each window halves the estimate, down to the floors */
+	now += 60000;
+	pq_qsize_written(&q, 0, 1, now);
+	assert_int_equal(pq_qsize_rate(&q), 1250000000ull / 2);
+	for (int i = 0; i < 20; i++) {
+		now += 60000;
+		pq_qsize_written(&q, 0, 1, now);
+	}
+	assert_int_equal(q.samples, 22);
+	assert_true(pq_qsize_rate(&q) < 2000);
+	assert_int_equal(pq_qsize_lowat(&q), PQ_QSIZE_LOWAT_MIN);
+	assert_int_equal(pq_qsize_record(&q), PQ_QSIZE_RECORD_MIN);
+	/* the path comes back: one backlogged window brings half of it */
+	now = drain(&q, now, 1250000000ull, 50, true);
+	assert_true(pq_qsize_rate(&q) >= 1250000000ull / 2 - 1000);
+}
+
+static void test_clock_back(void **state)
+{
+	struct pq_qsize q;
+
+	pq_qsize_init(&q);
+	pq_qsize_written(&q, 0, 1, 1000000);
+	pq_qsize_written(&q, 5000, 1, 500000); /* earlier than the window's start */
+	assert_int_equal(q.samples, 0);
+	assert_true(q.win_open); /* reopened at the new time */
+	assert_int_equal(q.win_start_us, 500000);
+	drain(&q, 500000, 2000000, 50, true);
+	assert_int_equal(q.samples, 1);
+	assert_int_equal(pq_qsize_rate(&q), 2000000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_prior),
+		cmocka_unit_test(test_slow_path),
+		cmocka_unit_test(test_backlogged_sample_halves),
+		cmocka_unit_test(test_dry_window_only_raises),
+		cmocka_unit_test(test_fast_path_caps),
+		cmocka_unit_test(test_clock_back),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

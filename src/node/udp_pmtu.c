@@ -14,8 +14,11 @@
 /* The padding of every probe: its content does not matter, its size does. */
 static const uint8_t padding[PQ_PMTU_PROBE_MAX_PT];
 
+/* dc may be gone when this returns (a failed send can end the conn):
+ * the caller looks at p->path.conn[k], not at dc. */
 static void send_probe(struct pq_dconn *dc, unsigned size, uint64_t now_ms)
 {
+	struct pq_node_peer *p = dc->peer;
 	size_t over = pq_udp_path_ip_overhead(&dc->addr) + PQ_SEALED_OVERHEAD;
 	int ret;
 
@@ -23,9 +26,9 @@ static void send_probe(struct pq_dconn *dc, unsigned size, uint64_t now_ms)
 		return;
 	/* Refused by our own interface (PQ_E_TOOBIG) is the same answer as
 	 * lost on the way: none. */
-	ret = pq_send_sealed_via(dc->peer, dc->slot, PQ_MSG_PMTU_PROBE, padding, size - over, now_ms);
+	ret = pq_send_sealed_via(p, dc->slot, PQ_MSG_PMTU_PROBE, padding, size - over, now_ms);
 	if (ret && ret != PQ_E_TOOBIG)
-		pq_log(PQ_LOG_DEBUG, "peer %s: MTU probe of %u bytes not sent: %s", pq_peer_label(dc->peer), size,
+		pq_log(PQ_LOG_DEBUG, "peer %s: MTU probe of %u bytes not sent: %s", pq_peer_label(p), size,
 		       pq_strerror(ret));
 }
 
@@ -33,23 +36,26 @@ static void pmtu_timer_fired(struct pq_loop *loop, struct pq_timer *t, void *arg
 {
 	struct pq_dconn *dc = arg;
 	struct pq_node_peer *p = dc->peer;
+	int k = dc->slot;
 	uint16_t sizes[PQ_PMTU_PROBES_MAX];
 	uint64_t due;
 	bool busy;
 	size_t n;
 
 	(void)t;
-	if (!p || dc->slot < 0 || p->node->life.stopping)
+	if (!p || k < 0 || p->node->life.stopping)
 		return;
 	/* Frames went this way since the last look. */
 	busy = p->path.core.active == dc->slot && p->count.tx_frames != dc->pmtu_tx_frames;
 	dc->pmtu_tx_frames = p->count.tx_frames;
 	n = pq_pmtu_poll(&dc->pmtu, now_ms, busy, sizes, PQ_PMTU_PROBES_MAX);
-	for (size_t i = 0; i < n && dc->peer; i++)
+	/* A send may fail the conn for good, detach and free it (send.c):
+	 * after each one, dc is only used if it is still slot k's conn. */
+	for (size_t i = 0; i < n; i++) {
 		send_probe(dc, sizes[i], now_ms);
-	/* A send may fail the conn for good and detach it (send.c). */
-	if (!dc->peer)
-		return;
+		if (p->path.conn[k] != dc)
+			return;
+	}
 	due = pq_pmtu_deadline(&dc->pmtu);
 	if (pq_loop_timer_start(loop, &dc->pmtu_timer, due > now_ms ? due - now_ms : 1))
 		pq_log(PQ_LOG_ERROR, "peer %s: cannot arm the MTU probe timer", pq_peer_label(dc->peer));

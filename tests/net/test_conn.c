@@ -928,20 +928,27 @@ static void lane_hook(const uint8_t *msg, size_t len)
 	lane_rx.n++;
 }
 
+/* An open pair whose server checks every message with lane_hook. */
+static void lane_open(struct env *e, bool sized)
+{
+	const struct pq_conn_opts o = {.size_from_path = sized};
+
+	memset(&lane_rx, 0, sizeof(lane_rx));
+	srv_msg_hook = lane_hook;
+	env_new(e, &o);
+	open_pair(e, &o);
+}
+
 /* Three small messages queued after eight large ones leave first on a
  * size_from_path conn, and last on any other. */
 static void lane_order(bool sized, const char *want)
 {
 	static uint8_t m[60000];
-	const struct pq_conn_opts o = {.size_from_path = sized};
 	struct pq_conn_sizing sz;
 	struct env e;
 
 	alarm(20);
-	memset(&lane_rx, 0, sizeof(lane_rx));
-	srv_msg_hook = lane_hook;
-	env_new(&e, &o);
-	open_pair(&e, &o);
+	lane_open(&e, sized);
 	for (uint32_t i = 0; i < 8; i++) {
 		lane_fill(m, sizeof(m), 'B', i);
 		assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
@@ -1007,16 +1014,12 @@ static void lane_tick(struct pq_loop *loop, struct pq_timer *t, void *arg, uint6
 
 static void test_urgent_interleaved(void **state)
 {
-	const struct pq_conn_opts o = {.size_from_path = true};
 	struct lane_feed f = {0};
 	struct pq_conn_sizing sz;
 	struct env e;
 
 	alarm(60);
-	memset(&lane_rx, 0, sizeof(lane_rx));
-	srv_msg_hook = lane_hook;
-	env_new(&e, &o);
-	open_pair(&e, &o);
+	lane_open(&e, true);
 	assert_int_equal(pq_conn_set_sndbuf(e.cli.conn, 16384), 0); /* writes stop mid-frame */
 	f.e = &e;
 	pq_timer_init(&f.t, lane_tick, &f);

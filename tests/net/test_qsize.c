@@ -106,7 +106,7 @@ static void test_dry_window_only_raises(void **state)
 	assert_int_equal(pq_qsize_rate(&q), 9000000);
 }
 
-/* A fast path: every bound at its cap. */
+/* A fast path: no watermark, full records; a stall brings both down. */
 static void test_fast_path_caps(void **state)
 {
 	struct pq_qsize q;

@@ -292,8 +292,8 @@ int pq_conn_flush(struct pq_conn *c)
 	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
 		c->out_raw = c->frame_left = 0;
-		pq_conn_trim(c);
 	}
+	pq_conn_trim(c);
 	return 0;
 }
 
@@ -304,6 +304,12 @@ void pq_conn_trim(struct pq_conn *c)
 		free(c->out);
 		c->out = NULL;
 		c->out_cap = c->out_off = c->out_len = 0;
+	}
+	if (c->urg_off == c->urg_len && c->urg_cap > CONN_KEEP_BUF) {
+		pq_wipe(c->urg, c->urg_cap);
+		free(c->urg);
+		c->urg = NULL;
+		c->urg_cap = c->urg_off = c->urg_len = 0;
 	}
 	if (c->rx_ready)
 		pq_ws_rx_trim(&c->rx, CONN_KEEP_BUF);

@@ -58,13 +58,16 @@
  *     in our queue, not the kernel's (net/qsize.h; a fast path gets
  *     neither: there the watermark cost throughput, not latency);
  *   - a message of at most PQ_CONN_URGENT_MSG bytes goes into a second,
- *     small queue (PQ_CONN_URGENT_QUEUE bytes; when that is full it joins
- *     the bulk queue) that is written first, at the next WebSocket frame
- *     boundary of the bulk queue. Small messages keep their order among
- *     themselves; a small one may arrive before large ones queued earlier
- *     (at most max_queue bytes of them, fewer messages than the
- *     receiver's replay window, crypto/replay.h). A sender whose order
- *     across sizes matters must not use such a conn for it.
+ *     small queue (PQ_CONN_URGENT_QUEUE bytes) that is written first, at
+ *     the next WebSocket frame boundary of the bulk queue. A small
+ *     message may arrive before large ones queued earlier, but no large
+ *     one is overtaken by more than PQ_CONN_URGENT_OVERTAKE small ones
+ *     (half the receiver's replay window, crypto/replay.h, so a large
+ *     message is never too old when it lands). When that bound or the
+ *     small queue is full, small messages join the bulk queue, and every
+ *     small one after them too until they are written: small messages
+ *     keep their order among themselves. A sender whose order across
+ *     sizes matters must not use such a conn for it.
  * The bulk queue's bound stays max_queue: bounding it by the measured
  * rate instead (tried) dropped inner TCP segments whenever this
  * 2-core machine's scheduler stalled a receiver for a few ms, and the
@@ -145,6 +148,7 @@ struct pq_conn_opts {
 #define PQ_CONN_MAX_QUEUE (1024 * 1024)
 #define PQ_CONN_URGENT_MSG 512           /* "Latency": a message this small goes first */
 #define PQ_CONN_URGENT_QUEUE (64 * 1024) /* bytes of such messages waiting, at most */
+#define PQ_CONN_URGENT_OVERTAKE 2048     /* small messages that may pass one large one */
 #define PQ_CONN_CLOSE_LINGER_MS 2000
 #define PQ_CONN_MAX_PENDING 1024
 #define PQ_CONN_MAX_PENDING_PER_SOURCE 32

@@ -105,6 +105,12 @@ struct pq_conn {
 	uint64_t qs_seen;   /* qs.samples when lowat was last applied */
 	size_t lowat;       /* TCP_NOTSENT_LOWAT as set; 0 not set */
 	uint64_t urgent_msgs;
+	/* Absolute positions in the bulk stream (bytes ever queued into out):
+	 * bulk_done written so far; spill_mark the end of the last small
+	 * message that joined the bulk queue (small ones stay FIFO until it
+	 * is written); ep_tail/ep_urg: where the current epoch started and
+	 * urgent_msgs then, ep_prev_urg the previous epoch's (overtake bound). */
+	uint64_t bulk_done, spill_mark, ep_tail, ep_urg, ep_prev_urg;
 	struct pq_conn_stats stats;
 	uint8_t masks[CONN_MASK_POOL][4];
 	size_t masks_left;

@@ -123,10 +123,26 @@ int pq_conn_queue_frame(struct pq_conn *c, enum pq_ws_opcode op, const uint8_t *
 	return queue_frame_in(c, outq_of(c, false), op, payload, len, limit);
 }
 
-/* conn.h "Latency": small messages of a size_from_path conn go first. */
-static bool takes_urgent(const struct pq_conn *c, size_t len)
+/*
+ * conn.h "Latency": whether a small message may go first. Not while small
+ * messages that joined the bulk queue wait (their order), nor once
+ * PQ_CONN_URGENT_OVERTAKE small ones were queued since the start of the
+ * previous epoch: an epoch ends when every bulk byte queued before it
+ * began is written, so each large message waiting was queued after the
+ * previous epoch's start, and at most that many small ones can pass it.
+ */
+static bool takes_urgent(struct pq_conn *c, size_t len)
 {
-	return c->opts.size_from_path && len <= PQ_CONN_URGENT_MSG;
+	uint64_t tail = c->bulk_done + (c->out_len - c->out_off);
+
+	if (!c->opts.size_from_path || len > PQ_CONN_URGENT_MSG || c->bulk_done < c->spill_mark)
+		return false;
+	if (c->bulk_done >= c->ep_tail) {
+		c->ep_prev_urg = c->ep_urg;
+		c->ep_urg = c->urgent_msgs;
+		c->ep_tail = tail;
+	}
+	return c->urgent_msgs - c->ep_prev_urg < PQ_CONN_URGENT_OVERTAKE;
 }
 
 int pq_conn_queue_close(struct pq_conn *c, uint16_t code)
@@ -152,13 +168,16 @@ int pq_conn_send(struct pq_conn *c, const uint8_t *msg, size_t len)
 	if (len > PQ_MAX_MSG_LEN)
 		return PQ_E_TOOBIG;
 	err = PQ_E_AGAIN;
-	/* a full urgent queue: the message joins the bulk one */
 	if (takes_urgent(c, len) &&
 	    (err = queue_frame_in(c, outq_of(c, true), PQ_WS_OP_BINARY, msg, len,
 				  PQ_CONN_URGENT_QUEUE)) == 0)
 		c->urgent_msgs++;
-	if (err == PQ_E_AGAIN)
+	if (err == PQ_E_AGAIN) {
 		err = pq_conn_queue_frame(c, PQ_WS_OP_BINARY, msg, len, c->opts.max_queue);
+		/* a small one in the bulk queue: the next ones follow it */
+		if (!err && c->opts.size_from_path && len <= PQ_CONN_URGENT_MSG)
+			c->spill_mark = c->bulk_done + (c->out_len - c->out_off);
+	}
 	if (err == PQ_E_AGAIN)
 		c->stats.drops++;
 	if (err)
@@ -215,6 +234,11 @@ static size_t own_frame_len(const uint8_t *p, size_t avail)
  * of where the frame being written ends. */
 static void bulk_written(struct pq_conn *c, size_t n)
 {
+	c->bulk_done += n;
+	if (!c->opts.size_from_path) { /* one queue: no boundary needed */
+		c->out_off += n;
+		return;
+	}
 	while (n) {
 		size_t *left = c->out_raw ? &c->out_raw : &c->frame_left, take;
 
@@ -230,24 +254,23 @@ static void bulk_written(struct pq_conn *c, size_t n)
 }
 
 /* What to hand TLS next: a write to repeat (SSL_write(3) wants the same
- * bytes again, at least as many), else the urgent queue once the bulk
- * one is at a frame boundary, else the bulk queue - only up to its
+ * bytes again; exactly as many, since more could run past a frame
+ * boundary where small messages must go), else the urgent queue once the
+ * bulk one is at a frame boundary, else the bulk queue - only up to its
  * frame's end while urgent bytes wait, so they go right after it. */
 static size_t next_write(struct pq_conn *c, bool *urgent)
 {
 	size_t urg = c->urg_len - c->urg_off, bulk = c->out_len - c->out_off;
 	size_t len = c->opts.size_from_path ? pq_qsize_record(&c->qs) : bulk;
+	size_t to_boundary = c->out_raw + c->frame_left;
 
 	if (c->wretry) {
 		*urgent = c->wretry_urg;
-		len = c->wretry > len ? c->wretry : len;
-	} else {
-		size_t to_boundary = c->out_raw + c->frame_left;
-
-		*urgent = urg && !to_boundary;
-		if (!*urgent && urg && to_boundary < len)
-			len = to_boundary;
+		return c->wretry;
 	}
+	*urgent = urg && !to_boundary;
+	if (!*urgent && urg && to_boundary < len)
+		len = to_boundary;
 	if (*urgent)
 		return len < urg ? len : urg;
 	return len < bulk ? len : bulk;

@@ -9,16 +9,16 @@ void pq_qsize_init(struct pq_qsize *q)
 }
 
 /* A window closed: fold its sample into the estimate. */
-static void take_sample(struct pq_qsize *q, uint64_t elapsed_us)
+static void take_sample(struct pq_qsize *q, uint64_t elapsed_us, bool dry)
 {
 	uint64_t s = q->win_bytes * 1000000u / elapsed_us;
 
-	if (!q->samples)
-		q->rate = s;          /* whatever it is, better than the prior */
-	else if (!q->win_dry)
-		q->rate = (q->rate + s) / 2;
-	else if (s > q->rate)
-		q->rate = s;          /* the sender, not the path, was the limit: a lower bound */
+	if (!dry)
+		q->rate = q->samples ? (q->rate + s) / 2 : s; /* the first replaces the prior */
+	else if (s > pq_qsize_rate(q))
+		q->rate = s; /* the sender, not the path, was the limit: a lower bound */
+	else
+		return;      /* a lower bound under what we have: nothing learnt */
 	q->samples++;
 }
 
@@ -26,18 +26,21 @@ void pq_qsize_written(struct pq_qsize *q, size_t taken, size_t left, uint64_t no
 {
 	if (q->win_open) {
 		q->win_bytes += taken;
-		if (!left)
-			q->win_dry = true;
 		if (now_us < q->win_start_us) {
 			q->win_open = false; /* a clock that went back: start over */
+		} else if (!left) {
+			/* ran dry: the window ends here, not at the next write
+			 * (which may come seconds later); too short says nothing */
+			if (now_us - q->win_start_us >= PQ_QSIZE_DRY_MIN_US)
+				take_sample(q, now_us - q->win_start_us, true);
+			q->win_open = false;
 		} else if (now_us - q->win_start_us >= PQ_QSIZE_WINDOW_US) {
-			take_sample(q, now_us - q->win_start_us);
+			take_sample(q, now_us - q->win_start_us, false);
 			q->win_open = false;
 		}
 	}
 	if (!q->win_open && left) {
 		q->win_open = true;
-		q->win_dry = false;
 		q->win_start_us = now_us;
 		q->win_bytes = 0;
 	}

@@ -14,13 +14,14 @@
  *
  * The rate: the bytes the socket took per second while the queue stayed
  * backlogged (the socket refused more: with TCP_NOTSENT_LOWAT it takes
- * bytes exactly as fast as TCP sends them). A window of at least
- * PQ_QSIZE_WINDOW_US opens at a write that left bytes queued and closes
- * at the first write after its span; if the queue ran dry inside it the
- * sample is only a lower bound (the sender was the limit, not the path)
- * and can only raise the estimate, as in BBR's application-limited
- * samples (the first sample, whatever it is, replaces the prior). A
- * backlogged sample replaces half the estimate. Before the first sample
+ * bytes exactly as fast as TCP sends them). A window opens at a write
+ * that left bytes queued and closes at the first write PQ_QSIZE_WINDOW_US
+ * later: that sample replaces half the estimate (the first replaces the
+ * prior). A window in which the queue runs dry closes at that write; its
+ * sample is only a lower bound (the sender was the limit, not the path),
+ * so it can only raise the rate in use, prior included, as BBR's
+ * application-limited samples do, and one shorter than
+ * PQ_QSIZE_DRY_MIN_US is not taken at all. Before the first sample
  * the rate is PQ_QSIZE_PRIOR_RATE. (TCP_INFO's delivery_rate and
  * cwnd * mss / srtt read 5-50x the real rate on a 20 Mbit/s tbf link
  * with BBR: the measured drain is what the queue actually sees.)
@@ -50,6 +51,7 @@
 #include <stdint.h>
 
 #define PQ_QSIZE_WINDOW_US 50000u       /* one rate sample spans at least this */
+#define PQ_QSIZE_DRY_MIN_US 5000u       /* ... or this, when the queue ran dry */
 #define PQ_QSIZE_PRIOR_RATE 125000000u  /* bytes/s before a sample: 1 Gbit/s (fast) */
 #define PQ_QSIZE_FAST_RATE 50000000u    /* 400 Mbit/s and up: no lowat at all */
 #define PQ_QSIZE_LOWAT_US 2000u
@@ -64,7 +66,6 @@ struct pq_qsize {
 	uint64_t win_start_us;  /* the open window's start; meaningful if win_open */
 	uint64_t win_bytes;     /* taken by the socket since then */
 	bool win_open;
-	bool win_dry;           /* the queue ran empty inside the window */
 	uint64_t samples;       /* windows closed (for tests and status) */
 };
 

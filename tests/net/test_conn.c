@@ -24,6 +24,8 @@
 
 #include "crypto/ed25519.h"
 #include "net/conn.h"
+#include "net/conn_internal.h"
+#include "net/tls.h"
 #include "net/ws.h"
 #include "net/ws_handshake.h"
 #include "proto/types.h"
@@ -1040,6 +1042,254 @@ static void test_urgent_interleaved(void **state)
 	env_free(&e);
 }
 
+/* ---- "want write" where the test wants it: pq_tls_write is wrapped
+ * (-Wl,--wrap, Makefile) for the client conn under test ---- */
+
+long __real_pq_tls_write(struct pq_tls *t, const uint8_t *buf, size_t len);
+long __wrap_pq_tls_write(struct pq_tls *t, const uint8_t *buf, size_t len);
+
+static struct {
+	struct pq_tls *tls;      /* the conn whose writes are watched; NULL none */
+	void (*on_again)(void);  /* called at the one injected AGAIN */
+	bool again_once;         /* the next write gets AGAIN */
+	unsigned again_permille; /* or this share of writes, at random */
+	uint8_t saved[1 << 17];  /* what the refused write offered */
+	size_t saved_len;
+	bool pending;
+	unsigned agains, violations; /* retries not the same bytes, or shorter */
+} inj;
+
+long __wrap_pq_tls_write(struct pq_tls *t, const uint8_t *buf, size_t len)
+{
+	bool again;
+	long n;
+
+	if (!inj.tls || t != inj.tls)
+		return __real_pq_tls_write(t, buf, len);
+	if (inj.pending && (len < inj.saved_len || memcmp(buf, inj.saved, inj.saved_len)))
+		inj.violations++; /* SSL_write(3): the same bytes, at least as many */
+	inj.pending = false;
+	again = inj.again_once || (unsigned)(rand() % 1000) < inj.again_permille;
+	n = again ? PQ_E_AGAIN : __real_pq_tls_write(t, buf, len);
+	if (n == PQ_E_AGAIN) {
+		inj.saved_len = len < sizeof(inj.saved) ? len : sizeof(inj.saved);
+		memcpy(inj.saved, buf, inj.saved_len);
+		inj.pending = true;
+		inj.agains += again;
+	}
+	if (inj.again_once) {
+		inj.again_once = false;
+		if (inj.on_again)
+			inj.on_again();
+	}
+	return n;
+}
+
+static struct env *inj_env;
+static uint8_t inj_msg[PQ_MAX_MSG_LEN];
+
+/* A write of a large message is refused; meanwhile a small one and then a
+ * large one are queued: the retry must not carry the second large one
+ * ahead of the small one (it would, were it longer than the first try). */
+static void queue_small_then_large(void)
+{
+	lane_fill(inj_msg, 100, 'S', 0);
+	assert_int_equal(pq_conn_send(inj_env->cli.conn, inj_msg, 100), 0);
+	lane_fill(inj_msg, 2000, 'B', 1);
+	assert_int_equal(pq_conn_send(inj_env->cli.conn, inj_msg, 2000), 0);
+}
+
+/* ... and with a close after the small one: the close frame must not go
+ * before it (the peer reads nothing after a close). */
+static void queue_small_then_close(void)
+{
+	lane_fill(inj_msg, 100, 'S', 0);
+	assert_int_equal(pq_conn_send(inj_env->cli.conn, inj_msg, 100), 0);
+	pq_conn_close(inj_env->cli.conn, PQ_WS_CLOSE_NORMAL);
+}
+
+static void retry_case(void (*on_again)(void), const char *want, bool closes)
+{
+	struct env e;
+
+	alarm(20);
+	lane_open(&e, true);
+	memset(&inj, 0, sizeof(inj));
+	inj_env = &e;
+	inj.tls = e.cli.conn->tls;
+	inj.on_again = on_again;
+	inj.again_once = true;
+	lane_fill(inj_msg, 3000, 'B', 0);
+	assert_int_equal(pq_conn_send(e.cli.conn, inj_msg, 3000), 0);
+	want_srv_msgs = strlen(want);
+	run_until(&e, closes ? both_closed : srv_has_msgs, 5000);
+	inj.tls = NULL;
+	srv_msg_hook = NULL;
+	assert_int_equal(inj.agains, 1);
+	assert_int_equal(inj.violations, 0);
+	assert_false(lane_rx.bad);
+	assert_string_equal(lane_rx.order, want);
+	if (!closes) {
+		pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
+		run_until(&e, both_closed, 5000);
+	}
+	env_free(&e);
+}
+
+static void test_urgent_retry(void **state)
+{
+	retry_case(queue_small_then_large, "BSB", false);
+	retry_case(queue_small_then_close, "BS", true);
+}
+
+/* Random "want write" on top of real partial writes (the interleaved
+ * feed): the retry rule holds, the stream stays whole. */
+static void test_urgent_random_again(void **state)
+{
+	struct lane_feed f = {0};
+	struct env e;
+
+	alarm(60);
+	srand(7);
+	lane_open(&e, true);
+	memset(&inj, 0, sizeof(inj));
+	inj.tls = e.cli.conn->tls;
+	inj.again_permille = 300;
+	assert_int_equal(pq_conn_set_sndbuf(e.cli.conn, 16384), 0);
+	f.e = &e;
+	pq_timer_init(&f.t, lane_tick, &f);
+	assert_int_equal(pq_loop_timer_start(e.loop, &f.t, 0), 0);
+	want_srv_msgs = 2 * LANE_MSGS;
+	run_until(&e, srv_has_msgs, 30000);
+	pq_loop_timer_cancel(e.loop, &f.t);
+	inj.tls = NULL;
+	srv_msg_hook = NULL;
+	assert_true(inj.agains > 100);
+	assert_int_equal(inj.violations, 0);
+	assert_false(lane_rx.bad);
+	assert_int_equal(e.srv.closed, 0);
+	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
+	run_until(&e, both_closed, 5000);
+	env_free(&e);
+}
+
+/* Small messages past PQ_CONN_URGENT_OVERTAKE (or a full small queue) join
+ * the bulk queue, and the small ones after them follow: all small ones
+ * arrive in their order, and no large one is passed by more than the
+ * bound. */
+static struct {
+	uint32_t small_seen;  /* small messages seen so far */
+	uint32_t max_passed;  /* most small ones seen before a large one queued before them */
+	uint32_t queued_before[8]; /* per large message: small ones queued before it */
+	bool extra_sent;
+	uint32_t extra_at;
+} ot;
+
+static void overtake_hook(const uint8_t *msg, size_t len)
+{
+	uint32_t seq = (uint32_t)msg[1] << 16 | (uint32_t)msg[2] << 8 | msg[3];
+
+	lane_hook(msg, len);
+	if (msg[0] == 'S') {
+		ot.small_seen++;
+		/* while earlier ones wait in the bulk queue, send one more */
+		if (!ot.extra_sent && seq + 1 == ot.extra_at) {
+			lane_fill(inj_msg, 40, 'S', 4000);
+			assert_int_equal(pq_conn_send(inj_env->cli.conn, inj_msg, 40), 0);
+			ot.extra_sent = true;
+		}
+	} else if (seq < 8 && ot.small_seen > ot.queued_before[seq] &&
+		   ot.small_seen - ot.queued_before[seq] > ot.max_passed) {
+		ot.max_passed = ot.small_seen - ot.queued_before[seq];
+	}
+}
+
+static void test_urgent_overtake_bound(void **state)
+{
+	static uint8_t m[60000];
+	struct pq_conn_sizing sz;
+	struct env e;
+	uint32_t smalls = 0;
+
+	alarm(30);
+	lane_open(&e, true);
+	memset(&ot, 0, sizeof(ot));
+	inj_env = &e;
+	srv_msg_hook = overtake_hook;
+	/* 8 large, each followed by 500 small (4000 small > the bound) */
+	for (uint32_t i = 0; i < 8; i++) {
+		ot.queued_before[i] = smalls;
+		lane_fill(m, sizeof(m), 'B', i);
+		assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
+		for (int k = 0; k < 500; k++, smalls++) { /* 4 bytes: the small queue never fills */
+			lane_fill(m, 4, 'S', smalls);
+			assert_int_equal(pq_conn_send(e.cli.conn, m, 4), 0);
+		}
+	}
+	pq_conn_sizing(e.cli.conn, &sz);
+	assert_int_equal(sz.urgent_msgs, PQ_CONN_URGENT_OVERTAKE);
+	ot.extra_at = PQ_CONN_URGENT_OVERTAKE; /* when the last urgent one arrives */
+	want_srv_msgs = 8 + smalls + 1;
+	run_until(&e, srv_has_msgs, 10000);
+	srv_msg_hook = NULL;
+	assert_true(ot.extra_sent);
+	assert_false(lane_rx.bad); /* 4000 small + the extra one: in order */
+	assert_true(ot.max_passed <= PQ_CONN_URGENT_OVERTAKE);
+	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
+	run_until(&e, both_closed, 5000);
+	env_free(&e);
+}
+
+/* A full small queue: the rest join the bulk queue; one more sent once
+ * the last queued-small one arrives must not pass them. */
+static uint64_t spill_urgent;
+static bool spill_extra_sent;
+
+static void spill_hook(const uint8_t *msg, size_t len)
+{
+	uint32_t seq = (uint32_t)msg[1] << 16 | (uint32_t)msg[2] << 8 | msg[3];
+
+	lane_hook(msg, len);
+	if (msg[0] == 'S' && !spill_extra_sent && seq + 1 == spill_urgent) {
+		spill_extra_sent = true;
+		lane_fill(inj_msg, 400, 'S', 200);
+		assert_int_equal(pq_conn_send(inj_env->cli.conn, inj_msg, 400), 0);
+	}
+}
+
+static void test_urgent_spill_order(void **state)
+{
+	static uint8_t m[60000];
+	struct pq_conn_sizing sz;
+	struct env e;
+
+	alarm(20);
+	lane_open(&e, true);
+	inj_env = &e;
+	spill_extra_sent = false;
+	srv_msg_hook = spill_hook;
+	assert_int_equal(pq_conn_set_sndbuf(e.cli.conn, 16384), 0); /* the bulk waits with us */
+	for (uint32_t i = 0; i < 8; i++) {
+		lane_fill(m, sizeof(m), 'B', i);
+		assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
+	}
+	for (uint32_t i = 0; i < 200; i++) {
+		lane_fill(m, 400, 'S', i);
+		assert_int_equal(pq_conn_send(e.cli.conn, m, 400), 0);
+	}
+	pq_conn_sizing(e.cli.conn, &sz);
+	spill_urgent = sz.urgent_msgs;
+	assert_true(spill_urgent > 100 && spill_urgent < 200); /* 64 KiB of 406-byte frames */
+	want_srv_msgs = 8 + 201;
+	run_until(&e, srv_has_msgs, 5000);
+	srv_msg_hook = NULL;
+	assert_true(spill_extra_sent);
+	assert_false(lane_rx.bad);
+	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
+	run_until(&e, both_closed, 5000);
+	env_free(&e);
+}
+
 /* ---- idle pings are answered; a host name goes into SNI and Host ---- */
 
 static bool pongs_seen(struct env *e)
@@ -1169,6 +1419,10 @@ int main(void)
 		cmocka_unit_test(test_queue_full),
 		cmocka_unit_test(test_urgent_first),
 		cmocka_unit_test(test_urgent_interleaved),
+		cmocka_unit_test(test_urgent_retry),
+		cmocka_unit_test(test_urgent_random_again),
+		cmocka_unit_test(test_urgent_overtake_bound),
+		cmocka_unit_test(test_urgent_spill_order),
 		cmocka_unit_test(test_ping_and_host),
 		cmocka_unit_test(test_throughput_figure),
 	};

@@ -77,33 +77,52 @@ static void test_backlogged_sample_halves(void **state)
 	assert_int_equal(pq_qsize_rate(&q), 2500000);
 }
 
-/* A dry window says the sender, not the path, was the limit: it can
- * raise the estimate (or set the first one) but never lower it. */
+/* A window in which the queue ran dry says the sender, not the path, was
+ * the limit: it ends at that write, may raise the rate in use (the prior
+ * included) but never lower it, and one under PQ_QSIZE_DRY_MIN_US says
+ * nothing. */
 static void test_dry_window_only_raises(void **state)
 {
 	struct pq_qsize q;
 	uint64_t now = 0;
 
 	pq_qsize_init(&q);
+	/* 11 ms at 3 MB/s, then dry: under the prior, nothing learnt */
 	pq_qsize_written(&q, 0, 1, now);
-	now = drain(&q, now, 3000000, 50, false);
+	now = drain(&q, now, 3000000, 10, true);
+	now += 1000;
+	pq_qsize_written(&q, 3000, 0, now);
+	assert_false(q.win_open);
+	assert_int_equal(q.samples, 0);
+	assert_int_equal(pq_qsize_rate(&q), PQ_QSIZE_PRIOR_RATE);
+	/* a burst that drains in 3 ms, the next write 2 s later: the window
+	 * ended at the drain and was too short - not 150 kB/s over 2 s */
+	pq_qsize_written(&q, 200000, 300000, now);
+	now += 3000;
+	pq_qsize_written(&q, 300000, 0, now);
+	now += 2000000;
+	pq_qsize_written(&q, 0, 0, now);
+	assert_int_equal(q.samples, 0);
+	assert_int_equal(pq_qsize_lowat(&q), 0);
+	/* 10 ms at 250 MB/s, then dry: above the prior, raised */
+	pq_qsize_written(&q, 0, 1, now);
+	now = drain(&q, now, 250000000, 9, true);
+	now += 1000;
+	pq_qsize_written(&q, 250000, 0, now);
 	assert_int_equal(q.samples, 1);
-	assert_int_equal(pq_qsize_rate(&q), 3000000); /* the first sample replaces the prior */
+	assert_int_equal(pq_qsize_rate(&q), 250000000);
+	/* a backlogged window at 2.5 MB/s halves toward it */
 	pq_qsize_written(&q, 0, 1, now);
-	now = drain(&q, now, 1000000, 50, false);
+	now = drain(&q, now, 2500000, 50, true);
 	assert_int_equal(q.samples, 2);
-	assert_int_equal(pq_qsize_rate(&q), 3000000); /* not lowered */
+	assert_int_equal(pq_qsize_rate(&q), (250000000 + 2500000) / 2);
+	/* a dry window under the estimate changes nothing */
 	pq_qsize_written(&q, 0, 1, now);
-	now = drain(&q, now, 9000000, 50, false);
-	assert_int_equal(pq_qsize_rate(&q), 9000000); /* raised */
-	/* one dry write inside an otherwise backlogged window makes it dry */
-	pq_qsize_written(&q, 0, 1, now);
-	now = drain(&q, now, 1000000, 25, true);
+	now = drain(&q, now, 1000000, 9, true);
 	now += 1000;
 	pq_qsize_written(&q, 1000, 0, now);
-	now = drain(&q, now, 1000000, 24, true);
-	assert_int_equal(q.samples, 4);
-	assert_int_equal(pq_qsize_rate(&q), 9000000);
+	assert_int_equal(q.samples, 2);
+	assert_int_equal(pq_qsize_rate(&q), (250000000 + 2500000) / 2);
 }
 
 /* A fast path: no watermark, full records; a stall brings both down. */

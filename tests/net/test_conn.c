@@ -941,24 +941,32 @@ static void lane_open(struct env *e, bool sized)
 	open_pair(e, &o);
 }
 
+/* Queue n large (60,000-byte) then n_small small messages of small_len
+ * bytes, numbered from 0, on the client. */
+static void lane_queue(struct env *e, uint32_t n, uint32_t n_small, size_t small_len)
+{
+	static uint8_t m[60000];
+
+	for (uint32_t i = 0; i < n; i++) {
+		lane_fill(m, sizeof(m), 'B', i);
+		assert_int_equal(pq_conn_send(e->cli.conn, m, sizeof(m)), 0);
+	}
+	for (uint32_t i = 0; i < n_small; i++) {
+		lane_fill(m, small_len, 'S', i);
+		assert_int_equal(pq_conn_send(e->cli.conn, m, small_len), 0);
+	}
+}
+
 /* Three small messages queued after eight large ones leave first on a
  * size_from_path conn, and last on any other. */
 static void lane_order(bool sized, const char *want)
 {
-	static uint8_t m[60000];
 	struct pq_conn_sizing sz;
 	struct env e;
 
 	alarm(20);
 	lane_open(&e, sized);
-	for (uint32_t i = 0; i < 8; i++) {
-		lane_fill(m, sizeof(m), 'B', i);
-		assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
-	}
-	for (uint32_t i = 0; i < 3; i++) {
-		lane_fill(m, 100, 'S', i);
-		assert_int_equal(pq_conn_send(e.cli.conn, m, 100), 0);
-	}
+	lane_queue(&e, 8, 3, 100);
 	want_srv_msgs = 11;
 	run_until(&e, srv_has_msgs, 5000);
 	assert_false(lane_rx.bad);
@@ -1014,6 +1022,19 @@ static void lane_tick(struct pq_loop *loop, struct pq_timer *t, void *arg, uint6
 		assert_int_equal(pq_loop_timer_start(loop, t, 0), 0);
 }
 
+/* Feed e's client with lane_tick until the server has every message;
+ * a 16 KiB socket buffer makes writes stop in the middle of frames. */
+static void lane_feed_run(struct env *e, struct lane_feed *f)
+{
+	assert_int_equal(pq_conn_set_sndbuf(e->cli.conn, 16384), 0);
+	f->e = e;
+	pq_timer_init(&f->t, lane_tick, f);
+	assert_int_equal(pq_loop_timer_start(e->loop, &f->t, 0), 0);
+	want_srv_msgs = 2 * LANE_MSGS;
+	run_until(e, srv_has_msgs, 30000);
+	pq_loop_timer_cancel(e->loop, &f->t);
+}
+
 static void test_urgent_interleaved(void **state)
 {
 	struct lane_feed f = {0};
@@ -1022,13 +1043,7 @@ static void test_urgent_interleaved(void **state)
 
 	alarm(60);
 	lane_open(&e, true);
-	assert_int_equal(pq_conn_set_sndbuf(e.cli.conn, 16384), 0); /* writes stop mid-frame */
-	f.e = &e;
-	pq_timer_init(&f.t, lane_tick, &f);
-	assert_int_equal(pq_loop_timer_start(e.loop, &f.t, 0), 0);
-	want_srv_msgs = 2 * LANE_MSGS;
-	run_until(&e, srv_has_msgs, 30000);
-	pq_loop_timer_cancel(e.loop, &f.t);
+	lane_feed_run(&e, &f);
 	assert_false(lane_rx.bad);
 	assert_int_equal(lane_rx.next[0], LANE_MSGS);
 	assert_int_equal(lane_rx.next[1], LANE_MSGS);
@@ -1155,13 +1170,7 @@ static void test_urgent_random_again(void **state)
 	memset(&inj, 0, sizeof(inj));
 	inj.tls = e.cli.conn->tls;
 	inj.again_permille = 300;
-	assert_int_equal(pq_conn_set_sndbuf(e.cli.conn, 16384), 0);
-	f.e = &e;
-	pq_timer_init(&f.t, lane_tick, &f);
-	assert_int_equal(pq_loop_timer_start(e.loop, &f.t, 0), 0);
-	want_srv_msgs = 2 * LANE_MSGS;
-	run_until(&e, srv_has_msgs, 30000);
-	pq_loop_timer_cancel(e.loop, &f.t);
+	lane_feed_run(&e, &f);
 	inj.tls = NULL;
 	srv_msg_hook = NULL;
 	assert_true(inj.agains > 100);
@@ -1259,7 +1268,6 @@ static void spill_hook(const uint8_t *msg, size_t len)
 
 static void test_urgent_spill_order(void **state)
 {
-	static uint8_t m[60000];
 	struct pq_conn_sizing sz;
 	struct env e;
 
@@ -1269,14 +1277,7 @@ static void test_urgent_spill_order(void **state)
 	spill_extra_sent = false;
 	srv_msg_hook = spill_hook;
 	assert_int_equal(pq_conn_set_sndbuf(e.cli.conn, 16384), 0); /* the bulk waits with us */
-	for (uint32_t i = 0; i < 8; i++) {
-		lane_fill(m, sizeof(m), 'B', i);
-		assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
-	}
-	for (uint32_t i = 0; i < 200; i++) {
-		lane_fill(m, 400, 'S', i);
-		assert_int_equal(pq_conn_send(e.cli.conn, m, 400), 0);
-	}
+	lane_queue(&e, 8, 200, 400);
 	pq_conn_sizing(e.cli.conn, &sz);
 	spill_urgent = sz.urgent_msgs;
 	assert_true(spill_urgent > 100 && spill_urgent < 200); /* 64 KiB of 406-byte frames */

@@ -26,6 +26,17 @@ static uint64_t drain(struct pq_qsize *q, uint64_t now_us, uint64_t rate, unsign
 	return now_us;
 }
 
+/* A window opened at now that drains `rate` for ms - 1 ms backlogged,
+ * then runs dry at its last millisecond; returns the time after. */
+static uint64_t dry_window(struct pq_qsize *q, uint64_t now_us, uint64_t rate, unsigned ms)
+{
+	pq_qsize_written(q, 0, 1, now_us);
+	now_us = drain(q, now_us, rate, ms - 1, true);
+	now_us += 1000;
+	pq_qsize_written(q, (size_t)(rate / 1000), 0, now_us);
+	return now_us;
+}
+
 static void test_prior(void **state)
 {
 	struct pq_qsize q;
@@ -88,10 +99,7 @@ static void test_dry_window_only_raises(void **state)
 
 	pq_qsize_init(&q);
 	/* 11 ms at 3 MB/s, then dry: under the prior, nothing learnt */
-	pq_qsize_written(&q, 0, 1, now);
-	now = drain(&q, now, 3000000, 10, true);
-	now += 1000;
-	pq_qsize_written(&q, 3000, 0, now);
+	now = dry_window(&q, now, 3000000, 11);
 	assert_false(q.win_open);
 	assert_int_equal(q.samples, 0);
 	assert_int_equal(pq_qsize_rate(&q), PQ_QSIZE_PRIOR_RATE);
@@ -105,10 +113,7 @@ static void test_dry_window_only_raises(void **state)
 	assert_int_equal(q.samples, 0);
 	assert_int_equal(pq_qsize_lowat(&q), 0);
 	/* 10 ms at 250 MB/s, then dry: above the prior, raised */
-	pq_qsize_written(&q, 0, 1, now);
-	now = drain(&q, now, 250000000, 9, true);
-	now += 1000;
-	pq_qsize_written(&q, 250000, 0, now);
+	now = dry_window(&q, now, 250000000, 10);
 	assert_int_equal(q.samples, 1);
 	assert_int_equal(pq_qsize_rate(&q), 250000000);
 	/* a backlogged window at 2.5 MB/s halves toward it */
@@ -117,10 +122,7 @@ static void test_dry_window_only_raises(void **state)
 	assert_int_equal(q.samples, 2);
 	assert_int_equal(pq_qsize_rate(&q), (250000000 + 2500000) / 2);
 	/* a dry window under the estimate changes nothing */
-	pq_qsize_written(&q, 0, 1, now);
-	now = drain(&q, now, 1000000, 9, true);
-	now += 1000;
-	pq_qsize_written(&q, 1000, 0, now);
+	now = dry_window(&q, now, 1000000, 10);
 	assert_int_equal(q.samples, 2);
 	assert_int_equal(pq_qsize_rate(&q), (250000000 + 2500000) / 2);
 }

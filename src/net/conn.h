@@ -223,8 +223,8 @@ void *pq_conn_data(const struct pq_conn *c);
 size_t pq_conn_queued(const struct pq_conn *c);
 uint64_t pq_conn_drops(const struct pq_conn *c);
 /* The send path as sized now ("Latency"): the drain rate in bytes per
- * second (meaningful once samples > 0), TCP_NOTSENT_LOWAT as set (0: not
- * set), the TLS write size, and how many messages went first. */
+ * second (meaningful once samples > 0), TCP_NOTSENT_LOWAT as set (0: none,
+ * the system default), the TLS write size, and how many messages went first. */
 struct pq_conn_sizing {
 	uint64_t rate, samples;
 	size_t lowat, record;

@@ -99,11 +99,11 @@ struct pq_conn {
 	uint8_t *urg;
 	size_t urg_cap, urg_off, urg_len;
 	size_t out_raw, frame_left;
-	size_t wretry;      /* length of a TLS write to repeat (SSL_write(3): not shorter) */
+	size_t wretry;      /* length of a refused TLS write, repeated exactly (SSL_write(3)) */
 	bool wretry_urg;    /* ... from urg, not out */
 	struct pq_qsize qs; /* the drain rate (net/qsize.h) */
 	uint64_t qs_seen;   /* qs.samples when lowat was last applied */
-	size_t lowat;       /* TCP_NOTSENT_LOWAT as set; 0 not set */
+	size_t lowat;       /* TCP_NOTSENT_LOWAT as set; 0 none (the system default) */
 	uint64_t urgent_msgs;
 	/* Absolute positions in the bulk stream (bytes ever queued into out):
 	 * bulk_done written so far; spill_mark the end of the last small

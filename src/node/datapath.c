@@ -194,10 +194,7 @@ static long sealed_into(struct pq_node_peer *p, const uint8_t *msg, size_t len, 
 		 * have gone quiet: probe). */
 		if (p->path.core.active >= 0)
 			pq_path_exec_simple(p, PQ_PATH_EV_RX, PQ_PATH_VIA_RELAY, now_ms);
-	} else if (type != PQ_MSG_PMTU_PROBE) {
-		/* An MTU probe comes on the peer's schedule, not as an answer:
-		 * it says nothing of whether ours arrive (a path dead one way
-		 * must still be found by our liveness clock). */
+	} else if (pq_path_rx_is_answer(type)) {
 		pq_path_rx(&p->path.core, via, now_ms);
 	}
 	if (type == PQ_MSG_DATA)

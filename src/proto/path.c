@@ -282,6 +282,11 @@ bool pq_path_tx(struct pq_path *p, int k, uint64_t now_ms)
 	return true;
 }
 
+bool pq_path_rx_is_answer(uint8_t type)
+{
+	return type != PQ_MSG_PROBE && type != PQ_MSG_PMTU_PROBE;
+}
+
 void pq_path_tx_answer(struct pq_path *p, int k, uint64_t now_ms)
 {
 	if (k < 0 || k >= PQ_PATH_MAX_CONNS)

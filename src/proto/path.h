@@ -279,6 +279,14 @@ bool pq_path_tx(struct pq_path *p, int k, uint64_t now_ms);
  * starts the other side's clock: two idle peers would probe each other
  * every second. Never moves the deadline earlier. */
 void pq_path_tx_answer(struct pq_path *p, int k, uint64_t now_ms);
+/* Whether an authenticated message of this type that came on a conn
+ * answers our sends (then the caller reports it with pq_path_rx). The
+ * peer's PROBE and PMTU_PROBE do not: they come on its schedule and show
+ * that its messages reach us, not that ours reach it. Counted as answers,
+ * the peer's keepalive PROBE landing in our 2 s window would stop our
+ * clock on a path dead in our direction only, and we would go on sending
+ * into it (DESIGN §5: an outage is 2 s at most). */
+bool pq_path_rx_is_answer(uint8_t type);
 
 /* What kind of message is to be sent (pq_path_route). */
 enum pq_path_msg {

@@ -845,6 +845,57 @@ static void test_probe_answer_starts_no_clock(void **state)
 	pq_path_tx_answer(&f.p, PQ_PATH_MAX_CONNS, f.now);
 }
 
+/* A path dead in our direction only: the peer's datagrams still arrive,
+ * its keepalive PROBE and PMTU re-check among them, while ours are lost.
+ * Those come on its schedule and must not stop our clock (the node feeds
+ * pq_path_rx only what pq_path_rx_is_answer says): dropped 2 s after our
+ * unanswered send, as on a path dead both ways. */
+static void rx_msg(struct fx *f, int k, uint8_t type)
+{
+	if (pq_path_rx_is_answer(type))
+		pq_path_rx(&f->p, k, f->now);
+}
+
+static void test_peer_probe_is_no_answer(void **state)
+{
+	const uint8_t answers[] = { PQ_MSG_DATA, PQ_MSG_DATA_GSO, PQ_MSG_KEEPALIVE, PQ_MSG_PROBE_ACK,
+				    PQ_MSG_PMTU_ACK, PQ_MSG_ENDPOINTS };
+	struct fx f;
+	uint64_t sent;
+	int k;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(answers); i++)
+		assert_true(pq_path_rx_is_answer(answers[i]));
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	k = direct_up(&f);
+	f.now += 100;
+	sent = f.now;
+	feed(&f, PQ_PATH_EV_TX, k);
+	f.now += 500;
+	rx_msg(&f, k, PQ_MSG_PROBE);
+	tick_at(&f, sent + PQ_PATH_PROBE_AFTER_MS);
+	assert_int_equal(act(&f, PQ_PATH_ACT_PROBE)->conn, k);
+	f.now += 500;
+	rx_msg(&f, k, PQ_MSG_PMTU_PROBE);
+	rx_msg(&f, k, PQ_MSG_PROBE);
+	tick_at(&f, sent + PQ_PATH_PROBE_AFTER_MS + PQ_PATH_PROBE_WAIT_MS);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_PROBE);
+	assert_int_equal(f.p.count.fallbacks, 1);
+	/* Its answer, by contrast, keeps the path. */
+	setup_fx(&f, true, PQ_PATH_POLICY_AUTO);
+	k = direct_up(&f);
+	sent = f.now;
+	feed(&f, PQ_PATH_EV_TX, k);
+	tick_at(&f, sent + PQ_PATH_PROBE_AFTER_MS);
+	assert_non_null(act(&f, PQ_PATH_ACT_PROBE));
+	f.now += 500;
+	rx_msg(&f, k, PQ_MSG_PROBE_ACK);
+	tick_at(&f, sent + PQ_PATH_PROBE_AFTER_MS + PQ_PATH_PROBE_WAIT_MS);
+	assert_int_equal(find(&f, PQ_PATH_ACT_DROP), -1);
+	assert_int_equal(f.p.active, k);
+}
+
 static void test_transport_policy(void **state)
 {
 	struct fx f;
@@ -986,6 +1037,7 @@ int main(void)
 		cmocka_unit_test(test_udp_needs_a_way_to_announce),
 		cmocka_unit_test(test_udp_keepalive),
 		cmocka_unit_test(test_probe_answer_starts_no_clock),
+		cmocka_unit_test(test_peer_probe_is_no_answer),
 		cmocka_unit_test(test_transport_policy),
 		cmocka_unit_test(test_transport_policy_hands_over),
 		cmocka_unit_test(test_ours_changed),

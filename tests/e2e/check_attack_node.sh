@@ -16,7 +16,9 @@
 #    relay reconnects failed with "limit reached".
 # 2. n1's link to the bridge is detached (both directions dropped, no FIN
 #    or reset). Within 15 s n1's status and metrics say the relay is not
-#    connected and n2 sees n1 offline (the relay's ping deadline); both
+#    connected, and within 20 s n2 sees n1 offline (the relay's ping
+#    deadline: 5 s of silence + 5 s without a pong, and 10 s of slack
+#    for a sanitizer build on a loaded machine); both
 #    recover when the link returns. Before, n1 said "relay: connected" for
 #    minutes and n2 saw it online.
 set -eu
@@ -82,10 +84,10 @@ if e2e_until 15 n1_down; then
 else
 	e2e_bad "n1 still claims the relay after 15 s: $(cat "$dir/status1.json")"
 fi
-if e2e_until $((15 - (SECONDS - t0) > 1 ? 15 - (SECONDS - t0) : 1)) n2_sees_offline; then
+if e2e_until $((20 - (SECONDS - t0) > 1 ? 20 - (SECONDS - t0) : 1)) n2_sees_offline; then
 	e2e_ok "black hole: the relay told n2 that n1 is offline ($((SECONDS - t0)) s after the cut)"
 else
-	e2e_bad "n2 still sees n1 after 15 s: $(cat "$dir/status2.json")"
+	e2e_bad "n2 still sees n1 after 20 s: $(cat "$dir/status2.json")"
 fi
 ip -n "$ns_relay" link set vq1 master br0
 t0=$SECONDS

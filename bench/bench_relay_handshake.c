@@ -12,9 +12,16 @@
  * with B, one at a time, every message inside RELAY_SEND / RELAY_RECV:
  *
  *   t0  clock read, A builds HS_INIT (pq_hs_initiate) and queues it
- *       B verifies it, answers HS_RESP          (pq_hs_receive)
- *   tA  A verifies HS_RESP: keys confirmed, sends HS_FINISH
+ *       B answers HS_RESP, then verifies HS_INIT   (pq_hs_receive_first,
+ *                                                   pq_hs_settle)
+ *   tA  A sends HS_FINISH, then verifies HS_RESP: keys confirmed
  *   tB  B verifies HS_FINISH: keys confirmed    -> sample = tB - t0
+ *
+ * as the node does (answer first, handshake.h). ORDER strict makes both
+ * verify before answering (pq_hs_receive), ORDER both alternates the two
+ * handshake by handshake and prints each order's figures, for a ratio in
+ * one run. A's verification runs on the same thread as B's work, so tB
+ * comes after tA in either order.
  *
  * The issue's figure runs from HS_INIT sent (t0 + A's crypto, the message
  * queued) to both confirmed; it is printed first. tB - t0 adds A's work
@@ -61,6 +68,8 @@
 #include "bench_stats.h"
 
 #define MAX_RUNS 10000
+
+enum { ORDER_FIRST, ORDER_STRICT, ORDER_BOTH };
 /* Whole run: setup plus N * (pace + a generous 2 s per handshake). */
 #define SETUP_BUDGET_MS 15000
 
@@ -86,10 +95,12 @@ struct bench {
 	int runs, warmup, done;
 	uint32_t pace_ms;
 	bool precompute;
+	int order;              /* ORDER_* */
 	bool started, finishing;
 	const char *fail;
 	uint64_t t0_ns, ta_ns, crypto_ns, sent_ns;
 	double *total_us, *crypto_us, *a_us, *sent_us;
+	bool *strict;           /* per sample: measured in the strict order */
 	uint8_t msg[PQ_MAX_MSG_LEN];
 	uint8_t reply[PQ_HS_INIT_LEN];
 };
@@ -154,7 +165,11 @@ static int relay_send(struct client *c, const uint8_t *payload, size_t len)
 	f.payload_len = len;
 	if ((ret = pq_relay_send_encode(c->b->msg, sizeof(c->b->msg), &out_len, &f)))
 		return ret;
-	return pq_conn_send(c->conn, c->b->msg, out_len);
+	if ((ret = pq_conn_send(c->conn, c->b->msg, out_len)))
+		return ret;
+	/* On its way at once, as the node sends handshake messages (send.c). */
+	pq_conn_flush_now(c->conn);
+	return 0;
 }
 
 /* RELAY_CHALLENGE -> RELAY_AUTH signed over challenge || exporter (DESIGN §2). */
@@ -228,6 +243,12 @@ static void finish_all(struct bench *b)
 	pq_conn_close(b->b.conn, 1000);
 }
 
+/* This handshake in the strict order (verify before answering)? */
+static bool strict_now(const struct bench *b)
+{
+	return b->order == ORDER_STRICT || (b->order == ORDER_BOTH && b->done % 2);
+}
+
 /* B confirmed: one sample; schedule the next handshake or end. */
 static void hs_complete(struct bench *b, uint64_t tb_ns)
 {
@@ -238,6 +259,7 @@ static void hs_complete(struct bench *b, uint64_t tb_ns)
 		b->crypto_us[i] = (double)b->crypto_ns / 1000.0;
 		b->a_us[i] = (double)(b->ta_ns - b->t0_ns) / 1000.0;
 		b->sent_us[i] = (double)(tb_ns - b->sent_ns) / 1000.0;
+		b->strict[i] = strict_now(b);
 	}
 	b->done++;
 	if (b->done >= b->warmup + b->runs) {
@@ -249,26 +271,35 @@ static void hs_complete(struct bench *b, uint64_t tb_ns)
 		bench_fail(b, "cannot arm the pacing timer");
 }
 
-/* A handshake message from the other client, through the relay. */
+/* A handshake message from the other client, through the relay: the answer
+ * (if any) is queued, then the signature settled, as the node does. */
 static void hs_message(struct client *c, const uint8_t *msg, size_t len, uint64_t now_ms)
 {
 	struct bench *b = c->b;
 	struct pq_hs_result res;
 	uint64_t t1 = now_ns(), t2;
-	long n = pq_hs_receive(&c->hs, c->peer.pub, msg, len, now_ms, now_ms, b->reply, sizeof(b->reply), &res);
+	long n = strict_now(b) ? pq_hs_receive(&c->hs, c->peer.pub, msg, len, now_ms, now_ms, b->reply,
+					       sizeof(b->reply), &res)
+			       : pq_hs_receive_first(&c->hs, c->peer.pub, msg, len, now_ms, now_ms, b->reply,
+						     sizeof(b->reply), &res);
+	int ret;
 
 	t2 = now_ns();
 	b->crypto_ns += t2 - t1;
-	if (n < 0) {
-		fprintf(stderr, "%s: handshake message 0x%02x dropped: %s\n", c->name, msg[0], pq_strerror((int)n));
+	if (n > 0 && relay_send(c, b->reply, (size_t)n))
+		bench_fail(b, "cannot queue the answer");
+	t1 = now_ns();
+	ret = pq_hs_settle(&c->hs, &res, now_ms);
+	t2 = now_ns();
+	b->crypto_ns += t2 - t1;
+	if (n < 0 || ret) {
+		fprintf(stderr, "%s: handshake message 0x%02x dropped: %s\n", c->name, msg[0],
+			pq_strerror(n < 0 ? (int)n : ret));
 		bench_fail(b, "a handshake message was refused (see above)");
 	} else if (c == &b->a && res.event == PQ_HS_EV_KEYS && res.confirmed && n > 0) {
 		b->ta_ns = t2;
-		if (relay_send(c, b->reply, (size_t)n))
-			bench_fail(b, "cannot queue HS_FINISH");
 	} else if (c == &b->b && res.event == PQ_HS_EV_KEYS && n > 0) {
-		if (relay_send(c, b->reply, (size_t)n))
-			bench_fail(b, "cannot queue HS_RESP");
+		/* HS_RESP is on its way. */
 	} else if (c == &b->b && res.event == PQ_HS_EV_CONFIRMED && b->ta_ns) {
 		hs_complete(b, t2);
 	} else {
@@ -359,37 +390,75 @@ static int client_connect(struct client *c, const struct pq_sockaddr *addr, cons
 	return pq_conn_connect(&c->conn, c->b->loop, c->tls, &tg, NULL, &cbs, c);
 }
 
+/* The samples of one order (strict or not) out of all, in place order. */
+static int pick(const struct bench *b, const double *all, bool strict, double *out)
+{
+	int k = 0;
+
+	for (int i = 0; i < b->runs; i++)
+		if (b->strict[i] == strict)
+			out[k++] = all[i];
+	return k;
+}
+
+static void report_order(const struct bench *b, bool strict, double *tmp)
+{
+	double *net = tmp + b->runs;
+	int n = pick(b, b->sent_us, strict, tmp);
+
+	if (n == 0)
+		return;
+	printf("%s (%d handshakes):\n", strict ? "strict order: verify, then answer (pq_hs_receive)"
+					       : "answer first, then verify (pq_hs_receive_first + pq_hs_settle, as the node)",
+	       n);
+	bench_print_line("from HS_INIT sent (tB - ts)", tmp, n, 0);
+	pick(b, b->total_us, strict, tmp);
+	bench_print_line("both confirmed (tB - t0)", tmp, n, 0);
+	pick(b, b->a_us, strict, tmp);
+	bench_print_line("initiator confirmed (tA-t0)", tmp, n, 0);
+	/* bench_print_line sorts what it prints: the difference first. */
+	pick(b, b->crypto_us, strict, tmp);
+	pick(b, b->total_us, strict, net);
+	for (int i = 0; i < n; i++)
+		net[i] -= tmp[i];
+	bench_print_line("  of which handshake crypto", tmp, n, 0);
+	bench_print_line("  of which transport+relay", net, n, 0);
+}
+
 static void report(struct bench *b)
 {
-	int n = b->runs;
-	double *net = calloc((size_t)n, sizeof(double));
+	double *tmp = calloc(2 * (size_t)b->runs, sizeof(double));
 
-	for (int i = 0; net && i < n; i++)
-		net[i] = b->total_us[i] - b->crypto_us[i];
-	printf("handshakes: %d measured (+%d warm-up not counted), one at a time, started %u ms apart\n", n,
+	printf("handshakes: %d measured (+%d warm-up not counted), one at a time, started %u ms apart\n", b->runs,
 	       b->warmup, (unsigned)b->pace_ms);
 	printf("figures in microseconds (µs), wall clock CLOCK_MONOTONIC; each line is its own\n"
 	       "distribution (the parts' percentiles need not add up to the total's):\n");
-	bench_print_line("from HS_INIT sent (tB - ts)", b->sent_us, n, 0);
-	bench_print_line("both confirmed (tB - t0)", b->total_us, n, 0);
-	bench_print_line("initiator confirmed (tA-t0)", b->a_us, n, 0);
-	bench_print_line("  of which handshake crypto", b->crypto_us, n, 0);
-	if (net)
-		bench_print_line("  of which transport+relay", net, n, 0);
-	free(net);
+	if (!tmp)
+		return;
+	report_order(b, false, tmp);
+	report_order(b, true, tmp);
+	free(tmp);
 }
 
 static int parse_args(int argc, char **argv, struct bench *b, struct pq_sockaddr *addr, uint8_t *relay_pub)
 {
-	if (argc < 4 || argc > 8) {
-		fprintf(stderr, "usage: %s RELAY_IP PORT RELAY_PUB_B64 [N [PACE_MS [WARMUP [PRECOMPUTE]]]]\n",
-			argv[0]);
+	if (argc < 4 || argc > 9) {
+		fprintf(stderr, "usage: %s RELAY_IP PORT RELAY_PUB_B64 [N [PACE_MS [WARMUP [PRECOMPUTE [ORDER]]]]]\n"
+			"ORDER: first (default, as the node), strict, both (alternating)\n", argv[0]);
 		return PQ_E_INVAL;
 	}
 	b->runs = argc > 4 ? atoi(argv[4]) : 100;
 	b->pace_ms = argc > 5 ? (uint32_t)atoi(argv[5]) : 260;
 	b->warmup = argc > 6 ? atoi(argv[6]) : 3;
 	b->precompute = argc > 7 ? atoi(argv[7]) != 0 : true;
+	b->order = argc <= 8 || !strcmp(argv[8], "first") ? ORDER_FIRST
+		   : !strcmp(argv[8], "strict")            ? ORDER_STRICT
+		   : !strcmp(argv[8], "both")              ? ORDER_BOTH
+							   : -1;
+	if (b->order < 0) {
+		fprintf(stderr, "ORDER must be first, strict or both\n");
+		return PQ_E_INVAL;
+	}
 	if (b->runs < 1 || b->runs > MAX_RUNS || b->warmup < 0 || b->warmup > 100 || b->pace_ms > 10000) {
 		fprintf(stderr, "N must be 1..%d, PACE_MS 0..10000, WARMUP 0..100\n", MAX_RUNS);
 		return PQ_E_INVAL;
@@ -418,7 +487,8 @@ int main(int argc, char **argv)
 	b.crypto_us = calloc((size_t)b.runs, sizeof(double));
 	b.a_us = calloc((size_t)b.runs, sizeof(double));
 	b.sent_us = calloc((size_t)b.runs, sizeof(double));
-	if (!b.total_us || !b.crypto_us || !b.a_us || !b.sent_us || pq_loop_new(&b.loop)) {
+	b.strict = calloc((size_t)b.runs, sizeof(bool));
+	if (!b.total_us || !b.crypto_us || !b.a_us || !b.sent_us || !b.strict || pq_loop_new(&b.loop)) {
 		fprintf(stderr, "out of memory\n");
 		goto out;
 	}
@@ -463,5 +533,6 @@ out:
 	free(b.crypto_us);
 	free(b.a_us);
 	free(b.sent_us);
+	free(b.strict);
 	return status;
 }

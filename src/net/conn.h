@@ -186,6 +186,13 @@ PQ_MUST_CHECK int pq_conn_connect(struct pq_conn **out, struct pq_loop *loop,
  * PQ_E_INVAL len 0; PQ_E_RANDOM (client mask); PQ_E_NOMEM.
  */
 PQ_MUST_CHECK int pq_conn_send(struct pq_conn *c, const uint8_t *msg, size_t len);
+/* Write what is queued now, as far as the socket takes it, rather than at
+ * the loop's next turn: for a message that must not wait for the work its
+ * sender still has to do before it returns to the loop (a handshake answer
+ * sent before its signature check, proto/handshake.h). A write error ends
+ * the conn as it would in the loop: on_close follows from the loop, never
+ * from inside this call. No effect unless open. */
+void pq_conn_flush_now(struct pq_conn *c);
 
 /* Send a WebSocket close with ws_code (a code pq_ws_close_code_valid
  * accepts; 1000 otherwise), flush it (bounded by close_linger_ms), send

@@ -188,6 +188,14 @@ int pq_conn_send(struct pq_conn *c, const uint8_t *msg, size_t len)
 	return 0;
 }
 
+void pq_conn_flush_now(struct pq_conn *c)
+{
+	if (c->state != CONN_OPEN)
+		return;
+	(void)pq_conn_flush(c); /* on failure the conn is torn down, reaped by the loop */
+	pq_conn_update_interest(c);
+}
+
 void pq_conn_apply_lowat(struct pq_conn *c)
 {
 	size_t want = pq_qsize_lowat(&c->qs);

@@ -240,7 +240,9 @@ void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t le
 	long n;
 
 	memset(&res, 0, sizeof(res));
-	n = pq_hs_receive(&node->hs, p->key, msg, len, pq_wall_ms(), pq_mono_ms(), out, sizeof(out), &res);
+	/* The answer leaves before the signature is checked (handshake.h,
+	 * "Answer first"): the check then overlaps the answer's trip. */
+	n = pq_hs_receive_first(&node->hs, p->key, msg, len, pq_wall_ms(), pq_mono_ms(), out, sizeof(out), &res);
 	if (n == PQ_E_TIME) {
 		/* The one refusal a user can fix (PROTOCOL §4.4): say it. */
 		pq_log(PQ_LOG_WARN, "peer %s: handshake refused: stamped more than %u s ahead of our "
@@ -264,8 +266,6 @@ void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t le
 		       msg[0], pq_strerror((int)n));
 		goto out;
 	}
-	if (res.event != PQ_HS_EV_NONE && res.peer == &p->hs)
-		peer_install(p, &res, now_ms);
 	if (n > 0) {
 		int ret = pq_send_handshake(p, out, (size_t)n, via, now_ms);
 
@@ -273,6 +273,14 @@ void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t le
 			pq_log(PQ_LOG_WARN, "peer %s: handshake reply not sent: %s", pq_peer_label(p),
 			       pq_strerror(ret));
 	}
+	n = pq_hs_settle(&node->hs, &res, pq_mono_ms());
+	if (n < 0) {
+		pq_log(PQ_LOG_DEBUG, "peer %s: handshake message 0x%02x dropped after its answer: %s",
+		       pq_peer_label(p), msg[0], pq_strerror((int)n));
+		goto out;
+	}
+	if (res.event != PQ_HS_EV_NONE && res.peer == &p->hs)
+		peer_install(p, &res, now_ms);
 	if (via == PQ_PATH_VIA_RELAY)
 		pq_peer_heard_via_relay(p, now_ms);
 	pq_peer_service(p, now_ms);

@@ -16,6 +16,21 @@
 #include "node/node_int.h"
 #include "proto/gso_seg.h"
 
+/* A handshake message leaves at once, not at the loop's next turn: the
+ * caller has its signature check still to do (node/peer.c, answer first)
+ * and the message should be on its way meanwhile. */
+static void flush_now(struct pq_node_peer *p, int via)
+{
+	struct pq_dconn *dc;
+
+	if (via == PQ_PATH_VIA_RELAY) {
+		if (p->node->relay.conn)
+			pq_conn_flush_now(p->node->relay.conn);
+	} else if (via >= 0 && via < PQ_PATH_MAX_CONNS && (dc = p->path.conn[via]) && dc->conn) {
+		pq_conn_flush_now(dc->conn);
+	}
+}
+
 /* Send msg (already sealed, or a handshake message) on via. On a conn:
  * PQ_E_STATE when the conn failed for good (now reported and dropped). */
 static int send_on(struct pq_node_peer *p, int via, const uint8_t *msg, size_t len, uint64_t now_ms)
@@ -23,11 +38,19 @@ static int send_on(struct pq_node_peer *p, int via, const uint8_t *msg, size_t l
 	struct pq_dconn *dc;
 	int ret;
 
-	if (via == PQ_PATH_VIA_RELAY)
-		return pq_relay_link_send(p->node, p->key, msg, len);
+	bool handshake = msg[0] >= PQ_MSG_HS_INIT && msg[0] <= PQ_MSG_HS_FINISH;
+
+	if (via == PQ_PATH_VIA_RELAY) {
+		ret = pq_relay_link_send(p->node, p->key, msg, len);
+		if (ret == 0 && handshake)
+			flush_now(p, via);
+		return ret;
+	}
 	if (via < 0 || via >= PQ_PATH_MAX_CONNS || !(dc = p->path.conn[via]))
 		return PQ_E_STATE;
 	ret = pq_dconn_send(dc, msg, len);
+	if (ret == 0 && handshake)
+		flush_now(p, via);
 	if (ret == 0) {
 		/* The first send after a receive starts the liveness clock;
 		 * an answer to a probe asks for nothing back (proto/path.h),

@@ -252,8 +252,21 @@ out:
 	return n;
 }
 
+/* HS_RESP accepted (its signature checked): the keys go to the caller,
+ * confirmed, and the ephemeral secrets go (forward secrecy). */
+static void resp_accepted(struct pq_hs *hs, struct pq_hs_peer *peer, struct pq_hs_result *res)
+{
+	res->event = PQ_HS_EV_KEYS;
+	res->peer = peer;
+	res->initiator = true;
+	res->confirmed = true;
+	pq_hs__pending_clear(peer);
+	hs->stats.finish_sent++;
+	hs->stats.done_initiator++;
+}
+
 static long handle_resp(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,
-			uint64_t mono_ms, uint8_t *out, size_t cap, struct pq_hs_result *res)
+			uint64_t mono_ms, uint8_t *out, size_t cap, bool answer_first, struct pq_hs_result *res)
 {
 	struct pq_hs_resp_msg m;
 	struct pq_hs_finish_msg f = { 0 };
@@ -280,10 +293,16 @@ static long handle_resp(struct pq_hs *hs, const uint8_t *sender_pub, const uint8
 	memcpy(h, p->transcript, sizeof(h));
 	if (pq_hs_transcript_mix(h, msg, PQ_HS_RESP_SIG_OFF))
 		return DROP(hs, drop_internal, PQ_E_CRYPTO);
-	if (pq_hs_verify(peer->pub, PQ_HS_SIG_RESP, h, m.sig))
+	if (answer_first) {
+		memcpy(res->settle.signed_hash, h, sizeof(h));
+		memcpy(res->settle.sig, m.sig, sizeof(m.sig));
+	} else if (pq_hs_verify(peer->pub, PQ_HS_SIG_RESP, h, m.sig)) {
 		return DROP(hs, drop_signature, PQ_E_AUTH);
-	if (pq_hs_transcript_mix(h, m.sig, sizeof(m.sig)))
-		return DROP(hs, drop_internal, PQ_E_CRYPTO);
+	}
+	if (pq_hs_transcript_mix(h, m.sig, sizeof(m.sig))) {
+		n = DROP(hs, drop_internal, PQ_E_CRYPTO);
+		goto out;
+	}
 	n = derive_and_confirm(hs, p, &m, h, &res->keys);
 	if (n)
 		goto out;
@@ -296,25 +315,55 @@ static long handle_resp(struct pq_hs *hs, const uint8_t *sender_pub, const uint8
 		n = DROP(hs, drop_internal, PQ_E_CRYPTO);
 		goto out;
 	}
-	res->event = PQ_HS_EV_KEYS;
-	res->peer = peer;
-	res->initiator = true;
-	res->confirmed = true;
 	res->local_index = p->local_index;
 	res->remote_index = m.sender_index;
-	/* Forward secrecy: the ephemeral secrets go as soon as keys exist. */
-	pq_hs__pending_clear(peer);
-	hs->stats.finish_sent++;
-	hs->stats.done_initiator++;
+	if (answer_first) {
+		res->settle.due = true;
+		res->settle.type = PQ_MSG_HS_RESP;
+		res->settle.peer = peer;
+	} else {
+		resp_accepted(hs, peer, res);
+	}
 	n = PQ_HS_FINISH_LEN;
 out:
+	if (n < 0)
+		pq_wipe(&res->settle, sizeof(res->settle));
 	pq_wipe(h, sizeof(h));
 	return n;
 }
 
-long pq_hs_receive(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,
-		   uint64_t wall_ms, uint64_t mono_ms,
-		   uint8_t *out, size_t cap, struct pq_hs_result *res)
+/* The HS_RESP answered by pq_hs_receive_first: its signature, then
+ * acceptance, unless the initiation it answered went in between. */
+static int settle_resp(struct pq_hs *hs, struct pq_hs_result *res, uint64_t mono_ms)
+{
+	struct pq_hs_settle *st = &res->settle;
+	struct pq_hs_peer *peer = st->peer;
+
+	if (!pq_hs_pending(peer, mono_ms) || peer->pending.local_index != res->local_index)
+		return (int)DROP(hs, drop_unexpected, PQ_E_STATE);
+	if (pq_hs_verify(peer->pub, PQ_HS_SIG_RESP, st->signed_hash, st->sig))
+		return (int)DROP(hs, drop_signature, PQ_E_AUTH);
+	resp_accepted(hs, peer, res);
+	return 0;
+}
+
+int pq_hs_settle(struct pq_hs *hs, struct pq_hs_result *res, uint64_t mono_ms)
+{
+	int ret;
+
+	if (!res->settle.due)
+		return 0;
+	ret = res->settle.type == PQ_MSG_HS_INIT ? pq_hs__settle_init(hs, res, mono_ms) : settle_resp(hs, res, mono_ms);
+	if (ret) {
+		pq_wipe(&res->keys, sizeof(res->keys));
+		res->event = PQ_HS_EV_NONE;
+	}
+	pq_wipe(&res->settle, sizeof(res->settle));
+	return ret;
+}
+
+static long receive(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len, uint64_t wall_ms,
+		    uint64_t mono_ms, uint8_t *out, size_t cap, bool answer_first, struct pq_hs_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	pq_hs_expire(hs, mono_ms);
@@ -322,12 +371,25 @@ long pq_hs_receive(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *m
 		return DROP(hs, drop_decode, PQ_E_DECODE);
 	switch (msg[0]) {
 	case PQ_MSG_HS_INIT:
-		return pq_hs__handle_init(hs, sender_pub, msg, len, wall_ms, mono_ms, out, cap, res);
+		return pq_hs__handle_init(hs, sender_pub, msg, len, wall_ms, mono_ms, out, cap, answer_first, res);
 	case PQ_MSG_HS_RESP:
-		return handle_resp(hs, sender_pub, msg, len, mono_ms, out, cap, res);
+		return handle_resp(hs, sender_pub, msg, len, mono_ms, out, cap, answer_first, res);
 	case PQ_MSG_HS_FINISH:
 		return pq_hs__handle_finish(hs, sender_pub, msg, len, res);
 	default:
 		return DROP(hs, drop_decode, PQ_E_DECODE);
 	}
+}
+
+long pq_hs_receive(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,
+		   uint64_t wall_ms, uint64_t mono_ms,
+		   uint8_t *out, size_t cap, struct pq_hs_result *res)
+{
+	return receive(hs, sender_pub, msg, len, wall_ms, mono_ms, out, cap, false, res);
+}
+
+long pq_hs_receive_first(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,
+			 uint64_t wall_ms, uint64_t mono_ms, uint8_t *out, size_t cap, struct pq_hs_result *res)
+{
+	return receive(hs, sender_pub, msg, len, wall_ms, mono_ms, out, cap, true, res);
 }

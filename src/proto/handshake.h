@@ -41,6 +41,24 @@
  * never used but wiped and replaced, which bounds how long an unused
  * ephemeral secret sits in memory before its handshake; pq_hs_wipe wipes
  * the pool with everything else.
+ *
+ * Answer first, verify after (issue 13): the signature on HS_INIT or
+ * HS_RESP is the one check that needs nothing the answer needs: the key
+ * schedule mixes in the signature's bytes, not its verdict. So
+ * pq_hs_receive_first builds the answer (HS_RESP, HS_FINISH) before the
+ * Ed25519 verification and leaves that to pq_hs_settle, which the caller
+ * runs right after sending the answer: the verification (the slowest step,
+ * ~0.2 ms) then overlaps the answer's trip, and is off the handshake's
+ * critical path twice. Nothing is accepted before it passes: no keys to
+ * the caller, no half-open slot, no timestamp recorded, no crossing
+ * abandoned, our pending initiation kept. What the early answer gives a
+ * forger (only the relay, or the peer itself, can deliver a handshake
+ * message under the peer's identity): an HS_RESP signed over a
+ * transcript with the forger's own ephemeral keys, or an HS_FINISH MACed
+ * with keys the forger derived itself: nothing it could not compute, and
+ * nothing the real peer's transcript would accept (docs/PROTOCOL.md §4.4).
+ * pq_hs_receive keeps the strict order (signature before any other
+ * public-key operation): for callers that cannot send in between.
  */
 #ifndef PQ_PROTO_HANDSHAKE_H
 #define PQ_PROTO_HANDSHAKE_H
@@ -193,6 +211,21 @@ enum pq_hs_event {
 	PQ_HS_EV_CONFIRMED,  /* HS_FINISH verified: the responder's keys may send */
 };
 
+/* An answer built before its signature check (pq_hs_receive_first): what
+ * pq_hs_settle needs to check it and accept the message. */
+struct pq_hs_settle {
+	bool due;                             /* pq_hs_settle must run */
+	uint8_t type;                         /* PQ_MSG_HS_INIT or PQ_MSG_HS_RESP */
+	struct pq_hs_peer *peer;
+	uint8_t signed_hash[PQ_SHA256_LEN];   /* the transcript the signature covers */
+	uint8_t sig[PQ_ED25519_SIG_LEN];
+	/* HS_INIT only: what accepting it records. */
+	bool abandon;                         /* it wins the crossing with ours */
+	uint64_t timestamp_ms;
+	uint8_t transcript[PQ_SHA256_LEN];    /* through HS_RESP's signature */
+	uint8_t resp_mac[PQ_HMAC_LEN];
+};
+
 struct pq_hs_result {
 	enum pq_hs_event event;
 	struct pq_hs_peer *peer;
@@ -202,6 +235,7 @@ struct pq_hs_result {
 	uint32_t local_index;
 	uint32_t remote_index;
 	struct pq_session_keys keys;  /* event KEYS only; wipe with pq_hs_result_wipe */
+	struct pq_hs_settle settle;   /* pq_hs_receive_first: settle.due */
 };
 
 /* Borrow signer (must outlive hs); copy cb. PQ_E_INVAL without lookup. */
@@ -236,6 +270,26 @@ bool pq_hs_pending(const struct pq_hs_peer *peer, uint64_t mono_ms);
 PQ_MUST_CHECK long pq_hs_receive(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,
 				 uint64_t wall_ms, uint64_t mono_ms, uint8_t *out, size_t cap,
 				 struct pq_hs_result *res);
+
+/*
+ * pq_hs_receive, answer first: for HS_INIT and HS_RESP the answer (HS_RESP,
+ * HS_FINISH) is built before the sender's signature is checked and
+ * res->settle.due is set, with res->event NONE. Send the answer, then call
+ * pq_hs_settle before any other call on hs: it checks the signature and
+ * only then accepts the message and fills res as pq_hs_receive would have
+ * (event KEYS), or drops it (PQ_E_AUTH, counted in drop_signature; the
+ * keys in res wiped). The cheap checks, the rate limit and the crossing
+ * rule still come first, and a dropped answer's checks are counted in
+ * the same fields as pq_hs_receive's (a HS_RESP whose signature bytes were
+ * changed fails its MAC here: drop_mac). HS_FINISH: as pq_hs_receive.
+ */
+PQ_MUST_CHECK long pq_hs_receive_first(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg,
+				       size_t len, uint64_t wall_ms, uint64_t mono_ms, uint8_t *out,
+				       size_t cap, struct pq_hs_result *res);
+/* Finish what pq_hs_receive_first left due at mono_ms: 0 (res filled, or
+ * nothing was due), PQ_E_AUTH (signature), PQ_E_STATE (the initiation
+ * the HS_RESP answered is gone: expired or replaced in between). */
+PQ_MUST_CHECK int pq_hs_settle(struct pq_hs *hs, struct pq_hs_result *res, uint64_t mono_ms);
 
 /*
  * Fill the pool of precomputed ephemeral key pairs: wipe the ones older

@@ -28,9 +28,12 @@ bool pq_hs__take_init(struct pq_hs *hs, uint64_t mono_ms, struct pq_hs_eph_init 
 bool pq_hs__take_resp(struct pq_hs *hs, uint64_t mono_ms, struct pq_hs_eph_resp *out);
 void pq_hs__pool_wipe(struct pq_hs *hs);
 
+/* answer_first: leave the signature and the acceptance to
+ * pq_hs__settle_init (res->settle). */
 PQ_MUST_CHECK long pq_hs__handle_init(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg,
 				      size_t len, uint64_t wall_ms, uint64_t mono_ms, uint8_t *out,
-				      size_t cap, struct pq_hs_result *res);
+				      size_t cap, bool answer_first, struct pq_hs_result *res);
+PQ_MUST_CHECK int pq_hs__settle_init(struct pq_hs *hs, struct pq_hs_result *res, uint64_t mono_ms);
 PQ_MUST_CHECK long pq_hs__handle_finish(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg,
 					size_t len, struct pq_hs_result *res);
 

@@ -8,7 +8,9 @@
  * 5 min ahead of our clock -> per-peer rate limit -> signature -> crossing
  * rule -> ML-KEM encaps (which checks the ek, FIPS 203 §7.2) and X25519 ->
  * key schedule. Nothing about the peer changes until the whole message has
- * been accepted.
+ * been accepted. Answering first (handshake.h), the signature check moves
+ * to pq_hs__settle_init, after the answer has left, and the acceptance
+ * with it.
  */
 #include <string.h>
 
@@ -158,7 +160,7 @@ static int build_resp(struct pq_hs *hs, const struct pq_hs_init_msg *m, uint64_t
 }
 
 static void remember_half_open(struct pq_hs *hs, struct pq_hs_peer *peer, const struct pq_hs_result *res,
-			       const uint8_t h[PQ_SHA256_LEN], const uint8_t *resp, uint64_t mono_ms)
+			       const uint8_t h[PQ_SHA256_LEN], const uint8_t resp_mac[PQ_HMAC_LEN], uint64_t mono_ms)
 {
 	struct pq_hs_half_open *s = half_open_slot(hs, peer);
 
@@ -170,11 +172,45 @@ static void remember_half_open(struct pq_hs *hs, struct pq_hs_peer *peer, const 
 	s->created_ms = mono_ms;
 	memcpy(s->confirm_i2r, res->keys.confirm_i2r, PQ_KEY_LEN);
 	memcpy(s->transcript, h, PQ_SHA256_LEN);
-	memcpy(s->resp_mac, resp + PQ_HS_RESP_MAC_OFF, PQ_HMAC_LEN);
+	memcpy(s->resp_mac, resp_mac, PQ_HMAC_LEN);
+}
+
+/* HS_INIT accepted (its signature checked): take the half-open slot,
+ * record its timestamp, abandon our crossing initiation if it won, and
+ * hand the unconfirmed keys out. */
+static void init_accepted(struct pq_hs *hs, struct pq_hs_peer *peer, bool abandon, uint64_t timestamp_ms,
+			  const uint8_t h[PQ_SHA256_LEN], const uint8_t resp_mac[PQ_HMAC_LEN], uint64_t mono_ms,
+			  struct pq_hs_result *res)
+{
+	if (abandon) {
+		pq_hs__pending_clear(peer);
+		hs->stats.pending_abandoned++;
+		res->abandoned_own = true;
+	}
+	remember_half_open(hs, peer, res, h, resp_mac, mono_ms);
+	peer->last_init_ts = timestamp_ms;
+	res->event = PQ_HS_EV_KEYS;
+	res->peer = peer;
+	res->initiator = false;
+	res->confirmed = false;
+	hs->stats.resp_sent++;
+}
+
+/* What pq_hs_settle needs to accept this HS_INIT after the answer left. */
+static void defer_init(struct pq_hs_settle *st, struct pq_hs_peer *peer, bool abandon, uint64_t timestamp_ms,
+		       const uint8_t h[PQ_SHA256_LEN], const uint8_t resp_mac[PQ_HMAC_LEN])
+{
+	st->due = true;
+	st->type = PQ_MSG_HS_INIT;
+	st->peer = peer;
+	st->abandon = abandon;
+	st->timestamp_ms = timestamp_ms;
+	memcpy(st->transcript, h, PQ_SHA256_LEN);
+	memcpy(st->resp_mac, resp_mac, PQ_HMAC_LEN);
 }
 
 long pq_hs__handle_init(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,
-			uint64_t wall_ms, uint64_t mono_ms, uint8_t *out, size_t cap,
+			uint64_t wall_ms, uint64_t mono_ms, uint8_t *out, size_t cap, bool answer_first,
 			struct pq_hs_result *res)
 {
 	struct pq_hs_init_msg m;
@@ -196,14 +232,22 @@ long pq_hs__handle_init(struct pq_hs *hs, const uint8_t *sender_pub, const uint8
 		ret = pq_hs_transcript_mix(h, msg, PQ_HS_INIT_SIG_OFF);
 	if (ret)
 		return DROP(hs, drop_internal, ret);
-	if (pq_hs_verify(m.initiator_pub, PQ_HS_SIG_INIT, h, m.sig))
+	if (answer_first) {
+		memcpy(res->settle.signed_hash, h, sizeof(h));
+		memcpy(res->settle.sig, m.sig, sizeof(m.sig));
+	} else if (pq_hs_verify(m.initiator_pub, PQ_HS_SIG_INIT, h, m.sig)) {
 		return DROP(hs, drop_signature, PQ_E_AUTH);
-	if (pq_hs_transcript_mix(h, m.sig, sizeof(m.sig)))
-		return DROP(hs, drop_internal, PQ_E_CRYPTO);
+	}
+	if (pq_hs_transcript_mix(h, m.sig, sizeof(m.sig))) {
+		n = DROP(hs, drop_internal, PQ_E_CRYPTO);
+		goto out;
+	}
 	/* Crossing initiations: the one from the lower public key wins. */
 	if (pq_hs_pending(peer, mono_ms)) {
-		if (memcmp(hs->pub, peer->pub, PQ_PUBKEY_LEN) < 0)
-			return DROP(hs, drop_crossing, PQ_E_STATE);
+		if (memcmp(hs->pub, peer->pub, PQ_PUBKEY_LEN) < 0) {
+			n = DROP(hs, drop_crossing, PQ_E_STATE);
+			goto out;
+		}
 		abandon = true;
 	}
 	ret = build_resp(hs, &m, mono_ms, h, out, res);
@@ -212,22 +256,26 @@ long pq_hs__handle_init(struct pq_hs *hs, const uint8_t *sender_pub, const uint8
 		n = ret == PQ_E_KEY ? DROP(hs, drop_bad_key, ret) : DROP(hs, drop_internal, ret);
 		goto out;
 	}
-	if (abandon) {
-		pq_hs__pending_clear(peer);
-		hs->stats.pending_abandoned++;
-		res->abandoned_own = true;
-	}
-	remember_half_open(hs, peer, res, h, out, mono_ms);
-	peer->last_init_ts = m.timestamp_ms;
-	res->event = PQ_HS_EV_KEYS;
-	res->peer = peer;
-	res->initiator = false;
-	res->confirmed = false;
-	hs->stats.resp_sent++;
+	if (answer_first)
+		defer_init(&res->settle, peer, abandon, m.timestamp_ms, h, out + PQ_HS_RESP_MAC_OFF);
+	else
+		init_accepted(hs, peer, abandon, m.timestamp_ms, h, out + PQ_HS_RESP_MAC_OFF, mono_ms, res);
 	n = PQ_HS_RESP_LEN;
 out:
+	if (n < 0)
+		pq_wipe(&res->settle, sizeof(res->settle));
 	pq_wipe(h, sizeof(h));
 	return n;
+}
+
+int pq_hs__settle_init(struct pq_hs *hs, struct pq_hs_result *res, uint64_t mono_ms)
+{
+	struct pq_hs_settle *st = &res->settle;
+
+	if (pq_hs_verify(st->peer->pub, PQ_HS_SIG_INIT, st->signed_hash, st->sig))
+		return (int)DROP(hs, drop_signature, PQ_E_AUTH);
+	init_accepted(hs, st->peer, st->abandon, st->timestamp_ms, st->transcript, st->resp_mac, mono_ms, res);
+	return 0;
 }
 
 long pq_hs__handle_finish(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg, size_t len,

@@ -14,7 +14,9 @@
  * ("peer": the node that did not produce that message.) With bit 3 of the
  * operation byte set, 0, 1 and 7 first refill the acting node's pool of
  * precomputed key pairs (pq_hs_precompute), so pooled, made-on-the-spot
- * and expired pairs (the clock runs up to 62 s) all meet.
+ * and expired pairs (the clock runs up to 62 s) all meet. With bit 4 set,
+ * the receiving node answers first and checks the signature after
+ * (pq_hs_receive_first + pq_hs_settle, as the node does).
  * Checks: no crash or leak; every reply has its exact size; whenever both
  * sides hold current keys with matching indices, data flows both ways.
  */
@@ -34,6 +36,7 @@ static uint8_t last_init[PQ_HS_INIT_LEN], last_resp[PQ_HS_RESP_LEN], last_fin[PQ
 static uint8_t out[PQ_HS_INIT_LEN];
 /* Who produced each last message; it is delivered to the other node. */
 static struct fx_node *init_from, *resp_from, *fin_from;
+static bool answer_first;  /* this operation: pq_hs_receive_first + pq_hs_settle */
 
 static void setup_once(void)
 {
@@ -71,7 +74,8 @@ static struct fx_node *other(const struct fx_node *n)
 static void deliver(struct fx_node *n, const struct fx_node *from, const uint8_t *msg, size_t len, uint64_t now)
 {
 	struct pq_hs_result res;
-	long r = fx_deliver(n, from, msg, len, now, out, sizeof(out), &res);
+	long r = answer_first ? fx_deliver_first(n, from, msg, len, now, out, sizeof(out), &res)
+			      : fx_deliver(n, from, msg, len, now, out, sizeof(out), &res);
 
 	if (r == PQ_HS_RESP_LEN) {
 		CHECK(out[0] == PQ_MSG_HS_RESP);
@@ -172,6 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t op = data[0];
 
 		take(&data, &size, 1);
+		answer_first = (op & 16) != 0;
 		switch (op % 8) {
 		case 0: maybe_precompute(&a, op, now); initiate(&a, now); break;
 		case 1:

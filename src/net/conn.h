@@ -191,7 +191,8 @@ PQ_MUST_CHECK int pq_conn_send(struct pq_conn *c, const uint8_t *msg, size_t len
  * sender still has to do before it returns to the loop (a handshake answer
  * sent before its signature check, proto/handshake.h). A write error ends
  * the conn as it would in the loop: on_close follows from the loop, never
- * from inside this call. No effect unless open. */
+ * from inside this call. Safe inside callbacks, on_message of this conn
+ * included (the message stays valid). No effect unless open. */
 void pq_conn_flush_now(struct pq_conn *c);
 
 /* Send a WebSocket close with ws_code (a code pq_ws_close_code_valid

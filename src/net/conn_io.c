@@ -188,14 +188,6 @@ int pq_conn_send(struct pq_conn *c, const uint8_t *msg, size_t len)
 	return 0;
 }
 
-void pq_conn_flush_now(struct pq_conn *c)
-{
-	if (c->state != CONN_OPEN)
-		return;
-	(void)pq_conn_flush(c); /* on failure the conn is torn down, reaped by the loop */
-	pq_conn_update_interest(c);
-}
-
 void pq_conn_apply_lowat(struct pq_conn *c)
 {
 	size_t want = pq_qsize_lowat(&c->qs);
@@ -288,7 +280,7 @@ static size_t next_write(struct pq_conn *c, bool *urgent)
  * Write until the socket refuses or both queues are empty. What the
  * socket took, and what is left, is the drain net/qsize.h measures.
  */
-int pq_conn_flush(struct pq_conn *c)
+static int write_queued(struct pq_conn *c)
 {
 	size_t taken = 0;
 
@@ -324,8 +316,27 @@ int pq_conn_flush(struct pq_conn *c)
 		c->out_off = c->out_len = 0;
 		c->out_raw = c->frame_left = 0;
 	}
-	pq_conn_trim(c);
 	return 0;
+}
+
+int pq_conn_flush(struct pq_conn *c)
+{
+	int ret = write_queued(c);
+
+	if (ret == 0)
+		pq_conn_trim(c);
+	return ret;
+}
+
+void pq_conn_flush_now(struct pq_conn *c)
+{
+	if (c->state != CONN_OPEN)
+		return;
+	/* No trim: it may free the receive buffer, and the caller may be
+	 * inside on_message with a message borrowed from it. On failure
+	 * the conn is torn down here, reaped (on_close) by the loop. */
+	(void)write_queued(c);
+	pq_conn_update_interest(c);
 }
 
 void pq_conn_trim(struct pq_conn *c)

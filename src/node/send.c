@@ -35,10 +35,9 @@ static void flush_now(struct pq_node_peer *p, int via)
  * PQ_E_STATE when the conn failed for good (now reported and dropped). */
 static int send_on(struct pq_node_peer *p, int via, const uint8_t *msg, size_t len, uint64_t now_ms)
 {
+	bool handshake = msg[0] >= PQ_MSG_HS_INIT && msg[0] <= PQ_MSG_HS_FINISH;
 	struct pq_dconn *dc;
 	int ret;
-
-	bool handshake = msg[0] >= PQ_MSG_HS_INIT && msg[0] <= PQ_MSG_HS_FINISH;
 
 	if (via == PQ_PATH_VIA_RELAY) {
 		ret = pq_relay_link_send(p->node, p->key, msg, len);

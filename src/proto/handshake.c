@@ -333,13 +333,16 @@ out:
 }
 
 /* The HS_RESP answered by pq_hs_receive_first: its signature, then
- * acceptance, unless the initiation it answered went in between. */
-static int settle_resp(struct pq_hs *hs, struct pq_hs_result *res, uint64_t mono_ms)
+ * acceptance, unless the initiation it answered was replaced in between.
+ * Not its age: it was live when the HS_FINISH was built, and that has
+ * left; dropping it now for a millisecond more would leave the responder
+ * confirmed on keys we threw away. */
+static int settle_resp(struct pq_hs *hs, struct pq_hs_result *res)
 {
 	struct pq_hs_settle *st = &res->settle;
 	struct pq_hs_peer *peer = st->peer;
 
-	if (!pq_hs_pending(peer, mono_ms) || peer->pending.local_index != res->local_index)
+	if (!peer->pending.active || peer->pending.local_index != res->local_index)
 		return (int)DROP(hs, drop_unexpected, PQ_E_STATE);
 	if (pq_hs_verify(peer->pub, PQ_HS_SIG_RESP, st->signed_hash, st->sig))
 		return (int)DROP(hs, drop_signature, PQ_E_AUTH);
@@ -353,7 +356,7 @@ int pq_hs_settle(struct pq_hs *hs, struct pq_hs_result *res, uint64_t mono_ms)
 
 	if (!res->settle.due)
 		return 0;
-	ret = res->settle.type == PQ_MSG_HS_INIT ? pq_hs__settle_init(hs, res, mono_ms) : settle_resp(hs, res, mono_ms);
+	ret = res->settle.type == PQ_MSG_HS_INIT ? pq_hs__settle_init(hs, res, mono_ms) : settle_resp(hs, res);
 	if (ret) {
 		pq_wipe(&res->keys, sizeof(res->keys));
 		res->event = PQ_HS_EV_NONE;

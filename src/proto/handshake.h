@@ -51,7 +51,10 @@
  * ~0.2 ms) then overlaps the answer's trip, and is off the handshake's
  * critical path twice. Nothing is accepted before it passes: no keys to
  * the caller, no half-open slot, no timestamp recorded, no crossing
- * abandoned, our pending initiation kept. What the early answer gives a
+ * abandoned, our pending initiation kept. A forged HS_INIT costs more
+ * than before (an encaps, an X25519, a signature and one precomputed
+ * responder key pair instead of one verification), bounded by the
+ * per-peer rate limit. What the early answer gives a
  * forger (only the relay, or the peer itself, can deliver a handshake
  * message under the peer's identity): an HS_RESP signed over a
  * transcript with the forger's own ephemeral keys, or an HS_FINISH MACed
@@ -234,7 +237,8 @@ struct pq_hs_result {
 	bool abandoned_own;  /* our initiation to peer lost a crossing */
 	uint32_t local_index;
 	uint32_t remote_index;
-	struct pq_session_keys keys;  /* event KEYS only; wipe with pq_hs_result_wipe */
+	struct pq_session_keys keys;  /* event KEYS (and from pq_hs_receive_first until
+				       * pq_hs_settle); wipe with pq_hs_result_wipe */
 	struct pq_hs_settle settle;   /* pq_hs_receive_first: settle.due */
 };
 
@@ -279,16 +283,20 @@ PQ_MUST_CHECK long pq_hs_receive(struct pq_hs *hs, const uint8_t *sender_pub, co
  * only then accepts the message and fills res as pq_hs_receive would have
  * (event KEYS), or drops it (PQ_E_AUTH, counted in drop_signature; the
  * keys in res wiped). The cheap checks, the rate limit and the crossing
- * rule still come first, and a dropped answer's checks are counted in
- * the same fields as pq_hs_receive's (a HS_RESP whose signature bytes were
- * changed fails its MAC here: drop_mac). HS_FINISH: as pq_hs_receive.
+ * rule still come first. Counters differ from pq_hs_receive's where the
+ * order does: a message with a bad signature that also fails a later
+ * check is counted by that check (drop_crossing, drop_bad_key; an HS_RESP
+ * whose signature bytes were changed fails its MAC: drop_mac), and
+ * resp_sent / finish_sent count only answers whose message was then
+ * accepted. HS_FINISH: as pq_hs_receive.
  */
 PQ_MUST_CHECK long pq_hs_receive_first(struct pq_hs *hs, const uint8_t *sender_pub, const uint8_t *msg,
 				       size_t len, uint64_t wall_ms, uint64_t mono_ms, uint8_t *out,
 				       size_t cap, struct pq_hs_result *res);
-/* Finish what pq_hs_receive_first left due at mono_ms: 0 (res filled, or
- * nothing was due), PQ_E_AUTH (signature), PQ_E_STATE (the initiation
- * the HS_RESP answered is gone: expired or replaced in between). */
+/* Finish what pq_hs_receive_first left due (mono_ms: for the half-open
+ * slot's age): 0 (res filled, or nothing was due), PQ_E_AUTH (signature),
+ * PQ_E_STATE (the initiation the HS_RESP answered was replaced in
+ * between, which the node never does). */
 PQ_MUST_CHECK int pq_hs_settle(struct pq_hs *hs, struct pq_hs_result *res, uint64_t mono_ms);
 
 /*

@@ -1293,6 +1293,62 @@ static void test_urgent_spill_order(void **state)
 
 /* ---- idle pings are answered; a host name goes into SNI and Host ---- */
 
+/* ---- pq_conn_flush_now: written at once, the borrowed message intact ---- */
+
+static struct env *flush_env;
+static bool flush_checked;
+
+static uint8_t flush_pattern(size_t i)
+{
+	return (uint8_t)(i * 13 + 5);
+}
+
+/* Inside the server's on_message for a message larger than the kept
+ * receive buffer: a reply flushed at once (nothing left queued), and the
+ * message still readable after it (a flush that trimmed would free it:
+ * the sanitizer pass reports that read as a use after free). */
+static void flush_now_hook(const uint8_t *msg, size_t len)
+{
+	struct pq_conn *c = flush_env->srv.conn;
+
+	if (len <= CONN_KEEP_BUF)
+		return;
+	assert_int_equal(pq_conn_send(c, (const uint8_t *)"ok", 2), 0);
+	assert_true(pq_conn_pending(c) > 0);
+	pq_conn_flush_now(c);
+	assert_int_equal(pq_conn_pending(c), 0);
+	for (size_t i = 0; i < len; i++)
+		if (msg[i] != flush_pattern(i))
+			fail_msg("byte %zu of the borrowed message changed by the flush", i);
+	flush_checked = true;
+}
+
+static void test_flush_now(void **state)
+{
+	static uint8_t msg[60000];
+	struct env e;
+
+	alarm(30);
+	env_new(&e, NULL);
+	open_pair(&e, NULL);
+	flush_env = &e;
+	srv_msg_hook = flush_now_hook;
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = flush_pattern(i);
+	assert_int_equal(pq_conn_send(e.cli.conn, msg, sizeof(msg)), 0);
+	want_cli_msgs = 1;
+	run_until(&e, cli_has_msgs, 5000);
+	assert_true(flush_checked);
+	assert_int_equal(e.cli.last_len, 2);
+	assert_memory_equal(e.cli.last, "ok", 2);
+	srv_msg_hook = NULL;
+	/* Not open: nothing happens. */
+	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
+	pq_conn_flush_now(e.cli.conn);
+	run_until(&e, both_closed, 5000);
+	env_free(&e);
+}
+
 static bool pongs_seen(struct env *e)
 {
 	struct pq_conn_stats st;
@@ -1425,6 +1481,7 @@ int main(void)
 		cmocka_unit_test(test_urgent_overtake_bound),
 		cmocka_unit_test(test_urgent_spill_order),
 		cmocka_unit_test(test_ping_and_host),
+		cmocka_unit_test(test_flush_now),
 		cmocka_unit_test(test_throughput_figure),
 	};
 

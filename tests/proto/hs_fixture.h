@@ -130,17 +130,16 @@ static inline long fx_deliver(struct fx_node *n, const struct fx_node *sender, c
 }
 
 /* The same, answering first as the node does (pq_hs_receive_first, then
- * pq_hs_settle): a message whose signature fails after its answer was
- * built returns the settle's error. */
+ * pq_hs_settle). Returns what pq_hs_receive_first returned: the answer in
+ * out was built, and would have left, even when the settle then refused
+ * the message (res->event NONE). */
 static inline long fx_deliver_first(struct fx_node *n, const struct fx_node *sender, const uint8_t *msg,
 				    size_t len, uint64_t now, uint8_t *out, size_t cap, struct pq_hs_result *res)
 {
 	long r = pq_hs_receive_first(&n->hs, sender ? sender->pub : NULL, msg, len, now, now, out, cap, res);
 	int ret = pq_hs_settle(&n->hs, res, now);
 
-	if (ret)
-		r = ret;
-	else if (res->event != PQ_HS_EV_NONE && (ret = pq_session_install(&n->sess[fx_slot(n, res->peer)], res, now)))
+	if (!ret && res->event != PQ_HS_EV_NONE && (ret = pq_session_install(&n->sess[fx_slot(n, res->peer)], res, now)))
 		r = ret;
 	pq_wipe(&res->keys, sizeof(res->keys));
 	return r;

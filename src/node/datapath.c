@@ -194,6 +194,10 @@ static long sealed_into(struct pq_node_peer *p, const uint8_t *msg, size_t len, 
 		 * have gone quiet: probe). */
 		if (p->path.core.active >= 0)
 			pq_path_exec_simple(p, PQ_PATH_EV_RX, PQ_PATH_VIA_RELAY, now_ms);
+	} else if (via != p->path.core.active) {
+		/* On a stand-by conn: the peer may have dropped our active
+		 * one (path.h, KEEPALIVE after a drop). */
+		pq_path_exec_simple(p, PQ_PATH_EV_RX, via, now_ms);
 	} else if (pq_path_rx_is_answer(type)) {
 		pq_path_rx(&p->path.core, via, now_ms);
 	}

@@ -359,9 +359,9 @@ static void execute(struct pq_node_peer *p, const struct pq_path_out *out, uint6
 			pq_dconn_detach(dc);
 			pq_dconn_close(dc);
 			break;
-		case PQ_PATH_ACT_KEEPALIVE_RELAY:
-			if (pq_send_sealed_via(p, PQ_PATH_VIA_RELAY, PQ_MSG_KEEPALIVE, NULL, 0, now_ms))
-				pq_log(PQ_LOG_DEBUG, "peer %s: fallback keepalive not sent", pq_peer_label(p));
+		case PQ_PATH_ACT_KEEPALIVE:
+			if (pq_send_sealed_via(p, a->conn, PQ_MSG_KEEPALIVE, NULL, 0, now_ms))
+				pq_log(PQ_LOG_DEBUG, "peer %s: keepalive after a drop not sent", pq_peer_label(p));
 			break;
 		case PQ_PATH_ACT_SEND_ENDPOINTS:
 			send_endpoints(p, now_ms);

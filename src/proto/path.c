@@ -69,11 +69,14 @@ static void set_active(struct pq_path *p, int k, int was, uint64_t now_ms, struc
 	p->active = k;
 	if (was < 0 && k >= 0)
 		p->count.migrations++;
-	if (was >= 0 && k < 0) {
+	if (was >= 0 && k < 0)
 		p->count.fallbacks++;
-		/* The peer may have had nothing to send and so not noticed. */
+	p->nudge_ms = 0;
+	/* Away from a conn that was dropped: the peer, with nothing to send,
+	 * may not have noticed (the way may be dead in our direction only).
+	 * A KEEPALIVE on the new way makes it probe its own (on_rx). */
+	if (was >= 0 && (k < 0 || p->conn[was].state == PQ_PCONN_FREE))
 		p->nudge_ms = now_ms ? now_ms : 1;
-	}
 	if (k >= 0) {
 		struct pq_pconn *c = &p->conn[k];
 
@@ -81,7 +84,6 @@ static void set_active(struct pq_path *p, int k, int was, uint64_t now_ms, struc
 		c->probe_ms = 0;
 		c->last_rx_ms = now_ms;
 		c->last_tx_ms = now_ms;
-		p->nudge_ms = 0;
 		/* A stand-by taking over from a conn that died may have died
 		 * of the same cause (an address change): probe it at the next
 		 * timer rather than after a second of silence. */
@@ -298,13 +300,11 @@ static void on_rx(struct pq_path *p, int k, uint64_t now_ms, struct pq_path_out 
 {
 	struct pq_pconn *a;
 
-	if (k >= 0) {
+	if (k >= 0)
 		pq_path_rx(p, k, now_ms);
-		return;
-	}
-	/* Through the relay while our direct path has gone quiet: the peer
-	 * may have dropped it. Probe it now. */
-	if (p->active < 0)
+	/* Through the relay, or a stand-by conn, while our active conn has
+	 * gone quiet: the peer may have dropped it. Probe it now. */
+	if (p->active < 0 || k == p->active)
 		return;
 	a = &p->conn[p->active];
 	if (a->probe_ms || now_ms - a->last_rx_ms < PQ_PATH_PROBE_AFTER_MS)

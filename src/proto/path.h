@@ -80,7 +80,7 @@
  *
  * Re-entrancy: the events a node reports from inside its own send routine
  * (TX, SEND_FAILED) never produce actions that send (PROBE,
- * KEEPALIVE_RELAY, SEND_ENDPOINTS, REHS_START); so the node may execute
+ * KEEPALIVE, SEND_ENDPOINTS, REHS_START); so the node may execute
  * their actions in place.
  *
  * Ownership: struct pq_path is the caller's, plain data, no heap; the
@@ -178,7 +178,8 @@ enum pq_path_act_type {
 	PQ_PATH_ACT_ACTIVATE,        /* frames now go to conn (VIA_RELAY: the relay); from: before */
 	PQ_PATH_ACT_PROBE,           /* seal and send a PROBE on conn */
 	PQ_PATH_ACT_DROP,            /* close conn (reason); its slot is already free */
-	PQ_PATH_ACT_KEEPALIVE_RELAY, /* seal a KEEPALIVE through the relay (after a fallback) */
+	PQ_PATH_ACT_KEEPALIVE,       /* seal a KEEPALIVE on conn (a slot or VIA_RELAY): after
+				      * the active conn was dropped, so the peer hears of it */
 	PQ_PATH_ACT_SEND_ENDPOINTS,  /* seal our ENDPOINTS to the peer */
 };
 
@@ -248,7 +249,7 @@ struct pq_path {
 	uint64_t next_dial_ms[PQ_PATH_NTRANSPORTS]; /* per transport; 0: none scheduled */
 	bool endpoints_sent;         /* this session, since the peer came online */
 	uint64_t endpoints_retry_ms; /* not before (after ENDPOINTS_UNSENT) */
-	uint64_t nudge_ms;           /* a KEEPALIVE through the relay is due; 0 none */
+	uint64_t nudge_ms;           /* a KEEPALIVE on the new active way is due; 0 none */
 	int active;                  /* slot, or PQ_PATH_VIA_RELAY */
 	uint64_t seq;
 	struct pq_pconn conn[PQ_PATH_MAX_CONNS];

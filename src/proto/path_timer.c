@@ -86,8 +86,8 @@ void path_timer(struct pq_path *p, uint64_t now_ms, struct pq_path_out *out)
 		conn_timer(p, k, now_ms, out);
 	if (p->nudge_ms && now_ms >= p->nudge_ms) {
 		p->nudge_ms = 0;
-		if (p->active < 0 && p->online && p->keys)
-			path_emit(out, PQ_PATH_ACT_KEEPALIVE_RELAY, PQ_PATH_VIA_RELAY);
+		if (p->keys && (p->active >= 0 || p->online))
+			path_emit(out, PQ_PATH_ACT_KEEPALIVE, p->active);
 	}
 	if (endpoints_due(p) && now_ms >= p->endpoints_retry_ms) {
 		p->endpoints_sent = true;

@@ -213,11 +213,16 @@ ip netns exec "${ns[$d]}" nft add chain ip pqcut out '{ type filter hook output 
 ip netns exec "${ns[$d]}" nft add rule ip pqcut out ip daddr "$r_ip" udp dport 7444 drop
 status_json "$r"; refused_r=$(field "$r" udp_refused)
 ip netns exec "${ns[$d]}" python3 -c 'import socket,sys; socket.socket(2, 2).sendto(b"x", (sys.argv[1], 9))' "$overlay.$r"
-# R keeps its conn only for about a second: D's fallback sends a keepalive
-# through the relay, which makes R probe its UDP path, and D's answer is
-# dropped too. A loaded machine may poll after that; then the check below
-# runs against an R that dropped its conn as well (said so, not failed).
-if e2e_until 5 peer_of "$d" "p['transport'] != 'udp'"; then
+# D drops its conn 2 s after that frame (its probe goes unanswered), or,
+# when something of R's reached it meanwhile and stopped its clock, once
+# R has dropped its own (R's probe, answered into the cut) and sent a
+# KEEPALIVE on the conn that took over, which makes D probe its UDP conn
+# (DESIGN §5 fallback; docs/node.md). R keeps its conn only for about a
+# second more: D's KEEPALIVE on the new way makes R probe its UDP path,
+# and D's answer is dropped too. A loaded machine may poll after that;
+# then the check below runs against an R that dropped its conn as well
+# (said so, not failed).
+if e2e_until 10 peer_of "$d" "p['transport'] != 'udp'"; then
 	if udp_direct "$r"; then
 		e2e_ok "one-sided loss: n$d's UDP conn dropped (now $(field "$d" path)/$(field "$d" transport)), n$r's still up"
 	else

@@ -248,7 +248,7 @@ static void test_fallback_after_unanswered_probe(void **state)
 	assert_int_equal(f.p.count.fallbacks, 1);
 	assert_int_equal(pq_path_route(&f.p, PQ_PATH_MSG_DATA, true, PQ_PATH_VIA_RELAY), PQ_PATH_VIA_RELAY);
 	/* The peer hears of it through the relay (a timer: at once). */
-	assert_true(find(&f, PQ_PATH_ACT_KEEPALIVE_RELAY) > find(&f, PQ_PATH_ACT_ACTIVATE));
+	assert_true(find(&f, PQ_PATH_ACT_KEEPALIVE) > find(&f, PQ_PATH_ACT_ACTIVATE));
 	/* And a retry after retry_interval (jitter: the middle here). */
 	assert_int_equal(f.p.next_dial_ms[PQ_PATH_TLS], f.now + RETRY - RETRY / 8 + (RETRY / 4 + 1) / 2);
 	tick_at(&f, f.p.next_dial_ms[PQ_PATH_TLS]);
@@ -312,13 +312,13 @@ static void test_error_falls_back_at_once(void **state)
 	feed(&f, PQ_PATH_EV_SEND_FAILED, k);
 	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->reason, PQ_PATH_DROP_SEND_FAILED);
 	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, PQ_PATH_VIA_RELAY);
-	assert_int_equal(find(&f, PQ_PATH_ACT_KEEPALIVE_RELAY), -1);
+	assert_int_equal(find(&f, PQ_PATH_ACT_KEEPALIVE), -1);
 	assert_int_equal(find(&f, PQ_PATH_ACT_PROBE), -1);
 	assert_true(f.p.next_dial_ms[PQ_PATH_TLS] > f.now);
 	/* The keepalive through the relay comes from the next timer. */
 	assert_int_equal(f.out.deadline_ms, f.now);
 	tick_at(&f, f.now);
-	assert_non_null(act(&f, PQ_PATH_ACT_KEEPALIVE_RELAY));
+	assert_non_null(act(&f, PQ_PATH_ACT_KEEPALIVE));
 	/* A conn that closes: the same, without a DROP to execute. */
 	tick_at(&f, f.p.next_dial_ms[PQ_PATH_TLS]);
 	k = act(&f, PQ_PATH_ACT_DIAL)->conn;
@@ -742,6 +742,74 @@ static void test_udp_and_tls_dials(void **state)
 	assert_int_equal(f.p.active, tls);
 }
 
+/* UDP active, TLS standing by: its slots. */
+static void udp_over_tls(struct fx *f, int *udp, int *tls)
+{
+	setup_fx(f, true, PQ_PATH_POLICY_AUTO);
+	feed_keys(f, 7);
+	feed(f, PQ_PATH_EV_ONLINE, 0);
+	feed_mixed(f, 1, 1);
+	*udp = dial_of(f, PQ_PATH_UDP);
+	*tls = dial_of(f, PQ_PATH_TLS);
+	feed(f, PQ_PATH_EV_DIAL_OPENED, *tls);
+	feed_done(f, *tls, 7);
+	feed(f, PQ_PATH_EV_DIAL_OPENED, *udp);
+	feed_done(f, *udp, 7);
+	assert_int_equal(f->p.active, *udp);
+}
+
+/* One side's UDP conn dies (its probe unanswered: dead in its direction
+ * only, say); the TLS conn takes over. The other side, with nothing to
+ * send, would go on sending into the dead conn when it next has
+ * something: so the first sends a KEEPALIVE on the TLS conn, and a node
+ * that hears on a stand-by conn while its active one is quiet probes the
+ * active one (and drops it unanswered), as it does for the relay. */
+static void test_drop_told_on_the_new_conn(void **state)
+{
+	struct fx f;
+	uint64_t quiet;
+	int udp, tls;
+
+	(void)state;
+	udp_over_tls(&f, &udp, &tls);
+	feed(&f, PQ_PATH_EV_TX, udp);
+	tick_at(&f, f.now + PQ_PATH_PROBE_AFTER_MS);
+	assert_int_equal(act(&f, PQ_PATH_ACT_PROBE)->conn, udp);
+	tick_at(&f, f.now + PQ_PATH_PROBE_WAIT_MS);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->conn, udp);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, tls);
+	assert_int_equal(act(&f, PQ_PATH_ACT_KEEPALIVE)->conn, tls);
+	assert_true(find(&f, PQ_PATH_ACT_KEEPALIVE) > find(&f, PQ_PATH_ACT_ACTIVATE));
+	assert_int_equal(f.p.count.fallbacks, 0);
+	/* Once. */
+	tick_at(&f, f.now + 1);
+	assert_int_equal(find(&f, PQ_PATH_ACT_KEEPALIVE), -1);
+	/* A planned switch (a proven UDP conn over TLS) tells nothing. */
+	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_UDP);
+	udp = f.out.accepted;
+	assert_true(udp >= 0);
+	feed_done(&f, udp, 7);
+	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, udp);
+	tick_at(&f, f.now + 1);
+	assert_int_equal(find(&f, PQ_PATH_ACT_KEEPALIVE), -1);
+
+	/* The other side: UDP active and quiet, then the KEEPALIVE on TLS. */
+	udp_over_tls(&f, &udp, &tls);
+	quiet = f.now;
+	f.now = quiet + PQ_PATH_PROBE_AFTER_MS - 1;
+	feed(&f, PQ_PATH_EV_RX, tls);
+	assert_int_equal(find(&f, PQ_PATH_ACT_PROBE), -1);
+	f.now = quiet + PQ_PATH_PROBE_AFTER_MS;
+	feed(&f, PQ_PATH_EV_RX, tls);
+	assert_int_equal(act(&f, PQ_PATH_ACT_PROBE)->conn, udp);
+	/* Once: the next message waits for the answer. */
+	feed(&f, PQ_PATH_EV_RX, tls);
+	assert_int_equal(find(&f, PQ_PATH_ACT_PROBE), -1);
+	tick_at(&f, f.now + PQ_PATH_PROBE_WAIT_MS);
+	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->conn, udp);
+	assert_int_equal(f.p.active, tls);
+}
+
 static void test_udp_attempt_failure_retried(void **state)
 {
 	struct fx f;
@@ -1038,6 +1106,7 @@ int main(void)
 		cmocka_unit_test(test_udp_keepalive),
 		cmocka_unit_test(test_probe_answer_starts_no_clock),
 		cmocka_unit_test(test_peer_probe_is_no_answer),
+		cmocka_unit_test(test_drop_told_on_the_new_conn),
 		cmocka_unit_test(test_transport_policy),
 		cmocka_unit_test(test_transport_policy_hands_over),
 		cmocka_unit_test(test_ours_changed),

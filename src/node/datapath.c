@@ -188,19 +188,16 @@ static long sealed_into(struct pq_node_peer *p, const uint8_t *msg, size_t len, 
 	}
 	/* Authenticated: liveness of the way it came. Only the relay's
 	 * delivery says the peer is at the relay (online). */
-	if (via == PQ_PATH_VIA_RELAY) {
+	if (via == PQ_PATH_VIA_RELAY)
 		pq_peer_heard_via_relay(p, now_ms);
-		/* Only a direct path has anything to learn from it (it may
-		 * have gone quiet: probe). */
-		if (p->path.core.active >= 0)
-			pq_path_exec_simple(p, PQ_PATH_EV_RX, PQ_PATH_VIA_RELAY, now_ms);
-	} else if (via != p->path.core.active) {
-		/* On a stand-by conn: the peer may have dropped our active
-		 * one (path.h, KEEPALIVE after a drop). */
+	/* Through the relay or a stand-by conn while the active conn is
+	 * quiet: the peer may have dropped it, probe (path.h). Else only an
+	 * answer on a conn counts (a datagram from an address not validated,
+	 * PQ_NODE_VIA_UDP_NEW, counts for none). */
+	if (pq_path_rx_wants_event(&p->path.core, via, now_ms))
 		pq_path_exec_simple(p, PQ_PATH_EV_RX, via, now_ms);
-	} else if (pq_path_rx_is_answer(type)) {
+	else if (via != PQ_PATH_VIA_RELAY && pq_path_rx_is_answer(type))
 		pq_path_rx(&p->path.core, via, now_ms);
-	}
 	if (type == PQ_MSG_DATA)
 		data_from_peer(p, out, (size_t)n, now_ms);
 	else if (type == PQ_MSG_DATA_GSO)

@@ -361,8 +361,9 @@ bool pq_peer_hs_index_taken(void *ctx, uint32_t index);
  * to the path core and the message goes through the relay instead. */
 PQ_MUST_CHECK int pq_send_sealed(struct pq_node_peer *p, uint8_t type, const uint8_t *pt, size_t len,
 				 uint64_t now_ms);
-/* The same on one given way: a conn slot (PROBE, PROBE_ACK) or
- * PQ_PATH_VIA_RELAY (the fallback keepalive); no re-routing. */
+/* The same on one given way: a conn slot (PROBE, PROBE_ACK, MTU probes,
+ * the keepalive after a drop) or PQ_PATH_VIA_RELAY (the keepalive after a
+ * fallback); no re-routing. */
 PQ_MUST_CHECK int pq_send_sealed_via(struct pq_node_peer *p, int via, uint8_t type, const uint8_t *pt,
 				     size_t len, uint64_t now_ms);
 /* One Ethernet frame from our TAP with its offload header (all zero: a

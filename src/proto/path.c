@@ -69,14 +69,11 @@ static void set_active(struct pq_path *p, int k, int was, uint64_t now_ms, struc
 	p->active = k;
 	if (was < 0 && k >= 0)
 		p->count.migrations++;
-	if (was >= 0 && k < 0)
+	if (was >= 0 && k < 0) {
 		p->count.fallbacks++;
-	p->nudge_ms = 0;
-	/* Away from a conn that was dropped: the peer, with nothing to send,
-	 * may not have noticed (the way may be dead in our direction only).
-	 * A KEEPALIVE on the new way makes it probe its own (on_rx). */
-	if (was >= 0 && (k < 0 || p->conn[was].state == PQ_PCONN_FREE))
+		/* The peer may have had nothing to send and so not noticed. */
 		p->nudge_ms = now_ms ? now_ms : 1;
+	}
 	if (k >= 0) {
 		struct pq_pconn *c = &p->conn[k];
 
@@ -84,6 +81,7 @@ static void set_active(struct pq_path *p, int k, int was, uint64_t now_ms, struc
 		c->probe_ms = 0;
 		c->last_rx_ms = now_ms;
 		c->last_tx_ms = now_ms;
+		p->nudge_ms = 0;
 		/* A stand-by taking over from a conn that died may have died
 		 * of the same cause (an address change): probe it at the next
 		 * timer rather than after a second of silence. */
@@ -137,8 +135,16 @@ void path_drop(struct pq_path *p, int k, enum pq_path_drop why, bool emit, uint6
 	struct pq_pconn gone = p->conn[k];
 
 	slot_free(p, k, why, emit, out);
-	if (p->active == k)
+	if (p->active == k) {
 		set_active(p, best_usable(p), k, now_ms, out);
+		/* A stand-by took over: tell the peer on it, as a fallback
+		 * tells it through the relay (the way may be dead in our
+		 * direction only, and the peer may have nothing to send). A
+		 * second later: we send nothing more on the dropped conn, so
+		 * by then the peer's side of it is quiet and it probes. */
+		if (p->active >= 0)
+			p->nudge_ms = now_ms + PQ_PATH_PROBE_AFTER_MS;
+	}
 	after_loss(p, &gone, now_ms);
 }
 
@@ -284,6 +290,16 @@ bool pq_path_tx(struct pq_path *p, int k, uint64_t now_ms)
 	return true;
 }
 
+bool pq_path_rx_wants_event(const struct pq_path *p, int k, uint64_t now_ms)
+{
+	const struct pq_pconn *a;
+
+	if (p->active < 0 || k == p->active || (k != PQ_PATH_VIA_RELAY && (k < 0 || k >= PQ_PATH_MAX_CONNS)))
+		return false;
+	a = &p->conn[p->active];
+	return !a->probe_ms && now_ms - a->last_rx_ms >= PQ_PATH_PROBE_AFTER_MS;
+}
+
 bool pq_path_rx_is_answer(uint8_t type)
 {
 	return type != PQ_MSG_PROBE && type != PQ_MSG_PMTU_PROBE;
@@ -304,11 +320,9 @@ static void on_rx(struct pq_path *p, int k, uint64_t now_ms, struct pq_path_out 
 		pq_path_rx(p, k, now_ms);
 	/* Through the relay, or a stand-by conn, while our active conn has
 	 * gone quiet: the peer may have dropped it. Probe it now. */
-	if (p->active < 0 || k == p->active)
+	if (!pq_path_rx_wants_event(p, k, now_ms))
 		return;
 	a = &p->conn[p->active];
-	if (a->probe_ms || now_ms - a->last_rx_ms < PQ_PATH_PROBE_AFTER_MS)
-		return;
 	path_emit(out, PQ_PATH_ACT_PROBE, p->active);
 	a->probe_ms = now_ms ? now_ms : 1;
 }

@@ -40,12 +40,16 @@
  *             drop, fall back (DESIGN §5: outage <= 2 s). An active UDP
  *             conn that sent nothing for keepalive_udp gets a PROBE too:
  *             its answer keeps both NAT mappings open. A message from
- *             the peer through the relay while the active conn has been
- *             quiet for 1 s probes at once (the peer may have fallen
- *             back and have nothing to send on our path).
+ *             the peer through the relay or on a stand-by conn while the
+ *             active conn has been quiet for 1 s probes at once (the
+ *             peer may have dropped it and have nothing to send on it).
+ *             The peer's PROBE and PMTU_PROBE are no answer
+ *             (pq_path_rx_is_answer).
  *   fallback  the active conn gone: the relay at once (ACTIVATE -1), a
  *             KEEPALIVE through the relay from the next timer (so an idle
- *             peer notices and probes its side), and a retry.
+ *             peer notices and probes its side), and a retry. A stand-by
+ *             conn taking over instead gets the KEEPALIVE 1 s later (the
+ *             peer's side of the dropped conn is quiet by then).
  *   dials     one schedule per transport. TLS: one candidate at a time,
  *             while no direct path is active and no TLS conn exists; a
  *             dial that never opened tries the next TLS candidate after
@@ -280,6 +284,12 @@ bool pq_path_tx(struct pq_path *p, int k, uint64_t now_ms);
  * starts the other side's clock: two idle peers would probe each other
  * every second. Never moves the deadline earlier. */
 void pq_path_tx_answer(struct pq_path *p, int k, uint64_t now_ms);
+/* Whether an authenticated message on k (a slot, or PQ_PATH_VIA_RELAY)
+ * makes the path probe its active conn: k is another way than the active
+ * conn, which has heard nothing for PQ_PATH_PROBE_AFTER_MS and has no probe
+ * out (the peer may have dropped it). Then the caller reports the message
+ * as PQ_PATH_EV_RX; otherwise pq_path_rx (answers only) is all it needs. */
+bool pq_path_rx_wants_event(const struct pq_path *p, int k, uint64_t now_ms);
 /* Whether an authenticated message of this type that came on a conn
  * answers our sends (then the caller reports it with pq_path_rx). The
  * peer's PROBE and PMTU_PROBE do not: they come on its schedule and show

@@ -1,6 +1,6 @@
 /*
  * path_timer.c - the path core's clock: what falls due (probes, drops,
- * re-authentication, the fallback keepalive, ENDPOINTS, dials), the next
+ * re-authentication, the keepalive after a drop, ENDPOINTS, dials), the next
  * deadline, and the one route for every message (proto/path.h).
  */
 #include "proto/path.h"

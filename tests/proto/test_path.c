@@ -761,13 +761,14 @@ static void udp_over_tls(struct fx *f, int *udp, int *tls)
 /* One side's UDP conn dies (its probe unanswered: dead in its direction
  * only, say); the TLS conn takes over. The other side, with nothing to
  * send, would go on sending into the dead conn when it next has
- * something: so the first sends a KEEPALIVE on the TLS conn, and a node
- * that hears on a stand-by conn while its active one is quiet probes the
- * active one (and drops it unanswered), as it does for the relay. */
+ * something: so the first sends a KEEPALIVE on the TLS conn a second
+ * later (its side of the dead conn quiet by then), and a node that hears
+ * on a stand-by conn while its active one is quiet probes the active one
+ * (and drops it unanswered), as it does for the relay. */
 static void test_drop_told_on_the_new_conn(void **state)
 {
 	struct fx f;
-	uint64_t quiet;
+	uint64_t quiet, dropped;
 	int udp, tls;
 
 	(void)state;
@@ -778,31 +779,53 @@ static void test_drop_told_on_the_new_conn(void **state)
 	tick_at(&f, f.now + PQ_PATH_PROBE_WAIT_MS);
 	assert_int_equal(act(&f, PQ_PATH_ACT_DROP)->conn, udp);
 	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, tls);
-	assert_int_equal(act(&f, PQ_PATH_ACT_KEEPALIVE)->conn, tls);
-	assert_true(find(&f, PQ_PATH_ACT_KEEPALIVE) > find(&f, PQ_PATH_ACT_ACTIVATE));
+	assert_int_equal(find(&f, PQ_PATH_ACT_KEEPALIVE), -1);
 	assert_int_equal(f.p.count.fallbacks, 0);
+	dropped = f.now;
+	assert_true(pq_path_next_deadline(&f.p, f.now) <= dropped + PQ_PATH_PROBE_AFTER_MS);
+	/* The TLS conn, idle for a while, was probed as it took over; the
+	 * peer answers. */
+	f.now += 10;
+	feed(&f, PQ_PATH_EV_RX, tls);
+	tick_at(&f, dropped + PQ_PATH_PROBE_AFTER_MS - 1);
+	assert_int_equal(find(&f, PQ_PATH_ACT_KEEPALIVE), -1);
+	tick_at(&f, dropped + PQ_PATH_PROBE_AFTER_MS);
+	assert_int_equal(act(&f, PQ_PATH_ACT_KEEPALIVE)->conn, tls);
 	/* Once. */
 	tick_at(&f, f.now + 1);
 	assert_int_equal(find(&f, PQ_PATH_ACT_KEEPALIVE), -1);
-	/* A planned switch (a proven UDP conn over TLS) tells nothing. */
-	feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_UDP);
-	udp = f.out.accepted;
-	assert_true(udp >= 0);
-	feed_done(&f, udp, 7);
-	assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, udp);
-	tick_at(&f, f.now + 1);
-	assert_int_equal(find(&f, PQ_PATH_ACT_KEEPALIVE), -1);
+	/* A planned switch (a proven UDP conn over TLS) tells nothing, and
+	 * neither does a newer UDP conn replacing it. */
+	for (int round = 0; round < 2; round++) {
+		feed(&f, PQ_PATH_EV_ACCEPTED, PQ_PATH_UDP);
+		udp = f.out.accepted;
+		assert_true(udp >= 0);
+		feed_done(&f, udp, 7);
+		assert_int_equal(act(&f, PQ_PATH_ACT_ACTIVATE)->conn, udp);
+		for (int t = 0; t < 3; t++) {
+			tick_at(&f, f.now + PQ_PATH_PROBE_AFTER_MS / 2);
+			assert_int_equal(find(&f, PQ_PATH_ACT_KEEPALIVE), -1);
+		}
+	}
 
 	/* The other side: UDP active and quiet, then the KEEPALIVE on TLS. */
 	udp_over_tls(&f, &udp, &tls);
 	quiet = f.now;
 	f.now = quiet + PQ_PATH_PROBE_AFTER_MS - 1;
+	assert_false(pq_path_rx_wants_event(&f.p, tls, f.now));
 	feed(&f, PQ_PATH_EV_RX, tls);
 	assert_int_equal(find(&f, PQ_PATH_ACT_PROBE), -1);
 	f.now = quiet + PQ_PATH_PROBE_AFTER_MS;
+	assert_true(pq_path_rx_wants_event(&f.p, tls, f.now));
+	assert_true(pq_path_rx_wants_event(&f.p, PQ_PATH_VIA_RELAY, f.now));
+	/* The active conn itself, or no conn at all, never. */
+	assert_false(pq_path_rx_wants_event(&f.p, udp, f.now));
+	assert_false(pq_path_rx_wants_event(&f.p, -3, f.now));
+	assert_false(pq_path_rx_wants_event(&f.p, PQ_PATH_MAX_CONNS, f.now));
 	feed(&f, PQ_PATH_EV_RX, tls);
 	assert_int_equal(act(&f, PQ_PATH_ACT_PROBE)->conn, udp);
 	/* Once: the next message waits for the answer. */
+	assert_false(pq_path_rx_wants_event(&f.p, tls, f.now));
 	feed(&f, PQ_PATH_EV_RX, tls);
 	assert_int_equal(find(&f, PQ_PATH_ACT_PROBE), -1);
 	tick_at(&f, f.now + PQ_PATH_PROBE_WAIT_MS);

@@ -11,48 +11,53 @@
  * sees the other in PEER_ONLINE. Then A runs hybrid handshakes
  * with B, one at a time, every message inside RELAY_SEND / RELAY_RECV:
  *
- *   t0  clock read, A builds HS_INIT (pq_hs_initiate) and queues it
+ *   t0  clock read, A builds HS_INIT (pq_hs_initiate) and sends it  (ts)
  *       B answers HS_RESP, then verifies HS_INIT   (pq_hs_receive_first,
  *                                                   pq_hs_settle)
  *   tA  A sends HS_FINISH, then verifies HS_RESP: keys confirmed
- *   tB  B verifies HS_FINISH: keys confirmed    -> sample = tB - t0
+ *   tB  B verifies HS_FINISH: keys confirmed
  *
  * as the node does (answer first, handshake.h). ORDER strict makes both
  * verify before answering (pq_hs_receive), ORDER both alternates the two
  * handshake by handshake and prints each order's figures, for a ratio in
- * one run. A's verification runs on the same thread as B's work, so tB
- * comes after tA in either order.
+ * one run.
  *
- * The issue's figure runs from HS_INIT sent (t0 + A's crypto, the message
- * queued) to both confirmed; it is printed first. tB - t0 adds A's work
- * before sending.
+ * PROCS (default 2): the two clients run in two processes, each with its
+ * own event loop, as two nodes do (fork after the identities are made;
+ * the figures meet in a MAP_SHARED table, read on CLOCK_MONOTONIC, which
+ * both processes share). PROCS 1 puts both clients on one thread and one
+ * loop: then B's verification of HS_INIT delays A's handling of HS_RESP,
+ * which two nodes never do to each other.
  *
- * t0 is read before HS_INIT is built, so a sample includes A's ML-KEM and
- * X25519 key generation and signature as well as both network round trips
- * through the relay. Both clients share one thread and one event loop; a
- * handshake is sequential anyway (each step waits for the previous one).
+ * The issue's figure runs from HS_INIT sent (ts) to B confirmed; it is
+ * printed first. tB - t0 adds A's work before sending (its signature).
  *
- * Precomputed key pairs (issue 13): unless PRECOMPUTE is 0, both clients
- * call pq_hs_precompute in the idle time before each handshake, as the
- * node does from its 1 s housekeeping timer (a node's handshakes with one
- * peer are minutes apart, so its pool is full when one starts). The pool
- * counters are printed: with PRECOMPUTE 1 every measured handshake took
- * precomputed pairs on both sides.
+ * Precomputed key pairs (issue 13): unless PRECOMPUTE is 0, each client
+ * calls pq_hs_precompute in the idle time after its part of a handshake,
+ * as the node does from its 1 s housekeeping timer (a node's handshakes
+ * with one peer are minutes apart, so its pool is full when one starts).
+ * The pool counters are printed: with PRECOMPUTE 1 every measured
+ * handshake took precomputed pairs on both sides.
  *
  * Rate limit: the responder admits a burst of 4 initiations per peer, then
  * one per 250 ms (PQ_HS_RATE_*). We keep the real clock for the protocol
  * and start handshakes PACE_MS apart (default 260 ms) so none is refused;
  * the idle time between handshakes is not part of any sample.
  *
- * Usage: bench_relay_handshake RELAY_IP PORT RELAY_PUB_B64 [N [PACE_MS [WARMUP [PRECOMPUTE]]]]
+ * Usage: bench_relay_handshake RELAY_IP PORT RELAY_PUB_B64
+ *                              [N [PACE_MS [WARMUP [PRECOMPUTE [ORDER [PROCS]]]]]]
  * Prints p50/p90/p99/min/max in microseconds; exit 0 on success.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crypto/ed25519.h"
 #include "crypto/identity.h"
@@ -72,6 +77,27 @@
 enum { ORDER_FIRST, ORDER_STRICT, ORDER_BOTH };
 /* Whole run: setup plus N * (pace + a generous 2 s per handshake). */
 #define SETUP_BUDGET_MS 15000
+/* A handshake not finished when the next is due: look again this soon. */
+#define RECHECK_MS 2
+
+/* One handshake's clock readings (ns, CLOCK_MONOTONIC). A writes t0, sent,
+ * ta and crypto_a; B writes crypto_b and then tb (release), which A reads
+ * (acquire) before it starts the next handshake. */
+struct hs_times {
+	uint64_t t0, sent, ta, tb;
+	uint64_t crypto_a, crypto_b; /* time inside pq_hs_* calls, per side */
+	/* The critical path's legs: each message's arrival (handed over by
+	 * the loop, before its crypto) and its answer built (before it is
+	 * sent: a hop holds the sender's TLS write, the relay, the
+	 * receiver's read). */
+	uint64_t init_in, resp_out, resp_in, finish_out, finish_in;
+};
+
+/* What the clients share across processes (MAP_SHARED). */
+struct shared {
+	struct pq_hs_stats b_stats; /* B's counters, copied as its process ends */
+	struct hs_times hs[];       /* warm-up + N */
+};
 
 struct bench;
 
@@ -79,12 +105,15 @@ struct client {
 	const char *name;
 	struct bench *b;
 	struct client *other;
+	bool active;            /* runs in this process */
 	uint8_t pub[PQ_PUBKEY_LEN];
 	struct pq_signer *signer;
 	struct pq_tls_ctx *tls;
 	struct pq_conn *conn;
 	struct pq_hs hs;
 	struct pq_hs_peer peer; /* the other client */
+	struct pq_timer refill; /* idle: refill the key-pair pool */
+	int index;              /* the handshake in progress (A: started, B: HS_INITs seen) */
 	bool welcomed, sees_other, closed;
 };
 
@@ -92,15 +121,14 @@ struct bench {
 	struct pq_loop *loop;
 	struct client a, b;
 	struct pq_timer pace, deadline;
-	int runs, warmup, done;
+	struct shared *sh;
+	size_t sh_len;
+	int runs, warmup, procs;
 	uint32_t pace_ms;
 	bool precompute;
 	int order;              /* ORDER_* */
 	bool started, finishing;
 	const char *fail;
-	uint64_t t0_ns, ta_ns, crypto_ns, sent_ns;
-	double *total_us, *crypto_us, *a_us, *sent_us;
-	bool *strict;           /* per sample: measured in the strict order */
 	uint8_t msg[PQ_MAX_MSG_LEN];
 	uint8_t reply[PQ_HS_INIT_LEN];
 };
@@ -111,6 +139,11 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int total_runs(const struct bench *b)
+{
+	return b->warmup + b->runs;
 }
 
 static void bench_fail(struct bench *b, const char *why)
@@ -147,6 +180,8 @@ static void client_free(struct client *c)
 {
 	if (c->conn && !c->closed)
 		pq_conn_abort(c->conn);
+	if (c->b->loop)
+		pq_loop_timer_cancel(c->b->loop, &c->refill);
 	pq_hs_wipe(&c->hs);
 	pq_hs_peer_wipe(&c->peer);
 	pq_tls_ctx_free(c->tls);
@@ -199,113 +234,171 @@ static int send_watch(struct client *c)
 	return pq_conn_send(c->conn, out, len);
 }
 
-/* Idle time before a handshake: refill both pools (not in any sample). */
-static void refill_pools(struct bench *b)
+/* Timer, in the idle time after a client's part of a handshake: refill
+ * its pool (not in any sample). */
+static void refill_pool(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
 {
-	uint64_t now_ms = pq_loop_now(b->loop);
+	struct client *c = arg;
 
-	if (b->precompute && (pq_hs_precompute(&b->a.hs, now_ms) < 0 || pq_hs_precompute(&b->b.hs, now_ms) < 0))
-		bench_fail(b, "pq_hs_precompute failed");
+	if (c->b->precompute && pq_hs_precompute(&c->hs, now_ms) < 0)
+		bench_fail(c->b, "pq_hs_precompute failed");
 }
 
+static void arm_refill(struct client *c)
+{
+	if (pq_loop_timer_start(c->b->loop, &c->refill, c->b->pace_ms / 4))
+		bench_fail(c->b, "cannot arm the refill timer");
+}
+
+/* A, once both clients are logged in and see each other: the first
+ * handshake starts after one pace of idle time (pools refilled in it).
+ * Seeing B online means B watches A, so the relay forwards to B. */
 static void maybe_start(struct bench *b)
 {
-	if (b->started || !b->a.welcomed || !b->b.welcomed || !b->a.sees_other || !b->b.sees_other)
+	struct client *a = &b->a;
+
+	if (!a->active || b->started || !a->welcomed || !a->sees_other)
 		return;
 	b->started = true;
-	refill_pools(b);
+	a->index = -1;
+	refill_pool(b->loop, &a->refill, a, pq_loop_now(b->loop));
 	if (pq_loop_timer_start(b->loop, &b->pace, b->pace_ms))
 		bench_fail(b, "cannot arm the pacing timer");
-}
-
-/* Timer: start handshake number b->done (A initiates). */
-static void hs_start(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
-{
-	struct bench *b = arg;
-	uint64_t t1;
-	long n;
-
-	b->t0_ns = now_ns();
-	n = pq_hs_initiate(&b->a.hs, &b->a.peer, now_ms, now_ms, b->reply, sizeof(b->reply));
-	t1 = now_ns();
-	b->crypto_ns = t1 - b->t0_ns;
-	b->sent_ns = t1;
-	b->ta_ns = 0;
-	if (n <= 0 || relay_send(&b->a, b->reply, (size_t)n))
-		bench_fail(b, "cannot build or queue HS_INIT");
-}
-
-static void finish_all(struct bench *b)
-{
-	b->finishing = true;
-	pq_loop_timer_cancel(b->loop, &b->pace);
-	pq_conn_close(b->a.conn, 1000);
-	pq_conn_close(b->b.conn, 1000);
 }
 
 /* This handshake in the strict order (verify before answering)? */
-static bool strict_now(const struct bench *b)
+static bool strict_at(const struct bench *b, int index)
 {
-	return b->order == ORDER_STRICT || (b->order == ORDER_BOTH && b->done % 2);
+	return b->order == ORDER_STRICT || (b->order == ORDER_BOTH && index % 2);
 }
 
-/* B confirmed: one sample; schedule the next handshake or end. */
-static void hs_complete(struct bench *b, uint64_t tb_ns)
+/* A's end of the run: close its relay conn. B's process ends when it hears
+ * A go offline after the last handshake (on_message). */
+static void finish_client(struct client *c)
 {
-	int i = b->done - b->warmup;
+	c->b->finishing = true;
+	pq_conn_close(c->conn, 1000);
+}
 
-	if (i >= 0) {
-		b->total_us[i] = (double)(tb_ns - b->t0_ns) / 1000.0;
-		b->crypto_us[i] = (double)b->crypto_ns / 1000.0;
-		b->a_us[i] = (double)(b->ta_ns - b->t0_ns) / 1000.0;
-		b->sent_us[i] = (double)(tb_ns - b->sent_ns) / 1000.0;
-		b->strict[i] = strict_now(b);
-	}
-	b->done++;
-	if (b->done >= b->warmup + b->runs) {
-		finish_all(b);
+static bool handshake_done(const struct bench *b, int index)
+{
+	const struct hs_times *t = &b->sh->hs[index];
+
+	return __atomic_load_n(&t->tb, __ATOMIC_ACQUIRE) && t->ta;
+}
+
+/* A builds HS_INIT for handshake number a->index and sends it. */
+static void start_handshake(struct bench *b)
+{
+	struct client *a = &b->a;
+	struct hs_times *t = &b->sh->hs[a->index];
+	uint64_t now_ms = pq_loop_now(b->loop);
+	long n;
+
+	t->t0 = now_ns();
+	n = pq_hs_initiate(&a->hs, &a->peer, now_ms, now_ms, b->reply, sizeof(b->reply));
+	t->sent = now_ns();
+	t->crypto_a = t->sent - t->t0;
+	if (n <= 0 || relay_send(a, b->reply, (size_t)n))
+		bench_fail(b, "cannot build or queue HS_INIT");
+}
+
+/* A's pacing timer: once the handshake in progress is done on both sides,
+ * start the next one (or end the run). Starts are PACE_MS apart. */
+static void hs_tick(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
+{
+	struct bench *b = arg;
+	struct client *a = &b->a;
+	uint32_t next_ms = b->pace_ms;
+
+	if (a->index >= 0 && !handshake_done(b, a->index)) {
+		next_ms = RECHECK_MS;
+	} else if (++a->index >= total_runs(b)) {
+		finish_client(a);
+		if (b->b.active)
+			finish_client(&b->b);
 		return;
+	} else {
+		start_handshake(b);
 	}
-	refill_pools(b);
-	if (pq_loop_timer_start(b->loop, &b->pace, b->pace_ms))
+	if (pq_loop_timer_start(loop, &b->pace, next_ms))
 		bench_fail(b, "cannot arm the pacing timer");
 }
 
-/* A handshake message from the other client, through the relay: the answer
- * (if any) is queued, then the signature settled, as the node does. */
-static void hs_message(struct client *c, const uint8_t *msg, size_t len, uint64_t now_ms)
+/* Answer (if any) sent, then the signature settled, as the node does;
+ * returns the event, or a negative error. */
+static int hs_answer_settle(struct client *c, const uint8_t *msg, size_t len, uint64_t now_ms, uint64_t *crypto_ns,
+			    uint64_t *done_ns, bool *confirmed, uint64_t *in_ns, uint64_t *out_ns)
 {
 	struct bench *b = c->b;
 	struct pq_hs_result res;
 	uint64_t t1 = now_ns(), t2;
-	long n = strict_now(b) ? pq_hs_receive(&c->hs, c->peer.pub, msg, len, now_ms, now_ms, b->reply,
-					       sizeof(b->reply), &res)
-			       : pq_hs_receive_first(&c->hs, c->peer.pub, msg, len, now_ms, now_ms, b->reply,
-						     sizeof(b->reply), &res);
+	long n = strict_at(b, c->index)
+			 ? pq_hs_receive(&c->hs, c->peer.pub, msg, len, now_ms, now_ms, b->reply, sizeof(b->reply), &res)
+			 : pq_hs_receive_first(&c->hs, c->peer.pub, msg, len, now_ms, now_ms, b->reply,
+					       sizeof(b->reply), &res);
 	int ret;
 
 	t2 = now_ns();
-	b->crypto_ns += t2 - t1;
+	*in_ns = t1;
+	*out_ns = t2;
+	*crypto_ns += t2 - t1;
 	if (n > 0 && relay_send(c, b->reply, (size_t)n))
 		bench_fail(b, "cannot queue the answer");
 	t1 = now_ns();
 	ret = pq_hs_settle(&c->hs, &res, now_ms);
-	t2 = now_ns();
-	b->crypto_ns += t2 - t1;
+	*done_ns = now_ns();
+	*crypto_ns += *done_ns - t1;
 	if (n < 0 || ret) {
 		fprintf(stderr, "%s: handshake message 0x%02x dropped: %s\n", c->name, msg[0],
 			pq_strerror(n < 0 ? (int)n : ret));
+		ret = n < 0 ? (int)n : ret;
+	} else {
+		ret = (int)res.event;
+		*confirmed = res.confirmed;
+	}
+	pq_hs_result_wipe(&res);
+	return ret;
+}
+
+/* A handshake message from the other client, through the relay. */
+static void hs_message(struct client *c, const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+	struct bench *b = c->b;
+	bool is_a = c == &b->a;
+	struct hs_times *t;
+	uint64_t crypto_ns = 0, done_ns, in_ns, out_ns;
+	bool confirmed = false;
+	int ev;
+
+	if (!is_a && msg[0] == PQ_MSG_HS_INIT)
+		c->index++;
+	if (c->index < 0 || c->index >= total_runs(b)) {
+		bench_fail(b, "a handshake message outside the run");
+		return;
+	}
+	t = &b->sh->hs[c->index];
+	ev = hs_answer_settle(c, msg, len, now_ms, &crypto_ns, &done_ns, &confirmed, &in_ns, &out_ns);
+	if (ev < 0) {
 		bench_fail(b, "a handshake message was refused (see above)");
-	} else if (c == &b->a && res.event == PQ_HS_EV_KEYS && res.confirmed && n > 0) {
-		b->ta_ns = t2;
-	} else if (c == &b->b && res.event == PQ_HS_EV_KEYS && n > 0) {
-		/* HS_RESP is on its way. */
-	} else if (c == &b->b && res.event == PQ_HS_EV_CONFIRMED && b->ta_ns) {
-		hs_complete(b, t2);
+	} else if (is_a && msg[0] == PQ_MSG_HS_RESP && ev == PQ_HS_EV_KEYS && confirmed) {
+		t->crypto_a += crypto_ns;
+		t->resp_in = in_ns;
+		t->finish_out = out_ns;
+		t->ta = done_ns;
+		arm_refill(c);
+	} else if (!is_a && msg[0] == PQ_MSG_HS_INIT && ev == PQ_HS_EV_KEYS) {
+		t->crypto_b = crypto_ns; /* HS_RESP is on its way */
+		t->init_in = in_ns;
+		t->resp_out = out_ns;
+	} else if (!is_a && msg[0] == PQ_MSG_HS_FINISH && ev == PQ_HS_EV_CONFIRMED) {
+		t->crypto_b += crypto_ns;
+		t->finish_in = in_ns;
+		__atomic_store_n(&t->tb, done_ns, __ATOMIC_RELEASE);
+		arm_refill(c);
 	} else {
 		bench_fail(b, "unexpected handshake event");
 	}
-	pq_hs_result_wipe(&res);
 }
 
 static void on_forwarded(struct client *c, const uint8_t *msg, size_t len, uint64_t now_ms)
@@ -321,6 +414,32 @@ static void on_forwarded(struct client *c, const uint8_t *msg, size_t len, uint6
 		return;
 	}
 	hs_message(c, f.payload, f.payload_len, now_ms);
+}
+
+/* PEER_OFFLINE: the end of the run for B once it confirmed the last
+ * handshake (A closed its conn), a failure before that. */
+static void on_offline(struct client *c, const uint8_t *msg, size_t len)
+{
+	struct pq_peer_key_msg m;
+
+	if (pq_peer_offline_decode(&m, msg, len) || memcmp(m.key, c->other->pub, PQ_PUBKEY_LEN)) {
+		bench_fail(c->b, "malformed PEER_OFFLINE or unknown peer");
+	} else if (c == &c->b->b && c->index == total_runs(c->b) - 1 && c->b->sh->hs[c->index].tb) {
+		finish_client(c);
+	} else if (!c->b->finishing) {
+		bench_fail(c->b, "the other client went offline during the run");
+	}
+}
+
+/* Logged in and the other client seen: B fills its pool once, A starts. */
+static void client_ready(struct client *c)
+{
+	if (!c->welcomed || !c->sees_other)
+		return;
+	if (c == &c->b->a)
+		maybe_start(c->b);
+	else
+		refill_pool(c->b->loop, &c->refill, c, pq_loop_now(c->b->loop));
 }
 
 static void on_message(void *ctx, struct pq_conn *conn, const uint8_t *msg, size_t len)
@@ -339,13 +458,17 @@ static void on_message(void *ctx, struct pq_conn *conn, const uint8_t *msg, size
 		c->welcomed = true;
 		if (send_watch(c))
 			bench_fail(c->b, "cannot send RELAY_WATCH");
-		maybe_start(c->b);
+		client_ready(c);
 		return;
 	case PQ_MSG_PEER_ONLINE:
-		if (pq_peer_online_decode(&on, msg, len) == 0 && !memcmp(on.key, c->other->pub, PQ_PUBKEY_LEN)) {
+		if (pq_peer_online_decode(&on, msg, len) == 0 && !memcmp(on.key, c->other->pub, PQ_PUBKEY_LEN) &&
+		    !c->sees_other) {
 			c->sees_other = true;
-			maybe_start(c->b);
+			client_ready(c);
 		}
+		return;
+	case PQ_MSG_PEER_OFFLINE:
+		on_offline(c, msg, len);
 		return;
 	case PQ_MSG_RELAY_RECV:
 		on_forwarded(c, msg, len, pq_loop_now(c->b->loop));
@@ -360,17 +483,19 @@ static void on_open(void *ctx, struct pq_conn *conn)
 {
 }
 
+/* The loop ends when every client of this process has closed. */
 static void on_close(void *ctx, struct pq_conn *conn, const struct pq_conn_reason *why)
 {
 	struct client *c = ctx;
+	struct bench *b = c->b;
 
 	c->closed = true;
-	if (!c->b->finishing) {
+	if (!b->finishing) {
 		fprintf(stderr, "%s: connection ended (kind %d, %s)\n", c->name, (int)why->end,
 			why->err ? pq_strerror(why->err) : "no detail");
-		bench_fail(c->b, "a relay connection ended early");
-	} else if (c->other->closed) {
-		pq_loop_stop(c->b->loop);
+		bench_fail(b, "a relay connection ended early");
+	} else if ((!b->a.active || b->a.closed) && (!b->b.active || b->b.closed)) {
+		pq_loop_stop(b->loop);
 	}
 }
 
@@ -390,21 +515,45 @@ static int client_connect(struct client *c, const struct pq_sockaddr *addr, cons
 	return pq_conn_connect(&c->conn, c->b->loop, c->tls, &tg, NULL, &cbs, c);
 }
 
-/* The samples of one order (strict or not) out of all, in place order. */
-static int pick(const struct bench *b, const double *all, bool strict, double *out)
+/* The measured handshakes of one order (strict or not), one figure each. */
+enum figure {
+	FIG_SENT, FIG_TOTAL, FIG_A, FIG_CRYPTO_A, FIG_CRYPTO_B, FIG_REST,
+	FIG_HOP1, FIG_B_ANSWER, FIG_HOP2, FIG_A_ANSWER, FIG_HOP3
+};
+
+static double figure_us(const struct hs_times *t, enum figure f)
+{
+	uint64_t ns = 0;
+
+	switch (f) {
+	case FIG_SENT: ns = t->tb - t->sent; break;
+	case FIG_TOTAL: ns = t->tb - t->t0; break;
+	case FIG_A: ns = t->ta - t->t0; break;
+	case FIG_CRYPTO_A: ns = t->crypto_a; break;
+	case FIG_CRYPTO_B: ns = t->crypto_b; break;
+	case FIG_REST: ns = t->tb - t->t0 - t->crypto_a - t->crypto_b; break;
+	case FIG_HOP1: ns = t->init_in - t->sent; break;
+	case FIG_B_ANSWER: ns = t->resp_out - t->init_in; break;
+	case FIG_HOP2: ns = t->resp_in - t->resp_out; break;
+	case FIG_A_ANSWER: ns = t->finish_out - t->resp_in; break;
+	case FIG_HOP3: ns = t->finish_in - t->finish_out; break;
+	}
+	return (double)ns / 1000.0;
+}
+
+static int pick(const struct bench *b, bool strict, enum figure f, double *out)
 {
 	int k = 0;
 
-	for (int i = 0; i < b->runs; i++)
-		if (b->strict[i] == strict)
-			out[k++] = all[i];
+	for (int i = b->warmup; i < total_runs(b); i++)
+		if (strict_at(b, i) == strict)
+			out[k++] = figure_us(&b->sh->hs[i], f);
 	return k;
 }
 
 static void report_order(const struct bench *b, bool strict, double *tmp)
 {
-	double *net = tmp + b->runs;
-	int n = pick(b, b->sent_us, strict, tmp);
+	int n = pick(b, strict, FIG_SENT, tmp);
 
 	if (n == 0)
 		return;
@@ -412,39 +561,62 @@ static void report_order(const struct bench *b, bool strict, double *tmp)
 					       : "answer first, then verify (pq_hs_receive_first + pq_hs_settle, as the node)",
 	       n);
 	bench_print_line("from HS_INIT sent (tB - ts)", tmp, n, 0);
-	pick(b, b->total_us, strict, tmp);
+	pick(b, strict, FIG_TOTAL, tmp);
 	bench_print_line("both confirmed (tB - t0)", tmp, n, 0);
-	pick(b, b->a_us, strict, tmp);
+	pick(b, strict, FIG_A, tmp);
 	bench_print_line("initiator confirmed (tA-t0)", tmp, n, 0);
-	/* bench_print_line sorts what it prints: the difference first. */
-	pick(b, b->crypto_us, strict, tmp);
-	pick(b, b->total_us, strict, net);
-	for (int i = 0; i < n; i++)
-		net[i] -= tmp[i];
-	bench_print_line("  of which handshake crypto", tmp, n, 0);
-	bench_print_line("  of which transport+relay", net, n, 0);
+	pick(b, strict, FIG_CRYPTO_A, tmp);
+	bench_print_line("  A inside pq_hs_* calls", tmp, n, 0);
+	pick(b, strict, FIG_CRYPTO_B, tmp);
+	bench_print_line("  B inside pq_hs_* calls", tmp, n, 0);
+	/* The legs, in order: the first line is about their sum. */
+	pick(b, strict, FIG_HOP1, tmp);
+	bench_print_line("  leg HS_INIT A->relay->B", tmp, n, 0);
+	pick(b, strict, FIG_B_ANSWER, tmp);
+	bench_print_line("  leg B builds HS_RESP", tmp, n, 0);
+	pick(b, strict, FIG_HOP2, tmp);
+	bench_print_line("  leg HS_RESP B->relay->A", tmp, n, 0);
+	pick(b, strict, FIG_A_ANSWER, tmp);
+	bench_print_line("  leg A builds HS_FINISH", tmp, n, 0);
+	pick(b, strict, FIG_HOP3, tmp);
+	bench_print_line("  leg HS_FINISH A->relay->B", tmp, n, 0);
+	if (b->procs == 1) {
+		/* One thread: the calls run one after the other, the rest is
+		 * TLS, WebSocket, relay and loop. */
+		pick(b, strict, FIG_REST, tmp);
+		bench_print_line("  rest: transport+relay+loop", tmp, n, 0);
+	}
 }
 
-static void report(struct bench *b)
+static void report(const struct bench *b, const struct pq_hs_stats *sa, const struct pq_hs_stats *sb)
 {
-	double *tmp = calloc(2 * (size_t)b->runs, sizeof(double));
+	double *tmp = calloc((size_t)b->runs, sizeof(double));
 
-	printf("handshakes: %d measured (+%d warm-up not counted), one at a time, started %u ms apart\n", b->runs,
-	       b->warmup, (unsigned)b->pace_ms);
+	printf("handshakes: %d measured (+%d warm-up not counted), one at a time, started %u ms apart; "
+	       "clients in %d process%s\n", b->runs, b->warmup, (unsigned)b->pace_ms, b->procs,
+	       b->procs == 1 ? " (one thread, one loop)" : "es (one loop each, as two nodes)");
 	printf("figures in microseconds (µs), wall clock CLOCK_MONOTONIC; each line is its own\n"
 	       "distribution (the parts' percentiles need not add up to the total's):\n");
-	if (!tmp)
-		return;
-	report_order(b, false, tmp);
-	report_order(b, true, tmp);
-	free(tmp);
+	if (tmp) {
+		report_order(b, false, tmp);
+		report_order(b, true, tmp);
+		free(tmp);
+	}
+	printf("HS_INIT sent by A: %llu; refused by B: rate limit %llu, stale %llu, MAC %llu, signature %llu\n",
+	       (unsigned long long)sa->init_sent, (unsigned long long)sb->drop_rate,
+	       (unsigned long long)sb->drop_stale, (unsigned long long)sb->drop_mac,
+	       (unsigned long long)sb->drop_signature);
+	printf("precomputed key pairs (PRECOMPUTE=%d): A took %llu, made %llu on the spot; B took %llu, made %llu on "
+	       "the spot\n", b->precompute, (unsigned long long)sa->pool_used, (unsigned long long)sa->pool_empty,
+	       (unsigned long long)sb->pool_used, (unsigned long long)sb->pool_empty);
 }
 
 static int parse_args(int argc, char **argv, struct bench *b, struct pq_sockaddr *addr, uint8_t *relay_pub)
 {
-	if (argc < 4 || argc > 9) {
-		fprintf(stderr, "usage: %s RELAY_IP PORT RELAY_PUB_B64 [N [PACE_MS [WARMUP [PRECOMPUTE [ORDER]]]]]\n"
-			"ORDER: first (default, as the node), strict, both (alternating)\n", argv[0]);
+	if (argc < 4 || argc > 10) {
+		fprintf(stderr, "usage: %s RELAY_IP PORT RELAY_PUB_B64 [N [PACE_MS [WARMUP [PRECOMPUTE [ORDER "
+			"[PROCS]]]]]]\nORDER: first (default, as the node), strict, both (alternating)\n"
+			"PROCS: 2 (default: A and B in two processes, as two nodes), 1 (one thread)\n", argv[0]);
 		return PQ_E_INVAL;
 	}
 	b->runs = argc > 4 ? atoi(argv[4]) : 100;
@@ -455,12 +627,14 @@ static int parse_args(int argc, char **argv, struct bench *b, struct pq_sockaddr
 		   : !strcmp(argv[8], "strict")            ? ORDER_STRICT
 		   : !strcmp(argv[8], "both")              ? ORDER_BOTH
 							   : -1;
-	if (b->order < 0) {
-		fprintf(stderr, "ORDER must be first, strict or both\n");
+	b->procs = argc > 9 ? atoi(argv[9]) : 2;
+	if (b->order < 0 || (b->procs != 1 && b->procs != 2)) {
+		fprintf(stderr, "ORDER must be first, strict or both; PROCS 1 or 2\n");
 		return PQ_E_INVAL;
 	}
-	if (b->runs < 1 || b->runs > MAX_RUNS || b->warmup < 0 || b->warmup > 100 || b->pace_ms > 10000) {
-		fprintf(stderr, "N must be 1..%d, PACE_MS 0..10000, WARMUP 0..100\n", MAX_RUNS);
+	if (b->runs < 1 || b->runs > MAX_RUNS || b->warmup < 0 || b->warmup > 100 || b->pace_ms < 8 ||
+	    b->pace_ms > 10000) {
+		fprintf(stderr, "N must be 1..%d, PACE_MS 8..10000, WARMUP 0..100\n", MAX_RUNS);
 		return PQ_E_INVAL;
 	}
 	if (pq_sockaddr_from_ip(addr, argv[1], (unsigned)atoi(argv[2])) ||
@@ -471,24 +645,98 @@ static int parse_args(int argc, char **argv, struct bench *b, struct pq_sockaddr
 	return 0;
 }
 
+/* This process's part: a loop, its active clients connected, run until
+ * they have closed or the deadline. 0 on success. */
+static int run_clients(struct bench *b, const struct pq_sockaddr *addr, const uint8_t *relay_pub)
+{
+	uint64_t budget = SETUP_BUDGET_MS + (uint64_t)total_runs(b) * (b->pace_ms + 2000);
+	struct client *cs[2] = { &b->a, &b->b };
+	int ret;
+
+	if ((ret = pq_loop_new(&b->loop))) {
+		fprintf(stderr, "%s", "cannot make an event loop\n");
+		return ret;
+	}
+	pq_hs_peer_init(&b->a.peer, b->b.pub, pq_loop_now(b->loop));
+	pq_hs_peer_init(&b->b.peer, b->a.pub, pq_loop_now(b->loop));
+	pq_timer_init(&b->pace, hs_tick, b);
+	pq_timer_init(&b->deadline, deadline_hit, b);
+	if ((ret = pq_loop_timer_start(b->loop, &b->deadline, budget)))
+		goto out;
+	for (int i = 0; i < 2; i++) {
+		pq_timer_init(&cs[i]->refill, refill_pool, cs[i]);
+		if (cs[i]->active && (ret = client_connect(cs[i], addr, relay_pub)))
+			goto out;
+	}
+	if (pq_loop_run(b->loop))
+		bench_fail(b, "event loop failed");
+	if (b->fail)
+		fprintf(stderr, "FAIL (%s%s side, after %d handshakes): %s\n", b->a.active ? "A" : "",
+			b->b.active ? "B" : "", b->a.active ? b->a.index : b->b.index, b->fail);
+	ret = b->fail ? PQ_E_STATE : 0;
+out:
+	if (ret && !b->fail)
+		fprintf(stderr, "cannot start: %s\n", pq_strerror(ret));
+	pq_loop_timer_cancel(b->loop, &b->deadline);
+	pq_loop_timer_cancel(b->loop, &b->pace);
+	return ret;
+}
+
+/* Fork B's process (PROCS 2); in it, run B and exit. The parent keeps A. */
+static int fork_b(struct bench *b, const struct pq_sockaddr *addr, const uint8_t *relay_pub, pid_t *pid)
+{
+	fflush(NULL);
+	if ((*pid = fork()) < 0) {
+		perror("fork");
+		return PQ_E_STATE;
+	}
+	if (*pid == 0) {
+		int ret;
+
+		b->a.active = false;
+		ret = run_clients(b, addr, relay_pub);
+		b->sh->b_stats = b->b.hs.stats;
+		client_free(&b->b);
+		if (b->loop)
+			pq_loop_free(b->loop);
+		_exit(ret ? 1 : 0);
+	}
+	b->b.active = false;
+	return 0;
+}
+
+/* B's process ended (or is ended, if A failed): its exit status. */
+static int reap_b(pid_t pid, bool kill_it)
+{
+	int st;
+
+	if (kill_it)
+		kill(pid, SIGKILL);
+	if (waitpid(pid, &st, 0) != pid)
+		return PQ_E_STATE;
+	if (!kill_it && (!WIFEXITED(st) || WEXITSTATUS(st))) {
+		fprintf(stderr, "B's process failed (status 0x%x)\n", st);
+		return PQ_E_STATE;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct bench b;
 	struct pq_sockaddr addr;
 	uint8_t relay_pub[PQ_PUBKEY_LEN];
-	uint64_t budget;
+	pid_t pid = -1;
 	int ret, status = 1;
 
 	if (parse_args(argc, argv, &b, &addr, relay_pub))
 		return 2;
-	b.a = (struct client){ .name = "A", .b = &b, .other = &b.b };
-	b.b = (struct client){ .name = "B", .b = &b, .other = &b.a };
-	b.total_us = calloc((size_t)b.runs, sizeof(double));
-	b.crypto_us = calloc((size_t)b.runs, sizeof(double));
-	b.a_us = calloc((size_t)b.runs, sizeof(double));
-	b.sent_us = calloc((size_t)b.runs, sizeof(double));
-	b.strict = calloc((size_t)b.runs, sizeof(bool));
-	if (!b.total_us || !b.crypto_us || !b.a_us || !b.sent_us || !b.strict || pq_loop_new(&b.loop)) {
+	b.a = (struct client){ .name = "A", .b = &b, .other = &b.b, .active = true };
+	b.b = (struct client){ .name = "B", .b = &b, .other = &b.a, .active = true, .index = -1 };
+	b.sh_len = sizeof(struct shared) + (size_t)total_runs(&b) * sizeof(struct hs_times);
+	b.sh = mmap(NULL, b.sh_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (b.sh == MAP_FAILED) {
+		b.sh = NULL;
 		fprintf(stderr, "out of memory\n");
 		goto out;
 	}
@@ -496,43 +744,27 @@ int main(int argc, char **argv)
 		fprintf(stderr, "client setup: %s\n", pq_strerror(ret));
 		goto out;
 	}
-	pq_hs_peer_init(&b.a.peer, b.b.pub, pq_loop_now(b.loop));
-	pq_hs_peer_init(&b.b.peer, b.a.pub, pq_loop_now(b.loop));
-	pq_timer_init(&b.pace, hs_start, &b);
-	pq_timer_init(&b.deadline, deadline_hit, &b);
-	budget = SETUP_BUDGET_MS + (uint64_t)(b.runs + b.warmup) * (b.pace_ms + 2000);
-	if (pq_loop_timer_start(b.loop, &b.deadline, budget) || (ret = client_connect(&b.a, &addr, relay_pub)) ||
-	    (ret = client_connect(&b.b, &addr, relay_pub))) {
-		fprintf(stderr, "cannot start: %s\n", pq_strerror(ret));
+	if (b.procs == 2 && fork_b(&b, &addr, relay_pub, &pid))
 		goto out;
+	ret = run_clients(&b, &addr, relay_pub);
+	if (pid > 0) {
+		int b_ret = reap_b(pid, ret != 0);
+
+		pid = -1;
+		ret = ret ? ret : b_ret;
 	}
-	if (pq_loop_run(b.loop))
-		bench_fail(&b, "event loop failed");
-	pq_loop_timer_cancel(b.loop, &b.deadline);
-	pq_loop_timer_cancel(b.loop, &b.pace);
-	if (b.fail) {
-		fprintf(stderr, "FAIL after %d handshakes: %s\n", b.done, b.fail);
+	if (ret)
 		goto out;
-	}
-	report(&b);
-	printf("HS_INIT sent by A: %llu; refused by B: rate limit %llu, stale %llu, MAC %llu, signature %llu\n",
-	       (unsigned long long)b.a.hs.stats.init_sent, (unsigned long long)b.b.hs.stats.drop_rate,
-	       (unsigned long long)b.b.hs.stats.drop_stale, (unsigned long long)b.b.hs.stats.drop_mac,
-	       (unsigned long long)b.b.hs.stats.drop_signature);
-	printf("precomputed key pairs (PRECOMPUTE=%d): A took %llu, made %llu on the spot; B took %llu, made %llu on "
-	       "the spot\n", b.precompute, (unsigned long long)b.a.hs.stats.pool_used,
-	       (unsigned long long)b.a.hs.stats.pool_empty, (unsigned long long)b.b.hs.stats.pool_used,
-	       (unsigned long long)b.b.hs.stats.pool_empty);
+	report(&b, &b.a.hs.stats, b.procs == 2 ? &b.sh->b_stats : &b.b.hs.stats);
 	status = 0;
 out:
+	if (pid > 0)
+		reap_b(pid, true);
 	client_free(&b.a);
 	client_free(&b.b);
 	if (b.loop)
 		pq_loop_free(b.loop);
-	free(b.total_us);
-	free(b.crypto_us);
-	free(b.a_us);
-	free(b.sent_us);
-	free(b.strict);
+	if (b.sh)
+		munmap(b.sh, b.sh_len);
 	return status;
 }

@@ -11,7 +11,8 @@
 # pairs while idle, as the node does; 0: keys made on the spot), ORDER
 # (default first: each side sends its answer, then checks the signature,
 # as the node does; strict: checks first; both: alternates, one line set
-# per order, for a ratio in one run).
+# per order, for a ratio in one run), PROCS (default 2: A and B in two
+# processes, one event loop each, as two nodes; 1: both on one thread).
 # Everything (relay process, namespace, temp dir) is removed on exit, also
 # on failure; every wait is bounded.
 set -eu
@@ -23,6 +24,7 @@ PACE_MS=${PACE_MS:-260}
 WARMUP=${WARMUP:-3}
 PRECOMPUTE=${PRECOMPUTE:-1}
 ORDER=${ORDER:-first}
+PROCS=${PROCS:-2}
 . "$top/tests/e2e/lib.sh"
 E2E_PREFIX=pqbh$$
 trap e2e_cleanup EXIT
@@ -43,15 +45,16 @@ e2e_bg "$ns" "$dir/relay.log" "$PQLAN" relay -c "$dir/relay.conf"
 relay_listening() { ip netns exec "$ns" ss -Hltn 'sport = :7443' | grep -q 7443; }
 e2e_until 10 relay_listening || e2e_die "the relay did not start listening"
 
-cmd="ip netns exec $ns $tool 127.0.0.1 7443 $relay_pub $N $PACE_MS $WARMUP $PRECOMPUTE $ORDER"
+cmd="ip netns exec $ns $tool 127.0.0.1 7443 $relay_pub $N $PACE_MS $WARMUP $PRECOMPUTE $ORDER $PROCS"
 echo "== hybrid handshake (ML-KEM-1024 + X25519, Ed25519-signed) through pqlan relay, 127.0.0.1 in netns $ns"
 echo "date: $(date -u +%FT%TZ)  host: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "command: $cmd"
-echo "  (made by: $0 $build   with N=$N PACE_MS=$PACE_MS WARMUP=$WARMUP PRECOMPUTE=$PRECOMPUTE ORDER=$ORDER)"
+echo "  (made by: $0 $build   with N=$N PACE_MS=$PACE_MS WARMUP=$WARMUP PRECOMPUTE=$PRECOMPUTE ORDER=$ORDER PROCS=$PROCS)"
 echo "method: t0 is read just before A builds HS_INIT; the sample ends when B has verified"
-echo "  HS_FINISH (A verified HS_RESP earlier). ORDER=first: each side queues its answer, then"
-echo "  checks the signature (as the node); strict: checks, then answers. Both clients share one thread and event loop;"
-echo "  every message goes A -> relay -> B over TLS 1.3 + WebSocket. Handshakes run one at a time,"
+echo "  HS_FINISH. ORDER=first: each side sends its answer, then checks the signature (as the"
+echo "  node); strict: checks, then answers. PROCS=2: A and B in two processes, one event loop each"
+echo "  (as two nodes); PROCS=1: one thread, so B's checking delays A's answer. Every message"
+echo "  goes A -> relay -> B over TLS 1.3 + WebSocket. Handshakes run one at a time,"
 echo "  ${PACE_MS} ms apart on the real clock, so the responder's rate limit (burst 4, then one"
 echo "  per 250 ms) never refuses one; the idle time is not in any sample. PRECOMPUTE=1: both"
 echo "  clients refill their precomputed ephemeral key pairs in that idle time (pq_hs_precompute),"

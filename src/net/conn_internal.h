@@ -7,7 +7,7 @@
 #define PQ_NET_CONN_INTERNAL_H
 
 #include "net/conn.h"
-#include "net/qsize.h"
+#include "proto/qsize.h"
 #include "net/ws.h"
 #include "net/ws_handshake.h"
 

@@ -278,7 +278,7 @@ static size_t next_write(struct pq_conn *c, bool *urgent)
 
 /*
  * Write until the socket refuses or both queues are empty. What the
- * socket took, and what is left, is the drain net/qsize.h measures.
+ * socket took, and what is left, is the drain proto/qsize.h measures.
  */
 static int write_queued(struct pq_conn *c)
 {

@@ -43,8 +43,8 @@
  *
  * Ownership: the caller owns the struct; nothing is allocated.
  */
-#ifndef PQ_NET_QSIZE_H
-#define PQ_NET_QSIZE_H
+#ifndef PQ_PROTO_QSIZE_H
+#define PQ_PROTO_QSIZE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * test_qsize.c - socket and TLS write sizes from the drain rate (net/qsize.h), on
+ * test_qsize.c - socket and TLS write sizes from the drain rate (proto/qsize.h), on
  * made-up writes and times: the prior before any sample, a backlogged
  * window measuring the path, a window where the queue ran dry only
  * raising the estimate, the clamps of both sizes
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "net/qsize.h"
+#include "proto/qsize.h"
 
 
 /* Drain `rate` bytes/s for `ms` milliseconds in 1 ms writes, the queue

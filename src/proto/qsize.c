@@ -1,7 +1,7 @@
 /*
  * qsize.c - socket and TLS write sizes from the measured drain rate; see qsize.h.
  */
-#include "net/qsize.h"
+#include "proto/qsize.h"
 
 void pq_qsize_init(struct pq_qsize *q)
 {

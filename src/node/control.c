@@ -15,7 +15,8 @@
  *    "udp_validated":..,"udp_failures":..,"udp_refused":..,
  *    "endpoint":null|"IP:PORT","transport":null|"tls"|"udp",
  *    "path_mtu":null|N,"path_mtu_confirmed":null|B,"udp_max_frame":null|N,
- *    "last_rehandshake_age_s":null|S,"last_rehandshake_us":null|US}]}
+ *    "last_rehandshake_age_s":null|S,"last_rehandshake_us":null|US,
+ *    "direct_heard_ms":null|MS}]}
  * The counters come from one table (counters.c) shared with /metrics.
  * The gso counters are the frames among rx/tx_frames that carried an
  * offload header (DATA_GSO: a TSO super-frame or a partial checksum).
@@ -26,6 +27,8 @@
  * it (udp_pmtu.c), "udp_max_frame" the largest Ethernet frame one datagram
  * carries: larger TCP super-frames are cut to fit, other frames that do
  * not fit take the TLS conn or the relay.
+ * "direct_heard_ms" is the time since the last authenticated message on
+ * the active direct conn (direct_heard_ms() says why it matters).
  * Keys are base64; names and TAP names are limited by the config loader
  * to [A-Za-z0-9_.-], so no string needs JSON escaping.
  */
@@ -65,6 +68,18 @@ const char *pq_peer_path_name(const struct pq_node_peer *p, enum pq_peer_state s
 	return p->cfg->path == PQ_PATH_DIRECT ? "none" : "relay";
 }
 
+/* How long the active direct conn has been silent: "direct" is only as
+ * fresh as this. A busy path answers within 2 s or is dropped (the
+ * liveness clock, proto/path.h); an idle one is probed only every
+ * keepalive_udp (UDP) or not at all (TLS), so a link that died while idle
+ * still shows "direct" until traffic or that probe finds out. */
+static uint64_t direct_heard_ms(const struct pq_node_peer *p, uint64_t now_ms)
+{
+	uint64_t rx = p->path.core.conn[p->path.core.active].last_rx_ms;
+
+	return now_ms > rx ? now_ms - rx : 0;
+}
+
 static void direct_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
 {
 	const struct pq_dconn *dc = pq_path_exec_active(p);
@@ -89,6 +104,10 @@ static void direct_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint6
 			     (now_ms - p->path.last_rehs_ms) / 1000, p->path.last_rehs_us);
 	else
 		pq_sb_printf(b, ",\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null");
+	if (dc)
+		pq_sb_printf(b, ",\"direct_heard_ms\":%" PRIu64, direct_heard_ms(p, now_ms));
+	else
+		pq_sb_printf(b, ",\"direct_heard_ms\":null");
 }
 
 static void peer_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
@@ -144,6 +163,7 @@ static void peer_text(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_
 		else
 			pq_sb_printf(b, "  endpoint: %s (%s)\n", text,
 				     pq_path_transport_name((enum pq_path_transport)dc->transport));
+		pq_sb_printf(b, "  heard on it: %" PRIu64 " ms ago\n", direct_heard_ms(p, now_ms));
 	}
 	pq_sb_printf(b, "  direct: %" PRIu64 " migrations, %" PRIu64 " fallbacks, %" PRIu64
 		     " re-handshakes (%" PRIu64 " failed)\n",

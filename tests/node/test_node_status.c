@@ -59,19 +59,19 @@ static void test_json_exact(void **state)
 		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"migrations\":0,\"fallbacks\":0,"
 		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,\"endpoint\":null,\"transport\":null,"
 		"\"path_mtu\":null,\"path_mtu_confirmed\":null,\"udp_max_frame\":null,"
-		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null},"
+		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,\"direct_heard_ms\":null},"
 		"{\"name\":null,\"key\":\"" KEY("C") "\",\"state\":\"handshaking\",\"path\":\"none\","
 		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
 		"\"dropped_frames\":0,\"rx_gso_frames\":0,\"tx_gso_frames\":0,\"migrations\":0,\"fallbacks\":0,"
 		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,\"endpoint\":null,\"transport\":null,"
 		"\"path_mtu\":null,\"path_mtu_confirmed\":null,\"udp_max_frame\":null,"
-		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null},"
+		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,\"direct_heard_ms\":null},"
 		"{\"name\":\"carol\",\"key\":\"" KEY("D") "\",\"state\":\"offline\",\"path\":\"none\","
 		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
 		"\"dropped_frames\":0,\"rx_gso_frames\":0,\"tx_gso_frames\":0,\"migrations\":0,\"fallbacks\":0,"
 		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,\"endpoint\":null,\"transport\":null,"
 		"\"path_mtu\":null,\"path_mtu_confirmed\":null,\"udp_max_frame\":null,"
-		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null}]}\n";
+		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,\"direct_heard_ms\":null}]}\n";
 	char out[4096];
 	long n;
 
@@ -111,7 +111,7 @@ static void test_json_direct(void **state)
 		"\"rehandshakes\":3,\"rehandshake_failures\":3,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,"
 		"\"endpoint\":\"192.0.2.12:7444\",\"transport\":\"tls\",\"path_mtu\":null,"
 		"\"path_mtu_confirmed\":null,\"udp_max_frame\":null,\"last_rehandshake_age_s\":2,"
-		"\"last_rehandshake_us\":873},";
+		"\"last_rehandshake_us\":873,\"direct_heard_ms\":1200},";
 	struct pq_dconn dc;
 	char out[4096];
 	long n;
@@ -128,6 +128,7 @@ static void test_json_direct(void **state)
 	peers[0].path.rehs_count.mac = 1;
 	peers[0].path.core.count.drops[PQ_PATH_DROP_REHS_TIMEOUT] = 1;
 	peers[0].path.rehs_not_started = 1;
+	peers[0].path.core.conn[peers[0].path.core.active].last_rx_ms = 111700;
 	n = pq_control_status(&node, true, out, sizeof(out), 112900);
 	assert_true(n > 0);
 	out[n] = 0;
@@ -138,7 +139,7 @@ static void test_json_direct(void **state)
 	assert_true(n > 0);
 	out[n] = 0;
 	assert_non_null(strstr(out, "  path: direct\n"));
-	assert_non_null(strstr(out, "  endpoint: 192.0.2.12:7444 (tls)\n"));
+	assert_non_null(strstr(out, "  endpoint: 192.0.2.12:7444 (tls)\n  heard on it: 1200 ms ago\n"));
 	assert_non_null(strstr(out, "  direct: 2 migrations, 1 fallbacks, 3 re-handshakes (3 failed)\n"));
 	checks++;
 	/* On UDP: the path MTU as probed, and the largest frame a datagram

@@ -71,7 +71,8 @@ const char *pq_peer_path_name(const struct pq_node_peer *p, enum pq_peer_state s
 /* How long the active direct conn has been silent: "direct" is only as
  * fresh as this. A busy path answers within 2 s or is dropped (the
  * liveness clock, proto/path.h); an idle one is probed only every
- * keepalive_udp (UDP) or not at all (TLS), so a link that died while idle
+ * keepalive_udp (UDP) or by the dialler's re-authentication every
+ * reauth_interval (TLS: 10 min by default), so a link that died while idle
  * still shows "direct" until traffic or that probe finds out. */
 static uint64_t direct_heard_ms(const struct pq_node_peer *p, uint64_t now_ms)
 {

@@ -68,17 +68,17 @@ const char *pq_peer_path_name(const struct pq_node_peer *p, enum pq_peer_state s
 	return p->cfg->path == PQ_PATH_DIRECT ? "none" : "relay";
 }
 
-/* How long the active direct conn has been silent: "direct" is only as
- * fresh as this. A busy path answers within 2 s or is dropped (the
- * liveness clock, proto/path.h); an idle one is probed only every
- * keepalive_udp (UDP) or by the dialler's re-authentication every
- * reauth_interval (TLS: 10 min by default), so a link that died while idle
- * still shows "direct" until traffic or that probe finds out. */
-static uint64_t direct_heard_ms(const struct pq_node_peer *p, uint64_t now_ms)
+/* How long the active direct conn dc has been silent (any authenticated
+ * message, the peer's probes and a re-authentication included): "direct"
+ * is only as fresh as this. A busy path answers within 2 s or is dropped
+ * (the liveness clock, proto/path.h); an idle one is probed only every
+ * keepalive_udp by either side (UDP) or by the dialler's
+ * re-authentication every reauth_interval (TLS: 10 min by default), so a
+ * link that died while idle still shows "direct" until traffic or that
+ * probe finds out. */
+static uint64_t direct_heard_ms(const struct pq_dconn *dc, uint64_t now_ms)
 {
-	uint64_t rx = p->path.core.conn[p->path.core.active].last_rx_ms;
-
-	return now_ms > rx ? now_ms - rx : 0;
+	return now_ms > dc->heard_ms ? now_ms - dc->heard_ms : 0;
 }
 
 static void direct_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
@@ -106,7 +106,7 @@ static void direct_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint6
 	else
 		pq_sb_printf(b, ",\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null");
 	if (dc)
-		pq_sb_printf(b, ",\"direct_heard_ms\":%" PRIu64, direct_heard_ms(p, now_ms));
+		pq_sb_printf(b, ",\"direct_heard_ms\":%" PRIu64, direct_heard_ms(dc, now_ms));
 	else
 		pq_sb_printf(b, ",\"direct_heard_ms\":null");
 }
@@ -164,7 +164,7 @@ static void peer_text(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_
 		else
 			pq_sb_printf(b, "  endpoint: %s (%s)\n", text,
 				     pq_path_transport_name((enum pq_path_transport)dc->transport));
-		pq_sb_printf(b, "  heard on it: %" PRIu64 " ms ago\n", direct_heard_ms(p, now_ms));
+		pq_sb_printf(b, "  heard on it: %" PRIu64 " ms ago\n", direct_heard_ms(dc, now_ms));
 	}
 	pq_sb_printf(b, "  direct: %" PRIu64 " migrations, %" PRIu64 " fallbacks, %" PRIu64
 		     " re-handshakes (%" PRIu64 " failed)\n",

@@ -190,6 +190,8 @@ static long sealed_into(struct pq_node_peer *p, const uint8_t *msg, size_t len, 
 	 * delivery says the peer is at the relay (online). */
 	if (via == PQ_PATH_VIA_RELAY)
 		pq_peer_heard_via_relay(p, now_ms);
+	else if (via >= 0 && via < PQ_PATH_MAX_CONNS && p->path.conn[via])
+		p->path.conn[via]->heard_ms = now_ms; /* status: direct_heard_ms */
 	/* Through the relay or a stand-by conn while the active conn is
 	 * quiet: the peer may have dropped it, probe (path.h). Else only an
 	 * answer on a conn counts (a datagram from an address not validated,

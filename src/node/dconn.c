@@ -171,6 +171,7 @@ static void rehs_completed(struct pq_dconn *dc, uint64_t now_ms)
 
 	pq_rehs_clear(&dc->rehs);
 	dc->rehs_live = false;
+	dc->heard_ms = now_ms;
 	/* On UDP the proof came from dc->addr: the path's address now; how
 	 * large a datagram it carries is the next thing to learn. */
 	if (dc->transport == PQ_PATH_UDP) {

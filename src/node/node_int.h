@@ -457,6 +457,7 @@ struct pq_dconn {
 	bool rehs_live;
 	uint32_t rehs_index;           /* local index of the keys of the run */
 	uint64_t rehs_start_us;        /* monotonic µs, for last_rehandshake_us */
+	uint64_t heard_ms;             /* last authenticated message on it, any kind (status) */
 	struct pq_dconn *next_all;     /* node->dconns */
 	struct pq_node *node;
 	/* UDP (udp_path.c): the attempt, and what is resent until answered */

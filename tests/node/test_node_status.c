@@ -128,7 +128,7 @@ static void test_json_direct(void **state)
 	peers[0].path.rehs_count.mac = 1;
 	peers[0].path.core.count.drops[PQ_PATH_DROP_REHS_TIMEOUT] = 1;
 	peers[0].path.rehs_not_started = 1;
-	peers[0].path.core.conn[peers[0].path.core.active].last_rx_ms = 111700;
+	dc.heard_ms = 111700;
 	n = pq_control_status(&node, true, out, sizeof(out), 112900);
 	assert_true(n > 0);
 	out[n] = 0;

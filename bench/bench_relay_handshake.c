@@ -55,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,10 +80,16 @@ enum { ORDER_FIRST, ORDER_STRICT, ORDER_BOTH };
 #define SETUP_BUDGET_MS 15000
 /* A handshake not finished when the next is due: look again this soon. */
 #define RECHECK_MS 2
+/* A's process looks for the end of B's this often, and waits this long
+ * for it once A is done (B ends when the relay reports A offline). */
+#define WATCH_B_MS 100
+#define REAP_WAIT_MS 5000
 
 /* One handshake's clock readings (ns, CLOCK_MONOTONIC). A writes t0, sent,
- * ta and crypto_a; B writes crypto_b and then tb (release), which A reads
- * (acquire) before it starts the next handshake. */
+ * crypto_a, resp_in, finish_out and ta; B writes crypto_b, init_in,
+ * resp_out, finish_in and then tb (release), which A reads (acquire)
+ * before it starts the next handshake. The report reads the table once
+ * B's process has ended. */
 struct hs_times {
 	uint64_t t0, sent, ta, tb;
 	uint64_t crypto_a, crypto_b; /* time inside pq_hs_* calls, per side */
@@ -121,6 +128,10 @@ struct bench {
 	struct pq_loop *loop;
 	struct client a, b;
 	struct pq_timer pace, deadline;
+	struct pq_timer watch_b;     /* PROCS 2, A's process: B still running? */
+	pid_t b_pid;                 /* PROCS 2, A's process: B's; else 0 */
+	int b_status;                /* its wait status, once b_reaped */
+	bool b_reaped;
 	struct shared *sh;
 	size_t sh_len;
 	int runs, warmup, procs;
@@ -504,6 +515,23 @@ static void deadline_hit(struct pq_loop *loop, struct pq_timer *t, void *arg, ui
 	bench_fail(arg, "deadline passed (relay not reachable, or handshakes stalled)");
 }
 
+/* A's process: B's ending before A has finished is a failure (its
+ * connect failed, it crashed); seen within WATCH_B_MS, not at the
+ * deadline. */
+static void watch_b(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
+{
+	struct bench *b = arg;
+
+	if (waitpid(b->b_pid, &b->b_status, WNOHANG) == b->b_pid) {
+		b->b_reaped = true;
+		if (!b->finishing)
+			bench_fail(b, "B's process ended early (see its messages above)");
+		return;
+	}
+	if (pq_loop_timer_start(loop, &b->watch_b, WATCH_B_MS))
+		bench_fail(b, "cannot arm the watch timer");
+}
+
 static int client_connect(struct client *c, const struct pq_sockaddr *addr, const uint8_t *relay_pub)
 {
 	static const struct pq_conn_cbs cbs = { .on_open = on_open, .on_message = on_message, .on_close = on_close };
@@ -527,7 +555,7 @@ static double figure_us(const struct hs_times *t, enum figure f)
 
 	switch (f) {
 	case FIG_SENT: ns = t->tb - t->sent; break;
-	case FIG_TOTAL: ns = t->tb - t->t0; break;
+	case FIG_TOTAL: ns = (t->ta > t->tb ? t->ta : t->tb) - t->t0; break;
 	case FIG_A: ns = t->ta - t->t0; break;
 	case FIG_CRYPTO_A: ns = t->crypto_a; break;
 	case FIG_CRYPTO_B: ns = t->crypto_b; break;
@@ -555,7 +583,7 @@ static int pick(const struct bench *b, bool strict, enum figure f, double *out)
  * the critical path. */
 static const char *const figure_label[] = {
 	[FIG_SENT] = "from HS_INIT sent (tB - ts)",
-	[FIG_TOTAL] = "both confirmed (tB - t0)",
+	[FIG_TOTAL] = "both confirmed (max(tA,tB)-t0)",
 	[FIG_A] = "initiator confirmed (tA-t0)",
 	[FIG_CRYPTO_A] = "  A inside pq_hs_* calls",
 	[FIG_CRYPTO_B] = "  B inside pq_hs_* calls",
@@ -635,9 +663,9 @@ static int parse_args(int argc, char **argv, struct bench *b, struct pq_sockaddr
 		fprintf(stderr, "ORDER must be first, strict or both; PROCS 1 or 2\n");
 		return PQ_E_INVAL;
 	}
-	if (b->runs < 1 || b->runs > MAX_RUNS || b->warmup < 0 || b->warmup > 100 || b->pace_ms < 8 ||
+	if (b->runs < 1 || b->runs > MAX_RUNS || b->warmup < 0 || b->warmup > 100 || b->pace_ms < 40 ||
 	    b->pace_ms > 10000) {
-		fprintf(stderr, "N must be 1..%d, PACE_MS 8..10000, WARMUP 0..100\n", MAX_RUNS);
+		fprintf(stderr, "N must be 1..%d, PACE_MS 40..10000, WARMUP 0..100\n", MAX_RUNS);
 		return PQ_E_INVAL;
 	}
 	if (pq_sockaddr_from_ip(addr, argv[1], (unsigned)atoi(argv[2])) ||
@@ -664,7 +692,9 @@ static int run_clients(struct bench *b, const struct pq_sockaddr *addr, const ui
 	pq_hs_peer_init(&b->b.peer, b->a.pub, pq_loop_now(b->loop));
 	pq_timer_init(&b->pace, hs_tick, b);
 	pq_timer_init(&b->deadline, deadline_hit, b);
-	if ((ret = pq_loop_timer_start(b->loop, &b->deadline, budget)))
+	pq_timer_init(&b->watch_b, watch_b, b);
+	if ((ret = pq_loop_timer_start(b->loop, &b->deadline, budget)) ||
+	    (b->b_pid > 0 && (ret = pq_loop_timer_start(b->loop, &b->watch_b, WATCH_B_MS))))
 		goto out;
 	for (int i = 0; i < 2; i++) {
 		pq_timer_init(&cs[i]->refill, refill_pool, cs[i]);
@@ -682,20 +712,27 @@ out:
 		fprintf(stderr, "cannot start: %s\n", pq_strerror(ret));
 	pq_loop_timer_cancel(b->loop, &b->deadline);
 	pq_loop_timer_cancel(b->loop, &b->pace);
+	pq_loop_timer_cancel(b->loop, &b->watch_b);
 	return ret;
 }
 
 /* Fork B's process (PROCS 2); in it, run B and exit. The parent keeps A. */
-static int fork_b(struct bench *b, const struct pq_sockaddr *addr, const uint8_t *relay_pub, pid_t *pid)
+static int fork_b(struct bench *b, const struct pq_sockaddr *addr, const uint8_t *relay_pub)
 {
+	pid_t parent = getpid();
+
 	fflush(NULL);
-	if ((*pid = fork()) < 0) {
+	if ((b->b_pid = fork()) < 0) {
 		perror("fork");
+		b->b_pid = 0;
 		return PQ_E_STATE;
 	}
-	if (*pid == 0) {
+	if (b->b_pid == 0) {
 		int ret;
 
+		/* A's process gone (killed by hand): B goes too. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(1);
 		b->a.active = false;
 		ret = run_clients(b, addr, relay_pub);
 		b->sh->b_stats = b->b.hs.stats;
@@ -708,17 +745,28 @@ static int fork_b(struct bench *b, const struct pq_sockaddr *addr, const uint8_t
 	return 0;
 }
 
-/* B's process ended (or is ended, if A failed): its exit status. */
-static int reap_b(pid_t pid, bool kill_it)
+/* B's process: reaped by watch_b already, or waited for here, at most
+ * REAP_WAIT_MS (none if kill_it: A failed), then killed. 0 if it ended
+ * by itself with status 0, or was killed on purpose. */
+static int reap_b(struct bench *b, bool kill_it)
 {
-	int st;
-
-	if (kill_it)
-		kill(pid, SIGKILL);
-	if (waitpid(pid, &st, 0) != pid)
+	for (int i = 0; !kill_it && !b->b_reaped && i < REAP_WAIT_MS / 10; i++) {
+		if (waitpid(b->b_pid, &b->b_status, WNOHANG) == b->b_pid)
+			b->b_reaped = true;
+		else
+			usleep(10000);
+	}
+	if (!b->b_reaped) {
+		kill(b->b_pid, SIGKILL);
+		(void)waitpid(b->b_pid, &b->b_status, 0);
+		b->b_reaped = true;
+		if (kill_it)
+			return 0;
+		fprintf(stderr, "B's process did not end within %d ms of A's\n", REAP_WAIT_MS);
 		return PQ_E_STATE;
-	if (!kill_it && (!WIFEXITED(st) || WEXITSTATUS(st))) {
-		fprintf(stderr, "B's process failed (status 0x%x)\n", st);
+	}
+	if (!WIFEXITED(b->b_status) || WEXITSTATUS(b->b_status)) {
+		fprintf(stderr, "B's process failed (status 0x%x)\n", b->b_status);
 		return PQ_E_STATE;
 	}
 	return 0;
@@ -729,7 +777,6 @@ int main(int argc, char **argv)
 	static struct bench b;
 	struct pq_sockaddr addr;
 	uint8_t relay_pub[PQ_PUBKEY_LEN];
-	pid_t pid = -1;
 	int ret, status = 1;
 
 	if (parse_args(argc, argv, &b, &addr, relay_pub))
@@ -747,13 +794,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "client setup: %s\n", pq_strerror(ret));
 		goto out;
 	}
-	if (b.procs == 2 && fork_b(&b, &addr, relay_pub, &pid))
+	if (b.procs == 2 && fork_b(&b, &addr, relay_pub))
 		goto out;
 	ret = run_clients(&b, &addr, relay_pub);
-	if (pid > 0) {
-		int b_ret = reap_b(pid, ret != 0);
+	if (b.b_pid > 0) {
+		int b_ret = reap_b(&b, ret != 0);
 
-		pid = -1;
 		ret = ret ? ret : b_ret;
 	}
 	if (ret)
@@ -761,8 +807,8 @@ int main(int argc, char **argv)
 	report(&b, &b.a.hs.stats, b.procs == 2 ? &b.sh->b_stats : &b.b.hs.stats);
 	status = 0;
 out:
-	if (pid > 0)
-		reap_b(pid, true);
+	if (b.b_pid > 0 && !b.b_reaped)
+		(void)reap_b(&b, true);
 	client_free(&b.a);
 	client_free(&b.b);
 	if (b.loop)

@@ -101,7 +101,7 @@ struct pq_conn {
 	size_t out_raw, frame_left;
 	size_t wretry;      /* length of a refused TLS write, repeated exactly (SSL_write(3)) */
 	bool wretry_urg;    /* ... from urg, not out */
-	struct pq_qsize qs; /* the drain rate (net/qsize.h) */
+	struct pq_qsize qs; /* the drain rate (proto/qsize.h) */
 	uint64_t qs_seen;   /* qs.samples when lowat was last applied */
 	size_t lowat;       /* TCP_NOTSENT_LOWAT as set; 0 none (the system default) */
 	uint64_t urgent_msgs;

@@ -544,9 +544,10 @@ static int client_connect(struct client *c, const struct pq_sockaddr *addr, cons
 }
 
 /* The measured handshakes of one order (strict or not), one figure each. */
-enum figure {
-	FIG_SENT, FIG_TOTAL, FIG_A, FIG_CRYPTO_A, FIG_CRYPTO_B, FIG_REST,
-	FIG_HOP1, FIG_B_ANSWER, FIG_HOP2, FIG_A_ANSWER, FIG_HOP3
+enum figure { /* in the order printed; the legs follow the critical path */
+	FIG_SENT, FIG_TOTAL, FIG_A, FIG_CRYPTO_A, FIG_CRYPTO_B,
+	FIG_HOP1, FIG_B_ANSWER, FIG_HOP2, FIG_A_ANSWER, FIG_HOP3, FIG_REST,
+	FIG_COUNT
 };
 
 static double figure_us(const struct hs_times *t, enum figure f)
@@ -565,6 +566,7 @@ static double figure_us(const struct hs_times *t, enum figure f)
 	case FIG_HOP2: ns = t->resp_in - t->resp_out; break;
 	case FIG_A_ANSWER: ns = t->finish_out - t->resp_in; break;
 	case FIG_HOP3: ns = t->finish_in - t->finish_out; break;
+	case FIG_COUNT: break;
 	}
 	return (double)ns / 1000.0;
 }
@@ -579,9 +581,8 @@ static int pick(const struct bench *b, bool strict, enum figure f, double *out)
 	return k;
 }
 
-/* What each figure's line says, in the order printed; the legs follow
- * the critical path. */
-static const char *const figure_label[] = {
+/* What each figure's line says. */
+static const char *const figure_label[FIG_COUNT] = {
 	[FIG_SENT] = "from HS_INIT sent (tB - ts)",
 	[FIG_TOTAL] = "both confirmed (max(tA,tB)-t0)",
 	[FIG_A] = "initiator confirmed (tA-t0)",
@@ -594,11 +595,6 @@ static const char *const figure_label[] = {
 	[FIG_HOP3] = "  leg HS_FINISH A->relay->B",
 	[FIG_REST] = "  rest: transport+relay+loop",
 };
-static const enum figure figure_order[] = {
-	FIG_SENT, FIG_TOTAL, FIG_A, FIG_CRYPTO_A, FIG_CRYPTO_B, FIG_HOP1,
-	FIG_B_ANSWER, FIG_HOP2, FIG_A_ANSWER, FIG_HOP3, FIG_REST,
-};
-
 static void report_order(const struct bench *b, bool strict, double *tmp)
 {
 	int n = pick(b, strict, FIG_SENT, tmp);
@@ -608,14 +604,14 @@ static void report_order(const struct bench *b, bool strict, double *tmp)
 	printf("%s (%d handshakes):\n", strict ? "strict order: verify, then answer (pq_hs_receive)"
 					       : "answer first, then verify (pq_hs_receive_first + pq_hs_settle, as the node)",
 	       n);
-	for (size_t i = 0; i < sizeof(figure_order) / sizeof(figure_order[0]); i++) {
+	for (enum figure f = 0; f < FIG_COUNT; f++) {
 		/* One thread: the calls run one after the other, so the rest
 		 * is TLS, WebSocket, relay and loop; in two processes they
 		 * overlap and the difference means nothing. */
-		if (figure_order[i] == FIG_REST && b->procs != 1)
+		if (f == FIG_REST && b->procs != 1)
 			continue;
-		pick(b, strict, figure_order[i], tmp);
-		bench_print_line(figure_label[figure_order[i]], tmp, n, 0);
+		pick(b, strict, f, tmp);
+		bench_print_line(figure_label[f], tmp, n, 0);
 	}
 }
 

@@ -452,6 +452,7 @@ int pq_conn_new_fd(struct pq_conn **out, struct pq_loop *loop, int fd, bool serv
 		/* kept without it */
 	}
 	pq_qsize_init(&c->qs);
+	pq_rwin_init(&c->rw);
 	pq_conn_apply_lowat(c);
 	if ((err = pq_loop_add(loop, fd, c->interest, on_fd, c)) ||
 	    (err = pq_loop_timer_start(loop, &c->timer,
@@ -612,6 +613,7 @@ void pq_conn_sizing(const struct pq_conn *c, struct pq_conn_sizing *out)
 	out->lowat = c->lowat;
 	out->record = pq_qsize_record(&c->qs);
 	out->urgent_msgs = c->urgent_msgs;
+	out->rcvbuf = c->rcvbuf;
 }
 
 size_t pq_conn_queued(const struct pq_conn *c)

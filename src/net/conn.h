@@ -48,7 +48,7 @@
  * for the conn's life.
  *
  * Latency (issue 13 item 4), for a conn opened with opts.size_from_path
- * (the node's direct TLS conns). A TCP tunnel carries TCP: a bulk inner
+ * (every conn of the node and the relay). A TCP tunnel carries TCP: a bulk inner
  * flow keeps whatever the tunnel buffers full, and a ping or an inner
  * TCP ACK queued behind it waits for all of it (bench_latency: 13-14 ms
  * against the bare link's 6 on a 20 Mbit/s link). So:
@@ -66,14 +66,21 @@
  *     message is never too old when it lands). When that bound or the
  *     small queue is full, small messages join the bulk queue, and every
  *     small one after them too until they are written: small messages
- *     keep their order among themselves. A sender whose order across
- *     sizes matters must not use such a conn for it.
+ *     keep their order among themselves. A message whose meaning
+ *     depends on what came before it goes with pq_conn_send_in_order:
+ *     it never passes, and the small ones after it follow it;
+ *   - once the path shows a standing queue (its RTT 4 ms above its
+ *     base), the receive window the peer may fill follows the rate this
+ *     conn receives at (SO_RCVBUF, proto/rwin.h): the sender's TCP
+ *     (BBR) otherwise keeps tens of KB in flight in the bottleneck's
+ *     queue, where the small messages wait too (the relay path's ping
+ *     under load: 7-8x the bare link's before, ~1.6-2.3x after).
  * The bulk queue's bound stays max_queue: bounding it by the measured
  * rate instead (tried) dropped inner TCP segments whenever this
  * 2-core machine's scheduler stalled a receiver for a few ms, and the
- * one-stream TLS direct figure fell from ~2.9 to ~0.5 Gbit/s. Conns
- * without size_from_path (the relay's, the node's relay link) are as
- * before: one queue, the kernel's buffers, writes as long as the queue.
+ * one-stream TLS direct figure fell from ~2.9 to ~0.5 Gbit/s. A conn
+ * without size_from_path has one queue and the kernel's buffers, and
+ * writes as long as the queue.
  *
  * Admission (server, DESIGN §7 "availability under attack"): at most
  * max_pending conns are accepted and not yet open, at most
@@ -186,6 +193,11 @@ PQ_MUST_CHECK int pq_conn_connect(struct pq_conn **out, struct pq_loop *loop,
  * PQ_E_INVAL len 0; PQ_E_RANDOM (client mask); PQ_E_NOMEM.
  */
 PQ_MUST_CHECK int pq_conn_send(struct pq_conn *c, const uint8_t *msg, size_t len);
+/* As pq_conn_send, but the message never goes before anything queued
+ * before it, even when small ("Latency"); small messages queued after it
+ * follow it. For a message whose meaning depends on what came before
+ * (the relay's PEER_OFFLINE after the peer's last frames). */
+PQ_MUST_CHECK int pq_conn_send_in_order(struct pq_conn *c, const uint8_t *msg, size_t len);
 /* Write what is queued now, as far as the socket takes it, rather than at
  * the loop's next turn: for a message that must not wait for the work its
  * sender still has to do before it returns to the loop (a handshake answer
@@ -232,11 +244,14 @@ size_t pq_conn_queued(const struct pq_conn *c);
 uint64_t pq_conn_drops(const struct pq_conn *c);
 /* The send path as sized now ("Latency"): the drain rate in bytes per
  * second (meaningful once samples > 0), TCP_NOTSENT_LOWAT as set (0: none,
- * the system default), the TLS write size, and how many messages went first. */
+ * the system default), the TLS write size, and how many messages went
+ * first; and the receive side: SO_RCVBUF as set (0: the kernel's
+ * autotuning, proto/rwin.h). */
 struct pq_conn_sizing {
 	uint64_t rate, samples;
 	size_t lowat, record;
 	uint64_t urgent_msgs;
+	size_t rcvbuf;
 };
 void pq_conn_sizing(const struct pq_conn *c, struct pq_conn_sizing *out);
 

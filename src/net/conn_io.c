@@ -157,7 +157,9 @@ int pq_conn_queue_close(struct pq_conn *c, uint16_t code)
 				   c->opts.max_queue + CONN_CTL_RESERVE);
 }
 
-int pq_conn_send(struct pq_conn *c, const uint8_t *msg, size_t len)
+/* may_pass: a small message may go first ("Latency"); else it joins the
+ * bulk queue and the small ones after it follow it. */
+static int send_msg(struct pq_conn *c, const uint8_t *msg, size_t len, bool may_pass)
 {
 	int err;
 
@@ -168,7 +170,7 @@ int pq_conn_send(struct pq_conn *c, const uint8_t *msg, size_t len)
 	if (len > PQ_MAX_MSG_LEN)
 		return PQ_E_TOOBIG;
 	err = PQ_E_AGAIN;
-	if (takes_urgent(c, len) &&
+	if (may_pass && takes_urgent(c, len) &&
 	    (err = queue_frame_in(c, outq_of(c, true), PQ_WS_OP_BINARY, msg, len,
 				  PQ_CONN_URGENT_QUEUE)) == 0)
 		c->urgent_msgs++;
@@ -186,6 +188,16 @@ int pq_conn_send(struct pq_conn *c, const uint8_t *msg, size_t len)
 	c->stats.bytes_out += len;
 	pq_conn_update_interest(c);
 	return 0;
+}
+
+int pq_conn_send(struct pq_conn *c, const uint8_t *msg, size_t len)
+{
+	return send_msg(c, msg, len, true);
+}
+
+int pq_conn_send_in_order(struct pq_conn *c, const uint8_t *msg, size_t len)
+{
+	return send_msg(c, msg, len, false);
 }
 
 void pq_conn_apply_lowat(struct pq_conn *c)
@@ -422,6 +434,22 @@ void pq_conn_feed_ws(struct pq_conn *c, const uint8_t *in, size_t len)
 	}
 }
 
+/* Receive side of "Latency": once the path shows a standing queue, the
+ * window the peer may fill follows the rate we receive at (proto/rwin.h). */
+static void size_rcvbuf(struct pq_conn *c, size_t n)
+{
+	struct pq_sock_rtt r;
+	struct pq_rwin_rtt rr;
+	size_t want;
+
+	if (!pq_rwin_read(&c->rw, n, pq_loop_now(c->loop) * 1000u) || pq_sock_tcp_rtt(c->fd, &r))
+		return;
+	rr = (struct pq_rwin_rtt){ .srtt_us = r.srtt_us, .min_rtt_us = r.min_rtt_us, .rcv_rtt_us = r.rcv_rtt_us };
+	/* Best effort: without it the window stays the kernel's. */
+	if ((want = pq_rwin_next(&c->rw, &rr)) && pq_sock_set_rcvbuf(c->fd, want) == 0)
+		c->rcvbuf = want;
+}
+
 void pq_conn_read(struct pq_conn *c)
 {
 	int budget;
@@ -441,9 +469,12 @@ void pq_conn_read(struct pq_conn *c)
 				     n < 0 ? (int)n : PQ_E_IO, PQ_WS_CLOSE_ABNORMAL);
 			return;
 		}
-		if (c->state == CONN_UPGRADE)
+		if (c->state == CONN_UPGRADE) {
 			pq_conn_upgrade_feed(c, c->rbuf, (size_t)n);
-		else
+		} else {
+			if (c->opts.size_from_path)
+				size_rcvbuf(c, (size_t)n);
 			pq_conn_feed_ws(c, c->rbuf, (size_t)n);
+		}
 	}
 }

@@ -190,6 +190,15 @@ int pq_sock_set_sndbuf(int fd, size_t bytes)
 	return 0;
 }
 
+int pq_sock_set_rcvbuf(int fd, size_t bytes)
+{
+	int v = bytes > (size_t)(1 << 30) ? 1 << 30 : (int)bytes;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) < 0)
+		return pq_sock_errno(errno);
+	return 0;
+}
+
 int pq_sock_set_notsent_lowat(int fd, size_t bytes)
 {
 	int v = bytes > (size_t)(1 << 30) ? 1 << 30 : (int)bytes;

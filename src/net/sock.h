@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "util/err.h"
@@ -77,5 +78,16 @@ PQ_MUST_CHECK int pq_sock_set_sndbuf(int fd, size_t bytes);
  * can choose) holds the rest. 0: the system's default (tcp_notsent_lowat,
  * normally no limit). */
 PQ_MUST_CHECK int pq_sock_set_notsent_lowat(int fd, size_t bytes);
+/* SO_RCVBUF: the receive buffer, so the window the peer may fill (the
+ * kernel doubles the value and never autotunes that socket again; it
+ * caps the value at net.core.rmem_max). */
+PQ_MUST_CHECK int pq_sock_set_rcvbuf(int fd, size_t bytes);
+
+/* TCP_INFO's view of the path, µs; 0: unknown. srtt and min_rtt are of
+ * what this socket sent, rcv_rtt the kernel's receiver estimate. */
+struct pq_sock_rtt {
+	uint32_t srtt_us, min_rtt_us, rcv_rtt_us;
+};
+PQ_MUST_CHECK int pq_sock_tcp_rtt(int fd, struct pq_sock_rtt *out);
 
 #endif

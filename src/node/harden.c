@@ -82,6 +82,7 @@ void pq_node_relay_conn_opts(struct pq_conn_opts *o)
 	o->ping_interval_ms = PQ_NODE_RELAY_PING_MS;
 	o->ping_timeout_ms = PQ_NODE_RELAY_PING_MS;
 	o->user_timeout_ms = PQ_NODE_RELAY_USER_TIMEOUT_MS;
+	o->size_from_path = true; /* net/conn.h "Latency" */
 }
 
 bool pq_node_endpoint_ok(const struct pq_endpoint *ep)

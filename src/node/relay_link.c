@@ -211,7 +211,7 @@ static int relay_answer_challenge(struct pq_node *node, const uint8_t *msg, size
 		return PQ_E_STATE;
 	if ((ret = pq_relay_auth_answer(out, node->signer, msg, len, exporter)))
 		return ret;
-	return pq_conn_send(node->relay.conn, out, sizeof(out));
+	return pq_conn_send_in_order(node->relay.conn, out, sizeof(out));
 }
 
 _Static_assert(PQ_CONFIG_MAX_PEERS <= PQ_RELAY_WATCH_MAX, "every [peer] key fits in one RELAY_WATCH");
@@ -238,7 +238,7 @@ static int relay_send_watch(struct pq_node *node)
 	if ((ret = pq_relay_watch_build(node->relay.msg, sizeof(node->relay.msg), &out_len,
 					(const uint8_t(*)[PQ_PUBKEY_LEN])keys, n)))
 		return ret;
-	return pq_conn_send(node->relay.conn, node->relay.msg, out_len);
+	return pq_conn_send_in_order(node->relay.conn, node->relay.msg, out_len);
 }
 
 static void relay_welcomed(struct pq_node *node, const uint8_t *msg, size_t len)
@@ -558,7 +558,7 @@ void pq_relay_link_stop(struct pq_node *node)
 	if (!node->relay.conn)
 		return;
 	if (pq_conn_is_open(node->relay.conn) && pq_close_encode(out, sizeof(out), &out_len, &cl) == 0 &&
-	    pq_conn_send(node->relay.conn, out, out_len) != 0)
+	    pq_conn_send_in_order(node->relay.conn, out, out_len) != 0)
 		pq_log(PQ_LOG_DEBUG, "relay: CLOSE not queued");
 	pq_conn_close(node->relay.conn, PQ_WS_CLOSE_GOING_AWAY);
 }

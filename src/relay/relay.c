@@ -21,7 +21,11 @@ struct relay_node *relay_node_of_key(const struct pq_relay *r, const uint8_t key
 
 int relay_send(struct relay_node *n, const uint8_t *msg, size_t len)
 {
-	int rc = pq_conn_send(n->conn, msg, len);
+	/* Only forwarded frames may pass the queue (net/conn.h "Latency"):
+	 * PEER_OFFLINE must not arrive before that peer's last frames, nor
+	 * any announcement before what it follows. */
+	int rc = len && msg[0] == PQ_MSG_RELAY_RECV ? pq_conn_send(n->conn, msg, len)
+						     : pq_conn_send_in_order(n->conn, msg, len);
 
 	/* PROTOCOL §3.4: a slow reader loses messages, never our memory. */
 	if (rc == PQ_E_AGAIN)
@@ -288,6 +292,7 @@ static void conn_opts(const struct pq_relay *r, struct pq_conn_opts *c)
 	c->ping_interval_ms = r->opts.ping_interval_ms;
 	c->ping_timeout_ms = r->opts.ping_timeout_ms;
 	c->user_timeout_ms = PQ_RELAY_USER_TIMEOUT_MS;
+	c->size_from_path = true; /* net/conn.h "Latency" */
 }
 
 int pq_relay_new(struct pq_relay **out, struct pq_loop *loop, const uint8_t priv[32],

@@ -1291,6 +1291,36 @@ static void test_urgent_spill_order(void **state)
 	env_free(&e);
 }
 
+/* pq_conn_send_in_order: a small message that must not pass what was
+ * queued before it goes behind the bulk, and the small ones sent after
+ * it follow it; later ones pass again once it is written. */
+static void test_send_in_order(void **state)
+{
+	static uint8_t m[100];
+	struct pq_conn_sizing sz;
+	struct env e;
+
+	alarm(20);
+	lane_open(&e, true);
+	lane_queue(&e, 8, 0, 0);
+	lane_fill(m, sizeof(m), 'S', 0);
+	assert_int_equal(pq_conn_send_in_order(e.cli.conn, m, sizeof(m)), 0);
+	for (uint32_t i = 1; i < 3; i++) {
+		lane_fill(m, sizeof(m), 'S', i);
+		assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
+	}
+	want_srv_msgs = 11;
+	run_until(&e, srv_has_msgs, 5000);
+	assert_false(lane_rx.bad);
+	assert_string_equal(lane_rx.order, "BBBBBBBBSSS");
+	pq_conn_sizing(e.cli.conn, &sz);
+	assert_int_equal(sz.urgent_msgs, 0);
+	srv_msg_hook = NULL;
+	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
+	run_until(&e, both_closed, 5000);
+	env_free(&e);
+}
+
 /* ---- idle pings are answered; a host name goes into SNI and Host ---- */
 
 /* ---- pq_conn_flush_now: written at once, the borrowed message intact ---- */
@@ -1480,6 +1510,7 @@ int main(void)
 		cmocka_unit_test(test_urgent_random_again),
 		cmocka_unit_test(test_urgent_overtake_bound),
 		cmocka_unit_test(test_urgent_spill_order),
+		cmocka_unit_test(test_send_in_order),
 		cmocka_unit_test(test_ping_and_host),
 		cmocka_unit_test(test_flush_now),
 		cmocka_unit_test(test_throughput_figure),

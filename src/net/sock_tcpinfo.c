@@ -1,0 +1,30 @@
+/*
+ * sock_tcpinfo.c - what the kernel knows of a TCP connection's path
+ * (TCP_INFO). Apart from sock.c: tcpi_min_rtt is in the kernel's
+ * <linux/tcp.h> only, which clashes with glibc's <netinet/tcp.h>.
+ */
+#include "net/sock.h"
+
+#include <errno.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+int pq_sock_tcp_rtt(int fd, struct pq_sock_rtt *out)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	memset(out, 0, sizeof(*out));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return pq_sock_errno(errno);
+	out->srtt_us = ti.tcpi_rtt;
+	out->rcv_rtt_us = ti.tcpi_rcv_rtt;
+	/* Older kernels return a shorter struct; no sample yet is ~0U. */
+	if (len >= offsetof(struct tcp_info, tcpi_min_rtt) + sizeof(ti.tcpi_min_rtt) && ti.tcpi_min_rtt != UINT32_MAX)
+		out->min_rtt_us = ti.tcpi_min_rtt;
+	return 0;
+}

@@ -613,7 +613,7 @@ void pq_conn_sizing(const struct pq_conn *c, struct pq_conn_sizing *out)
 	out->lowat = c->lowat;
 	out->record = pq_qsize_record(&c->qs);
 	out->urgent_msgs = c->urgent_msgs;
-	out->rcvbuf = c->rcvbuf;
+	out->window_clamp = pq_rwin_clamp(&c->rw);
 }
 
 size_t pq_conn_queued(const struct pq_conn *c)

@@ -62,19 +62,20 @@
  *     the next WebSocket frame boundary of the bulk queue. A small
  *     message may arrive before large ones queued earlier, but no large
  *     one is overtaken by more than PQ_CONN_URGENT_OVERTAKE small ones
- *     (half the receiver's replay window, crypto/replay.h, so a large
- *     message is never too old when it lands). When that bound or the
+ *     (a quarter of the receiver's replay window, crypto/replay.h: a
+ *     relayed frame crosses two such conns and is still never too old
+ *     when it lands). When that bound or the
  *     small queue is full, small messages join the bulk queue, and every
  *     small one after them too until they are written: small messages
  *     keep their order among themselves. A message whose meaning
  *     depends on what came before it goes with pq_conn_send_in_order:
- *     it never passes, and the small ones after it follow it;
- *   - once the path shows a standing queue (its RTT 4 ms above its
- *     base), the receive window the peer may fill follows the rate this
- *     conn receives at (SO_RCVBUF, proto/rwin.h): the sender's TCP
- *     (BBR) otherwise keeps tens of KB in flight in the bottleneck's
- *     queue, where the small messages wait too (the relay path's ping
- *     under load: 7-8x the bare link's before, ~1.6-2.3x after).
+ *     it never passes, and the small ones after it follow it, whatever
+ *     its size;
+ *   - while the path shows a standing queue that a smaller window
+ *     cures, the receive window the peer may fill is clamped to what
+ *     the path delivers (TCP_WINDOW_CLAMP, proto/rwin.h): the sender's
+ *     TCP (BBR) otherwise keeps tens of KB in flight in the
+ *     bottleneck's queue, where the small messages wait too.
  * The bulk queue's bound stays max_queue: bounding it by the measured
  * rate instead (tried) dropped inner TCP segments whenever this
  * 2-core machine's scheduler stalled a receiver for a few ms, and the
@@ -155,7 +156,7 @@ struct pq_conn_opts {
 #define PQ_CONN_MAX_QUEUE (1024 * 1024)
 #define PQ_CONN_URGENT_MSG 512           /* "Latency": a message this small goes first */
 #define PQ_CONN_URGENT_QUEUE (64 * 1024) /* bytes of such messages waiting, at most */
-#define PQ_CONN_URGENT_OVERTAKE 2048     /* small messages that may pass one large one */
+#define PQ_CONN_URGENT_OVERTAKE 1024     /* small messages that may pass one large one */
 #define PQ_CONN_CLOSE_LINGER_MS 2000
 #define PQ_CONN_MAX_PENDING 1024
 #define PQ_CONN_MAX_PENDING_PER_SOURCE 32
@@ -245,13 +246,13 @@ uint64_t pq_conn_drops(const struct pq_conn *c);
 /* The send path as sized now ("Latency"): the drain rate in bytes per
  * second (meaningful once samples > 0), TCP_NOTSENT_LOWAT as set (0: none,
  * the system default), the TLS write size, and how many messages went
- * first; and the receive side: SO_RCVBUF as set (0: the kernel's
- * autotuning, proto/rwin.h). */
+ * first; and the receive side: the window clamp as set (0: none, the
+ * kernel's window; proto/rwin.h). */
 struct pq_conn_sizing {
 	uint64_t rate, samples;
 	size_t lowat, record;
 	uint64_t urgent_msgs;
-	size_t rcvbuf;
+	uint32_t window_clamp;
 };
 void pq_conn_sizing(const struct pq_conn *c, struct pq_conn_sizing *out);
 

@@ -105,8 +105,8 @@ struct pq_conn {
 	struct pq_qsize qs; /* the drain rate (proto/qsize.h) */
 	uint64_t qs_seen;   /* qs.samples when lowat was last applied */
 	size_t lowat;       /* TCP_NOTSENT_LOWAT as set; 0 none (the system default) */
-	struct pq_rwin rw;  /* the receive window (proto/rwin.h) */
-	size_t rcvbuf;      /* SO_RCVBUF as set; 0 none (the kernel's autotuning) */
+	struct pq_rwin rw;  /* the receive window's clamp (proto/rwin.h) */
+	uint32_t kernel_clamp; /* TCP_WINDOW_CLAMP before ours: put back on release */
 	uint64_t urgent_msgs;
 	/* Absolute positions in the bulk stream (bytes ever queued into out):
 	 * bulk_done written so far; spill_mark the end of the last small

@@ -14,9 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/replay.h"
 #include "crypto/util.h"
 #include "net/sock.h"
 #include "proto/types.h"
+
+/* conn.h "Latency": a frame relayed crosses two conns that each let it be
+ * overtaken; both together stay inside the receiver's replay window. */
+_Static_assert(2 * PQ_CONN_URGENT_OVERTAKE <= PQ_REPLAY_WINDOW, "two hops' overtaking fit the replay window");
 
 size_t pq_conn_pending(const struct pq_conn *c)
 {
@@ -176,8 +181,9 @@ static int send_msg(struct pq_conn *c, const uint8_t *msg, size_t len, bool may_
 		c->urgent_msgs++;
 	if (err == PQ_E_AGAIN) {
 		err = pq_conn_queue_frame(c, PQ_WS_OP_BINARY, msg, len, c->opts.max_queue);
-		/* a small one in the bulk queue: the next ones follow it */
-		if (!err && c->opts.size_from_path && len <= PQ_CONN_URGENT_MSG)
+		/* a small one in the bulk queue, or one that keeps its order:
+		 * the next small ones follow it */
+		if (!err && c->opts.size_from_path && (len <= PQ_CONN_URGENT_MSG || !may_pass))
 			c->spill_mark = c->bulk_done + (c->out_len - c->out_off);
 	}
 	if (err == PQ_E_AGAIN)
@@ -359,7 +365,9 @@ void pq_conn_trim(struct pq_conn *c)
 		c->out = NULL;
 		c->out_cap = c->out_off = c->out_len = 0;
 	}
-	if (c->urg_off == c->urg_len && c->urg_cap > CONN_KEEP_BUF) {
+	/* Drained, the urgent buffer goes whatever its size: few conns use it
+	 * at a time, and a relay holds thousands of idle ones. */
+	if (c->urg_off == c->urg_len && c->urg) {
 		pq_wipe(c->urg, c->urg_cap);
 		free(c->urg);
 		c->urg = NULL;
@@ -434,20 +442,34 @@ void pq_conn_feed_ws(struct pq_conn *c, const uint8_t *in, size_t len)
 	}
 }
 
-/* Receive side of "Latency": once the path shows a standing queue, the
- * window the peer may fill follows the rate we receive at (proto/rwin.h). */
-static void size_rcvbuf(struct pq_conn *c, size_t n)
+/* Receive side of "Latency": while the path queues, the window the peer
+ * may fill is clamped (proto/rwin.h). Best effort: a failed call leaves
+ * the kernel's window. */
+static void follow_path(struct pq_conn *c, size_t n)
 {
-	struct pq_sock_rtt r;
-	struct pq_rwin_rtt rr;
-	size_t want;
+	uint64_t now_us = pq_loop_now(c->loop) * 1000u;
+	struct pq_sock_path sp;
+	struct pq_rwin_path p;
+	uint32_t clamp = pq_rwin_clamp(&c->rw);
 
-	if (!pq_rwin_read(&c->rw, n, pq_loop_now(c->loop) * 1000u) || pq_sock_tcp_rtt(c->fd, &r))
+	if (clamp)
+		(void)pq_sock_set_window_clamp(c->fd, clamp); /* the kernel's autotuning raises it */
+	if (!pq_rwin_read(&c->rw, n, now_us) || pq_sock_tcp_path(c->fd, &sp))
 		return;
-	rr = (struct pq_rwin_rtt){ .srtt_us = r.srtt_us, .min_rtt_us = r.min_rtt_us, .rcv_rtt_us = r.rcv_rtt_us };
-	/* Best effort: without it the window stays the kernel's. */
-	if ((want = pq_rwin_next(&c->rw, &rr)) && pq_sock_set_rcvbuf(c->fd, want) == 0)
-		c->rcvbuf = want;
+	p = (struct pq_rwin_path){ sp.srtt_us, sp.min_rtt_us, sp.sent_ago_ms, sp.mss };
+	switch (pq_rwin_next(&c->rw, &p, now_us)) {
+	case PQ_RWIN_SET:
+		if (!clamp && pq_sock_window_clamp(c->fd, &c->kernel_clamp))
+			c->kernel_clamp = 0;
+		(void)pq_sock_set_window_clamp(c->fd, pq_rwin_clamp(&c->rw));
+		break;
+	case PQ_RWIN_RELEASE:
+		/* unknown: large; the buffer's free space still bounds the window */
+		(void)pq_sock_set_window_clamp(c->fd, c->kernel_clamp ? c->kernel_clamp : 1u << 30);
+		break;
+	case PQ_RWIN_KEEP:
+		break;
+	}
 }
 
 void pq_conn_read(struct pq_conn *c)
@@ -473,7 +495,7 @@ void pq_conn_read(struct pq_conn *c)
 			pq_conn_upgrade_feed(c, c->rbuf, (size_t)n);
 		} else {
 			if (c->opts.size_from_path)
-				size_rcvbuf(c, (size_t)n);
+				follow_path(c, (size_t)n);
 			pq_conn_feed_ws(c, c->rbuf, (size_t)n);
 		}
 	}

@@ -190,12 +190,23 @@ int pq_sock_set_sndbuf(int fd, size_t bytes)
 	return 0;
 }
 
-int pq_sock_set_rcvbuf(int fd, size_t bytes)
+int pq_sock_set_window_clamp(int fd, uint32_t bytes)
 {
-	int v = bytes > (size_t)(1 << 30) ? 1 << 30 : (int)bytes;
+	int v = bytes > (uint32_t)(1 << 30) ? 1 << 30 : (int)bytes;
 
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) < 0)
+	if (setsockopt(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, &v, sizeof(v)) < 0)
 		return pq_sock_errno(errno);
+	return 0;
+}
+
+int pq_sock_window_clamp(int fd, uint32_t *out)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, &v, &len) < 0)
+		return pq_sock_errno(errno);
+	*out = v > 0 ? (uint32_t)v : 0;
 	return 0;
 }
 

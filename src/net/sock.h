@@ -78,16 +78,19 @@ PQ_MUST_CHECK int pq_sock_set_sndbuf(int fd, size_t bytes);
  * can choose) holds the rest. 0: the system's default (tcp_notsent_lowat,
  * normally no limit). */
 PQ_MUST_CHECK int pq_sock_set_notsent_lowat(int fd, size_t bytes);
-/* SO_RCVBUF: the receive buffer, so the window the peer may fill (the
- * kernel doubles the value and never autotunes that socket again; it
- * caps the value at net.core.rmem_max). */
-PQ_MUST_CHECK int pq_sock_set_rcvbuf(int fd, size_t bytes);
+/* TCP_WINDOW_CLAMP: the largest receive window advertised to the peer
+ * (the kernel raises it as its autotuning grows the buffer, and keeps
+ * at least about 2 KiB); pq_sock_window_clamp reads it. Not must-check:
+ * a failed clamp leaves the kernel's window, which is always safe. */
+int pq_sock_set_window_clamp(int fd, uint32_t bytes);
+PQ_MUST_CHECK int pq_sock_window_clamp(int fd, uint32_t *out);
 
-/* TCP_INFO's view of the path, µs; 0: unknown. srtt and min_rtt are of
- * what this socket sent, rcv_rtt the kernel's receiver estimate. */
-struct pq_sock_rtt {
-	uint32_t srtt_us, min_rtt_us, rcv_rtt_us;
+/* TCP_INFO's view of the path: srtt and min_rtt of what this socket
+ * sent, µs (0: unknown); ms since it last sent data; the larger of the
+ * segment sizes received and advertised (0: unknown). */
+struct pq_sock_path {
+	uint32_t srtt_us, min_rtt_us, sent_ago_ms, mss;
 };
-PQ_MUST_CHECK int pq_sock_tcp_rtt(int fd, struct pq_sock_rtt *out);
+PQ_MUST_CHECK int pq_sock_tcp_path(int fd, struct pq_sock_path *out);
 
 #endif

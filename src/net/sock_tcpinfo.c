@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-int pq_sock_tcp_rtt(int fd, struct pq_sock_rtt *out)
+int pq_sock_tcp_path(int fd, struct pq_sock_path *out)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
@@ -22,7 +22,8 @@ int pq_sock_tcp_rtt(int fd, struct pq_sock_rtt *out)
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
 		return pq_sock_errno(errno);
 	out->srtt_us = ti.tcpi_rtt;
-	out->rcv_rtt_us = ti.tcpi_rcv_rtt;
+	out->sent_ago_ms = ti.tcpi_last_data_sent;
+	out->mss = ti.tcpi_rcv_mss > ti.tcpi_advmss ? ti.tcpi_rcv_mss : ti.tcpi_advmss;
 	/* Older kernels return a shorter struct; no sample yet is ~0U. */
 	if (len >= offsetof(struct tcp_info, tcpi_min_rtt) + sizeof(ti.tcpi_min_rtt) && ti.tcpi_min_rtt != UINT32_MAX)
 		out->min_rtt_us = ti.tcpi_min_rtt;

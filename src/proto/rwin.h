@@ -1,43 +1,53 @@
 /*
  * rwin.h - how much a TCP connection lets its peer have in flight toward
- * us: the receive buffer, sized from the rate we receive at, once the
- * path shows a standing queue (issue 13 item 4). Pure: bytes, times and
- * the kernel's RTT estimate in; a buffer size out; no sockets.
+ * us: a clamp on the receive window while the path shows a standing queue
+ * that the clamp cures (issue 13 item 4). Pure: bytes, times and the
+ * kernel's view of the path in; a window clamp out; no sockets.
  *
  * Why: on a slow link the sender's TCP (BBR here) over-estimates the
  * rate when its ACKs come back in bursts (through a relay whose egress
  * carries the forwarded bulk) and keeps tens of KB in flight, in the
  * bottleneck's queue, where every small frame waits behind them: the
- * relay path's ping under load was 7-8x the bare link's. Our sender-side
- * watermark (proto/qsize.h) bounds only what is not yet sent. The
- * receive window bounds the flight: SO_RCVBUF of 8 KiB on every pqlan
- * socket brought that ping to 1.6-2.3x (bench/README.md), but a fixed
- * window caps a fast path, and once set the kernel never autotunes that
- * socket again (capped at net.core.rmem_max). So the window is taken
- * over only when it is needed, and sized from the path.
+ * relay path's ping under load was 6-8x the bare link's. Our sender-side
+ * watermark (proto/qsize.h) bounds only what is not yet sent; the
+ * receive window bounds the flight. The clamp is TCP_WINDOW_CLAMP, not
+ * SO_RCVBUF: a receive buffer once set stops the kernel's autotuning
+ * for good (and is capped at net.core.rmem_max), a clamp can be lifted.
  *
- * When: the path's RTT stands PQ_RWIN_QUEUE_US above its base at the
- * close of PQ_RWIN_ENGAGE_WINDOWS windows running. TCP_INFO gives two
- * views: the smoothed RTT of what this socket sends (the inner flow's
- * ACKs go back on it, and they queue behind the bulk at the sender's
- * bottleneck) against its min_rtt, and the kernel's receiver estimate
- * (tcpi_rcv_rtt, from timestamps) against the lowest it has shown; the
- * larger excess counts. A queue in the network is what the window cures;
- * a sender with little to send builds none, and a reader that is slow to
- * read (a loaded machine) fills our socket, not the network, so neither
- * takes the window over.
+ * The signal: the smoothed RTT of what this socket sends against its
+ * min_rtt (TCP_INFO). The inner flow's ACKs go back on the same conn and
+ * wait behind the bulk at the sender's bottleneck, so the excess is the
+ * queue the bulk built. With nothing sent for a window the srtt is stale:
+ * that window tells nothing.
  *
  * The rate: bytes read per window of at least PQ_RWIN_WINDOW_US while the
  * reads keep coming (a gap over PQ_RWIN_IDLE_US ends the window without a
- * sample: idle time is not a rate). The size uses the highest sample of
- * the last PQ_RWIN_HOLD_US, so a sender that pauses does not shrink the
- * window at once.
+ * sample: idle time is not a rate).
  *
- * Size once taken over: clamp(2 * rate * base + rate * PQ_RWIN_TARGET_US,
- * PQ_RWIN_MIN, PQ_RWIN_MAX), base min_rtt (else the lowest receiver
- * estimate seen). It grows
- * with the rate (a window-limited path delivers ~window / base, so each
- * sample at least doubles the next size until the queue is back).
+ * floor: the smallest clamp, max(PQ_RWIN_MIN, 3 segments): a window
+ * under one segment stalls the sender until its probe timer (loopback's
+ * and jumbo frames' segments are tens of KiB). floor_us: the queue the
+ * floor alone can build at the rate.
+ *
+ * Engage: PQ_RWIN_ENGAGE_WINDOWS windows running with an excess of at
+ * least PQ_RWIN_QUEUE_US + floor_us, at a rate under PQ_RWIN_FAST (a
+ * fast path is left to the kernel), not within the hold time of the last
+ * give-up.
+ * Engaged, at each window's close:
+ *  - excess >= QUEUE + floor_us: the clamp shrinks to
+ *    max(floor, rate x (base + PQ_RWIN_TARGET_US)), never grows. Still
+ *    so at the floor for PQ_RWIN_GIVEUP windows running: the queue is
+ *    not ours (cross traffic, a slow reader, a queue on the way back),
+ *    so the clamp is released and not taken again for the hold time
+ *    (PQ_RWIN_HOLD_MIN_US, doubled at each give-up up to
+ *    PQ_RWIN_HOLD_MAX_US): the cost of a wrong guess is bounded.
+ *  - excess < TARGET: the clamp grows by a quarter. The rate is measured
+ *    through our own clamp, so a faster path is only found by probing
+ *    upward. Released (and the hold reset) once the clamp is
+ *    PQ_RWIN_SLACK times what the rate needs at base + QUEUE (the sender
+ *    has less to send than the clamp allows), or the rate is fast.
+ *  - otherwise kept.
+ *  - PQ_RWIN_STALE windows running without an RTT sample: released.
  *
  * Ownership: the caller owns the struct; nothing is allocated.
  */
@@ -48,38 +58,57 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PQ_RWIN_WINDOW_US 50000u      /* one rate sample spans at least this */
-#define PQ_RWIN_IDLE_US 20000u        /* a gap between reads this long restarts the window */
-#define PQ_RWIN_HOLD_US 2000000u      /* a sample's rate is used this long */
-#define PQ_RWIN_QUEUE_US 4000u        /* RTT above the base that means a standing queue */
+#define PQ_RWIN_WINDOW_US 50000u   /* one rate sample spans at least this */
+#define PQ_RWIN_IDLE_US 20000u     /* a gap between reads this long restarts the window */
+#define PQ_RWIN_QUEUE_US 4000u     /* RTT above the base (and the floor's) that means a queue */
+#define PQ_RWIN_TARGET_US 1000u    /* the queue the clamp aims at */
 #define PQ_RWIN_ENGAGE_WINDOWS 2u
-#define PQ_RWIN_TARGET_US 1000u
-#define PQ_RWIN_MIN (4u * 1024)
-#define PQ_RWIN_MAX (208u * 1024)     /* Debian 12's net.core.rmem_max is 212992 */
+#define PQ_RWIN_GIVEUP 4u
+#define PQ_RWIN_STALE 10u
+#define PQ_RWIN_SLACK 4u
+#define PQ_RWIN_FAST 50000000u     /* bytes/s: 400 Mbit/s and up is left alone */
+#define PQ_RWIN_MIN 4096u
+#define PQ_RWIN_HOLD_MIN_US 1000000u
+#define PQ_RWIN_HOLD_MAX_US 64000000u
+
+/* What pq_rwin_next asks of the caller. */
+enum pq_rwin_action {
+	PQ_RWIN_KEEP = 0,  /* nothing new */
+	PQ_RWIN_SET,       /* clamp the window to pq_rwin_clamp() */
+	PQ_RWIN_RELEASE,   /* lift the clamp: the kernel's window again */
+};
+
+/* TCP_INFO's view of the path. srtt and min_rtt in µs, 0: unknown;
+ * sent_ago_ms: since this socket last sent data (the srtt is fresh only
+ * if that was within the window); mss: the larger of the segment sizes
+ * received and advertised, 0: unknown. */
+struct pq_rwin_path {
+	uint32_t srtt_us, min_rtt_us, sent_ago_ms, mss;
+};
 
 struct pq_rwin {
 	uint64_t win_start_us, last_read_us, win_bytes;
 	bool win_open;
-	uint64_t rate, rate_us;   /* the held sample (bytes/s) and when it was taken */
-	uint32_t base_rcv_us;     /* lowest tcpi_rcv_rtt seen; 0: none yet */
-	unsigned queued;          /* windows running that closed with a queue */
-	bool engaged;             /* the window is ours (SO_RCVBUF set) */
-	size_t size;              /* the size last returned */
-	uint64_t samples;
+	uint64_t rate;            /* bytes/s of the last window */
+	unsigned queued;          /* windows running over the queue mark */
+	unsigned at_floor;        /* engaged: windows running queued at the floor */
+	unsigned stale;           /* engaged: windows running without an RTT sample */
+	bool engaged;
+	uint32_t clamp;           /* engaged: the clamp to keep applied */
+	uint64_t hold_until_us;   /* not engaged again before this */
+	uint32_t hold_us;         /* the next give-up's hold */
+	uint64_t samples, engages, giveups;
 };
 
 void pq_rwin_init(struct pq_rwin *w);
 /* n bytes were read at now_us. True when a window closed: then call
- * pq_rwin_next with the kernel's current RTT estimate. */
+ * pq_rwin_next with the kernel's view of the path. */
 bool pq_rwin_read(struct pq_rwin *w, size_t n, uint64_t now_us);
-/* TCP_INFO's view of the path, µs; 0: unknown (a min_rtt of UINT32_MAX,
- * no sample yet, is passed as 0). */
-struct pq_rwin_rtt {
-	uint32_t srtt_us, min_rtt_us, rcv_rtt_us;
-};
-/* After a window closed. Returns the receive buffer to set now, or 0:
- * leave it as it is (not taken over, or within 1/8 of the size last
- * returned). */
-size_t pq_rwin_next(struct pq_rwin *w, const struct pq_rwin_rtt *rtt);
+/* After a window closed (its rate in w->rate). */
+enum pq_rwin_action pq_rwin_next(struct pq_rwin *w, const struct pq_rwin_path *p, uint64_t now_us);
+/* The clamp while engaged, else 0. The kernel raises a clamp as its
+ * autotuning grows the buffer, so the caller applies it again after
+ * every read while this is non-zero. */
+uint32_t pq_rwin_clamp(const struct pq_rwin *w);
 
 #endif

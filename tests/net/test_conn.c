@@ -1315,6 +1315,25 @@ static void test_send_in_order(void **state)
 	assert_string_equal(lane_rx.order, "BBBBBBBBSSS");
 	pq_conn_sizing(e.cli.conn, &sz);
 	assert_int_equal(sz.urgent_msgs, 0);
+	/* a large one in order (the bulk queue regardless): the small ones
+	 * after it still follow it */
+	{
+		static uint8_t big[60000];
+
+		lane_queue(&e, 0, 0, 0);
+		lane_fill(big, sizeof(big), 'B', 8);
+		assert_int_equal(pq_conn_send(e.cli.conn, big, sizeof(big)), 0);
+		lane_fill(big, sizeof(big), 'B', 9);
+		assert_int_equal(pq_conn_send_in_order(e.cli.conn, big, sizeof(big)), 0);
+		lane_fill(m, sizeof(m), 'S', 3);
+		assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
+		want_srv_msgs = 14;
+		run_until(&e, srv_has_msgs, 5000);
+		assert_false(lane_rx.bad);
+		assert_string_equal(lane_rx.order, "BBBBBBBBSSSBBS");
+		pq_conn_sizing(e.cli.conn, &sz);
+		assert_int_equal(sz.urgent_msgs, 0);
+	}
 	srv_msg_hook = NULL;
 	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
 	run_until(&e, both_closed, 5000);

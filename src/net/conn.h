@@ -61,10 +61,15 @@
  *     small queue (PQ_CONN_URGENT_QUEUE bytes) that is written first, at
  *     the next WebSocket frame boundary of the bulk queue. A small
  *     message may arrive before large ones queued earlier, but no large
- *     one is overtaken by more than PQ_CONN_URGENT_OVERTAKE small ones
- *     (a quarter of the receiver's replay window, crypto/replay.h: a
- *     relayed frame crosses two such conns and is still never too old
- *     when it lands). When that bound or the
+ *     one is overtaken by more than PQ_CONN_URGENT_OVERTAKE small ones,
+ *     nor while more than PQ_CONN_URGENT_BULK_FRAMES bulk frames wait
+ *     (64 KiB super-frames or MTU-sized ones never reach it in the
+ *     default max_queue):
+ *     the receiver's replay window (crypto/replay.h) counts every frame
+ *     sealed between the late one and the one that passed it, the bulk
+ *     queued behind it too, and a relayed frame crosses two such conns;
+ *     both bounds together keep it inside half the window per conn, so
+ *     a large message is never too old when it lands. When a bound or the
  *     small queue is full, small messages join the bulk queue, and every
  *     small one after them too until they are written: small messages
  *     keep their order among themselves. A message whose meaning
@@ -157,6 +162,7 @@ struct pq_conn_opts {
 #define PQ_CONN_URGENT_MSG 512           /* "Latency": a message this small goes first */
 #define PQ_CONN_URGENT_QUEUE (64 * 1024) /* bytes of such messages waiting, at most */
 #define PQ_CONN_URGENT_OVERTAKE 1024     /* small messages that may pass one large one */
+#define PQ_CONN_URGENT_BULK_FRAMES 960   /* bulk frames waiting above which small ones wait too */
 #define PQ_CONN_CLOSE_LINGER_MS 2000
 #define PQ_CONN_MAX_PENDING 1024
 #define PQ_CONN_MAX_PENDING_PER_SOURCE 32

@@ -106,7 +106,6 @@ struct pq_conn {
 	uint64_t qs_seen;   /* qs.samples when lowat was last applied */
 	size_t lowat;       /* TCP_NOTSENT_LOWAT as set; 0 none (the system default) */
 	struct pq_rwin rw;  /* the receive window's clamp (proto/rwin.h) */
-	uint32_t kernel_clamp; /* TCP_WINDOW_CLAMP before ours: put back on release */
 	uint64_t urgent_msgs;
 	/* Absolute positions in the bulk stream (bytes ever queued into out):
 	 * bulk_done written so far; spill_mark the end of the last small
@@ -114,6 +113,7 @@ struct pq_conn {
 	 * is written); ep_tail/ep_urg: where the current epoch started and
 	 * urgent_msgs then, ep_prev_urg the previous epoch's (overtake bound). */
 	uint64_t bulk_done, spill_mark, ep_tail, ep_urg, ep_prev_urg;
+	size_t bulk_frames; /* frames in the bulk queue not yet fully written (size_from_path) */
 	struct pq_conn_stats stats;
 	uint8_t masks[CONN_MASK_POOL][4];
 	size_t masks_left;

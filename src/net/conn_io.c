@@ -20,8 +20,10 @@
 #include "proto/types.h"
 
 /* conn.h "Latency": a frame relayed crosses two conns that each let it be
- * overtaken; both together stay inside the receiver's replay window. */
-_Static_assert(2 * PQ_CONN_URGENT_OVERTAKE <= PQ_REPLAY_WINDOW, "two hops' overtaking fit the replay window");
+ * overtaken by small frames and by the count of the frames queued behind
+ * it; both hops together stay inside the receiver's replay window. */
+_Static_assert(2 * (PQ_CONN_URGENT_OVERTAKE + PQ_CONN_URGENT_BULK_FRAMES) < PQ_REPLAY_WINDOW,
+	       "two hops' overtaking fit the replay window");
 
 size_t pq_conn_pending(const struct pq_conn *c)
 {
@@ -119,6 +121,8 @@ static int queue_frame_in(struct pq_conn *c, struct outq q, enum pq_ws_opcode op
 	if (!c->server)
 		pq_ws_mask(dst + hlen, len, key, 0);
 	*q.len += (size_t)hlen + len;
+	if (q.buf == &c->out && c->opts.size_from_path)
+		c->bulk_frames++;
 	return 0;
 }
 
@@ -135,12 +139,15 @@ int pq_conn_queue_frame(struct pq_conn *c, enum pq_ws_opcode op, const uint8_t *
  * previous epoch: an epoch ends when every bulk byte queued before it
  * began is written, so each large message waiting was queued after the
  * previous epoch's start, and at most that many small ones can pass it.
+ * Nor while more than PQ_CONN_URGENT_BULK_FRAMES bulk frames wait: the
+ * large frames behind the one passed count against the replay window too.
  */
 static bool takes_urgent(struct pq_conn *c, size_t len)
 {
 	uint64_t tail = c->bulk_done + (c->out_len - c->out_off);
 
-	if (!c->opts.size_from_path || len > PQ_CONN_URGENT_MSG || c->bulk_done < c->spill_mark)
+	if (!c->opts.size_from_path || len > PQ_CONN_URGENT_MSG || c->bulk_done < c->spill_mark ||
+	    c->bulk_frames > PQ_CONN_URGENT_BULK_FRAMES)
 		return false;
 	if (c->bulk_done >= c->ep_tail) {
 		c->ep_prev_urg = c->ep_urg;
@@ -268,6 +275,8 @@ static void bulk_written(struct pq_conn *c, size_t n)
 		*left -= take;
 		c->out_off += take;
 		n -= take;
+		if (left == &c->frame_left && !*left && c->bulk_frames)
+			c->bulk_frames--;
 	}
 }
 
@@ -333,6 +342,7 @@ static int write_queued(struct pq_conn *c)
 	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
 		c->out_raw = c->frame_left = 0;
+		c->bulk_frames = 0;
 	}
 	return 0;
 }
@@ -452,20 +462,24 @@ static void follow_path(struct pq_conn *c, size_t n)
 	struct pq_rwin_path p;
 	uint32_t clamp = pq_rwin_clamp(&c->rw);
 
+	/* Again after every read while set (a syscall per read, only on a
+	 * path under 400 Mbit/s): the kernel's autotuning raises it. */
 	if (clamp)
-		(void)pq_sock_set_window_clamp(c->fd, clamp); /* the kernel's autotuning raises it */
+		(void)pq_sock_set_window_clamp(c->fd, clamp);
 	if (!pq_rwin_read(&c->rw, n, now_us) || pq_sock_tcp_path(c->fd, &sp))
 		return;
-	p = (struct pq_rwin_path){ sp.srtt_us, sp.min_rtt_us, sp.sent_ago_ms, sp.mss };
+	p = (struct pq_rwin_path){ .srtt_us = sp.srtt_us, .min_rtt_us = sp.min_rtt_us,
+				   .mss = sp.mss, .acked = sp.acked };
 	switch (pq_rwin_next(&c->rw, &p, now_us)) {
 	case PQ_RWIN_SET:
-		if (!clamp && pq_sock_window_clamp(c->fd, &c->kernel_clamp))
-			c->kernel_clamp = 0;
 		(void)pq_sock_set_window_clamp(c->fd, pq_rwin_clamp(&c->rw));
 		break;
 	case PQ_RWIN_RELEASE:
-		/* unknown: large; the buffer's free space still bounds the window */
-		(void)pq_sock_set_window_clamp(c->fd, c->kernel_clamp ? c->kernel_clamp : 1u << 30);
+		/* The buffer's free space bounds the window again; the kernel
+		 * lowers this to follow its buffer when it next grows it. Not
+		 * the clamp from before ours: autotuning may have grown the
+		 * buffer meanwhile, and would not raise the clamp again. */
+		(void)pq_sock_set_window_clamp(c->fd, PQ_SOCK_NO_CLAMP);
 		break;
 	case PQ_RWIN_KEEP:
 		break;

@@ -83,13 +83,15 @@ PQ_MUST_CHECK int pq_sock_set_notsent_lowat(int fd, size_t bytes);
  * at least about 2 KiB); pq_sock_window_clamp reads it. Not must-check:
  * a failed clamp leaves the kernel's window, which is always safe. */
 int pq_sock_set_window_clamp(int fd, uint32_t bytes);
+#define PQ_SOCK_NO_CLAMP (1u << 30) /* as good as none: the buffer bounds the window */
 PQ_MUST_CHECK int pq_sock_window_clamp(int fd, uint32_t *out);
 
 /* TCP_INFO's view of the path: srtt and min_rtt of what this socket
- * sent, µs (0: unknown); ms since it last sent data; the larger of the
- * segment sizes received and advertised (0: unknown). */
+ * sent, µs (0: unknown); the larger of the segment sizes received and
+ * advertised (0: unknown); bytes of ours the peer acknowledged, ever. */
 struct pq_sock_path {
-	uint32_t srtt_us, min_rtt_us, sent_ago_ms, mss;
+	uint32_t srtt_us, min_rtt_us, mss;
+	uint64_t acked;
 };
 PQ_MUST_CHECK int pq_sock_tcp_path(int fd, struct pq_sock_path *out);
 

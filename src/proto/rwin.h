@@ -17,36 +17,46 @@
  * The signal: the smoothed RTT of what this socket sends against its
  * min_rtt (TCP_INFO). The inner flow's ACKs go back on the same conn and
  * wait behind the bulk at the sender's bottleneck, so the excess is the
- * queue the bulk built. With nothing sent for a window the srtt is stale:
- * that window tells nothing.
+ * queue the bulk built. A window in which nothing of ours was acked
+ * brought no RTT sample: it tells nothing.
  *
  * The rate: bytes read per window of at least PQ_RWIN_WINDOW_US while the
- * reads keep coming (a gap over PQ_RWIN_IDLE_US ends the window without a
- * sample: idle time is not a rate).
+ * reads keep coming (a gap over max(PQ_RWIN_IDLE_US, 2 x srtt) ends the
+ * window without a sample: idle time is not a rate, but a clamped long
+ * path delivers in bursts an RTT apart).
  *
  * floor: the smallest clamp, max(PQ_RWIN_MIN, 3 segments): a window
  * under one segment stalls the sender until its probe timer (loopback's
- * and jumbo frames' segments are tens of KiB). floor_us: the queue the
- * floor alone can build at the rate.
+ * and jumbo frames' segments are tens of KiB). target: the queue aimed
+ * at, max(PQ_RWIN_TARGET_US, base / 8) (a long path's RTT jitters more).
+ * mark: max(PQ_RWIN_QUEUE_US, 2 x target) plus the queue the floor alone
+ * builds at the path's rate (the rate before the clamp, or the highest
+ * since: a clamped rate says nothing of the path).
  *
- * Engage: PQ_RWIN_ENGAGE_WINDOWS windows running with an excess of at
- * least PQ_RWIN_QUEUE_US + floor_us, at a rate under PQ_RWIN_FAST (a
- * fast path is left to the kernel), not within the hold time of the last
- * give-up.
+ * Engage: PQ_RWIN_ENGAGE_WINDOWS windows running with an excess over the
+ * mark, while this side receives more than it sends (the bulk flows
+ * toward us: a sender's own egress queue is not the peer's window's
+ * doing), at a rate under PQ_RWIN_FAST (a fast path is left to the
+ * kernel), and not within the hold time of the last give-up.
  * Engaged, at each window's close:
- *  - excess >= QUEUE + floor_us: the clamp shrinks to
- *    max(floor, rate x (base + PQ_RWIN_TARGET_US)), never grows. Still
- *    so at the floor for PQ_RWIN_GIVEUP windows running: the queue is
- *    not ours (cross traffic, a slow reader, a queue on the way back),
- *    so the clamp is released and not taken again for the hold time
- *    (PQ_RWIN_HOLD_MIN_US, doubled at each give-up up to
- *    PQ_RWIN_HOLD_MAX_US): the cost of a wrong guess is bounded.
- *  - excess < TARGET: the clamp grows by a quarter. The rate is measured
- *    through our own clamp, so a faster path is only found by probing
- *    upward. Released (and the hold reset) once the clamp is
- *    PQ_RWIN_SLACK times what the rate needs at base + QUEUE (the sender
- *    has less to send than the clamp allows), or the rate is fast.
- *  - otherwise kept.
+ *  - excess over the mark: the clamp shrinks to what the rate needs in
+ *    base + target (never grows). At the floor, still over the mark and
+ *    no longer draining (the excess fell by less than a sixteenth) for
+ *    PQ_RWIN_GIVEUP windows: the queue is not ours (cross traffic, a
+ *    slow reader, a queue on the way back), so the clamp is released and
+ *    not taken again for the hold time (PQ_RWIN_HOLD_MIN_US, doubled at
+ *    each give-up up to PQ_RWIN_HOLD_MAX_US): a wrong guess costs little.
+ *  - excess under target: the clamp grows by a quarter. The rate is
+ *    measured through our own clamp, so a faster path is only found by
+ *    probing upward.
+ *  - between the two for PQ_RWIN_PROBE_EVERY windows: one probe, a
+ *    quarter more; unless two windows later the rate rose by an eighth
+ *    (the path had room), the extra bytes only queued: back to the clamp
+ *    before. Judged by the rate, not the RTT: the srtt jitters by more
+ *    than what a probe at the floor queues.
+ *  - released (and the hold reset) once the clamp is PQ_RWIN_SLACK times
+ *    what the rate needs in base + mark (the sender has less to send
+ *    than the clamp allows), or the rate is fast.
  *  - PQ_RWIN_STALE windows running without an RTT sample: released.
  *
  * Ownership: the caller owns the struct; nothing is allocated.
@@ -59,11 +69,12 @@
 #include <stdint.h>
 
 #define PQ_RWIN_WINDOW_US 50000u   /* one rate sample spans at least this */
-#define PQ_RWIN_IDLE_US 20000u     /* a gap between reads this long restarts the window */
-#define PQ_RWIN_QUEUE_US 4000u     /* RTT above the base (and the floor's) that means a queue */
-#define PQ_RWIN_TARGET_US 1000u    /* the queue the clamp aims at */
+#define PQ_RWIN_IDLE_US 20000u     /* a gap between reads this long (or 2 srtt) restarts it */
+#define PQ_RWIN_QUEUE_US 4000u     /* the excess RTT that means a queue (plus the floor's) */
+#define PQ_RWIN_TARGET_US 1000u    /* the queue aimed at (or base / 8) */
 #define PQ_RWIN_ENGAGE_WINDOWS 2u
 #define PQ_RWIN_GIVEUP 4u
+#define PQ_RWIN_PROBE_EVERY 10u
 #define PQ_RWIN_STALE 10u
 #define PQ_RWIN_SLACK 4u
 #define PQ_RWIN_FAST 50000000u     /* bytes/s: 400 Mbit/s and up is left alone */
@@ -79,22 +90,32 @@ enum pq_rwin_action {
 };
 
 /* TCP_INFO's view of the path. srtt and min_rtt in µs, 0: unknown;
- * sent_ago_ms: since this socket last sent data (the srtt is fresh only
- * if that was within the window); mss: the larger of the segment sizes
- * received and advertised, 0: unknown. */
+ * acked: bytes of ours the peer acknowledged, ever (tcpi_bytes_acked);
+ * mss: the larger of the segment sizes received and advertised, 0:
+ * unknown. */
 struct pq_rwin_path {
-	uint32_t srtt_us, min_rtt_us, sent_ago_ms, mss;
+	uint32_t srtt_us, min_rtt_us, mss;
+	uint64_t acked;
 };
 
 struct pq_rwin {
 	uint64_t win_start_us, last_read_us, win_bytes;
 	bool win_open;
-	uint64_t rate;            /* bytes/s of the last window */
-	unsigned queued;          /* windows running over the queue mark */
-	unsigned at_floor;        /* engaged: windows running queued at the floor */
+	uint64_t rate;            /* bytes/s read in the last window */
+	uint64_t acked, acked_us; /* path.acked at the last window's close, and when */
+	bool have_acked;
+	uint32_t srtt_us;         /* the last srtt seen (the idle gap) */
+	unsigned queued;          /* windows running over the mark (engaging) */
+	unsigned at_floor;        /* engaged: windows running over the mark at the floor */
+	unsigned calm;            /* engaged: windows running between target and mark */
 	unsigned stale;           /* engaged: windows running without an RTT sample */
 	bool engaged;
 	uint32_t clamp;           /* engaged: the clamp to keep applied */
+	uint64_t path_rate;       /* engaged: the rate before the clamp, or the highest since */
+	uint32_t probe_from;      /* a probe's clamp before it; 0: no probe running */
+	uint64_t probe_rate;      /* the rate when it began */
+	uint64_t prev_excess;     /* the last window's excess RTT, µs */
+	unsigned probe_wait;      /* windows until it is judged */
 	uint64_t hold_until_us;   /* not engaged again before this */
 	uint32_t hold_us;         /* the next give-up's hold */
 	uint64_t samples, engages, giveups;

@@ -979,6 +979,40 @@ static void lane_order(bool sized, const char *want)
 	env_free(&e);
 }
 
+/* Small messages wait their turn while more than
+ * PQ_CONN_URGENT_BULK_FRAMES bulk frames wait (the replay window counts
+ * them too), and pass again under it. */
+static void lane_bulk_frames(uint32_t n_bulk, char first)
+{
+	static uint8_t m[600];
+	struct env e;
+
+	alarm(20);
+	lane_open(&e, true);
+	for (uint32_t i = 0; i < n_bulk; i++) {
+		lane_fill(m, sizeof(m), 'B', i);
+		assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
+	}
+	lane_fill(m, 100, 'S', 0);
+	assert_int_equal(pq_conn_send(e.cli.conn, m, 100), 0);
+	want_srv_msgs = n_bulk + 1;
+	run_until(&e, srv_has_msgs, 10000);
+	assert_false(lane_rx.bad);
+	assert_int_equal(lane_rx.n, n_bulk + 1);
+	assert_int_equal(lane_rx.order[0], first);
+	srv_msg_hook = NULL;
+	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
+	run_until(&e, both_closed, 5000);
+	env_free(&e);
+}
+
+static void test_urgent_bulk_frames(void **state)
+{
+	(void)state;
+	lane_bulk_frames(PQ_CONN_URGENT_BULK_FRAMES + 40, 'B');
+	lane_bulk_frames(PQ_CONN_URGENT_BULK_FRAMES - 40, 'S');
+}
+
 static void test_urgent_first(void **state)
 {
 	lane_order(true, "SSSBBBBBBBB");
@@ -1530,6 +1564,7 @@ int main(void)
 		cmocka_unit_test(test_urgent_overtake_bound),
 		cmocka_unit_test(test_urgent_spill_order),
 		cmocka_unit_test(test_send_in_order),
+		cmocka_unit_test(test_urgent_bulk_frames),
 		cmocka_unit_test(test_ping_and_host),
 		cmocka_unit_test(test_flush_now),
 		cmocka_unit_test(test_throughput_figure),

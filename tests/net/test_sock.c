@@ -2,7 +2,9 @@
  * test_sock.c - address classes of net/sock.h: which peer-supplied
  * addresses may be dialled as direct-path candidates (issue 11: a peer
  * made a node send a ClientHello to 127.0.0.1:9999 and 169.254.169.254:80),
- * and what counts as one source for the listeners' per-source caps.
+ * and what counts as one source for the listeners' per-source caps; the
+ * receive window's clamp (set, read back, lifted) and TCP_INFO's view of a
+ * real loopback connection.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -101,11 +104,58 @@ static void test_same_source(void **state)
 	pq_test_checked("same-source pairs", i);
 }
 
+/* A loopback TCP pair: the clamp of net/conn.h "Latency" can be set,
+ * read back, and lifted on an established socket (proto/rwin.h counts on
+ * both), and TCP_INFO gives a segment size and an RTT once data flowed. */
+static void test_window_clamp(void **state)
+{
+	struct pq_sockaddr any, bound;
+	struct pq_sock_path sp;
+	int lfd = -1, cfd = -1, afd = -1;
+	uint32_t clamp = 0;
+	char buf[64] = "x";
+
+	(void)state;
+	assert_int_equal(pq_sockaddr_from_ip(&any, "127.0.0.1", 0), 0);
+	assert_int_equal(pq_sock_listen(&lfd, &any, 4), 0);
+	assert_int_equal(pq_sock_local(lfd, &bound), 0);
+	assert_int_equal(pq_sock_connect(&cfd, &bound), 0);
+	for (int i = 0; i < 1000 && afd < 0; i++) {
+		if (pq_sock_accept(lfd, &afd, NULL) != 0)
+			usleep(1000);
+	}
+	assert_true(afd >= 0);
+	assert_int_equal(pq_sock_set_window_clamp(afd, 8192), 0);
+	assert_int_equal(pq_sock_window_clamp(afd, &clamp), 0);
+	assert_int_equal(clamp, 8192);
+	assert_int_equal(pq_sock_set_window_clamp(afd, PQ_SOCK_NO_CLAMP), 0);
+	assert_int_equal(pq_sock_window_clamp(afd, &clamp), 0);
+	assert_int_equal(clamp, PQ_SOCK_NO_CLAMP);
+	/* a byte each way, so each side has an RTT sample */
+	for (int i = 0; i < 1000 && write(afd, buf, 1) != 1; i++)
+		usleep(1000);
+	for (int i = 0; i < 1000 && read(cfd, buf, sizeof(buf)) != 1; i++)
+		usleep(1000);
+	assert_int_equal(pq_sock_tcp_path(afd, &sp), 0);
+	for (int i = 0; i < 1000 && sp.acked < 1; i++) {
+		usleep(1000);
+		assert_int_equal(pq_sock_tcp_path(afd, &sp), 0);
+	}
+	assert_int_equal(sp.acked, 1);
+	assert_true(sp.mss > 0);
+	assert_true(sp.srtt_us > 0);
+	assert_true(sp.min_rtt_us > 0 && sp.min_rtt_us <= sp.srtt_us + 1000000u);
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_candidates),
 		cmocka_unit_test(test_same_source),
+		cmocka_unit_test(test_window_clamp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -167,7 +167,7 @@ static void idle_tick(struct pq_conn *c, uint64_t now_ms)
 {
 	uint64_t every = c->opts.ping_interval_ms, next = CONN_IDLE_MS;
 
-	pq_conn_trim(c);
+	pq_conn_trim(c, true);
 	if (every) {
 		if (c->ping_sent_ms && c->last_rx_ms < c->ping_sent_ms && c->opts.ping_timeout_ms &&
 		    now_ms - c->ping_sent_ms >= c->opts.ping_timeout_ms) {

@@ -69,7 +69,8 @@
  *     sealed between the late one and the one that passed it, the bulk
  *     queued behind it too, and a relayed frame crosses two such conns;
  *     both bounds together keep it inside half the window per conn, so
- *     a large message is never too old when it lands. When a bound or the
+ *     a large message is never too old when it lands (unless frames
+ *     sealed after it were dropped on the way: one loss more, in a loss). When a bound or the
  *     small queue is full, small messages join the bulk queue, and every
  *     small one after them too until they are written: small messages
  *     keep their order among themselves. A message whose meaning

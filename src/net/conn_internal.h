@@ -154,7 +154,7 @@ PQ_MUST_CHECK int pq_conn_queue_close(struct pq_conn *c, uint16_t code);
 /* Write what is queued; 0 or the failure already reported with pq_conn_fail. */
 int pq_conn_flush(struct pq_conn *c);
 /* Free the output / reassembly buffer when drained and oversized. */
-void pq_conn_trim(struct pq_conn *c);
+void pq_conn_trim(struct pq_conn *c, bool idle);
 /* Read and process up to CONN_READ_BUDGET records (upgrade or open). */
 void pq_conn_read(struct pq_conn *c);
 /* WebSocket bytes after the upgrade. */

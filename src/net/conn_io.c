@@ -352,7 +352,7 @@ int pq_conn_flush(struct pq_conn *c)
 	int ret = write_queued(c);
 
 	if (ret == 0)
-		pq_conn_trim(c);
+		pq_conn_trim(c, false);
 	return ret;
 }
 
@@ -367,7 +367,7 @@ void pq_conn_flush_now(struct pq_conn *c)
 	pq_conn_update_interest(c);
 }
 
-void pq_conn_trim(struct pq_conn *c)
+void pq_conn_trim(struct pq_conn *c, bool idle)
 {
 	if (c->out_off == c->out_len && c->out_cap > CONN_KEEP_BUF) {
 		pq_wipe(c->out, c->out_cap);
@@ -375,9 +375,9 @@ void pq_conn_trim(struct pq_conn *c)
 		c->out = NULL;
 		c->out_cap = c->out_off = c->out_len = 0;
 	}
-	/* Drained, the urgent buffer goes whatever its size: few conns use it
-	 * at a time, and a relay holds thousands of idle ones. */
-	if (c->urg_off == c->urg_len && c->urg) {
+	/* On the idle tick a drained urgent buffer goes whatever its size:
+	 * a relay holds thousands of idle conns; a busy one keeps it. */
+	if (c->urg_off == c->urg_len && c->urg && (idle || c->urg_cap > CONN_KEEP_BUF)) {
 		pq_wipe(c->urg, c->urg_cap);
 		free(c->urg);
 		c->urg = NULL;
@@ -459,30 +459,28 @@ static void follow_path(struct pq_conn *c, size_t n)
 {
 	uint64_t now_us = pq_loop_now(c->loop) * 1000u;
 	struct pq_sock_path sp;
-	struct pq_rwin_path p;
-	uint32_t clamp = pq_rwin_clamp(&c->rw);
+	struct pq_rwin_path p = { 0 };
+	uint32_t was = pq_rwin_clamp(&c->rw);
+	enum pq_rwin_action act = PQ_RWIN_KEEP;
 
-	/* Again after every read while set (a syscall per read, only on a
-	 * path under 400 Mbit/s): the kernel's autotuning raises it. */
-	if (clamp)
-		(void)pq_sock_set_window_clamp(c->fd, clamp);
-	if (!pq_rwin_read(&c->rw, n, now_us) || pq_sock_tcp_path(c->fd, &sp))
-		return;
-	p = (struct pq_rwin_path){ .srtt_us = sp.srtt_us, .min_rtt_us = sp.min_rtt_us,
-				   .mss = sp.mss, .acked = sp.acked };
-	switch (pq_rwin_next(&c->rw, &p, now_us)) {
-	case PQ_RWIN_SET:
-		(void)pq_sock_set_window_clamp(c->fd, pq_rwin_clamp(&c->rw));
-		break;
-	case PQ_RWIN_RELEASE:
+	if (pq_rwin_read(&c->rw, n, now_us)) {
+		if (pq_sock_tcp_path(c->fd, &sp) == 0) /* else: a window without a view */
+			p = (struct pq_rwin_path){ .srtt_us = sp.srtt_us, .min_rtt_us = sp.min_rtt_us,
+						   .mss = sp.mss, .acked = sp.acked };
+		act = pq_rwin_next(&c->rw, &p, now_us);
+	} else if (was && !pq_rwin_clamp(&c->rw)) {
+		act = PQ_RWIN_RELEASE; /* let go after a long gap (rwin.h) */
+	}
+	if (act == PQ_RWIN_RELEASE) {
 		/* The buffer's free space bounds the window again; the kernel
 		 * lowers this to follow its buffer when it next grows it. Not
 		 * the clamp from before ours: autotuning may have grown the
 		 * buffer meanwhile, and would not raise the clamp again. */
 		(void)pq_sock_set_window_clamp(c->fd, PQ_SOCK_NO_CLAMP);
-		break;
-	case PQ_RWIN_KEEP:
-		break;
+	} else if (pq_rwin_clamp(&c->rw)) {
+		/* After every read while set (a syscall per read, only on a
+		 * path under 400 Mbit/s): the kernel's autotuning raises it. */
+		(void)pq_sock_set_window_clamp(c->fd, pq_rwin_clamp(&c->rw));
 	}
 }
 

@@ -87,8 +87,8 @@ int pq_sock_set_window_clamp(int fd, uint32_t bytes);
 PQ_MUST_CHECK int pq_sock_window_clamp(int fd, uint32_t *out);
 
 /* TCP_INFO's view of the path: srtt and min_rtt of what this socket
- * sent, µs (0: unknown); the larger of the segment sizes received and
- * advertised (0: unknown); bytes of ours the peer acknowledged, ever. */
+ * sent, µs (0: unknown); the segment size received (before any, the one
+ * we advertised; 0: unknown); bytes of ours the peer acknowledged, ever. */
 struct pq_sock_path {
 	uint32_t srtt_us, min_rtt_us, mss;
 	uint64_t acked;

@@ -22,7 +22,9 @@ int pq_sock_tcp_path(int fd, struct pq_sock_path *out)
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
 		return pq_sock_errno(errno);
 	out->srtt_us = ti.tcpi_rtt;
-	out->mss = ti.tcpi_rcv_mss > ti.tcpi_advmss ? ti.tcpi_rcv_mss : ti.tcpi_advmss;
+	/* the peer's segments as received; our own (advmss) only before any:
+	 * a jumbo-frame host may face a 1500-byte path */
+	out->mss = ti.tcpi_rcv_mss ? ti.tcpi_rcv_mss : ti.tcpi_advmss;
 	/* Older kernels return a shorter struct; no sample yet is ~0U. */
 	if (len >= offsetof(struct tcp_info, tcpi_min_rtt) + sizeof(ti.tcpi_min_rtt) && ti.tcpi_min_rtt != UINT32_MAX)
 		out->min_rtt_us = ti.tcpi_min_rtt;

@@ -18,12 +18,20 @@ static uint64_t idle_gap_us(const struct pq_rwin *w)
 	return g > 1000000u ? 1000000u : g > PQ_RWIN_IDLE_US ? g : PQ_RWIN_IDLE_US;
 }
 
+static void release(struct pq_rwin *w, uint64_t now_us, bool gave_up);
+
 bool pq_rwin_read(struct pq_rwin *w, size_t n, uint64_t now_us)
 {
 	bool closed = false;
+	uint64_t gap = now_us >= w->last_read_us ? now_us - w->last_read_us : UINT64_MAX;
 
-	if (w->win_open && (now_us < w->last_read_us || now_us - w->last_read_us > idle_gap_us(w)))
-		w->win_open = false; /* idle (or a clock that went back): no sample */
+	if (w->last_read_us && gap > idle_gap_us(w)) {
+		/* idle (or a clock that went back): no sample; a clamp after a
+		 * long gap is of a path we no longer know */
+		w->win_open = false;
+		if (w->engaged && (gap > PQ_RWIN_IDLE_RELEASE_US || ++w->stale >= PQ_RWIN_STALE))
+			release(w, now_us, false);
+	}
 	if (!w->win_open) {
 		/* This read's bytes arrived before the window: not in it. */
 		w->win_open = true;
@@ -66,7 +74,7 @@ static struct marks marks_of(const struct pq_rwin_path *p, uint64_t path_rate)
 	return m;
 }
 
-static enum pq_rwin_action release(struct pq_rwin *w, uint64_t now_us, bool gave_up)
+static void release(struct pq_rwin *w, uint64_t now_us, bool gave_up)
 {
 	w->engaged = false;
 	w->clamp = 0;
@@ -79,6 +87,11 @@ static enum pq_rwin_action release(struct pq_rwin *w, uint64_t now_us, bool gave
 	} else {
 		w->hold_us = PQ_RWIN_HOLD_MIN_US;
 	}
+}
+
+static enum pq_rwin_action released(struct pq_rwin *w, uint64_t now_us, bool gave_up)
+{
+	release(w, now_us, gave_up);
 	return PQ_RWIN_RELEASE;
 }
 
@@ -116,11 +129,10 @@ static enum pq_rwin_action queued_next(struct pq_rwin *w, const struct marks *m,
 	if (w->clamp > m->floor)
 		return PQ_RWIN_KEEP;
 	/* a queue still draining (the window the peer was given before
-	 * the clamp, the srtt's lag) is not a queue the floor failed on */
-	if (draining)
-		w->at_floor = 0;
-	else if (++w->at_floor >= PQ_RWIN_GIVEUP)
-		return release(w, now_us, true);
+	 * the clamp, the srtt's lag) is not a queue the floor failed on;
+	 * nor does it clear the count (a queue that swings each window) */
+	if (!draining && ++w->at_floor >= PQ_RWIN_GIVEUP)
+		return released(w, now_us, true);
 	return w->clamp < m->floor ? set_clamp(w, m->floor) : PQ_RWIN_KEEP;
 }
 
@@ -144,7 +156,7 @@ static enum pq_rwin_action engaged_next(struct pq_rwin *w, const struct pq_rwin_
 	struct marks m;
 
 	if (w->rate >= PQ_RWIN_FAST)
-		return release(w, now_us, false);
+		return released(w, now_us, false);
 	if (w->rate > w->path_rate)
 		w->path_rate = w->rate;
 	m = marks_of(p, w->path_rate);
@@ -152,7 +164,7 @@ static enum pq_rwin_action engaged_next(struct pq_rwin *w, const struct pq_rwin_
 		return queued_next(w, &m, draining, now_us);
 	w->at_floor = 0;
 	if (w->clamp >= PQ_RWIN_SLACK * w->rate * (m.base + m.mark) / 1000000u)
-		return release(w, now_us, false);
+		return released(w, now_us, false);
 	if (w->probe_from)
 		return --w->probe_wait ? PQ_RWIN_KEEP : judge_probe(w);
 	if (excess < m.target) {
@@ -198,7 +210,7 @@ enum pq_rwin_action pq_rwin_next(struct pq_rwin *w, const struct pq_rwin_path *p
 	if (!fresh) {
 		w->queued = 0;
 		if (w->engaged && ++w->stale >= PQ_RWIN_STALE)
-			return release(w, now_us, false);
+			return released(w, now_us, false);
 		return PQ_RWIN_KEEP;
 	}
 	w->stale = 0;

@@ -21,9 +21,9 @@
  * brought no RTT sample: it tells nothing.
  *
  * The rate: bytes read per window of at least PQ_RWIN_WINDOW_US while the
- * reads keep coming (a gap over max(PQ_RWIN_IDLE_US, 2 x srtt) ends the
- * window without a sample: idle time is not a rate, but a clamped long
- * path delivers in bursts an RTT apart).
+ * reads keep coming (a gap over max(PQ_RWIN_IDLE_US, 2 x srtt), at most
+ * 1 s, ends the window without a sample: idle time is not a rate, but a
+ * clamped long path delivers in bursts an RTT apart).
  *
  * floor: the smallest clamp, max(PQ_RWIN_MIN, 3 segments): a window
  * under one segment stalls the sender until its probe timer (loopback's
@@ -41,8 +41,9 @@
  * Engaged, at each window's close:
  *  - excess over the mark: the clamp shrinks to what the rate needs in
  *    base + target (never grows). At the floor, still over the mark and
- *    no longer draining (the excess fell by less than a sixteenth) for
- *    PQ_RWIN_GIVEUP windows: the queue is not ours (cross traffic, a
+ *    not draining (the excess fell by less than a sixteenth) for
+ *    PQ_RWIN_GIVEUP windows (draining ones do not count, nor reset the
+ *    count; a window under the mark does): the queue is not ours (cross traffic, a
  *    slow reader, a queue on the way back), so the clamp is released and
  *    not taken again for the hold time (PQ_RWIN_HOLD_MIN_US, doubled at
  *    each give-up up to PQ_RWIN_HOLD_MAX_US): a wrong guess costs little.
@@ -57,7 +58,9 @@
  *  - released (and the hold reset) once the clamp is PQ_RWIN_SLACK times
  *    what the rate needs in base + mark (the sender has less to send
  *    than the clamp allows), or the rate is fast.
- *  - PQ_RWIN_STALE windows running without an RTT sample: released.
+ *  - PQ_RWIN_STALE windows running without an RTT sample (or ended by
+ *    a gap), or one gap over PQ_RWIN_IDLE_RELEASE_US: released (the
+ *    caller sees pq_rwin_clamp() turn 0 after pq_rwin_read).
  *
  * Ownership: the caller owns the struct; nothing is allocated.
  */
@@ -79,6 +82,7 @@
 #define PQ_RWIN_SLACK 4u
 #define PQ_RWIN_FAST 50000000u     /* bytes/s: 400 Mbit/s and up is left alone */
 #define PQ_RWIN_MIN 4096u
+#define PQ_RWIN_IDLE_RELEASE_US 1000000u /* engaged, a gap this long lets the clamp go */
 #define PQ_RWIN_HOLD_MIN_US 1000000u
 #define PQ_RWIN_HOLD_MAX_US 64000000u
 
@@ -91,8 +95,8 @@ enum pq_rwin_action {
 
 /* TCP_INFO's view of the path. srtt and min_rtt in µs, 0: unknown;
  * acked: bytes of ours the peer acknowledged, ever (tcpi_bytes_acked);
- * mss: the larger of the segment sizes received and advertised, 0:
- * unknown. */
+ * mss: the segment size received, 0: unknown. All zero: no view (the
+ * window counts as one without an RTT sample). */
 struct pq_rwin_path {
 	uint32_t srtt_us, min_rtt_us, mss;
 	uint64_t acked;
@@ -123,7 +127,8 @@ struct pq_rwin {
 
 void pq_rwin_init(struct pq_rwin *w);
 /* n bytes were read at now_us. True when a window closed: then call
- * pq_rwin_next with the kernel's view of the path. */
+ * pq_rwin_next with the kernel's view of the path. A long gap may release
+ * the clamp here (pq_rwin_clamp() turns 0): lift it. */
 bool pq_rwin_read(struct pq_rwin *w, size_t n, uint64_t now_us);
 /* After a window closed (its rate in w->rate). */
 enum pq_rwin_action pq_rwin_next(struct pq_rwin *w, const struct pq_rwin_path *p, uint64_t now_us);

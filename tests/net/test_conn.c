@@ -911,6 +911,7 @@ static struct {
 	size_t n;
 	uint32_t next[2]; /* next expected sequence per class */
 	bool bad;         /* wrong bytes, or a class out of its own order */
+	size_t s_first;   /* 1 + how many came before the first small one; 0: none yet */
 } lane_rx;
 
 static void lane_hook(const uint8_t *msg, size_t len)
@@ -925,6 +926,8 @@ static void lane_hook(const uint8_t *msg, size_t len)
 	if (memcmp(want, msg, len))
 		lane_rx.bad = true;
 	lane_rx.next[k] = seq + 1;
+	if (k && !lane_rx.s_first)
+		lane_rx.s_first = lane_rx.n + 1;
 	if (lane_rx.n < sizeof(lane_rx.order) - 1)
 		lane_rx.order[lane_rx.n] = (char)msg[0];
 	lane_rx.n++;
@@ -981,7 +984,7 @@ static void lane_order(bool sized, const char *want)
 
 /* Small messages wait their turn while more than
  * PQ_CONN_URGENT_BULK_FRAMES bulk frames wait (the replay window counts
- * them too), and pass again under it. */
+ * them too), and pass under it - also once enough of them were written. */
 static void lane_bulk_frames(uint32_t n_bulk, char first)
 {
 	static uint8_t m[600];
@@ -1006,11 +1009,45 @@ static void lane_bulk_frames(uint32_t n_bulk, char first)
 	env_free(&e);
 }
 
+static bool lane_under_bound(struct env *e)
+{
+	return e->cli.conn->bulk_frames + 20 < PQ_CONN_URGENT_BULK_FRAMES;
+}
+
+/* Over the bound at first, then the written frames count down (a small
+ * socket buffer makes it gradual): under it, a small one passes the rest. */
+static void lane_bulk_frames_drained(void)
+{
+	static uint8_t m[600];
+	const uint32_t n_bulk = PQ_CONN_URGENT_BULK_FRAMES + 40;
+	struct env e;
+
+	alarm(20);
+	lane_open(&e, true);
+	for (uint32_t i = 0; i < n_bulk; i++) {
+		lane_fill(m, sizeof(m), 'B', i);
+		assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
+	}
+	assert_int_equal(pq_conn_set_sndbuf(e.cli.conn, 16384), 0);
+	run_until(&e, lane_under_bound, 10000);
+	lane_fill(m, 100, 'S', 0);
+	assert_int_equal(pq_conn_send(e.cli.conn, m, 100), 0);
+	want_srv_msgs = n_bulk + 1;
+	run_until(&e, srv_has_msgs, 10000);
+	assert_false(lane_rx.bad);
+	assert_true(lane_rx.s_first > 0 && lane_rx.s_first < n_bulk);
+	srv_msg_hook = NULL;
+	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
+	run_until(&e, both_closed, 5000);
+	env_free(&e);
+}
+
 static void test_urgent_bulk_frames(void **state)
 {
 	(void)state;
 	lane_bulk_frames(PQ_CONN_URGENT_BULK_FRAMES + 40, 'B');
 	lane_bulk_frames(PQ_CONN_URGENT_BULK_FRAMES - 40, 'S');
+	lane_bulk_frames_drained();
 }
 
 static void test_urgent_first(void **state)

@@ -131,7 +131,8 @@ static void test_window_clamp(void **state)
 	assert_int_equal(pq_sock_set_window_clamp(afd, PQ_SOCK_NO_CLAMP), 0);
 	assert_int_equal(pq_sock_window_clamp(afd, &clamp), 0);
 	assert_int_equal(clamp, PQ_SOCK_NO_CLAMP);
-	/* a byte each way, so each side has an RTT sample */
+	/* one byte from the accepted side, read and acknowledged: an RTT
+	 * sample and a byte acked on it */
 	for (int i = 0; i < 1000 && write(afd, buf, 1) != 1; i++)
 		usleep(1000);
 	for (int i = 0; i < 1000 && read(cfd, buf, sizeof(buf)) != 1; i++)
@@ -144,7 +145,7 @@ static void test_window_clamp(void **state)
 	assert_int_equal(sp.acked, 1);
 	assert_true(sp.mss > 0);
 	assert_true(sp.srtt_us > 0);
-	assert_true(sp.min_rtt_us > 0 && sp.min_rtt_us <= sp.srtt_us + 1000000u);
+	assert_true(sp.min_rtt_us > 0);
 	close(afd);
 	close(cfd);
 	close(lfd);

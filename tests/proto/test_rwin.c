@@ -172,6 +172,14 @@ static void test_gives_up_on_cross_traffic(void **state)
 	assert_int_equal(p.w.giveups, p.w.engages - (p.w.engaged ? 1 : 0));
 	assert_true(clamped_ms < 1500);
 	assert_true(p.w.hold_us >= 8 * PQ_RWIN_HOLD_MIN_US);
+
+	/* the same queue swinging by 1.5 ms each window (a competing flow's
+	 * cycle): every other window looks like a drain, still given up */
+	slow_link(&p);
+	p.cross_us = 20000;
+	p.jitter_us = 1500;
+	run(&p, 1000);
+	assert_true(p.w.giveups >= 1);
 }
 
 /* 100 Mbit/s, 50 ms base, RTT jitter of 1.5-3 ms: after a cross-traffic
@@ -307,6 +315,37 @@ static void test_releases(void **state)
 	assert_false(p.w.engaged);
 }
 
+/* Engaged, a gap of reads over a second lets the clamp go at the next
+ * read (the path is no longer known); so do PQ_RWIN_STALE shorter gaps
+ * that each end a window. */
+static void test_gap_releases(void **state)
+{
+	struct path p;
+	uint64_t t;
+	int i;
+
+	(void)state;
+	slow_link(&p);
+	run(&p, 400);
+	assert_true(p.w.engaged);
+	t = p.now_us + PQ_RWIN_IDLE_RELEASE_US + 1000;
+	assert_false(pq_rwin_read(&p.w, 1000, t));
+	assert_false(p.w.engaged);
+	assert_int_equal(pq_rwin_clamp(&p.w), 0);
+
+	slow_link(&p);
+	run(&p, 400);
+	assert_true(p.w.engaged);
+	t = p.now_us;
+	for (i = 0; i < (int)PQ_RWIN_STALE - 1; i++) {
+		t += 300000;
+		assert_false(pq_rwin_read(&p.w, 1000, t));
+	}
+	assert_true(p.w.engaged);
+	assert_false(pq_rwin_read(&p.w, 1000, t + 300000));
+	assert_false(p.w.engaged);
+}
+
 /* Reads a long RTT apart still make windows (gap under 2 srtt); longer
  * gaps and a clock that goes back restart the window. */
 static void test_windows_over_gaps(void **state)
@@ -344,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_probes_find_room),
 		cmocka_unit_test(test_left_alone),
 		cmocka_unit_test(test_releases),
+		cmocka_unit_test(test_gap_releases),
 		cmocka_unit_test(test_windows_over_gaps),
 	};
 

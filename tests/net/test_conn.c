@@ -982,10 +982,16 @@ static void lane_order(bool sized, const char *want)
 	env_free(&e);
 }
 
-/* Small messages wait their turn while more than
- * PQ_CONN_URGENT_BULK_FRAMES bulk frames wait (the replay window counts
- * them too), and pass under it - also once enough of them were written. */
-static void lane_bulk_frames(uint32_t n_bulk, char first)
+static bool lane_under_bound(struct env *e)
+{
+	return e->cli.conn->bulk_frames + 20 < PQ_CONN_URGENT_BULK_FRAMES;
+}
+
+/* n_bulk 600-byte messages, then (drained: once the written ones brought
+ * the count under the bound, a small socket buffer making it gradual) a
+ * small one; it arrives at 1-based position s_at, 0: anywhere before the
+ * last bulk one. */
+static void lane_bulk_frames(uint32_t n_bulk, bool drained, size_t s_at)
 {
 	static uint8_t m[600];
 	struct env e;
@@ -995,6 +1001,10 @@ static void lane_bulk_frames(uint32_t n_bulk, char first)
 	for (uint32_t i = 0; i < n_bulk; i++) {
 		lane_fill(m, sizeof(m), 'B', i);
 		assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
+	}
+	if (drained) {
+		assert_int_equal(pq_conn_set_sndbuf(e.cli.conn, 16384), 0);
+		run_until(&e, lane_under_bound, 10000);
 	}
 	lane_fill(m, 100, 'S', 0);
 	assert_int_equal(pq_conn_send(e.cli.conn, m, 100), 0);
@@ -1002,52 +1012,25 @@ static void lane_bulk_frames(uint32_t n_bulk, char first)
 	run_until(&e, srv_has_msgs, 10000);
 	assert_false(lane_rx.bad);
 	assert_int_equal(lane_rx.n, n_bulk + 1);
-	assert_int_equal(lane_rx.order[0], first);
+	if (s_at)
+		assert_int_equal(lane_rx.s_first, s_at);
+	else
+		assert_true(lane_rx.s_first > 0 && lane_rx.s_first <= n_bulk);
 	srv_msg_hook = NULL;
 	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
 	run_until(&e, both_closed, 5000);
 	env_free(&e);
 }
 
-static bool lane_under_bound(struct env *e)
-{
-	return e->cli.conn->bulk_frames + 20 < PQ_CONN_URGENT_BULK_FRAMES;
-}
-
-/* Over the bound at first, then the written frames count down (a small
- * socket buffer makes it gradual): under it, a small one passes the rest. */
-static void lane_bulk_frames_drained(void)
-{
-	static uint8_t m[600];
-	const uint32_t n_bulk = PQ_CONN_URGENT_BULK_FRAMES + 40;
-	struct env e;
-
-	alarm(20);
-	lane_open(&e, true);
-	for (uint32_t i = 0; i < n_bulk; i++) {
-		lane_fill(m, sizeof(m), 'B', i);
-		assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
-	}
-	assert_int_equal(pq_conn_set_sndbuf(e.cli.conn, 16384), 0);
-	run_until(&e, lane_under_bound, 10000);
-	lane_fill(m, 100, 'S', 0);
-	assert_int_equal(pq_conn_send(e.cli.conn, m, 100), 0);
-	want_srv_msgs = n_bulk + 1;
-	run_until(&e, srv_has_msgs, 10000);
-	assert_false(lane_rx.bad);
-	assert_true(lane_rx.s_first > 0 && lane_rx.s_first < n_bulk);
-	srv_msg_hook = NULL;
-	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
-	run_until(&e, both_closed, 5000);
-	env_free(&e);
-}
-
+/* Small messages wait their turn while more than
+ * PQ_CONN_URGENT_BULK_FRAMES bulk frames wait (the replay window counts
+ * them too), and pass under it - also once enough of them were written. */
 static void test_urgent_bulk_frames(void **state)
 {
 	(void)state;
-	lane_bulk_frames(PQ_CONN_URGENT_BULK_FRAMES + 40, 'B');
-	lane_bulk_frames(PQ_CONN_URGENT_BULK_FRAMES - 40, 'S');
-	lane_bulk_frames_drained();
+	lane_bulk_frames(PQ_CONN_URGENT_BULK_FRAMES + 40, false, PQ_CONN_URGENT_BULK_FRAMES + 41);
+	lane_bulk_frames(PQ_CONN_URGENT_BULK_FRAMES - 40, false, 1);
+	lane_bulk_frames(PQ_CONN_URGENT_BULK_FRAMES + 40, true, 0);
 }
 
 static void test_urgent_first(void **state)
@@ -1362,13 +1345,26 @@ static void test_urgent_spill_order(void **state)
 	env_free(&e);
 }
 
+/* All n messages arrived intact, in the classes' order want, none of
+ * them through the urgent lane. */
+static void expect_in_order(struct env *e, size_t n, const char *want)
+{
+	struct pq_conn_sizing sz;
+
+	want_srv_msgs = n;
+	run_until(e, srv_has_msgs, 5000);
+	assert_false(lane_rx.bad);
+	assert_string_equal(lane_rx.order, want);
+	pq_conn_sizing(e->cli.conn, &sz);
+	assert_int_equal(sz.urgent_msgs, 0);
+}
+
 /* pq_conn_send_in_order: a small message that must not pass what was
  * queued before it goes behind the bulk, and the small ones sent after
- * it follow it; later ones pass again once it is written. */
+ * it follow it; so do they after a large one sent in order. */
 static void test_send_in_order(void **state)
 {
-	static uint8_t m[100];
-	struct pq_conn_sizing sz;
+	static uint8_t m[100], big[60000];
 	struct env e;
 
 	alarm(20);
@@ -1380,31 +1376,14 @@ static void test_send_in_order(void **state)
 		lane_fill(m, sizeof(m), 'S', i);
 		assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
 	}
-	want_srv_msgs = 11;
-	run_until(&e, srv_has_msgs, 5000);
-	assert_false(lane_rx.bad);
-	assert_string_equal(lane_rx.order, "BBBBBBBBSSS");
-	pq_conn_sizing(e.cli.conn, &sz);
-	assert_int_equal(sz.urgent_msgs, 0);
-	/* a large one in order (the bulk queue regardless): the small ones
-	 * after it still follow it */
-	{
-		static uint8_t big[60000];
-
-		lane_queue(&e, 0, 0, 0);
-		lane_fill(big, sizeof(big), 'B', 8);
-		assert_int_equal(pq_conn_send(e.cli.conn, big, sizeof(big)), 0);
-		lane_fill(big, sizeof(big), 'B', 9);
-		assert_int_equal(pq_conn_send_in_order(e.cli.conn, big, sizeof(big)), 0);
-		lane_fill(m, sizeof(m), 'S', 3);
-		assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
-		want_srv_msgs = 14;
-		run_until(&e, srv_has_msgs, 5000);
-		assert_false(lane_rx.bad);
-		assert_string_equal(lane_rx.order, "BBBBBBBBSSSBBS");
-		pq_conn_sizing(e.cli.conn, &sz);
-		assert_int_equal(sz.urgent_msgs, 0);
-	}
+	expect_in_order(&e, 11, "BBBBBBBBSSS");
+	lane_fill(big, sizeof(big), 'B', 8);
+	assert_int_equal(pq_conn_send(e.cli.conn, big, sizeof(big)), 0);
+	lane_fill(big, sizeof(big), 'B', 9);
+	assert_int_equal(pq_conn_send_in_order(e.cli.conn, big, sizeof(big)), 0);
+	lane_fill(m, sizeof(m), 'S', 3);
+	assert_int_equal(pq_conn_send(e.cli.conn, m, sizeof(m)), 0);
+	expect_in_order(&e, 14, "BBBBBBBBSSSBBS");
 	srv_msg_hook = NULL;
 	pq_conn_close(e.cli.conn, PQ_WS_CLOSE_NORMAL);
 	run_until(&e, both_closed, 5000);

@@ -307,10 +307,12 @@ void pq_dconn_message(struct pq_dconn *dc, const uint8_t *msg, size_t len, uint6
 		pq_datapath_drop(p);
 		return;
 	}
-	/* A handshake: a rekey while the relay is away (PROTOCOL §4.6). */
+	/* A handshake: a rekey while the relay is away (PROTOCOL §4.6). It
+	 * says the conn is alive only once it checked out (a TLS conn is
+	 * pinned to the peer, but its bytes are not sealed). */
 	if (type >= PQ_MSG_HS_INIT && type <= PQ_MSG_HS_FINISH) {
-		pq_path_rx(&p->path.core, dc->slot, now_ms);
-		pq_peer_handshake_msg(p, msg, len, dc->slot, now_ms);
+		if (pq_peer_handshake_msg(p, msg, len, dc->slot, now_ms))
+			pq_path_rx(&p->path.core, dc->slot, now_ms);
 		return;
 	}
 	if (!pq_sealed_type_ok(type)) {

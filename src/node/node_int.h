@@ -343,8 +343,10 @@ void pq_peer_online(struct pq_node_peer *p, uint64_t now_ms);
 void pq_peer_offline(struct pq_node_peer *p, uint64_t now_ms);
 void pq_peer_heard_via_relay(struct pq_node_peer *p, uint64_t now_ms);
 /* One handshake message (0x10-0x12) from p that came on `via` (a conn
- * slot, or PQ_PATH_VIA_RELAY); the answer goes back the way it came. */
-void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t len, int via, uint64_t now_ms);
+ * slot, or PQ_PATH_VIA_RELAY); the answer goes back the way it came.
+ * True when the message checked out (signature included): only then does
+ * it say the way it came is alive. */
+bool pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t len, int via, uint64_t now_ms);
 /* Poll the session, send what it asks for, retry handshakes, tell the
  * path core about keys, re-arm the timer. Call after anything changed p. */
 void pq_peer_service(struct pq_node_peer *p, uint64_t now_ms);

@@ -232,11 +232,12 @@ static void peer_install(struct pq_node_peer *p, const struct pq_hs_result *res,
 	}
 }
 
-void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t len, int via, uint64_t now_ms)
+bool pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t len, int via, uint64_t now_ms)
 {
 	struct pq_node *node = p->node;
 	struct pq_hs_result res;
 	uint8_t out[HS_MSG_CAP];
+	bool settled = false;
 	long n;
 
 	memset(&res, 0, sizeof(res));
@@ -279,6 +280,7 @@ void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t le
 		       pq_peer_label(p), msg[0], pq_strerror((int)n));
 		goto out;
 	}
+	settled = true;
 	if (res.event != PQ_HS_EV_NONE && res.peer == &p->hs)
 		peer_install(p, &res, now_ms);
 	if (via == PQ_PATH_VIA_RELAY)
@@ -287,6 +289,7 @@ void pq_peer_handshake_msg(struct pq_node_peer *p, const uint8_t *msg, size_t le
 out:
 	pq_hs_result_wipe(&res);
 	pq_wipe(out, sizeof(out));
+	return settled;
 }
 
 /* The next time p's timer must fire, UINT64_MAX for never. */

@@ -16,7 +16,8 @@
  *    "endpoint":null|"IP:PORT","transport":null|"tls"|"udp",
  *    "path_mtu":null|N,"path_mtu_confirmed":null|B,"udp_max_frame":null|N,
  *    "last_rehandshake_age_s":null|S,"last_rehandshake_us":null|US,
- *    "direct_heard_ms":null|MS}]}
+ *    "direct_heard_ms":null|MS,"tcp":null|{"rate":B,"lowat":B,
+ *    "window_clamp":B}}]}
  * The counters come from one table (counters.c) shared with /metrics.
  * The gso counters are the frames among rx/tx_frames that carried an
  * offload header (DATA_GSO: a TSO super-frame or a partial checksum).
@@ -29,6 +30,10 @@
  * not fit take the TLS conn or the relay.
  * "direct_heard_ms" is the time since the last authenticated message on
  * the active direct conn (direct_heard_ms() says why it matters).
+ * "tcp" is how a TLS direct conn sized itself to the path (net/conn.h
+ * "Latency"): the drain rate it measured (bytes/s, 0 before a sample),
+ * TCP_NOTSENT_LOWAT (0: none) and the receive window's clamp (0: none,
+ * proto/rwin.h) - whether it is holding the path's queue down.
  * Keys are base64; names and TAP names are limited by the config loader
  * to [A-Za-z0-9_.-], so no string needs JSON escaping.
  */
@@ -109,6 +114,34 @@ static void direct_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint6
 		pq_sb_printf(b, ",\"direct_heard_ms\":%" PRIu64, direct_heard_ms(dc, now_ms));
 	else
 		pq_sb_printf(b, ",\"direct_heard_ms\":null");
+	if (dc && dc->transport == PQ_PATH_TLS && dc->conn) {
+		struct pq_conn_sizing sz;
+
+		pq_conn_sizing(dc->conn, &sz);
+		pq_sb_printf(b, ",\"tcp\":{\"rate\":%" PRIu64 ",\"lowat\":%zu,\"window_clamp\":%" PRIu32 "}",
+			     sz.samples ? sz.rate : 0, sz.lowat, sz.window_clamp);
+	} else {
+		pq_sb_printf(b, ",\"tcp\":null");
+	}
+}
+
+/* The TLS conn's sizing in words ("tcp" above). */
+static void tcp_text(struct pq_strbuf *b, const struct pq_dconn *dc)
+{
+	struct pq_conn_sizing sz;
+
+	if (dc->transport != PQ_PATH_TLS || !dc->conn)
+		return;
+	pq_conn_sizing(dc->conn, &sz);
+	pq_sb_printf(b, "  tcp: drains at %.1f Mbit/s, unsent bound ", sz.samples ? (double)sz.rate * 8 / 1e6 : 0.0);
+	if (sz.lowat)
+		pq_sb_printf(b, "%zu B", sz.lowat);
+	else
+		pq_sb_printf(b, "none");
+	if (sz.window_clamp)
+		pq_sb_printf(b, ", receive window clamped to %" PRIu32 " B\n", sz.window_clamp);
+	else
+		pq_sb_printf(b, ", receive window the kernel's\n");
 }
 
 static void peer_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
@@ -165,6 +198,7 @@ static void peer_text(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_
 			pq_sb_printf(b, "  endpoint: %s (%s)\n", text,
 				     pq_path_transport_name((enum pq_path_transport)dc->transport));
 		pq_sb_printf(b, "  heard on it: %" PRIu64 " ms ago\n", direct_heard_ms(dc, now_ms));
+		tcp_text(b, dc);
 	}
 	pq_sb_printf(b, "  direct: %" PRIu64 " migrations, %" PRIu64 " fallbacks, %" PRIu64
 		     " re-handshakes (%" PRIu64 " failed)\n",

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "pq_version.h"
+#include "net/conn_internal.h"
 #include "node/node_int.h"
 #include "node_fixture.h"
 
@@ -59,19 +60,19 @@ static void test_json_exact(void **state)
 		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"migrations\":0,\"fallbacks\":0,"
 		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,\"endpoint\":null,\"transport\":null,"
 		"\"path_mtu\":null,\"path_mtu_confirmed\":null,\"udp_max_frame\":null,"
-		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,\"direct_heard_ms\":null},"
+		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,\"direct_heard_ms\":null,\"tcp\":null},"
 		"{\"name\":null,\"key\":\"" KEY("C") "\",\"state\":\"handshaking\",\"path\":\"none\","
 		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
 		"\"dropped_frames\":0,\"rx_gso_frames\":0,\"tx_gso_frames\":0,\"migrations\":0,\"fallbacks\":0,"
 		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,\"endpoint\":null,\"transport\":null,"
 		"\"path_mtu\":null,\"path_mtu_confirmed\":null,\"udp_max_frame\":null,"
-		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,\"direct_heard_ms\":null},"
+		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,\"direct_heard_ms\":null,\"tcp\":null},"
 		"{\"name\":\"carol\",\"key\":\"" KEY("D") "\",\"state\":\"offline\",\"path\":\"none\","
 		"\"handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
 		"\"dropped_frames\":0,\"rx_gso_frames\":0,\"tx_gso_frames\":0,\"migrations\":0,\"fallbacks\":0,"
 		"\"rehandshakes\":0,\"rehandshake_failures\":0,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,\"endpoint\":null,\"transport\":null,"
 		"\"path_mtu\":null,\"path_mtu_confirmed\":null,\"udp_max_frame\":null,"
-		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,\"direct_heard_ms\":null}]}\n";
+		"\"last_rehandshake_age_s\":null,\"last_rehandshake_us\":null,\"direct_heard_ms\":null,\"tcp\":null}]}\n";
 	char out[4096];
 	long n;
 
@@ -111,7 +112,7 @@ static void test_json_direct(void **state)
 		"\"rehandshakes\":3,\"rehandshake_failures\":3,\"direct_dials\":0,\"udp_attempts\":0,\"udp_validated\":0,\"udp_failures\":0,\"udp_refused\":0,"
 		"\"endpoint\":\"192.0.2.12:7444\",\"transport\":\"tls\",\"path_mtu\":null,"
 		"\"path_mtu_confirmed\":null,\"udp_max_frame\":null,\"last_rehandshake_age_s\":2,"
-		"\"last_rehandshake_us\":873,\"direct_heard_ms\":1200},";
+		"\"last_rehandshake_us\":873,\"direct_heard_ms\":1200,\"tcp\":null},";
 	struct pq_dconn dc;
 	char out[4096];
 	long n;
@@ -142,6 +143,38 @@ static void test_json_direct(void **state)
 	assert_non_null(strstr(out, "  endpoint: 192.0.2.12:7444 (tls)\n  heard on it: 1200 ms ago\n"));
 	assert_non_null(strstr(out, "  direct: 2 migrations, 1 fallbacks, 3 re-handshakes (3 failed)\n"));
 	checks++;
+	/* The TLS conn's sizing: measured rate, watermark, the window's clamp
+	 * (a conn that measured 2.5 MB/s and holds its peer to 4344 bytes). */
+	{
+		static struct pq_conn conn;
+
+		memset(&conn, 0, sizeof(conn));
+		conn.qs.rate = 2500000;
+		conn.qs.samples = 4;
+		conn.lowat = 5120;
+		conn.rw.engaged = true;
+		conn.rw.clamp = 4344;
+		dc.conn = &conn;
+		n = pq_control_status(&node, true, out, sizeof(out), 112900);
+		assert_true(n > 0);
+		out[n] = 0;
+		assert_non_null(strstr(out, ",\"direct_heard_ms\":1200,\"tcp\":{\"rate\":2500000,\"lowat\":5120,"
+					    "\"window_clamp\":4344}},"));
+		n = pq_control_status(&node, false, out, sizeof(out), 112900);
+		assert_true(n > 0);
+		out[n] = 0;
+		assert_non_null(strstr(out, "  heard on it: 1200 ms ago\n  tcp: drains at 20.0 Mbit/s, unsent bound "
+					    "5120 B, receive window clamped to 4344 B\n"));
+		conn.rw.engaged = false;
+		conn.lowat = 0;
+		n = pq_control_status(&node, false, out, sizeof(out), 112900);
+		assert_true(n > 0);
+		out[n] = 0;
+		assert_non_null(strstr(out, "  tcp: drains at 20.0 Mbit/s, unsent bound none, receive window the "
+					    "kernel's\n"));
+		dc.conn = NULL;
+		checks += 3;
+	}
 	/* On UDP: the path MTU as probed, and the largest frame a datagram
 	 * carries (1500 - 28 IPv4/UDP - 29 sealed). */
 	dc.transport = PQ_PATH_UDP;

@@ -148,6 +148,12 @@ if command -v iperf3 >/dev/null && iperf; then
 	else
 		e2e_bad "no DATA_GSO frame during iperf3 on the direct path: $(cat "$dir/status1.json") $(cat "$dir/status2.json")"
 	fi
+	# status "tcp": a TLS conn's sizing (rate, unsent bound, window clamp), null on UDP
+	if peer_is 1 "(sorted(p['tcp']) == ['lowat', 'rate', 'window_clamp'] and all(isinstance(v, int) for v in p['tcp'].values())) if p['transport'] == 'tls' else p['tcp'] is None"; then
+		e2e_ok "status tcp on n1 ($(field 1 transport)): $(field 1 tcp)"
+	else
+		e2e_bad "status tcp: $(cat "$dir/status1.json")"
+	fi
 else
 	e2e_bad "iperf3 on the direct path failed (or is missing): cannot check TSO"
 fi

@@ -258,6 +258,10 @@ e2e_until 20 peer_of 1 3 "p['path'] == 'direct' and p['transport'] == 'tls'" ||
 	e2e_die "n1-n3: not direct over TLS while UDP is blocked: $(cat "$dir/status1.json")"
 peer_of 1 2 "p['path'] == 'relay'" || e2e_die "n1-n2 left the relay while UDP is blocked: $(cat "$dir/status1.json")"
 e2e_ok "UDP blocked by r1: n1-n2 on the relay, n1-n3 direct over TLS"
+# status "tcp" on a TLS direct conn: its sizing as numbers (net/conn.h "Latency")
+peer_of 1 3 "sorted(p['tcp']) == ['lowat', 'rate', 'window_clamp'] and all(isinstance(v, int) and v >= 0 for v in p['tcp'].values())" &&
+	e2e_ok "status tcp on n1's TLS conn to n3: $(field_of 1 3 tcp)" ||
+	e2e_bad "status tcp on a TLS direct conn: $(cat "$dir/status1.json")"
 pings 2 1 2; pings 3 1 2 # ARP resolved before the streams
 read -r _ _ mig12 <<<"$(counters 1 2)"
 read -r _ _ mig13 <<<"$(counters 1 3)"

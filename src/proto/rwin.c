@@ -167,16 +167,15 @@ static enum pq_rwin_action engaged_next(struct pq_rwin *w, const struct pq_rwin_
 		return released(w, now_us, false);
 	if (w->probe_from)
 		return --w->probe_wait ? PQ_RWIN_KEEP : judge_probe(w);
-	if (excess < m.target) {
-		w->calm = 0;
-		return set_clamp(w, (uint64_t)w->clamp + w->clamp / 4);
+	if (excess >= m.target) {
+		/* between target and mark: a probe now and then */
+		if (++w->calm < PQ_RWIN_PROBE_EVERY)
+			return PQ_RWIN_KEEP;
+		w->probe_from = w->clamp;
+		w->probe_rate = w->rate;
+		w->probe_wait = 2;
 	}
-	if (++w->calm < PQ_RWIN_PROBE_EVERY)
-		return PQ_RWIN_KEEP;
 	w->calm = 0;
-	w->probe_from = w->clamp;
-	w->probe_rate = w->rate;
-	w->probe_wait = 2;
 	return set_clamp(w, (uint64_t)w->clamp + w->clamp / 4);
 }
 

@@ -34,7 +34,7 @@ struct path {
 	/* state */
 	uint64_t inflight;
 	struct pq_rwin w;
-	uint64_t now_us, acked, delivered_ms_bytes;
+	uint64_t now_us, acked;
 	unsigned windows, sets, releases;
 	uint64_t excess_sum, excess_n; /* over the windows since last cleared */
 };
@@ -79,7 +79,6 @@ static void run(struct path *p, unsigned ms)
 		path_now(p, &rtt, &rate);
 		p->now_us += 1000;
 		p->acked += p->back_rate / 1000;
-		p->delivered_ms_bytes = rate / 1000;
 		if (!pq_rwin_read(&p->w, (size_t)(rate / 1000), p->now_us))
 			continue;
 		p->windows++;

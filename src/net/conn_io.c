@@ -333,7 +333,12 @@ static int write_queued(struct pq_conn *c)
 		taken += (size_t)n;
 	}
 	if (c->opts.size_from_path && c->state == CONN_OPEN) {
-		pq_qsize_written(&c->qs, taken, pq_conn_pending(c), pq_loop_now(c->loop) * 1000u);
+		uint64_t now_us = pq_loop_now(c->loop) * 1000u;
+		struct pq_sock_path sp;
+
+		pq_qsize_written(&c->qs, taken, pq_conn_pending(c), now_us);
+		if (pq_qsize_kernel_due(&c->qs, now_us) && pq_sock_tcp_path(c->fd, &sp) == 0)
+			pq_qsize_kernel(&c->qs, sp.acked, sp.notsent, now_us);
 		if (c->qs.samples != c->qs_seen)
 			pq_conn_apply_lowat(c);
 	}

@@ -30,5 +30,7 @@ int pq_sock_tcp_path(int fd, struct pq_sock_path *out)
 		out->min_rtt_us = ti.tcpi_min_rtt;
 	if (len >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked))
 		out->acked = ti.tcpi_bytes_acked;
+	if (len >= offsetof(struct tcp_info, tcpi_notsent_bytes) + sizeof(ti.tcpi_notsent_bytes))
+		out->notsent = ti.tcpi_notsent_bytes;
 	return 0;
 }

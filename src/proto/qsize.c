@@ -8,10 +8,11 @@ void pq_qsize_init(struct pq_qsize *q)
 	*q = (struct pq_qsize){ 0 };
 }
 
-/* A window closed: fold its sample into the estimate. */
-static void take_sample(struct pq_qsize *q, uint64_t elapsed_us, bool dry)
+/* A window of `bytes` in elapsed_us closed: fold its sample into the
+ * estimate. */
+static void take_sample(struct pq_qsize *q, uint64_t bytes, uint64_t elapsed_us, bool dry)
 {
-	uint64_t s = q->win_bytes * 1000000u / elapsed_us;
+	uint64_t s = bytes * 1000000u / elapsed_us;
 
 	if (!dry)
 		q->rate = q->samples ? (q->rate + s) / 2 : s; /* the first replaces the prior */
@@ -32,10 +33,10 @@ void pq_qsize_written(struct pq_qsize *q, size_t taken, size_t left, uint64_t no
 			/* ran dry: the window ends here, not at the next write
 			 * (which may come seconds later); too short says nothing */
 			if (now_us - q->win_start_us >= PQ_QSIZE_DRY_MIN_US)
-				take_sample(q, now_us - q->win_start_us, true);
+				take_sample(q, q->win_bytes, now_us - q->win_start_us, true);
 			q->win_open = false;
 		} else if (now_us - q->win_start_us >= PQ_QSIZE_WINDOW_US) {
-			take_sample(q, now_us - q->win_start_us, false);
+			take_sample(q, q->win_bytes, now_us - q->win_start_us, false);
 			q->win_open = false;
 		}
 	}
@@ -44,6 +45,30 @@ void pq_qsize_written(struct pq_qsize *q, size_t taken, size_t left, uint64_t no
 		q->win_start_us = now_us;
 		q->win_bytes = 0;
 	}
+}
+
+bool pq_qsize_kernel_due(const struct pq_qsize *q, uint64_t now_us)
+{
+	return pq_qsize_lowat(q) == 0 &&
+	       (!q->k_have || now_us < q->k_us || now_us - q->k_us >= PQ_QSIZE_WINDOW_US);
+}
+
+void pq_qsize_kernel(struct pq_qsize *q, uint64_t acked, uint64_t notsent, uint64_t now_us)
+{
+	bool backlogged = notsent >= PQ_QSIZE_BACKLOG;
+	uint64_t span = now_us - q->k_us;
+
+	/* Backlogged at both looks; a span over 4 windows may hide a time
+	 * the backlog ran out and came back (idle is not a rate). */
+	if (q->k_have && q->k_backlogged && backlogged && acked >= q->k_acked && now_us >= q->k_us &&
+	    span >= PQ_QSIZE_WINDOW_US && span <= 4u * PQ_QSIZE_WINDOW_US) {
+		q->win_open = false; /* the same drain: not counted twice */
+		take_sample(q, acked - q->k_acked, span, false);
+	}
+	q->k_have = true;
+	q->k_backlogged = backlogged;
+	q->k_acked = acked;
+	q->k_us = now_us;
 }
 
 uint64_t pq_qsize_rate(const struct pq_qsize *q)

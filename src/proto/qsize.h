@@ -26,6 +26,20 @@
  * cwnd * mss / srtt read 5-50x the real rate on a 20 Mbit/s tbf link
  * with BBR: the measured drain is what the queue actually sees.)
  *
+ * The kernel's backlog: without a watermark the socket refuses only once
+ * its send buffer is full (hundreds of KB), which an inner TCP flow whose
+ * own window is a few tens of KB never fills. Its backlog then waits
+ * unsent in the kernel, where no small message can pass it, and no
+ * window ever opened (bench_latency, TLS direct on a 20 Mbit/s link:
+ * 10-30 KB unsent, no watermark, ping 2.1-2.2x the bare link's). So
+ * while there is no watermark the caller also reads the kernel's view
+ * once per PQ_QSIZE_WINDOW_US (pq_qsize_kernel_due, pq_qsize_kernel): two
+ * looks PQ_QSIZE_WINDOW_US to 4 x that apart that both found at least
+ * PQ_QSIZE_BACKLOG bytes unsent make a backlogged window, and the bytes
+ * acknowledged between them (TCP_INFO's bytes_acked: what the path
+ * delivered, not an estimate) are its sample. A fast path measures fast
+ * there too and stays without a watermark.
+ *
  * Sizes from rate r (bytes per second):
  *   lowat   clamp(r * PQ_QSIZE_LOWAT_US, PQ_QSIZE_LOWAT_MIN, PQ_QSIZE_LOWAT_MAX),
  *           or 0 (none: the kernel's default) from PQ_QSIZE_FAST_RATE up.
@@ -55,11 +69,12 @@
 #define PQ_QSIZE_PRIOR_RATE 125000000u  /* bytes/s before a sample: 1 Gbit/s (fast) */
 #define PQ_QSIZE_FAST_RATE 50000000u    /* 400 Mbit/s and up: no lowat at all */
 #define PQ_QSIZE_LOWAT_US 2000u
-#define PQ_QSIZE_LOWAT_MIN (8u * 1024)
+#define PQ_QSIZE_LOWAT_MIN (4u * 1024)
 #define PQ_QSIZE_LOWAT_MAX (1024u * 1024)
 #define PQ_QSIZE_RECORD_US 1000u
 #define PQ_QSIZE_RECORD_MIN 2048u
 #define PQ_QSIZE_RECORD_MAX 16384u      /* a full TLS record (RFC 8446 §5.1) */
+#define PQ_QSIZE_BACKLOG (8u * 1024)    /* unsent in the kernel at both looks: backlogged */
 
 struct pq_qsize {
 	uint64_t rate;          /* bytes per second, once samples > 0 */
@@ -67,12 +82,22 @@ struct pq_qsize {
 	uint64_t win_bytes;     /* taken by the socket since then */
 	bool win_open;
 	uint64_t samples;       /* windows closed (for tests and status) */
+	uint64_t k_acked;       /* the kernel's view at the last look: bytes acked, */
+	uint64_t k_us;          /* ... when, */
+	bool k_backlogged;      /* ... and whether PQ_QSIZE_BACKLOG were unsent */
+	bool k_have;            /* there was a look */
 };
 
 void pq_qsize_init(struct pq_qsize *q);
 /* A write attempt ended at now_us: the socket took `taken` bytes and
  * `left` bytes are still queued (left > 0: the socket refused more). */
 void pq_qsize_written(struct pq_qsize *q, size_t taken, size_t left, uint64_t now_us);
+/* Whether to read the kernel's view now: while there is no watermark,
+ * once per PQ_QSIZE_WINDOW_US. */
+bool pq_qsize_kernel_due(const struct pq_qsize *q, uint64_t now_us);
+/* The kernel's view at now_us (TCP_INFO): bytes of ours the peer
+ * acknowledged, ever, and bytes the socket holds not yet sent. */
+void pq_qsize_kernel(struct pq_qsize *q, uint64_t acked, uint64_t notsent, uint64_t now_us);
 /* The rate in use: the estimate, or PQ_QSIZE_PRIOR_RATE before one. */
 uint64_t pq_qsize_rate(const struct pq_qsize *q);
 /* 0: no watermark (see above). */

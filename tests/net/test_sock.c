@@ -6,6 +6,7 @@
  * receive window's clamp (set, read back, lifted) and TCP_INFO's view of a
  * real loopback connection.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -106,13 +107,15 @@ static void test_same_source(void **state)
 
 /* A loopback TCP pair: the clamp of net/conn.h "Latency" can be set,
  * read back, and lifted on an established socket (proto/rwin.h counts on
- * both), and TCP_INFO gives a segment size and an RTT once data flowed. */
+ * both), and TCP_INFO gives a segment size and an RTT once data flowed,
+ * and the bytes left unsent when the peer stops reading. */
 static void test_window_clamp(void **state)
 {
 	struct pq_sockaddr any, bound;
 	struct pq_sock_path sp;
 	int lfd = -1, cfd = -1, afd = -1;
 	uint32_t clamp = 0;
+	size_t written = 0;
 	char buf[64] = "x";
 
 	(void)state;
@@ -146,6 +149,21 @@ static void test_window_clamp(void **state)
 	assert_true(sp.mss > 0);
 	assert_true(sp.srtt_us > 0);
 	assert_true(sp.min_rtt_us > 0);
+	assert_int_equal(sp.notsent, 0);
+	/* the peer reads no more: once its window is full, what we write
+	 * waits unsent (proto/qsize.h "the kernel's backlog") */
+	assert_int_equal(fcntl(afd, F_SETFL, fcntl(afd, F_GETFL) | O_NONBLOCK), 0);
+	for (int i = 0; i < 10000; i++) {
+		static char blk[65536];
+		ssize_t n = write(afd, blk, sizeof(blk));
+
+		if (n <= 0)
+			break;
+		written += (size_t)n;
+	}
+	assert_int_equal(pq_sock_tcp_path(afd, &sp), 0);
+	assert_true(sp.notsent > 0);
+	assert_true(sp.notsent <= written);
 	close(afd);
 	close(cfd);
 	close(lfd);

@@ -2,8 +2,9 @@
  * test_qsize.c - socket and TLS write sizes from the drain rate (proto/qsize.h), on
  * made-up writes and times: the prior before any sample, a backlogged
  * window measuring the path, a window where the queue ran dry only
- * raising the estimate, the clamps of both sizes
- * and a clock that goes back.
+ * raising the estimate, the clamps of both sizes, a clock that goes
+ * back, and the kernel's unsent backlog measuring a path the socket never
+ * refused on.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -66,8 +67,8 @@ static void test_slow_path(void **state)
 	now = drain(&q, now, 2500000, 1, true);
 	assert_int_equal(q.samples, 1);
 	assert_int_equal(pq_qsize_rate(&q), 2500000);
-	assert_int_equal(pq_qsize_lowat(&q), PQ_QSIZE_LOWAT_MIN); /* 5000 < 8 KiB */
-	assert_int_equal(pq_qsize_record(&q), 2500);      /* 1 ms */
+	assert_int_equal(pq_qsize_lowat(&q), 5000);  /* 2 ms */
+	assert_int_equal(pq_qsize_record(&q), 2500); /* 1 ms */
 	(void)now;
 }
 
@@ -171,6 +172,101 @@ static void test_clock_back(void **state)
 	assert_int_equal(pq_qsize_rate(&q), 2000000);
 }
 
+/* Look at the kernel every `step` ms for `n` looks: `rate` bytes/s
+ * acked, `notsent` unsent at each look. Returns the time after. */
+static uint64_t kernel_looks(struct pq_qsize *q, uint64_t now_us, uint64_t *acked, uint64_t rate,
+			     uint64_t notsent, unsigned step_ms, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		now_us += step_ms * 1000u;
+		*acked += rate / 1000u * step_ms;
+		if (pq_qsize_kernel_due(q, now_us))
+			pq_qsize_kernel(q, *acked, notsent, now_us);
+	}
+	return now_us;
+}
+
+/* The socket never refused (no watermark, a deep send buffer), but the
+ * kernel held a backlog at two looks a window apart: the bytes acked
+ * between them are the path's rate, and the watermark follows. */
+static void test_kernel_backlog_measures(void **state)
+{
+	struct pq_qsize q;
+	uint64_t now = 1000000, acked = 0;
+
+	pq_qsize_init(&q);
+	assert_true(pq_qsize_kernel_due(&q, now)); /* no look yet */
+	pq_qsize_kernel(&q, acked, 20000, now);
+	assert_false(pq_qsize_kernel_due(&q, now + PQ_QSIZE_WINDOW_US - 1));
+	assert_true(pq_qsize_kernel_due(&q, now + PQ_QSIZE_WINDOW_US));
+	/* writes meanwhile that the socket took whole open no window */
+	pq_qsize_written(&q, 3000, 0, now + 1000);
+	now = kernel_looks(&q, now, &acked, 2500000, 20000, 10, 5);
+	assert_int_equal(q.samples, 1);
+	assert_int_equal(pq_qsize_rate(&q), 2500000);
+	assert_int_equal(pq_qsize_lowat(&q), 5000);
+	/* with a watermark the socket's refusals measure: no more looks */
+	assert_false(pq_qsize_kernel_due(&q, now + 10 * PQ_QSIZE_WINDOW_US));
+}
+
+/* No sample unless both looks found a backlog, the span was one to four
+ * windows and the counters and the clock went forward. */
+static void test_kernel_needs_backlog(void **state)
+{
+	struct pq_qsize q;
+	uint64_t now = 0, acked = 1000000;
+
+	pq_qsize_init(&q);
+	/* a little unsent at every look: the sender, not the path, was slow */
+	now = kernel_looks(&q, now, &acked, 2500000, PQ_QSIZE_BACKLOG - 1, 50, 10);
+	assert_int_equal(q.samples, 0);
+	/* backlogged now, but the last look was not: this one only begins */
+	now = kernel_looks(&q, now, &acked, 2500000, PQ_QSIZE_BACKLOG, 50, 1);
+	assert_int_equal(q.samples, 0);
+	/* the next look 5 windows later: the backlog may have run out between */
+	now += 5 * PQ_QSIZE_WINDOW_US;
+	pq_qsize_kernel(&q, acked + 1000, PQ_QSIZE_BACKLOG, now);
+	assert_int_equal(q.samples, 0);
+	/* a counter that went back (a new socket) or a clock that did */
+	pq_qsize_kernel(&q, 0, PQ_QSIZE_BACKLOG, now + PQ_QSIZE_WINDOW_US);
+	assert_int_equal(q.samples, 0);
+	now += PQ_QSIZE_WINDOW_US;
+	assert_true(pq_qsize_kernel_due(&q, now - 1)); /* the clock went back: look */
+	pq_qsize_kernel(&q, 0, PQ_QSIZE_BACKLOG, now - 1);
+	assert_int_equal(q.samples, 0);
+	/* from here on, one window at 2.5 MB/s: a sample */
+	acked = 0;
+	now = kernel_looks(&q, now - 1, &acked, 2500000, PQ_QSIZE_BACKLOG, 50, 1);
+	assert_int_equal(q.samples, 1);
+	assert_int_equal(pq_qsize_rate(&q), 2500000);
+}
+
+/* A fast path measured through the kernel stays without a watermark and
+ * keeps being looked at, so a later slowdown is still seen; the kernel's
+ * sample closes a window of our own over the same drain. */
+static void test_kernel_fast_path(void **state)
+{
+	struct pq_qsize q;
+	uint64_t now = 0, acked = 0;
+
+	pq_qsize_init(&q);
+	pq_qsize_written(&q, 0, 1, now); /* the socket refused once */
+	assert_true(q.win_open);
+	pq_qsize_kernel(&q, acked, 1 << 20, now);
+	now = kernel_looks(&q, now, &acked, 375000000ull, 1 << 20, 50, 1); /* 3 Gbit/s */
+	assert_false(q.win_open);
+	assert_int_equal(q.samples, 1);
+	assert_int_equal(pq_qsize_lowat(&q), 0);
+	assert_true(pq_qsize_kernel_due(&q, now + PQ_QSIZE_WINDOW_US));
+	/* the path falls to 20 Mbit/s: each window halves toward it, and
+	 * after three (~49 MB/s, under PQ_QSIZE_FAST_RATE) the watermark is
+	 * set and the looks stop */
+	now = kernel_looks(&q, now, &acked, 2500000, 1 << 20, 50, 12);
+	assert_int_equal(q.samples, 1 + 3);
+	assert_true(pq_qsize_lowat(&q) > 0);
+	assert_false(pq_qsize_kernel_due(&q, now + PQ_QSIZE_WINDOW_US));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +276,9 @@ int main(void)
 		cmocka_unit_test(test_dry_window_only_raises),
 		cmocka_unit_test(test_fast_path_caps),
 		cmocka_unit_test(test_clock_back),
+		cmocka_unit_test(test_kernel_backlog_measures),
+		cmocka_unit_test(test_kernel_needs_backlog),
+		cmocka_unit_test(test_kernel_fast_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,7 +55,8 @@
  *   - on a slow path the socket holds little that is not yet on the
  *     wire: TCP_NOTSENT_LOWAT of about 2 ms of the rate the conn
  *     measures itself (from its writes, and from TCP_INFO's unsent and
- *     acknowledged bytes once per 50 ms while it has no watermark), and
+ *     acknowledged bytes and busy time, at most once per 50 ms, while it
+ *     has no watermark), and
  *     TLS records of 1 ms of it, so the bulk waits in our queue, not the
  *     kernel's (proto/qsize.h; a fast path gets neither: there the
  *     watermark cost throughput, not latency);

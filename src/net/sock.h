@@ -89,10 +89,11 @@ PQ_MUST_CHECK int pq_sock_window_clamp(int fd, uint32_t *out);
 /* TCP_INFO's view of the path: srtt and min_rtt of what this socket
  * sent, µs (0: unknown); the segment size received (before any, the one
  * we advertised; 0: unknown); bytes of ours the peer acknowledged, ever;
- * bytes the socket holds not yet sent (0 also on kernels without it). */
+ * bytes the socket holds not yet sent, and µs it had data to send or in
+ * flight, ever (tcpi_busy_time) (both 0 on kernels without them). */
 struct pq_sock_path {
 	uint32_t srtt_us, min_rtt_us, mss, notsent;
-	uint64_t acked;
+	uint64_t acked, busy_us;
 };
 PQ_MUST_CHECK int pq_sock_tcp_path(int fd, struct pq_sock_path *out);
 

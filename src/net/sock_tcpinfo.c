@@ -32,5 +32,7 @@ int pq_sock_tcp_path(int fd, struct pq_sock_path *out)
 		out->acked = ti.tcpi_bytes_acked;
 	if (len >= offsetof(struct tcp_info, tcpi_notsent_bytes) + sizeof(ti.tcpi_notsent_bytes))
 		out->notsent = ti.tcpi_notsent_bytes;
+	if (len >= offsetof(struct tcp_info, tcpi_busy_time) + sizeof(ti.tcpi_busy_time))
+		out->busy_us = ti.tcpi_busy_time;
 	return 0;
 }

@@ -21,6 +21,7 @@ static void take_sample(struct pq_qsize *q, uint64_t bytes, uint64_t elapsed_us,
 	else
 		return;      /* a lower bound under what we have: nothing learnt */
 	q->samples++;
+	q->k_have = false; /* the next look starts a window after this one */
 }
 
 void pq_qsize_written(struct pq_qsize *q, size_t taken, size_t left, uint64_t now_us)
@@ -53,21 +54,30 @@ bool pq_qsize_kernel_due(const struct pq_qsize *q, uint64_t now_us)
 	       (!q->k_have || now_us < q->k_us || now_us - q->k_us >= PQ_QSIZE_WINDOW_US);
 }
 
-void pq_qsize_kernel(struct pq_qsize *q, uint64_t acked, uint64_t notsent, uint64_t now_us)
+/* Was the span since the last look one backlogged window (qsize.h)? */
+static bool kernel_window(const struct pq_qsize *q, const struct pq_qsize_view *v, uint64_t now_us)
 {
-	bool backlogged = notsent >= PQ_QSIZE_BACKLOG;
 	uint64_t span = now_us - q->k_us;
 
-	/* Backlogged at both looks; a span over 4 windows may hide a time
-	 * the backlog ran out and came back (idle is not a rate). */
-	if (q->k_have && q->k_backlogged && backlogged && acked >= q->k_acked && now_us >= q->k_us &&
-	    span >= PQ_QSIZE_WINDOW_US && span <= 4u * PQ_QSIZE_WINDOW_US) {
-		q->win_open = false; /* the same drain: not counted twice */
-		take_sample(q, acked - q->k_acked, span, false);
+	if (!q->k_have || !q->k_backlogged || v->notsent < PQ_QSIZE_BACKLOG || now_us < q->k_us ||
+	    v->acked < q->k_acked || v->busy_us < q->k_busy_us)
+		return false;
+	/* over 4 windows the backlog may have run out and come back */
+	if (span < PQ_QSIZE_WINDOW_US || span > 4u * PQ_QSIZE_WINDOW_US)
+		return false;
+	return v->busy_us - q->k_busy_us >= span - span / 8 && v->acked - q->k_acked >= PQ_QSIZE_BACKLOG;
+}
+
+void pq_qsize_kernel(struct pq_qsize *q, const struct pq_qsize_view *v, uint64_t now_us)
+{
+	if (kernel_window(q, v, now_us)) {
+		q->win_open = false; /* the same drain as our open window: once */
+		take_sample(q, v->acked - q->k_acked, now_us - q->k_us, false);
 	}
 	q->k_have = true;
-	q->k_backlogged = backlogged;
-	q->k_acked = acked;
+	q->k_backlogged = v->notsent >= PQ_QSIZE_BACKLOG;
+	q->k_acked = v->acked;
+	q->k_busy_us = v->busy_us;
 	q->k_us = now_us;
 }
 

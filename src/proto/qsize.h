@@ -33,12 +33,16 @@
  * window ever opened (bench_latency, TLS direct on a 20 Mbit/s link:
  * 10-30 KB unsent, no watermark, ping 2.1-2.2x the bare link's). So
  * while there is no watermark the caller also reads the kernel's view
- * once per PQ_QSIZE_WINDOW_US (pq_qsize_kernel_due, pq_qsize_kernel): two
- * looks PQ_QSIZE_WINDOW_US to 4 x that apart that both found at least
- * PQ_QSIZE_BACKLOG bytes unsent make a backlogged window, and the bytes
- * acknowledged between them (TCP_INFO's bytes_acked: what the path
- * delivered, not an estimate) are its sample. A fast path measures fast
- * there too and stays without a watermark.
+ * at most once per PQ_QSIZE_WINDOW_US, when it writes (pq_qsize_kernel_due,
+ * pq_qsize_kernel). Two looks PQ_QSIZE_WINDOW_US to 4 x that apart make a
+ * backlogged window when both found at least PQ_QSIZE_BACKLOG bytes
+ * unsent, the socket had data to send or in flight for 7/8 of the span
+ * (TCP_INFO's busy time: bursts that fill the socket just before each
+ * look but leave the link idle between them are not a slow path) and the
+ * peer acknowledged at least PQ_QSIZE_BACKLOG bytes (a peer that stalled
+ * is not a rate); the bytes acknowledged between them (what the path
+ * delivered, not an estimate) are its sample. A window of our own taken
+ * meanwhile restarts the looks, so no drain counts twice.
  *
  * Sizes from rate r (bytes per second):
  *   lowat   clamp(r * PQ_QSIZE_LOWAT_US, PQ_QSIZE_LOWAT_MIN, PQ_QSIZE_LOWAT_MAX),
@@ -83,6 +87,7 @@ struct pq_qsize {
 	bool win_open;
 	uint64_t samples;       /* windows closed (for tests and status) */
 	uint64_t k_acked;       /* the kernel's view at the last look: bytes acked, */
+	uint64_t k_busy_us;     /* ... busy time, */
 	uint64_t k_us;          /* ... when, */
 	bool k_backlogged;      /* ... and whether PQ_QSIZE_BACKLOG were unsent */
 	bool k_have;            /* there was a look */
@@ -95,9 +100,13 @@ void pq_qsize_written(struct pq_qsize *q, size_t taken, size_t left, uint64_t no
 /* Whether to read the kernel's view now: while there is no watermark,
  * once per PQ_QSIZE_WINDOW_US. */
 bool pq_qsize_kernel_due(const struct pq_qsize *q, uint64_t now_us);
-/* The kernel's view at now_us (TCP_INFO): bytes of ours the peer
- * acknowledged, ever, and bytes the socket holds not yet sent. */
-void pq_qsize_kernel(struct pq_qsize *q, uint64_t acked, uint64_t notsent, uint64_t now_us);
+/* The kernel's view (TCP_INFO): bytes of ours the peer acknowledged,
+ * ever; µs the socket had data to send or in flight, ever; bytes it
+ * holds not yet sent. */
+struct pq_qsize_view {
+	uint64_t acked, busy_us, notsent;
+};
+void pq_qsize_kernel(struct pq_qsize *q, const struct pq_qsize_view *v, uint64_t now_us);
 /* The rate in use: the estimate, or PQ_QSIZE_PRIOR_RATE before one. */
 uint64_t pq_qsize_rate(const struct pq_qsize *q);
 /* 0: no watermark (see above). */

@@ -108,7 +108,8 @@ static void test_same_source(void **state)
 /* A loopback TCP pair: the clamp of net/conn.h "Latency" can be set,
  * read back, and lifted on an established socket (proto/rwin.h counts on
  * both), and TCP_INFO gives a segment size and an RTT once data flowed,
- * and the bytes left unsent when the peer stops reading. */
+ * and the bytes left unsent (and a busy time) when the peer stops
+ * reading. */
 static void test_window_clamp(void **state)
 {
 	struct pq_sockaddr any, bound;
@@ -164,6 +165,11 @@ static void test_window_clamp(void **state)
 	assert_int_equal(pq_sock_tcp_path(afd, &sp), 0);
 	assert_true(sp.notsent > 0);
 	assert_true(sp.notsent <= written);
+	for (int i = 0; i < 100 && sp.busy_us == 0; i++) { /* counted in jiffies */
+		usleep(10000);
+		assert_int_equal(pq_sock_tcp_path(afd, &sp), 0);
+	}
+	assert_true(sp.busy_us > 0);
 	close(afd);
 	close(cfd);
 	close(lfd);

@@ -172,8 +172,15 @@ static void test_clock_back(void **state)
 	assert_int_equal(pq_qsize_rate(&q), 2000000);
 }
 
-/* Look at the kernel every `step` ms for `n` looks: `rate` bytes/s
- * acked, `notsent` unsent at each look. Returns the time after. */
+/* One look at the kernel's view. */
+static void look(struct pq_qsize *q, uint64_t acked, uint64_t busy_us, uint64_t notsent, uint64_t now_us)
+{
+	pq_qsize_kernel(q, &(struct pq_qsize_view){ .acked = acked, .busy_us = busy_us, .notsent = notsent }, now_us);
+}
+
+/* Look at the kernel every `step` ms for `n` looks, when due: `rate`
+ * bytes/s acked, `notsent` unsent at each look, the socket busy all the
+ * time. Returns the time after. */
 static uint64_t kernel_looks(struct pq_qsize *q, uint64_t now_us, uint64_t *acked, uint64_t rate,
 			     uint64_t notsent, unsigned step_ms, unsigned n)
 {
@@ -181,7 +188,7 @@ static uint64_t kernel_looks(struct pq_qsize *q, uint64_t now_us, uint64_t *acke
 		now_us += step_ms * 1000u;
 		*acked += rate / 1000u * step_ms;
 		if (pq_qsize_kernel_due(q, now_us))
-			pq_qsize_kernel(q, *acked, notsent, now_us);
+			look(q, *acked, now_us, notsent, now_us);
 	}
 	return now_us;
 }
@@ -196,7 +203,7 @@ static void test_kernel_backlog_measures(void **state)
 
 	pq_qsize_init(&q);
 	assert_true(pq_qsize_kernel_due(&q, now)); /* no look yet */
-	pq_qsize_kernel(&q, acked, 20000, now);
+	look(&q, acked, now, 20000, now);
 	assert_false(pq_qsize_kernel_due(&q, now + PQ_QSIZE_WINDOW_US - 1));
 	assert_true(pq_qsize_kernel_due(&q, now + PQ_QSIZE_WINDOW_US));
 	/* writes meanwhile that the socket took whole open no window */
@@ -225,20 +232,80 @@ static void test_kernel_needs_backlog(void **state)
 	assert_int_equal(q.samples, 0);
 	/* the next look 5 windows later: the backlog may have run out between */
 	now += 5 * PQ_QSIZE_WINDOW_US;
-	pq_qsize_kernel(&q, acked + 1000, PQ_QSIZE_BACKLOG, now);
+	acked += 12500000 / 10;
+	look(&q, acked, now, PQ_QSIZE_BACKLOG, now);
 	assert_int_equal(q.samples, 0);
+	/* one window under a window (a caller that did not ask if due) */
+	look(&q, acked + 100000, now + PQ_QSIZE_WINDOW_US - 1000, PQ_QSIZE_BACKLOG, now + PQ_QSIZE_WINDOW_US - 1000);
+	assert_int_equal(q.samples, 0);
+	now += PQ_QSIZE_WINDOW_US - 1000;
+	acked += 100000;
 	/* a counter that went back (a new socket) or a clock that did */
-	pq_qsize_kernel(&q, 0, PQ_QSIZE_BACKLOG, now + PQ_QSIZE_WINDOW_US);
+	look(&q, 0, now + PQ_QSIZE_WINDOW_US, PQ_QSIZE_BACKLOG, now + PQ_QSIZE_WINDOW_US);
 	assert_int_equal(q.samples, 0);
 	now += PQ_QSIZE_WINDOW_US;
 	assert_true(pq_qsize_kernel_due(&q, now - 1)); /* the clock went back: look */
-	pq_qsize_kernel(&q, 0, PQ_QSIZE_BACKLOG, now - 1);
+	look(&q, 0, now - 1, PQ_QSIZE_BACKLOG, now - 1);
 	assert_int_equal(q.samples, 0);
 	/* from here on, one window at 2.5 MB/s: a sample */
 	acked = 0;
 	now = kernel_looks(&q, now - 1, &acked, 2500000, PQ_QSIZE_BACKLOG, 50, 1);
 	assert_int_equal(q.samples, 1);
 	assert_int_equal(pq_qsize_rate(&q), 2500000);
+}
+
+/* A backlog at both looks is not enough: bursts that fill the socket
+ * just before each look on a fast link that idles between them (busy a
+ * tenth of the span), or a peer that stalled (almost nothing acked), are
+ * no slow path. */
+static void test_kernel_needs_busy_link(void **state)
+{
+	struct pq_qsize q;
+	uint64_t now = 0, acked = 0, busy = 0;
+
+	pq_qsize_init(&q);
+	look(&q, acked, busy, 256000, now);
+	for (int i = 0; i < 10; i++) { /* 256 KB every 100 ms, drained in 10 ms */
+		now += 100000;
+		busy += 10000;
+		acked += 256000;
+		look(&q, acked, busy, 256000, now);
+	}
+	assert_int_equal(q.samples, 0);
+	assert_int_equal(pq_qsize_lowat(&q), 0);
+	/* busy for 7/8 of the span: a sample */
+	now += 100000;
+	busy += 100000 - 100000 / 8;
+	acked += 256000;
+	look(&q, acked, busy, 256000, now);
+	assert_int_equal(q.samples, 1);
+	/* a stall: busy throughout, but under PQ_QSIZE_BACKLOG acked */
+	now += 100000;
+	busy += 100000;
+	acked += PQ_QSIZE_BACKLOG - 1;
+	look(&q, acked, busy, 256000, now);
+	assert_int_equal(q.samples, 1);
+}
+
+/* A window of our own that closed between two looks measured that drain:
+ * the kernel's window starts again at the next look. */
+static void test_kernel_no_double_count(void **state)
+{
+	struct pq_qsize q;
+	uint64_t now = 0, acked = 0;
+
+	pq_qsize_init(&q);
+	look(&q, acked, now, 20000, now);
+	pq_qsize_written(&q, 0, 1, now);                 /* the socket refused */
+	now = drain(&q, now, 2000000, 50, true);          /* our window: 2 MB/s */
+	assert_int_equal(q.samples, 1);
+	assert_int_equal(pq_qsize_rate(&q), 2000000);
+	/* pq_qsize_kernel_due is false now (a watermark); a look anyway
+	 * (the rate came back fast) only begins a window */
+	acked += 100000;
+	look(&q, acked, now, 20000, now);
+	assert_int_equal(q.samples, 1);
+	assert_int_equal(pq_qsize_rate(&q), 2000000);
 }
 
 /* A fast path measured through the kernel stays without a watermark and
@@ -252,15 +319,16 @@ static void test_kernel_fast_path(void **state)
 	pq_qsize_init(&q);
 	pq_qsize_written(&q, 0, 1, now); /* the socket refused once */
 	assert_true(q.win_open);
-	pq_qsize_kernel(&q, acked, 1 << 20, now);
+	look(&q, acked, now, 1 << 20, now);
 	now = kernel_looks(&q, now, &acked, 375000000ull, 1 << 20, 50, 1); /* 3 Gbit/s */
 	assert_false(q.win_open);
 	assert_int_equal(q.samples, 1);
 	assert_int_equal(pq_qsize_lowat(&q), 0);
 	assert_true(pq_qsize_kernel_due(&q, now + PQ_QSIZE_WINDOW_US));
 	/* the path falls to 20 Mbit/s: each window halves toward it, and
-	 * after three (~49 MB/s, under PQ_QSIZE_FAST_RATE) the watermark is
-	 * set and the looks stop */
+	 * after three
+	 * (~49 MB/s, under PQ_QSIZE_FAST_RATE) the watermark is set and the
+	 * looks stop */
 	now = kernel_looks(&q, now, &acked, 2500000, 1 << 20, 50, 12);
 	assert_int_equal(q.samples, 1 + 3);
 	assert_true(pq_qsize_lowat(&q) > 0);
@@ -278,6 +346,8 @@ int main(void)
 		cmocka_unit_test(test_clock_back),
 		cmocka_unit_test(test_kernel_backlog_measures),
 		cmocka_unit_test(test_kernel_needs_backlog),
+		cmocka_unit_test(test_kernel_needs_busy_link),
+		cmocka_unit_test(test_kernel_no_double_count),
 		cmocka_unit_test(test_kernel_fast_path),
 	};
 

@@ -56,10 +56,9 @@
  *     wire: TCP_NOTSENT_LOWAT of about 2 ms of the rate the conn
  *     measures itself (from its writes, and from TCP_INFO's unsent and
  *     acknowledged bytes and busy time, at most once per 50 ms, while it
- *     has no watermark), and
- *     TLS records of 1 ms of it, so the bulk waits in our queue, not the
- *     kernel's (proto/qsize.h; a fast path gets neither: there the
- *     watermark cost throughput, not latency);
+ *     has no watermark), and TLS records of 1 ms of it, so the bulk
+ *     waits in our queue, not the kernel's (proto/qsize.h; a fast path
+ *     gets neither: there the watermark cost throughput, not latency);
  *   - a message of at most PQ_CONN_URGENT_MSG bytes goes into a second,
  *     small queue (PQ_CONN_URGENT_QUEUE bytes) that is written first, at
  *     the next WebSocket frame boundary of the bulk queue. A small

@@ -98,7 +98,7 @@ void pq_qsize_init(struct pq_qsize *q);
  * `left` bytes are still queued (left > 0: the socket refused more). */
 void pq_qsize_written(struct pq_qsize *q, size_t taken, size_t left, uint64_t now_us);
 /* Whether to read the kernel's view now: while there is no watermark,
- * once per PQ_QSIZE_WINDOW_US. */
+ * at most once per PQ_QSIZE_WINDOW_US. */
 bool pq_qsize_kernel_due(const struct pq_qsize *q, uint64_t now_us);
 /* The kernel's view (TCP_INFO): bytes of ours the peer acknowledged,
  * ever; µs the socket had data to send or in flight, ever; bytes it

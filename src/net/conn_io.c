@@ -338,7 +338,10 @@ static int write_queued(struct pq_conn *c)
 
 		pq_qsize_written(&c->qs, taken, pq_conn_pending(c), now_us);
 		if (pq_qsize_kernel_due(&c->qs, now_us) && pq_sock_tcp_path(c->fd, &sp) == 0)
-			pq_qsize_kernel(&c->qs, &(struct pq_qsize_view){ sp.acked, sp.busy_us, sp.notsent }, now_us);
+			pq_qsize_kernel(&c->qs,
+					&(struct pq_qsize_view){ .acked = sp.acked, .busy_us = sp.busy_us,
+								 .notsent = sp.notsent },
+					now_us);
 		if (c->qs.samples != c->qs_seen)
 			pq_conn_apply_lowat(c);
 	}

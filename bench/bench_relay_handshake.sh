@@ -12,7 +12,11 @@
 # (default first: each side sends its answer, then checks the signature,
 # as the node does; strict: checks first; both: alternates, one line set
 # per order, for a ratio in one run), PROCS (default 2: A and B in two
-# processes, one event loop each, as two nodes; 1: both on one thread).
+# processes, one event loop each, as two nodes; 1: both on one thread),
+# CPUS (default empty: the kernel places the relay and the clients; a CPU
+# list such as 0: every process of the bench is pinned there with taskset,
+# which shows how much of a hop is the wake-up of an idle CPU, see
+# bench/README.md "Where the hops go").
 # Everything (relay process, namespace, temp dir) is removed on exit, also
 # on failure; every wait is bounded.
 set -eu
@@ -25,6 +29,7 @@ WARMUP=${WARMUP:-3}
 PRECOMPUTE=${PRECOMPUTE:-1}
 ORDER=${ORDER:-first}
 PROCS=${PROCS:-2}
+CPUS=${CPUS:-}
 . "$top/tests/e2e/lib.sh"
 E2E_PREFIX=pqbh$$
 trap e2e_cleanup EXIT
@@ -32,6 +37,11 @@ trap 'exit 130' INT TERM
 
 [ "$(id -u)" -eq 0 ] || e2e_die "needs root (network namespace)"
 [ -x "$PQLAN" ] || e2e_die "$PQLAN not built (make BUILD=$build all)"
+pin=()
+if [ -n "$CPUS" ]; then
+	taskset -c "$CPUS" true 2>/dev/null || e2e_die "CPUS=$CPUS: not a CPU list taskset accepts here"
+	pin=(taskset -c "$CPUS")
+fi
 tool=$build/bench/bench_relay_handshake
 # Built by the Makefile with the daemon's flags (make bench-tools).
 make -s -C "$top" BUILD="$build" "$tool" >&2 || e2e_die "could not build $tool"
@@ -41,15 +51,20 @@ dir=$E2E_TMP
 e2e_netns relay; ns=$REPLY
 e2e_genkey "$dir/relay.key"; relay_pub=$REPLY
 printf '[relay]\nprivate_key = %s\nlisten = 127.0.0.1:7443\n' "$dir/relay.key" >"$dir/relay.conf"
-e2e_bg "$ns" "$dir/relay.log" "$PQLAN" relay -c "$dir/relay.conf"
+e2e_bg "$ns" "$dir/relay.log" "${pin[@]}" "$PQLAN" relay -c "$dir/relay.conf"
 relay_listening() { ip netns exec "$ns" ss -Hltn 'sport = :7443' | grep -q 7443; }
 e2e_until 10 relay_listening || e2e_die "the relay did not start listening"
 
-cmd="ip netns exec $ns $tool 127.0.0.1 7443 $relay_pub $N $PACE_MS $WARMUP $PRECOMPUTE $ORDER $PROCS"
+cmd="ip netns exec $ns ${pin[*]:+${pin[*]} }$tool 127.0.0.1 7443 $relay_pub $N $PACE_MS $WARMUP $PRECOMPUTE $ORDER $PROCS"
 echo "== hybrid handshake (ML-KEM-1024 + X25519, Ed25519-signed) through pqlan relay, 127.0.0.1 in netns $ns"
 echo "date: $(date -u +%FT%TZ)  host: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "command: $cmd"
-echo "  (made by: $0 $build   with N=$N PACE_MS=$PACE_MS WARMUP=$WARMUP PRECOMPUTE=$PRECOMPUTE ORDER=$ORDER PROCS=$PROCS)"
+echo "  (made by: $0 $build   with N=$N PACE_MS=$PACE_MS WARMUP=$WARMUP PRECOMPUTE=$PRECOMPUTE ORDER=$ORDER PROCS=$PROCS${CPUS:+ CPUS=$CPUS})"
+if [ -n "$CPUS" ]; then
+	echo "placement: the relay and both clients pinned to CPU(s) $CPUS (taskset -c $CPUS)"
+else
+	echo "placement: free (the kernel's scheduler places the relay and the clients)"
+fi
 echo "method: t0 is read just before A builds HS_INIT; the sample ends when B has verified"
 echo "  HS_FINISH. ORDER=first: each side sends its answer, then checks the signature (as the"
 echo "  node); strict: checks, then answers. PROCS=2: A and B in two processes, one event loop each"

@@ -5,7 +5,8 @@
  * JSON report (one line):
  *   {"node":{"key":K,"tap":T,"relay":"connected"|"connecting",
  *    "udp":null|{"port":P,"reflexive":null|"IP:PORT","nat":"unknown"|
- *    "none"|"endpoint-independent"|"dependent","dropped":N}},
+ *    "none"|"endpoint-independent"|"dependent","dropped":N},
+ *    "relay_tcp":null|{"rate":B,"lowat":B,"window_clamp":B}},
  *    "peers":[{"name":null|N,"key":K,"state":"offline"|"handshaking"|
  *    "established","path":"relay"|"direct"|"none","handshake_age_s":null|S,
  *    "rx_bytes":..,"tx_bytes":..,"rx_frames":..,"tx_frames":..,
@@ -33,7 +34,10 @@
  * "tcp" is how a TLS direct conn sized itself to the path (net/conn.h
  * "Latency"): the drain rate it measured (bytes/s, 0 before a sample),
  * TCP_NOTSENT_LOWAT (0: none) and the receive window's clamp (0: none,
- * proto/rwin.h) - whether it is holding the path's queue down.
+ * proto/rwin.h) - whether it is holding the path's queue down;
+ * "relay_tcp" the same for the conn to the relay while it is connected
+ * (the relay path's first leg; its second is the relay's conn to the
+ * peer, which the peer's own "relay_tcp" clamps from its end).
  * Keys are base64; names and TAP names are limited by the config loader
  * to [A-Za-z0-9_.-], so no string needs JSON escaping.
  */
@@ -86,6 +90,20 @@ static uint64_t direct_heard_ms(const struct pq_dconn *dc, uint64_t now_ms)
 	return now_ms > dc->heard_ms ? now_ms - dc->heard_ms : 0;
 }
 
+/* A TLS conn's sizing ("tcp" above), null for none. */
+static void tcp_json(struct pq_strbuf *b, const char *key, const struct pq_conn *conn)
+{
+	struct pq_conn_sizing sz;
+
+	if (!conn) {
+		pq_sb_printf(b, ",\"%s\":null", key);
+		return;
+	}
+	pq_conn_sizing(conn, &sz);
+	pq_sb_printf(b, ",\"%s\":{\"rate\":%" PRIu64 ",\"lowat\":%zu,\"window_clamp\":%" PRIu32 "}", key,
+		     sz.samples ? sz.rate : 0, sz.lowat, sz.window_clamp);
+}
+
 static void direct_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_t now_ms)
 {
 	const struct pq_dconn *dc = pq_path_exec_active(p);
@@ -114,26 +132,19 @@ static void direct_json(struct pq_strbuf *b, const struct pq_node_peer *p, uint6
 		pq_sb_printf(b, ",\"direct_heard_ms\":%" PRIu64, direct_heard_ms(dc, now_ms));
 	else
 		pq_sb_printf(b, ",\"direct_heard_ms\":null");
-	if (dc && dc->transport == PQ_PATH_TLS && dc->conn) {
-		struct pq_conn_sizing sz;
-
-		pq_conn_sizing(dc->conn, &sz);
-		pq_sb_printf(b, ",\"tcp\":{\"rate\":%" PRIu64 ",\"lowat\":%zu,\"window_clamp\":%" PRIu32 "}",
-			     sz.samples ? sz.rate : 0, sz.lowat, sz.window_clamp);
-	} else {
-		pq_sb_printf(b, ",\"tcp\":null");
-	}
+	tcp_json(b, "tcp", dc && dc->transport == PQ_PATH_TLS ? dc->conn : NULL);
 }
 
-/* The TLS conn's sizing in words ("tcp" above). */
-static void tcp_text(struct pq_strbuf *b, const struct pq_dconn *dc)
+/* The TLS conn's sizing in words ("tcp" above); label says which conn. */
+static void tcp_text(struct pq_strbuf *b, const char *label, const struct pq_conn *conn)
 {
 	struct pq_conn_sizing sz;
 
-	if (dc->transport != PQ_PATH_TLS || !dc->conn)
+	if (!conn)
 		return;
-	pq_conn_sizing(dc->conn, &sz);
-	pq_sb_printf(b, "  tcp: drains at %.1f Mbit/s, unsent bound ", sz.samples ? (double)sz.rate * 8 / 1e6 : 0.0);
+	pq_conn_sizing(conn, &sz);
+	pq_sb_printf(b, "  %s: drains at %.1f Mbit/s, unsent bound ", label,
+		     sz.samples ? (double)sz.rate * 8 / 1e6 : 0.0);
 	if (sz.lowat)
 		pq_sb_printf(b, "%zu B", sz.lowat);
 	else
@@ -198,7 +209,8 @@ static void peer_text(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_
 			pq_sb_printf(b, "  endpoint: %s (%s)\n", text,
 				     pq_path_transport_name((enum pq_path_transport)dc->transport));
 		pq_sb_printf(b, "  heard on it: %" PRIu64 " ms ago\n", direct_heard_ms(dc, now_ms));
-		tcp_text(b, dc);
+		if (dc->transport == PQ_PATH_TLS)
+			tcp_text(b, "tcp", dc->conn);
 	}
 	pq_sb_printf(b, "  direct: %" PRIu64 " migrations, %" PRIu64 " fallbacks, %" PRIu64
 		     " re-handshakes (%" PRIu64 " failed)\n",
@@ -249,6 +261,7 @@ long pq_control_status(const struct pq_node *node, bool json, char *out, size_t 
 {
 	struct pq_strbuf b = { .p = out, .cap = cap };
 	const char *relay = pq_relay_state_name(node->relay.state);
+	const struct pq_conn *relay_conn = node->relay.state == PQ_RELAY_CONNECTED ? node->relay.conn : NULL;
 
 	if (cap == 0)
 		return PQ_E_TOOBIG;
@@ -258,6 +271,7 @@ long pq_control_status(const struct pq_node *node, bool json, char *out, size_t 
 			     "\"version\":\"%s\",\"git\":\"%s\",\"protocol\":%d", node->pub_b64,
 			     node->cfg.tap, relay, pq_version(), pq_version_git(), PQ_HS_VERSION);
 		udp_json(&b, node);
+		tcp_json(&b, "relay_tcp", relay_conn);
 		pq_sb_printf(&b, "},\"peers\":[");
 	} else {
 		pq_sb_printf(&b, "node: %s\n  tap: %s\n  relay: %s (%s)\n  refused from unknown keys: %" PRIu64
@@ -265,6 +279,7 @@ long pq_control_status(const struct pq_node *node, bool json, char *out, size_t 
 			     node->pub_b64, node->cfg.tap, relay, pq_relay_link_current(node)->url.text, node->relay.drops,
 			     pq_version_text(), PQ_HS_VERSION);
 		udp_text(&b, node);
+		tcp_text(&b, "relay tcp", relay_conn);
 	}
 	for (size_t i = 0, shown = 0; i < node->peer_count; i++) {
 		if (node->peers[i].removed)    /* reload's tombstones */

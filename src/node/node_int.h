@@ -646,7 +646,7 @@ void pq_control_close(struct pq_node *node);
 /* Status report into out (cap bytes): JSON (one line) or text. The
  * length written, or PQ_E_TOOBIG. Room enough: PQ_NODE_STATUS_HEAD_MAX
  * plus PQ_NODE_STATUS_PEER_MAX per peer. */
-#define PQ_NODE_STATUS_HEAD_MAX 512
+#define PQ_NODE_STATUS_HEAD_MAX 768
 #define PQ_NODE_STATUS_PEER_MAX 1536
 PQ_MUST_CHECK long pq_control_status(const struct pq_node *node, bool json, char *out, size_t cap,
 				     uint64_t now_ms);

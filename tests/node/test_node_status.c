@@ -54,7 +54,7 @@ static void teardown_node(void)
 static void test_json_exact(void **state)
 {
 	static const char want[] =
-		"{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connected\"," VERSION_JSON ",\"udp\":null},\"peers\":["
+		"{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connected\"," VERSION_JSON ",\"udp\":null,\"relay_tcp\":null},\"peers\":["
 		"{\"name\":\"bob\",\"key\":\"" KEY("B") "\",\"state\":\"established\",\"path\":\"relay\","
 		"\"handshake_age_s\":12,\"rx_bytes\":1500,\"tx_bytes\":3000,\"rx_frames\":1,\"tx_frames\":2,"
 		"\"dropped_frames\":5,\"rx_gso_frames\":7,\"tx_gso_frames\":9,\"migrations\":0,\"fallbacks\":0,"
@@ -89,7 +89,7 @@ static void test_json_exact(void **state)
 	n = pq_control_status(&node, true, out, sizeof(out), 112900);
 	assert_true(n > 0);
 	out[n] = 0;
-	assert_non_null(strstr(out, "\"relay\":\"connecting\"," VERSION_JSON ",\"udp\":null}"));
+	assert_non_null(strstr(out, "\"relay\":\"connecting\"," VERSION_JSON ",\"udp\":null,\"relay_tcp\":null}"));
 	assert_non_null(strstr(out, "\"key\":\"" KEY("B") "\",\"state\":\"offline\",\"path\":\"none\""));
 	checks++;
 	/* No peers at all: an empty list. */
@@ -97,7 +97,7 @@ static void test_json_exact(void **state)
 	n = pq_control_status(&node, true, out, sizeof(out), 112900);
 	assert_true(n > 0);
 	out[n] = 0;
-	assert_string_equal(out, "{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connecting\"," VERSION_JSON ",\"udp\":null},\"peers\":[]}\n");
+	assert_string_equal(out, "{\"node\":{\"key\":\"" KEY("A") "\",\"tap\":\"pq0\",\"relay\":\"connecting\"," VERSION_JSON ",\"udp\":null,\"relay_tcp\":null},\"peers\":[]}\n");
 	checks++;
 	teardown_node();
 }
@@ -172,8 +172,33 @@ static void test_json_direct(void **state)
 		out[n] = 0;
 		assert_non_null(strstr(out, "  tcp: drains at 20.0 Mbit/s, unsent bound none, receive window the "
 					    "kernel's\n"));
+		/* The relay link's conn: the same figures in the node's head,
+		 * only while connected. */
+		conn.rw.engaged = true;
+		node.relay.conn = &conn;
+		n = pq_control_status(&node, true, out, sizeof(out), 112900);
+		assert_true(n > 0);
+		out[n] = 0;
+		assert_non_null(strstr(out, ",\"relay_tcp\":{\"rate\":2500000,\"lowat\":0,\"window_clamp\":4344}},"
+					    "\"peers\":["));
+		n = pq_control_status(&node, false, out, sizeof(out), 112900);
+		assert_true(n > 0);
+		out[n] = 0;
+		assert_non_null(strstr(out, "\n  relay tcp: drains at 20.0 Mbit/s, unsent bound none, receive window "
+					    "clamped to 4344 B\n"));
+		node.relay.state = PQ_RELAY_CONNECTING;
+		n = pq_control_status(&node, true, out, sizeof(out), 112900);
+		assert_true(n > 0);
+		out[n] = 0;
+		assert_non_null(strstr(out, ",\"relay_tcp\":null},\"peers\":["));
+		n = pq_control_status(&node, false, out, sizeof(out), 112900);
+		assert_true(n > 0);
+		out[n] = 0;
+		assert_null(strstr(out, "relay tcp:"));
+		node.relay.state = PQ_RELAY_CONNECTED;
+		node.relay.conn = NULL;
 		dc.conn = NULL;
-		checks += 3;
+		checks += 7;
 	}
 	/* On UDP: the path MTU as probed, and the largest frame a datagram
 	 * carries (1500 - 28 IPv4/UDP - 29 sealed). */

@@ -355,6 +355,7 @@ int cmd_relay(int argc, char **argv)
 	}
 	opts.max_nodes = cfg.max_nodes;
 	opts.max_nodes_per_source = cfg.max_nodes_per_source;
+	opts.max_queued = (size_t)cfg.max_queued_mib << 20;
 	/* -v wins over the file's log_level, also across reloads. */
 	pq_log_set_level(opts.verbose ? PQ_LOG_DEBUG : (enum pq_log_level)cfg.log_level);
 	rc = run_relay(&run, conf, &cfg, &opts);

@@ -77,6 +77,8 @@ void pq_conn_free(struct pq_conn *c)
 		close(c->fd);
 	}
 	pq_tls_free(c->tls);
+	if (c->opts.queued_total) /* what we held leaves with us */
+		*c->opts.queued_total -= c->accounted;
 	listener_count(c, true);
 	listener_unlink(c);
 	if (c->rx_ready)

@@ -145,6 +145,11 @@ struct pq_conn_cbs {
 struct pq_conn_opts {
 	uint64_t open_timeout_ms; /* TCP + TLS + Upgrade; 0: 10000 */
 	size_t max_queue;         /* bytes of queued frames; 0: 1 MiB */
+	/* When set, the conn keeps what it holds unsent (pq_conn_pending)
+	 * added into *queued_total, as it queues, writes and ends, so a
+	 * server can bound all its conns together (the relay's budget,
+	 * relay/relay.h). Not owned; must outlive the conn. NULL: none. */
+	size_t *queued_total;
 	bool size_from_path;      /* "Latency" above */
 	size_t max_msg;           /* largest message accepted; 0: PQ_MAX_MSG_LEN */
 	uint64_t close_linger_ms; /* time to flush a close frame; 0: 2000 */

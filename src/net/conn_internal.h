@@ -56,6 +56,7 @@ struct pq_conn {
 	bool server;
 	enum conn_state state;
 	struct pq_conn_opts opts;
+	size_t accounted;              /* our part of *opts.queued_total */
 	struct pq_conn_cbs cbs;
 	void *cb_ctx;
 	void *data;
@@ -145,6 +146,8 @@ void pq_listener_release(struct pq_conn *c);
 /* conn_io.c */
 /* Bytes queued in all (bulk and urgent). */
 size_t pq_conn_pending(const struct pq_conn *c);
+/* Bring *opts.queued_total up to date with pq_conn_pending. */
+void pq_conn_account(struct pq_conn *c);
 /* TCP_NOTSENT_LOWAT from qs when it moved by more than an eighth. */
 void pq_conn_apply_lowat(struct pq_conn *c);
 PQ_MUST_CHECK int pq_conn_queue_raw(struct pq_conn *c, const void *buf, size_t len);

@@ -30,6 +30,19 @@ size_t pq_conn_pending(const struct pq_conn *c)
 	return c->out_len - c->out_off + c->urg_len - c->urg_off;
 }
 
+/* opts.queued_total: our part set to what we hold now. A path that moves
+ * bytes without calling this is caught up by the next call. */
+void pq_conn_account(struct pq_conn *c)
+{
+	size_t now;
+
+	if (!c->opts.queued_total)
+		return;
+	now = pq_conn_pending(c);
+	*c->opts.queued_total = *c->opts.queued_total - c->accounted + now;
+	c->accounted = now;
+}
+
 /* One output queue: the bulk one (out) or the urgent one (urg). */
 struct outq {
 	uint8_t **buf;
@@ -199,6 +212,7 @@ static int send_msg(struct pq_conn *c, const uint8_t *msg, size_t len, bool may_
 		return err;
 	c->stats.msgs_out++;
 	c->stats.bytes_out += len;
+	pq_conn_account(c);
 	pq_conn_update_interest(c);
 	return 0;
 }
@@ -352,6 +366,7 @@ static int write_queued(struct pq_conn *c)
 		c->out_raw = c->frame_left = 0;
 		c->bulk_frames = 0;
 	}
+	pq_conn_account(c);
 	return 0;
 }
 

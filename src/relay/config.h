@@ -9,6 +9,9 @@
  *   allow = PUBKEY                 repeatable; none: any node key may connect
  *   max_nodes = N                  optional, 1-1000000, default 16384
  *   max_nodes_per_source = N       optional, 1-1000000, default 64
+ *   max_queued_mib = N             optional, 1-1048576, default 256: what all
+ *                                  conns may hold queued before the ones
+ *                                  over 64 KiB stop growing (relay.h)
  *   user = NAME                    optional: run as NAME once listening
  *   seccomp = on | off             optional, default off: the system-call
  *                                  allow-list once listening (util/seccomp.h)
@@ -97,6 +100,7 @@ struct pq_relay_config {
 	size_t allow_cap;                        /* internal */
 	uint32_t max_nodes;                      /* 0: the relay's default */
 	uint32_t max_nodes_per_source;           /* 0: the relay's default */
+	uint32_t max_queued_mib;                 /* 0: the relay's default */
 	char user[PQ_CONFIG_USER_MAX + 1];       /* "" when not given */
 	bool seccomp;
 	bool has_metrics;

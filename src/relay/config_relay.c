@@ -83,6 +83,12 @@ static int set_max_nodes_per_source(struct pq_conf_arg *a)
 			  1000000, "nodes", a->why, a->why_len);
 }
 
+static int set_max_queued_mib(struct pq_conf_arg *a)
+{
+	return pq_cv_uint(&((struct pq_relay_config *)a->cfg)->max_queued_mib, a->value, 1, 1048576,
+			  "MiB", a->why, a->why_len);
+}
+
 static int set_user(struct pq_conf_arg *a)
 {
 	return pq_cv_user(((struct pq_relay_config *)a->cfg)->user, a->value, a->why, a->why_len);
@@ -251,6 +257,7 @@ static const struct pq_conf_key relay_keys[] = {
 	{ "allow", add_allow, PQ_CONF_REPEAT, "<node public key>" },
 	{ "max_nodes", set_max_nodes, 0, "16384" },
 	{ "max_nodes_per_source", set_max_nodes_per_source, 0, "64" },
+	{ "max_queued_mib", set_max_queued_mib, 0, "256" },
 	{ "user", set_user, 0, "pqlan" },
 	{ "seccomp", set_seccomp, 0, "on" },
 	{ "metrics", set_metrics, 0, "127.0.0.1:9465" },

@@ -19,13 +19,29 @@ struct relay_node *relay_node_of_key(const struct pq_relay *r, const uint8_t key
 	return e ? (struct relay_node *)((char *)e - offsetof(struct relay_node, entry)) : NULL;
 }
 
+/* relay.h "Memory in all": past the budget, a forwarded frame to a conn
+ * already holding a lone node's queue waits for that conn to drain. */
+static bool over_budget(const struct relay_node *n, size_t len)
+{
+	const struct pq_relay *r = n->relay;
+
+	return r->queued + len > r->opts.max_queued && pq_conn_queued(n->conn) + len > PQ_RELAY_LONE_QUEUE;
+}
+
 int relay_send(struct relay_node *n, const uint8_t *msg, size_t len)
 {
+	bool frame = len && msg[0] == PQ_MSG_RELAY_RECV;
+	int rc;
+
+	if (frame && over_budget(n, len)) {
+		n->relay->stats.budget_dropped++;
+		n->relay->stats.dropped++;
+		return PQ_E_AGAIN;
+	}
 	/* Only forwarded frames may pass the queue (net/conn.h "Latency"):
 	 * PEER_OFFLINE must not arrive before that peer's last frames, nor
 	 * any announcement before what it follows. */
-	int rc = len && msg[0] == PQ_MSG_RELAY_RECV ? pq_conn_send(n->conn, msg, len)
-						     : pq_conn_send_in_order(n->conn, msg, len);
+	rc = frame ? pq_conn_send(n->conn, msg, len) : pq_conn_send_in_order(n->conn, msg, len);
 
 	/* PROTOCOL §3.4: a slow reader loses messages, never our memory. */
 	if (rc == PQ_E_AGAIN)
@@ -273,6 +289,8 @@ static void set_opts(struct pq_relay *r, const struct pq_relay_opts *opts)
 		r->opts.max_nodes = PQ_RELAY_MAX_NODES;
 	if (!r->opts.max_nodes_per_source)
 		r->opts.max_nodes_per_source = PQ_RELAY_MAX_NODES_PER_SOURCE;
+	if (!r->opts.max_queued)
+		r->opts.max_queued = PQ_RELAY_MAX_QUEUED;
 	if (!r->opts.ping_interval_ms)
 		r->opts.ping_interval_ms = PQ_RELAY_PING_MS;
 	if (!r->opts.ping_timeout_ms)
@@ -281,7 +299,7 @@ static void set_opts(struct pq_relay *r, const struct pq_relay_opts *opts)
 
 /* What every conn starts with: a stranger may send RELAY_AUTH only, and
  * gets a small queue until it has a mutual peer (relay.h). */
-static void conn_opts(const struct pq_relay *r, struct pq_conn_opts *c)
+static void conn_opts(struct pq_relay *r, struct pq_conn_opts *c)
 {
 	size_t q = r->opts.max_queue ? r->opts.max_queue : PQ_CONN_MAX_QUEUE;
 
@@ -293,6 +311,7 @@ static void conn_opts(const struct pq_relay *r, struct pq_conn_opts *c)
 	c->ping_timeout_ms = r->opts.ping_timeout_ms;
 	c->user_timeout_ms = PQ_RELAY_USER_TIMEOUT_MS;
 	c->size_from_path = true; /* net/conn.h "Latency" */
+	c->queued_total = &r->queued; /* relay.h "Memory in all" */
 }
 
 int pq_relay_new(struct pq_relay **out, struct pq_loop *loop, const uint8_t priv[32],
@@ -384,6 +403,7 @@ void pq_relay_stats(const struct pq_relay *r, struct pq_relay_stats *out)
 	struct pq_listener_stats ls;
 
 	*out = r->stats;
+	out->queued = r->queued;
 	relay_fed_stats(r, &out->fed);
 	if (!r->listener)
 		return;

@@ -59,6 +59,7 @@ struct pq_relay_opts {
 	size_t max_unauth_per_ip; /* of those, from one source; 0: PQ_RELAY_MAX_UNAUTH_PER_IP */
 	size_t max_nodes;         /* authenticated conns; 0: PQ_RELAY_MAX_NODES */
 	size_t max_nodes_per_source; /* of those, from one source; 0: PQ_RELAY_MAX_NODES_PER_SOURCE */
+	size_t max_queued;        /* all conns' queues together (bytes); 0: PQ_RELAY_MAX_QUEUED */
 	uint64_t ping_interval_ms; /* silence before a WebSocket ping; 0: PQ_RELAY_PING_MS */
 	uint64_t ping_timeout_ms; /* no answer: the node is gone; 0: PQ_RELAY_PING_MS */
 	bool verbose;             /* one debug line per forwarded message */
@@ -99,6 +100,16 @@ struct pq_relay_opts {
 #define PQ_RELAY_LONE_QUEUE (64 * 1024)
 #define PQ_RELAY_LONE_SNDBUF (16 * 1024)
 #define PQ_RELAY_PAIRED_SNDBUF (512 * 1024)
+/* Memory in all: per conn alone, max_nodes paired conns could pin
+ * max_nodes x max_queue (16 GiB with the defaults, from enough sources).
+ * So the bytes all conns hold queued are counted (net/conn.h
+ * opts.queued_total), and past max_queued a forwarded frame is dropped
+ * when its destination's queue already holds PQ_RELAY_LONE_QUEUE: a
+ * conn that drains keeps moving, one that hoards stops growing, and
+ * the relay's queues stay under max_queued + max_nodes x 64 KiB
+ * (~1.3 GiB with the defaults). Signalling is never dropped for it
+ * (small, and in order). */
+#define PQ_RELAY_MAX_QUEUED ((size_t)256 << 20)
 
 /* Federation over NATS (relay_fed.c, DESIGN §8); all 0 without NATS. */
 struct pq_relay_fed_stats {
@@ -126,6 +137,8 @@ struct pq_relay_stats {
 	uint64_t forwarded, unreachable;
 	uint64_t not_mutual;   /* of unreachable: dst online, but the two do not list each other */
 	uint64_t dropped;      /* a destination queue was full */
+	uint64_t budget_dropped; /* of those, for max_queued (the relay's budget) */
+	uint64_t queued;       /* bytes queued in all conns now (a gauge) */
 	uint64_t sig_checks;   /* Ed25519 verifications of RELAY_AUTH (allowed keys only) */
 	uint64_t unauth_evicted; /* unauthenticated conns closed to make room */
 	uint64_t unauth_ip_evicted; /* of those, for their source's cap */

@@ -68,6 +68,7 @@ struct pq_relay {
 	uint8_t (*allow)[PQ_PUBKEY_LEN];    /* sorted, allow_count keys */
 	size_t allow_count;
 	struct pq_relay_stats stats;
+	size_t queued;                      /* all conns' queued bytes (relay.h "Memory in all") */
 	bool shutting_down;
 	uint8_t *held;                      /* reorder mode: one held message */
 	size_t held_len;

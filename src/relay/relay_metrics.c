@@ -71,6 +71,8 @@ static void report_text(const struct pq_relay *r, struct pq_strbuf *b, uint64_t 
 		     (unsigned long long)s->forwarded_bytes, (unsigned long long)s->unreachable,
 		     (unsigned long long)s->not_mutual, (unsigned long long)s->dropped,
 		     (unsigned long long)s->protocol_errors);
+	pq_sb_printf(b, "  queued: %zu bytes in all conns, budget %zu; %llu frames dropped for it\n", r->queued,
+		     r->opts.max_queued, (unsigned long long)s->budget_dropped);
 	relay_fed_report_text(r, b); /* issue 10 */
 	for (const struct relay_node *n = r->nodes; n; n = n->next) {
 		if (!n->authed || n->closing)
@@ -93,6 +95,7 @@ static void report_json(const struct pq_relay *r, struct pq_strbuf *b, uint64_t 
 		     "\"auth_not_allowed\":%llu,\"auth_bad_signature\":%llu,\"auth_timeout\":%llu,"
 		     "\"replaced\":%llu,\"forwarded\":%llu,\"forwarded_bytes\":%llu,"
 		     "\"unreachable\":%llu,\"not_mutual\":%llu,\"queue_drops\":%llu,"
+		     "\"budget_drops\":%llu,\"queued_bytes\":%zu,\"max_queued\":%zu,"
 		     "\"protocol_errors\":%llu},\"nodes\":[",
 		     pq_version(), pq_version_git(), PQ_HS_VERSION, r->allow_count ? "false" : "true",
 		     (unsigned long long)s->nodes, r->node_count, (unsigned long long)s->auth_ok,
@@ -101,6 +104,7 @@ static void report_json(const struct pq_relay *r, struct pq_strbuf *b, uint64_t 
 		     (unsigned long long)s->replaced, (unsigned long long)s->forwarded,
 		     (unsigned long long)s->forwarded_bytes, (unsigned long long)s->unreachable,
 		     (unsigned long long)s->not_mutual, (unsigned long long)s->dropped,
+		     (unsigned long long)s->budget_dropped, r->queued, r->opts.max_queued,
 		     (unsigned long long)s->protocol_errors);
 	for (const struct relay_node *n = r->nodes; n; n = n->next) {
 		if (!n->authed || n->closing)
@@ -174,6 +178,10 @@ long pq_relay_metrics_text(const struct pq_relay *r, char *out, size_t cap)
 		"Of those, refused because the two nodes do not list each other.", s->not_mutual);
 	counter(&b, "pqlan_relay_queue_drops_total", "Messages dropped on a full destination queue.",
 		s->dropped);
+	counter(&b, "pqlan_relay_budget_drops_total",
+		"Of those, frames dropped for the relay-wide budget (max_queued_mib).", s->budget_dropped);
+	pq_sb_printf(&b, "# HELP pqlan_relay_queued_bytes Bytes queued in all connections now.\n"
+		     "# TYPE pqlan_relay_queued_bytes gauge\npqlan_relay_queued_bytes %zu\n", r->queued);
 	counter(&b, "pqlan_relay_protocol_errors_total", "Connections closed for a protocol error.",
 		s->protocol_errors);
 	counter(&b, "pqlan_relay_accepted_total", "TCP connections accepted.", s->accepted);

@@ -17,7 +17,11 @@
 #    (tests/relay/tool_relay_flood). The relay's RSS must stay under 128 MiB
 #    (docs/relay.md) and n1 and n2 keep pinging each other through it. Before
 #    the caps every key was admitted and each silent reader pinned ~1 MiB
-#    of queue (~4 MiB with the kernel's buffer).
+#    of queue (~4 MiB with the kernel's buffer). The relay runs with
+#    max_queued_mib = 8, under what the 32 silent readers would hold (32
+#    MiB): what all conns hold queued (relay-status, sampled) must stay
+#    under 8 MiB + 64 KiB per conn, frames must be dropped for the budget,
+#    and the pings still pass (a conn that drains is never held back by it).
 # Figures (login times, peak RSS) are printed.
 # pq-no-sanitizer: timing and RSS bounds are for the plain build; the ASan pass runs every unit test of these parts
 set -eu
@@ -38,6 +42,8 @@ for i in 1 2; do
 	e2e_node_conf "$i" 10.78.0 "192.168.244.1$i:7444" $((3 - i))
 	echo "path = relay" >>"$dir/n$i.conf" # the last section is the [peer]
 done
+printf 'max_queued_mib = 8\ncontrol = %s\n' "$dir/relay.ctl" >>"$dir/relay.conf"
+queued_limit=$((8 * 1048576 + 128 * 65536 + 128 * 16448)) # budget, 64 KiB + one message per conn (128 at most)
 e2e_start_relay
 for i in 1 2; do e2e_start_node "$i"; done
 e2e_until 20 both_are "p['state'] == 'established'" || e2e_die "nodes did not establish through the relay"
@@ -74,10 +80,18 @@ ip netns exec "${ns[3]}" "$tools/tool_relay_flood" "$relay_ip" "$relay_port" "$r
 	>"$dir/flood.out" 2>&1 &
 flooder=$!
 E2E_PIDS+=("$flooder")
-peak=0 pings=0 sent=0
+relay_queued() { # the relay's queued bytes and budget drops, "Q D"
+	ip netns exec "$ns_relay" "$PQLAN" relay-status -s "$dir/relay.ctl" --json 2>/dev/null |
+		python3 -c 'import json,sys; r = json.load(sys.stdin)["relay"]; print(r["queued_bytes"], r["budget_drops"])'
+}
+peak=0 pings=0 sent=0 qpeak=0 bdrops=0
 for s in $(seq 1 22); do
 	r=$(rss)
 	[ "$r" -gt "$peak" ] && peak=$r
+	if q=$(relay_queued); then
+		[ "${q% *}" -gt "$qpeak" ] && qpeak=${q% *}
+		bdrops=${q#* }
+	fi
 	sent=$((sent + 1))
 	ping_ok && pings=$((pings + 1))
 	kill -0 "$flooder" 2>/dev/null || break
@@ -92,6 +106,10 @@ if [ "$hwm" -lt "$rss_limit_kb" ]; then
 else
 	e2e_bad "relay peak RSS $((hwm / 1024)) MiB, over 128 MiB"
 fi
+echo "figure: queued in all relay conns, peak sampled $((qpeak / 1024)) KiB (budget 8192 KiB); frames dropped for the budget: $bdrops"
+[ "$qpeak" -gt 0 ] && [ "$qpeak" -le "$queued_limit" ] && [ "$bdrops" -gt 0 ] &&
+	e2e_ok "the relay's queues held $((qpeak / 1024)) KiB at most under max_queued_mib = 8, $bdrops frames dropped for it" ||
+	e2e_bad "relay queues under the budget: peak $qpeak bytes (limit $queued_limit), budget drops $bdrops"
 [ "$pings" -ge $((sent * 8 / 10)) ] && e2e_ok "n1 -> n2 through the relay during the flood: $pings of $sent pings" ||
 	e2e_bad "n1 -> n2 through the relay during the flood: only $pings of $sent pings"
 grep -q "source at its cap [1-9]" <(kill -TERM "$relay_pid"; e2e_wait_pid "$relay_pid" 50; cat "$dir/relay.log") &&

@@ -1,6 +1,6 @@
 /* test_config_harden.c - the configuration keys of issue 11 (least
  * privilege, MAC pinning, relay caps): [node] user and seccomp, [peer]
- * allowed_mac, [relay] user, seccomp, max_nodes, max_nodes_per_source;
+ * allowed_mac, [relay] user, seccomp, max_nodes, max_nodes_per_source, max_queued_mib;
  * parsed values and the FILE:LINE errors for bad ones. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -132,13 +132,15 @@ static void test_relay_keys(void **state)
 	assert_int_equal(parse_relay(&cfg, "", err, sizeof(err)), 0);
 	assert_int_equal(cfg.max_nodes, 0);
 	assert_int_equal(cfg.max_nodes_per_source, 0);
+	assert_int_equal(cfg.max_queued_mib, 0);
 	assert_string_equal(cfg.user, "");
 	assert_false(cfg.seccomp);
 	pq_relay_config_free(&cfg);
 	assert_int_equal(parse_relay(&cfg, "max_nodes = 5000\nmax_nodes_per_source = 8\n"
-				     "user = pqlan-relay\nseccomp = on\n", err, sizeof(err)), 0);
+				     "user = pqlan-relay\nseccomp = on\nmax_queued_mib = 64\n", err, sizeof(err)), 0);
 	assert_int_equal(cfg.max_nodes, 5000);
 	assert_int_equal(cfg.max_nodes_per_source, 8);
+	assert_int_equal(cfg.max_queued_mib, 64);
 	assert_string_equal(cfg.user, "pqlan-relay");
 	assert_true(cfg.seccomp);
 	pq_relay_config_free(&cfg);
@@ -147,6 +149,10 @@ static void test_relay_keys(void **state)
 	assert_int_equal(parse_relay(&cfg, "max_nodes_per_source = many\n", err, sizeof(err)),
 			 PQ_E_CONFIG);
 	assert_true(err_has(err, "relay.conf", 4, "nodes"));
+	assert_int_equal(parse_relay(&cfg, "max_queued_mib = 0\n", err, sizeof(err)), PQ_E_CONFIG);
+	assert_true(err_has(err, "relay.conf", 4, "MiB"));
+	assert_int_equal(parse_relay(&cfg, "max_queued_mib = 1048577\n", err, sizeof(err)), PQ_E_CONFIG);
+	assert_true(err_has(err, "relay.conf", 4, "MiB"));
 }
 
 int main(void)

@@ -486,6 +486,47 @@ static void test_queue_full_drops(void **state)
 	fix_stop(&f);
 }
 
+static bool relay_queues_empty(struct rc_env *e)
+{
+	struct pq_relay_stats st;
+
+	pq_relay_stats(((struct fix *)e->arg)->relay, &st);
+	return st.queued == 0;
+}
+
+/* relay.h "Memory in all": past max_queued a frame to a conn that would
+ * then hold more than a lone node's 64 KiB is dropped and counted; one
+ * that fits under it still goes. A budget of one byte is always passed,
+ * so the outcome does not depend on timing: the largest frame
+ * (PQ_MAX_MSG_LEN, over 64 KiB; test_max_payload forwards it under the
+ * default budget) is dropped, a small one is forwarded. What the conns
+ * held is counted back to zero once written. */
+static void test_budget_drops(void **state)
+{
+	struct pq_relay_opts o = { .max_queued = 1 };
+	static uint8_t big[PQ_RELAY_PAYLOAD_MAX];
+	static const uint8_t small[] = { 0x20, 's' };
+	struct pq_relay_stats st;
+	struct fix f;
+
+	_Static_assert(PQ_MAX_MSG_LEN > PQ_RELAY_LONE_QUEUE, "the largest frame is over the fair share");
+	big[0] = 0x20;
+	fix_start(&f, NULL, 0, &o);
+	start_ab(&f);
+	assert_int_equal(rc_send(&f.a, f.b.pub, big, sizeof(big)), 0);
+	assert_int_equal(rc_send(&f.a, f.b.pub, small, sizeof(small)), 0);
+	assert_int_equal(rc_run(&f.env, b_has_recv, &f, WAIT_MS), 0);
+	assert_int_equal(rc_count(&f.b, PQ_MSG_RELAY_RECV), 1);
+	check_recv(rc_last(&f.b, PQ_MSG_RELAY_RECV), f.a.pub, small, sizeof(small));
+	assert_false(f.a.closed);
+	assert_false(f.b.closed);
+	pq_relay_stats(f.relay, &st);
+	assert_int_equal(st.budget_dropped, 1);
+	assert_int_equal(st.dropped, 1);
+	assert_int_equal(rc_run(&f.env, relay_queues_empty, &f, WAIT_MS), 0);
+	fix_stop(&f);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -501,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_allow_list_before_signature),
 		cmocka_unit_test(test_malformed_after_auth),
 		cmocka_unit_test(test_queue_full_drops),
+		cmocka_unit_test(test_budget_drops),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -389,14 +389,19 @@ for i, f in enumerate(sys.argv[1:], 1):
 # judged on), then, unless HS_CPUS is empty, all pinned to HS_CPUS: the
 # difference is the wake-up of an idle CPU at each hop (bench/README.md
 # "Where the hops go").
-hs_run() { # OUT [CPUS]
+hs_run() { # OUT [CPUS]: the pinned run's failure (CPUS not ours here, say) is only a warning
 	local out=$1 cpus=${2:-}
 	echo
 	echo "== handshake through a relay: N=$HS_N${cpus:+ CPUS=$cpus} $top/bench/bench_relay_handshake.sh $build"
 	N=$HS_N CPUS=$cpus timeout $((HS_N * 3 + 120)) bash "$top/bench/bench_relay_handshake.sh" "$build" >"$out" 2>&1 &
 	hs_pid=$!
 	E2E_PIDS+=("$hs_pid")
-	wait "$hs_pid" || e2e_die "bench_relay_handshake.sh failed: $(tail -n 5 "$out")"
+	if ! wait "$hs_pid"; then
+		[ -n "$cpus" ] || e2e_die "bench_relay_handshake.sh failed: $(tail -n 5 "$out")"
+		echo "warning: the pinned run (CPUS=$cpus) failed, not quoted: $(tail -n 1 "$out")"
+		: >"$out"
+		return 0
+	fi
 	sed 's/^/  | /' "$out"
 }
 hs_run "$dir/hs.out"

@@ -147,7 +147,8 @@ metrics:
 }
 
 /* What a reload cannot change: the key's file, the listen and metrics
- * addresses, the control socket. "" when nothing of it changed. */
+ * addresses, the control socket, the queue budget. "" when nothing of it
+ * changed. */
 static const char *fixed_change(const struct pq_relay_config *a, const struct pq_relay_config *b)
 {
 	if (strcmp(a->private_key, b->private_key))
@@ -159,6 +160,8 @@ static const char *fixed_change(const struct pq_relay_config *a, const struct pq
 		return "metrics";
 	if (strcmp(a->control, b->control))
 		return "control";
+	if (a->max_queued_mib != b->max_queued_mib)
+		return "max_queued_mib";
 	if (strcmp(a->name, b->name) || memcmp(&a->nats, &b->nats, sizeof(a->nats)))
 		return "name, nats or [nats]"; /* issue 10: zeroed, then filled */
 	return "";

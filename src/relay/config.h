@@ -11,7 +11,7 @@
  *   max_nodes_per_source = N       optional, 1-1000000, default 64
  *   max_queued_mib = N             optional, 1-1048576, default 256: what all
  *                                  conns may hold queued before the ones
- *                                  over 64 KiB stop growing (relay.h)
+ *                                  holding 64 KiB stop growing (relay.h)
  *   user = NAME                    optional: run as NAME once listening
  *   seccomp = on | off             optional, default off: the system-call
  *                                  allow-list once listening (util/seccomp.h)

@@ -19,13 +19,9 @@ struct relay_node *relay_node_of_key(const struct pq_relay *r, const uint8_t key
 	return e ? (struct relay_node *)((char *)e - offsetof(struct relay_node, entry)) : NULL;
 }
 
-/* relay.h "Memory in all": past the budget, a forwarded frame to a conn
- * already holding a lone node's queue waits for that conn to drain. */
-static bool over_budget(const struct relay_node *n, size_t len)
+bool pq_relay_budget_refuses(size_t queued, size_t max_queued, size_t dst_queued, size_t len)
 {
-	const struct pq_relay *r = n->relay;
-
-	return r->queued + len > r->opts.max_queued && pq_conn_queued(n->conn) + len > PQ_RELAY_LONE_QUEUE;
+	return queued + len > max_queued && dst_queued >= PQ_RELAY_LONE_QUEUE;
 }
 
 int relay_send(struct relay_node *n, const uint8_t *msg, size_t len)
@@ -33,7 +29,10 @@ int relay_send(struct relay_node *n, const uint8_t *msg, size_t len)
 	bool frame = len && msg[0] == PQ_MSG_RELAY_RECV;
 	int rc;
 
-	if (frame && over_budget(n, len)) {
+	/* Every message, signalling too: a full queue drops those already
+	 * (PROTOCOL §3.4), and a hoarder's own UNREACHABLE answers must not
+	 * be a way around the budget. */
+	if (pq_relay_budget_refuses(n->relay->queued, n->relay->opts.max_queued, pq_conn_queued(n->conn), len)) {
 		n->relay->stats.budget_dropped++;
 		n->relay->stats.dropped++;
 		return PQ_E_AGAIN;

@@ -103,13 +103,17 @@ struct pq_relay_opts {
 /* Memory in all: per conn alone, max_nodes paired conns could pin
  * max_nodes x max_queue (16 GiB with the defaults, from enough sources).
  * So the bytes all conns hold queued are counted (net/conn.h
- * opts.queued_total), and past max_queued a forwarded frame is dropped
- * when its destination's queue already holds PQ_RELAY_LONE_QUEUE: a
- * conn that drains keeps moving, one that hoards stops growing, and
- * the relay's queues stay under max_queued + max_nodes x 64 KiB
- * (~1.3 GiB with the defaults). Signalling is never dropped for it
- * (small, and in order). */
+ * opts.queued_total), and past max_queued a message is dropped, as on a
+ * full queue, when its destination already holds PQ_RELAY_LONE_QUEUE: a
+ * conn with less always gets the next message, so one that drains keeps
+ * moving and one that hoards stops growing; the relay's queues stay
+ * under max_queued + max_nodes x (64 KiB + PQ_MAX_MSG_LEN), ~2.3 GiB
+ * with the defaults. */
 #define PQ_RELAY_MAX_QUEUED ((size_t)256 << 20)
+/* The rule above: whether a message of len bytes to a conn holding
+ * dst_queued is dropped while all conns hold queued (max_queued the
+ * budget). Pure. */
+bool pq_relay_budget_refuses(size_t queued, size_t max_queued, size_t dst_queued, size_t len);
 
 /* Federation over NATS (relay_fed.c, DESIGN §8); all 0 without NATS. */
 struct pq_relay_fed_stats {
@@ -176,7 +180,10 @@ PQ_MUST_CHECK int pq_relay_new(struct pq_relay **out, struct pq_loop *loop,
 void pq_relay_shutdown(struct pq_relay *r);
 
 /* Free the relay; conns still alive are aborted (no callback). NULL is
- * fine. Not from inside a relay callback. */
+ * fine. Not from inside a relay callback. Conns it refused while opening
+ * are reaped by the loop and count their queue into the relay's budget
+ * until then: run the loop after pq_relay_shutdown until it returns (as
+ * above) before freeing, or free the loop without running it again. */
 void pq_relay_free(struct pq_relay *r);
 
 const struct pq_sockaddr *pq_relay_addr(const struct pq_relay *r);

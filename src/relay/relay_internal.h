@@ -79,7 +79,8 @@ struct pq_relay {
 };
 
 /* relay.c */
-/* Queue msg to n; a full queue drops it (counted). 0 or the send error. */
+/* Queue msg to n; a full queue or the budget drops it (counted). 0 or
+ * the send error. */
 int relay_send(struct relay_node *n, const uint8_t *msg, size_t len);
 /* Send CLOSE(reason) and close n with ws_code; later calls do nothing. */
 void relay_close_node(struct relay_node *n, uint16_t reason, uint16_t ws_code);

@@ -71,7 +71,7 @@ static void report_text(const struct pq_relay *r, struct pq_strbuf *b, uint64_t 
 		     (unsigned long long)s->forwarded_bytes, (unsigned long long)s->unreachable,
 		     (unsigned long long)s->not_mutual, (unsigned long long)s->dropped,
 		     (unsigned long long)s->protocol_errors);
-	pq_sb_printf(b, "  queued: %zu bytes in all conns, budget %zu; %llu frames dropped for it\n", r->queued,
+	pq_sb_printf(b, "  queued: %zu bytes in all conns, budget %zu; %llu messages dropped for it\n", r->queued,
 		     r->opts.max_queued, (unsigned long long)s->budget_dropped);
 	relay_fed_report_text(r, b); /* issue 10 */
 	for (const struct relay_node *n = r->nodes; n; n = n->next) {
@@ -179,7 +179,7 @@ long pq_relay_metrics_text(const struct pq_relay *r, char *out, size_t cap)
 	counter(&b, "pqlan_relay_queue_drops_total", "Messages dropped on a full destination queue.",
 		s->dropped);
 	counter(&b, "pqlan_relay_budget_drops_total",
-		"Of those, frames dropped for the relay-wide budget (max_queued_mib).", s->budget_dropped);
+		"Of those, messages dropped for the relay-wide budget (max_queued_mib).", s->budget_dropped);
 	pq_sb_printf(&b, "# HELP pqlan_relay_queued_bytes Bytes queued in all connections now.\n"
 		     "# TYPE pqlan_relay_queued_bytes gauge\npqlan_relay_queued_bytes %zu\n", r->queued);
 	counter(&b, "pqlan_relay_protocol_errors_total", "Connections closed for a protocol error.",

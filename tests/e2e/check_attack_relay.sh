@@ -20,7 +20,7 @@
 #    of queue (~4 MiB with the kernel's buffer). The relay runs with
 #    max_queued_mib = 8, under what the 32 silent readers would hold (32
 #    MiB): what all conns hold queued (relay-status, sampled) must stay
-#    under 8 MiB + 64 KiB per conn, frames must be dropped for the budget,
+#    under 8 MiB + 64 KiB and one message per conn, messages must be dropped for the budget,
 #    and the pings still pass (a conn that drains is never held back by it).
 # Figures (login times, peak RSS) are printed.
 # pq-no-sanitizer: timing and RSS bounds are for the plain build; the ASan pass runs every unit test of these parts
@@ -106,9 +106,9 @@ if [ "$hwm" -lt "$rss_limit_kb" ]; then
 else
 	e2e_bad "relay peak RSS $((hwm / 1024)) MiB, over 128 MiB"
 fi
-echo "figure: queued in all relay conns, peak sampled $((qpeak / 1024)) KiB (budget 8192 KiB); frames dropped for the budget: $bdrops"
+echo "figure: queued in all relay conns, peak sampled $((qpeak / 1024)) KiB (budget 8192 KiB); messages dropped for the budget: $bdrops"
 [ "$qpeak" -gt 0 ] && [ "$qpeak" -le "$queued_limit" ] && [ "$bdrops" -gt 0 ] &&
-	e2e_ok "the relay's queues held $((qpeak / 1024)) KiB at most under max_queued_mib = 8, $bdrops frames dropped for it" ||
+	e2e_ok "the relay's queues held $((qpeak / 1024)) KiB at most under max_queued_mib = 8, $bdrops messages dropped for it" ||
 	e2e_bad "relay queues under the budget: peak $qpeak bytes (limit $queued_limit), budget drops $bdrops"
 [ "$pings" -ge $((sent * 8 / 10)) ] && e2e_ok "n1 -> n2 through the relay during the flood: $pings of $sent pings" ||
 	e2e_bad "n1 -> n2 through the relay during the flood: only $pings of $sent pings"

@@ -1402,6 +1402,42 @@ static uint8_t flush_pattern(size_t i)
 	return (uint8_t)(i * 13 + 5);
 }
 
+/* opts.queued_total (the relay's budget): the counter follows what the
+ * conn holds - after sends (bulk and small lanes), back to zero once
+ * written, and what a freed conn held goes with it. */
+static size_t queued_total;
+static bool queued_total_zero(struct env *e)
+{
+	return queued_total == 0 && pq_conn_queued(e->cli.conn) == 0;
+}
+
+static void test_queued_total(void **state)
+{
+	const struct pq_conn_opts plain = {.size_from_path = true};
+	const struct pq_conn_opts counted = {.size_from_path = true, .queued_total = &queued_total};
+	struct env e;
+
+	alarm(20);
+	memset(&lane_rx, 0, sizeof(lane_rx));
+	srv_msg_hook = lane_hook;
+	env_new(&e, &plain);
+	open_pair(&e, &counted);
+	run_until(&e, queued_total_zero, 5000);
+	lane_queue(&e, 4, 3, 100);
+	assert_true(queued_total >= 4 * 60000 + 3 * 100);
+	assert_int_equal(queued_total, pq_conn_queued(e.cli.conn));
+	want_srv_msgs = 7;
+	run_until(&e, srv_has_msgs, 5000);
+	run_until(&e, queued_total_zero, 5000);
+	lane_queue(&e, 2, 1, 100);
+	assert_int_equal(queued_total, pq_conn_queued(e.cli.conn));
+	pq_conn_abort(e.cli.conn);
+	e.cli.conn = NULL;
+	assert_int_equal(queued_total, 0);
+	srv_msg_hook = NULL;
+	env_free(&e);
+}
+
 /* Inside the server's on_message for a message larger than the kept
  * receive buffer: a reply flushed at once (nothing left queued), and the
  * message still readable after it (a flush that trimmed would free it:
@@ -1583,6 +1619,7 @@ int main(void)
 		cmocka_unit_test(test_urgent_bulk_frames),
 		cmocka_unit_test(test_ping_and_host),
 		cmocka_unit_test(test_flush_now),
+		cmocka_unit_test(test_queued_total),
 		cmocka_unit_test(test_throughput_figure),
 	};
 

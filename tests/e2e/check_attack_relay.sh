@@ -21,7 +21,8 @@
 #    max_queued_mib = 8, under what the 32 silent readers would hold (32
 #    MiB): what all conns hold queued (relay-status, sampled) must stay
 #    under 8 MiB + 64 KiB and one message per conn, messages must be dropped for the budget,
-#    and the pings still pass (a conn that drains is never held back by it).
+#    and the pings still pass (a conn holding under 64 KiB always gets the
+#    next message).
 # Figures (login times, peak RSS) are printed.
 # pq-no-sanitizer: timing and RSS bounds are for the plain build; the ASan pass runs every unit test of these parts
 set -eu

@@ -51,6 +51,23 @@ static void teardown_node(void)
 		pq_session_wipe(&peers[i].session);
 }
 
+/* The node's report at the fixture's clock, in out (NUL-terminated). */
+static const char *report(char *out, size_t cap, bool json)
+{
+	long n = pq_control_status(&node, json, out, cap, 112900);
+
+	assert_true(n > 0);
+	out[n] = 0;
+	return out;
+}
+
+/* Both reports, JSON and text, hold what they should. */
+static void expect_reports(char *out, size_t cap, const char *in_json, const char *in_text)
+{
+	assert_non_null(strstr(report(out, cap, true), in_json));
+	assert_non_null(strstr(report(out, cap, false), in_text));
+}
+
 static void test_json_exact(void **state)
 {
 	static const char want[] =
@@ -86,10 +103,8 @@ static void test_json_exact(void **state)
 	/* Relay down: "connecting", and the established peer is not. */
 	node.relay.state = PQ_RELAY_CONNECTING;
 	peers[0].online = false;
-	n = pq_control_status(&node, true, out, sizeof(out), 112900);
-	assert_true(n > 0);
-	out[n] = 0;
-	assert_non_null(strstr(out, "\"relay\":\"connecting\"," VERSION_JSON ",\"udp\":null,\"relay_tcp\":null}"));
+	assert_non_null(strstr(report(out, sizeof(out), true),
+			       "\"relay\":\"connecting\"," VERSION_JSON ",\"udp\":null,\"relay_tcp\":null}"));
 	assert_non_null(strstr(out, "\"key\":\"" KEY("B") "\",\"state\":\"offline\",\"path\":\"none\""));
 	checks++;
 	/* No peers at all: an empty list. */
@@ -136,10 +151,7 @@ static void test_json_direct(void **state)
 	if (!strstr(out, want))
 		fail_msg("JSON lacks\n%s\nin\n%s", want, out);
 	checks++;
-	n = pq_control_status(&node, false, out, sizeof(out), 112900);
-	assert_true(n > 0);
-	out[n] = 0;
-	assert_non_null(strstr(out, "  path: direct\n"));
+	assert_non_null(strstr(report(out, sizeof(out), false), "  path: direct\n"));
 	assert_non_null(strstr(out, "  endpoint: 192.0.2.12:7444 (tls)\n  heard on it: 1200 ms ago\n"));
 	assert_non_null(strstr(out, "  direct: 2 migrations, 1 fallbacks, 3 re-handshakes (3 failed)\n"));
 	checks++;
@@ -155,46 +167,27 @@ static void test_json_direct(void **state)
 		conn.rw.engaged = true;
 		conn.rw.clamp = 4344;
 		dc.conn = &conn;
-		n = pq_control_status(&node, true, out, sizeof(out), 112900);
-		assert_true(n > 0);
-		out[n] = 0;
-		assert_non_null(strstr(out, ",\"direct_heard_ms\":1200,\"tcp\":{\"rate\":2500000,\"lowat\":5120,"
-					    "\"window_clamp\":4344}},"));
-		n = pq_control_status(&node, false, out, sizeof(out), 112900);
-		assert_true(n > 0);
-		out[n] = 0;
-		assert_non_null(strstr(out, "  heard on it: 1200 ms ago\n  tcp: drains at 20.0 Mbit/s, unsent bound "
-					    "5120 B, receive window clamped to 4344 B\n"));
+		expect_reports(out, sizeof(out),
+			       ",\"direct_heard_ms\":1200,\"tcp\":{\"rate\":2500000,\"lowat\":5120,"
+			       "\"window_clamp\":4344}},",
+			       "  heard on it: 1200 ms ago\n  tcp: drains at 20.0 Mbit/s, unsent bound "
+			       "5120 B, receive window clamped to 4344 B\n");
 		conn.rw.engaged = false;
 		conn.lowat = 0;
-		n = pq_control_status(&node, false, out, sizeof(out), 112900);
-		assert_true(n > 0);
-		out[n] = 0;
-		assert_non_null(strstr(out, "  tcp: drains at 20.0 Mbit/s, unsent bound none, receive window the "
-					    "kernel's\n"));
+		assert_non_null(strstr(report(out, sizeof(out), false),
+				       "  tcp: drains at 20.0 Mbit/s, unsent bound none, receive window the "
+				       "kernel's\n"));
 		/* The relay link's conn: the same figures in the node's head,
 		 * only while connected. */
 		conn.rw.engaged = true;
 		node.relay.conn = &conn;
-		n = pq_control_status(&node, true, out, sizeof(out), 112900);
-		assert_true(n > 0);
-		out[n] = 0;
-		assert_non_null(strstr(out, ",\"relay_tcp\":{\"rate\":2500000,\"lowat\":0,\"window_clamp\":4344}},"
-					    "\"peers\":["));
-		n = pq_control_status(&node, false, out, sizeof(out), 112900);
-		assert_true(n > 0);
-		out[n] = 0;
-		assert_non_null(strstr(out, "\n  relay tcp: drains at 20.0 Mbit/s, unsent bound none, receive window "
-					    "clamped to 4344 B\n"));
+		expect_reports(out, sizeof(out),
+			       ",\"relay_tcp\":{\"rate\":2500000,\"lowat\":0,\"window_clamp\":4344}},\"peers\":[",
+			       "\n  relay tcp: drains at 20.0 Mbit/s, unsent bound none, receive window "
+			       "clamped to 4344 B\n");
 		node.relay.state = PQ_RELAY_CONNECTING;
-		n = pq_control_status(&node, true, out, sizeof(out), 112900);
-		assert_true(n > 0);
-		out[n] = 0;
-		assert_non_null(strstr(out, ",\"relay_tcp\":null},\"peers\":["));
-		n = pq_control_status(&node, false, out, sizeof(out), 112900);
-		assert_true(n > 0);
-		out[n] = 0;
-		assert_null(strstr(out, "relay tcp:"));
+		assert_non_null(strstr(report(out, sizeof(out), true), ",\"relay_tcp\":null},\"peers\":["));
+		assert_null(strstr(report(out, sizeof(out), false), "relay tcp:"));
 		node.relay.state = PQ_RELAY_CONNECTED;
 		node.relay.conn = NULL;
 		dc.conn = NULL;
@@ -204,19 +197,15 @@ static void test_json_direct(void **state)
 	 * carries (1500 - 28 IPv4/UDP - 29 sealed). */
 	dc.transport = PQ_PATH_UDP;
 	pq_pmtu_init(&dc.pmtu, 1500, 0);
-	n = pq_control_status(&node, false, out, sizeof(out), 112900);
-	assert_true(n > 0);
-	out[n] = 0;
-	assert_non_null(strstr(out, "  endpoint: 192.0.2.12:7444 (udp, path MTU 1280, probing: frames up to 1223 B, "
-				    "larger TCP ones cut)\n"));
+	assert_non_null(strstr(report(out, sizeof(out), false),
+			       "  endpoint: 192.0.2.12:7444 (udp, path MTU 1280, probing: frames up to 1223 B, "
+			       "larger TCP ones cut)\n"));
 	assert_true(pq_pmtu_acked(&dc.pmtu, 1500));
-	n = pq_control_status(&node, true, out, sizeof(out), 112900);
-	assert_true(n > 0);
-	out[n] = 0;
-	assert_non_null(strstr(out, "\"endpoint\":\"192.0.2.12:7444\",\"transport\":\"udp\",\"path_mtu\":1500,"
-				    "\"path_mtu_confirmed\":true,\"udp_max_frame\":1443,"));
+	assert_non_null(strstr(report(out, sizeof(out), true),
+			       "\"endpoint\":\"192.0.2.12:7444\",\"transport\":\"udp\",\"path_mtu\":1500,"
+			       "\"path_mtu_confirmed\":true,\"udp_max_frame\":1443,"));
 	/* The control socket sizes its answer by these (control_sock.c). */
-	assert_true((size_t)n <= PQ_NODE_STATUS_HEAD_MAX + 3 * PQ_NODE_STATUS_PEER_MAX);
+	assert_true(strlen(out) <= PQ_NODE_STATUS_HEAD_MAX + 3 * PQ_NODE_STATUS_PEER_MAX);
 	checks += 2;
 	peers[0].path.core.active = PQ_PATH_VIA_RELAY;
 	teardown_node();

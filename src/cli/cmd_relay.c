@@ -11,7 +11,6 @@
  *   PQLAN_RELAY_TEST_AUTH_TIMEOUT_MS=N            open -> RELAY_AUTH deadline
  */
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,11 +355,7 @@ int cmd_relay(int argc, char **argv)
 	}
 	opts.max_nodes = cfg.max_nodes;
 	opts.max_nodes_per_source = cfg.max_nodes_per_source;
-#if (SIZE_MAX >> 20) < 1048576 /* a 32-bit size_t: the config's top does not fit */
-	opts.max_queued = cfg.max_queued_mib > (SIZE_MAX >> 20) ? SIZE_MAX : (size_t)cfg.max_queued_mib << 20;
-#else
-	opts.max_queued = (size_t)cfg.max_queued_mib << 20;
-#endif
+	opts.max_queued = pq_relay_config_max_queued(&cfg);
 	/* -v wins over the file's log_level, also across reloads. */
 	pq_log_set_level(opts.verbose ? PQ_LOG_DEBUG : (enum pq_log_level)cfg.log_level);
 	rc = run_relay(&run, conf, &cfg, &opts);

@@ -147,8 +147,7 @@ metrics:
 }
 
 /* What a reload cannot change: the key's file, the listen and metrics
- * addresses, the control socket, the queue budget. "" when nothing of it
- * changed. */
+ * addresses, the control socket. "" when nothing of it changed. */
 static const char *fixed_change(const struct pq_relay_config *a, const struct pq_relay_config *b)
 {
 	if (strcmp(a->private_key, b->private_key))
@@ -160,8 +159,6 @@ static const char *fixed_change(const struct pq_relay_config *a, const struct pq
 		return "metrics";
 	if (strcmp(a->control, b->control))
 		return "control";
-	if (a->max_queued_mib != b->max_queued_mib)
-		return "max_queued_mib";
 	if (strcmp(a->name, b->name) || memcmp(&a->nats, &b->nats, sizeof(a->nats)))
 		return "name, nats or [nats]"; /* issue 10: zeroed, then filled */
 	return "";
@@ -198,11 +195,13 @@ void relay_ops_reload(struct relay_ops *ops)
 		pq_relay_config_free(&next);
 		goto out;
 	}
+	pq_relay_set_limits(ops->relay, next.max_nodes, next.max_nodes_per_source,
+			    pq_relay_config_max_queued(&next));
 	if (!ops->verbose)
 		pq_log_set_level((enum pq_log_level)next.log_level);
-	pq_log(PQ_LOG_INFO, "relay: reloaded %s: %s, %zu node(s) no longer allowed closed, log level %s",
-	       ops->conf_path, next.allow_count ? "allow list" : "open (any node key)", closed,
-	       pq_log_level_name((enum pq_log_level)next.log_level));
+	pq_log(PQ_LOG_INFO, "relay: reloaded %s: %s, %zu node(s) no longer allowed closed, log level %s, "
+	       "caps and queue budget applied", ops->conf_path, next.allow_count ? "allow list" : "open (any node key)",
+	       closed, pq_log_level_name((enum pq_log_level)next.log_level));
 	if (next.allow_count)
 		pq_log(PQ_LOG_INFO, "relay: %zu allowed node keys", next.allow_count);
 	pq_relay_config_free(&ops->cfg);

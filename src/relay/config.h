@@ -100,7 +100,7 @@ struct pq_relay_config {
 	size_t allow_cap;                        /* internal */
 	uint32_t max_nodes;                      /* 0: the relay's default */
 	uint32_t max_nodes_per_source;           /* 0: the relay's default */
-	uint32_t max_queued_mib;                 /* 0: the relay's default */
+	uint32_t max_queued_mib;                 /* 0: the relay's default (pq_relay_config_max_queued) */
 	char user[PQ_CONFIG_USER_MAX + 1];       /* "" when not given */
 	bool seccomp;
 	bool has_metrics;
@@ -128,6 +128,9 @@ PQ_MUST_CHECK int pq_relay_config_load(struct pq_relay_config *cfg, const char *
 PQ_MUST_CHECK int pq_relay_config_parse(struct pq_relay_config *cfg, const char *name,
 					const char *text, size_t len, char *err, size_t err_len);
 void pq_relay_config_free(struct pq_relay_config *cfg);
+/* max_queued_mib in bytes (0: the relay's default), saturated where
+ * size_t is 32 bits. */
+size_t pq_relay_config_max_queued(const struct pq_relay_config *cfg);
 
 struct pq_relay;
 /* relay_fed_config.c: with nats lines, read [nats]'s files (the password

@@ -3,8 +3,8 @@
  * the private key path, the listen address, the optional allow list of
  * node public keys (format in node/config.h) and the STUN address.
  */
-#include <stdio.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +87,15 @@ static int set_max_queued_mib(struct pq_conf_arg *a)
 {
 	return pq_cv_uint(&((struct pq_relay_config *)a->cfg)->max_queued_mib, a->value, 1, 1048576,
 			  "MiB", a->why, a->why_len);
+}
+
+size_t pq_relay_config_max_queued(const struct pq_relay_config *cfg)
+{
+#if (SIZE_MAX >> 20) < 1048576 /* a 32-bit size_t: the key's top does not fit */
+	if (cfg->max_queued_mib > (SIZE_MAX >> 20))
+		return SIZE_MAX;
+#endif
+	return (size_t)cfg->max_queued_mib << 20;
 }
 
 static int set_user(struct pq_conf_arg *a)

@@ -278,18 +278,22 @@ static int copy_allow(struct pq_relay *r, const uint8_t (*allow)[32], size_t cou
 	return 0;
 }
 
+void pq_relay_set_limits(struct pq_relay *r, size_t max_nodes, size_t max_nodes_per_source,
+			 size_t max_queued)
+{
+	r->opts.max_nodes = max_nodes ? max_nodes : PQ_RELAY_MAX_NODES;
+	r->opts.max_nodes_per_source = max_nodes_per_source ? max_nodes_per_source
+							    : PQ_RELAY_MAX_NODES_PER_SOURCE;
+	r->opts.max_queued = max_queued ? max_queued : PQ_RELAY_MAX_QUEUED;
+}
+
 static void set_opts(struct pq_relay *r, const struct pq_relay_opts *opts)
 {
 	if (opts)
 		r->opts = *opts;
 	if (!r->opts.auth_timeout_ms)
 		r->opts.auth_timeout_ms = PQ_RELAY_AUTH_TIMEOUT_MS;
-	if (!r->opts.max_nodes)
-		r->opts.max_nodes = PQ_RELAY_MAX_NODES;
-	if (!r->opts.max_nodes_per_source)
-		r->opts.max_nodes_per_source = PQ_RELAY_MAX_NODES_PER_SOURCE;
-	if (!r->opts.max_queued)
-		r->opts.max_queued = PQ_RELAY_MAX_QUEUED;
+	pq_relay_set_limits(r, r->opts.max_nodes, r->opts.max_nodes_per_source, r->opts.max_queued);
 	if (!r->opts.ping_interval_ms)
 		r->opts.ping_interval_ms = PQ_RELAY_PING_MS;
 	if (!r->opts.ping_timeout_ms)

@@ -174,6 +174,13 @@ PQ_MUST_CHECK int pq_relay_new(struct pq_relay **out, struct pq_loop *loop,
 			       const uint8_t (*allow)[32], size_t allow_count,
 			       const struct pq_relay_opts *opts);
 
+/* Reload (SIGHUP): max_nodes, max_nodes_per_source and max_queued as in
+ * pq_relay_opts (0: the default). They apply to what comes next: an
+ * authentication past a lower cap is refused, conns already over it stay;
+ * a lower budget drops messages from the next one on. */
+void pq_relay_set_limits(struct pq_relay *r, size_t max_nodes, size_t max_nodes_per_source,
+			 size_t max_queued);
+
 /* Stop accepting; send CLOSE(5) to every conn and close them. Run the loop
  * afterwards until it returns (each conn ends within close_linger_ms),
  * then pq_relay_free. Safe to call twice. */

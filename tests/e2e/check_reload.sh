@@ -24,7 +24,8 @@
 #      restarted claiming protocol version 2 is refused by n2, logged.
 #   6. systemd saw READY=1, then RELOADING=1/READY=1 per reload, STOPPING=1.
 #   7. the relay survives SIGHUP; a reload that drops n3 from its allow list
-#      closes n3 and refuses it again (relay-status and its metrics say so);
+#      closes n3 and refuses it again (relay-status and its metrics say so),
+#      and the same reload's max_queued_mib is in force (relay-status);
 #      a reload that changes its listen address is refused.
 set -eu
 top=${PQ_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -192,6 +193,7 @@ relay_status() { ip netns exec "$ns_relay" "$PQLAN" relay-status -s "$dir/relay.
 relay_has() { relay_status && e2e_json "$dir/rs.json" "any(n['key'] == '$1' for n in j['nodes'])"; }
 e2e_until 10 relay_has "${pub[3]}" || e2e_bad "relay-status does not list n3"
 grep -v "^allow = ${pub[3]}\$" "$dir/relay.conf.orig" >"$dir/relay.conf"
+echo "max_queued_mib = 32" >>"$dir/relay.conf"
 kill -HUP "$relay_pid"
 relay_lacks() { relay_status && ! e2e_json "$dir/rs.json" "any(n['key'] == '$1' for n in j['nodes'])"; }
 e2e_until 10 relay_lacks "${pub[3]}" || true   # judged just below
@@ -202,6 +204,9 @@ if ! e2e_json "$dir/rs.json" "any(n['key'] == '${pub[3]}' for n in j['nodes'])" 
 else
 	e2e_bad "relay after dropping n3 from allow: $(cat "$dir/rs.json")"
 fi
+e2e_json "$dir/rs.json" "j['relay']['max_queued'] == 32 * 1048576" &&
+	e2e_ok "relay SIGHUP: the new queue budget (max_queued_mib = 32) is in force" ||
+	e2e_bad "relay queue budget after SIGHUP: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["relay"]["max_queued"])' "$dir/rs.json")"
 kill -0 "$relay_pid" && e2e_ok "the relay is still running after SIGHUP" || e2e_die "SIGHUP killed the relay"
 metric() { ip netns exec "$ns_relay" python3 -c 'import sys, urllib.request
 body = urllib.request.urlopen("http://%s:9465/metrics" % sys.argv[1], timeout=5).read().decode()

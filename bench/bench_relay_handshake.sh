@@ -16,7 +16,9 @@
 # CPUS (default empty: the kernel places the relay and the clients; a CPU
 # list such as 0: every process of the bench is pinned there with taskset,
 # which shows how much of a hop is the wake-up of an idle CPU, see
-# bench/README.md "Where the hops go").
+# bench/README.md "Where the hops go"), FLOOR (default 1: then also run
+# bench_hop_floor, the same three hops and work over raw TCP, for what
+# the machine itself costs; 0: not).
 # Everything (relay process, namespace, temp dir) is removed on exit, also
 # on failure; every wait is bounded.
 set -eu
@@ -76,7 +78,26 @@ echo "  clients refill their precomputed ephemeral key pairs in that idle time (
 echo "  as the node does from its 1 s housekeeping timer."
 # In the background and waited for, so a signal reaches the trap at once
 # (and the cleanup kills the tool by its PID).
-timeout $((N * (PACE_MS + 2000) / 1000 + 60)) $cmd &
+timeout $((N * (PACE_MS + 2000) / 1000 + 60)) $cmd >"$dir/out.txt" &
 tool_pid=$!
 E2E_PIDS+=("$tool_pid")
-wait "$tool_pid" || e2e_die "bench_relay_handshake failed (exit $?)"
+wait "$tool_pid" || { cat "$dir/out.txt"; e2e_die "bench_relay_handshake failed (exit $?)"; }
+cat "$dir/out.txt"
+
+# The floor (FLOOR=1, the default; bench/bench_hop_floor.c): the same
+# three hops, message sizes and work (the build legs' p50 just measured;
+# after each answer B's time inside pq_hs_* beyond its build, i.e. its
+# signature check) over raw loopback TCP and a trivial forwarder.
+[ "${FLOOR:-1}" = 1 ] || exit 0
+p50() { awk -v k="$1" 'index($0, k) == 1 || index($0, "  " k) == 1 { for (i = 1; i < NF; i++) if ($i == "p50") { print $(i + 1); exit } }' "$dir/out.txt"; }
+b_us=$(p50 "leg B builds HS_RESP") a_us=$(p50 "leg A builds HS_FINISH") b_in=$(p50 "B inside pq_hs_* calls")
+[ -n "$b_us" ] && [ -n "$a_us" ] && [ -n "$b_in" ] || e2e_die "cannot read the build legs from the output above"
+settle=$((b_in > b_us ? b_in - b_us : 0))
+floor=$build/bench/bench_hop_floor
+make -s -C "$top" BUILD="$build" "$floor" >&2 || e2e_die "could not build $floor"
+fcmd="ip netns exec $ns ${pin[*]:+${pin[*]} }$floor $N $PACE_MS $b_us $a_us $settle"
+echo "command: $fcmd"
+timeout $((N * (PACE_MS + 2000) / 1000 + 60)) $fcmd &
+tool_pid=$!
+E2E_PIDS+=("$tool_pid")
+wait "$tool_pid" || e2e_die "bench_hop_floor failed (exit $?)"

@@ -62,13 +62,15 @@ void pq_dconn_detach(struct pq_dconn *dc)
 	if (dc->peer && dc->peer->node->loop)
 		pq_loop_timer_cancel(dc->peer->node->loop, &dc->resend);
 	pq_udp_pmtu_stop(dc->node, dc);
+	if (dc->rehs_live && dc->peer)
+		pq_rehs_abandon(&dc->rehs, &dc->peer->path.cache, pq_wall_ms());
+	else if (dc->rehs_live)
+		pq_rehs_clear(&dc->rehs);
+	dc->rehs_live = false;
 	if (dc->peer && dc->slot >= 0 && dc->peer->path.conn[dc->slot] == dc)
 		dc->peer->path.conn[dc->slot] = NULL;
 	dc->peer = NULL;
 	dc->slot = -1;
-	if (dc->rehs_live)
-		pq_rehs_clear(&dc->rehs);
-	dc->rehs_live = false;
 }
 
 bool pq_dconn_usable(const struct pq_dconn *dc)
@@ -125,8 +127,11 @@ static int rehs_init(struct pq_dconn *dc, const struct pq_keypair *kp)
 	cfg.send_key = kp->rehs_send;
 	cfg.recv_key = kp->rehs_recv;
 	cfg.binding = binding;
+	/* A run replaced before it completed proved nothing: its cache
+	 * entries go with it (pq_rehs_abandon; undone with the rest when
+	 * the new datagram is refused, pq_dconn_udp_rehs). */
 	if (dc->rehs_live)
-		pq_rehs_clear(&dc->rehs);
+		pq_rehs_abandon(&dc->rehs, &dc->peer->path.cache, pq_wall_ms());
 	if ((ret = pq_rehs_init(&dc->rehs, &cfg, pq_wall_ms())))
 		return ret;
 	dc->rehs_live = true;

@@ -153,6 +153,8 @@ struct pq_peer_path {
 	uint64_t last_rehs_ms;         /* monotonic; 0: none */
 	uint64_t last_rehs_us;         /* duration of the last completed run */
 	uint64_t udp_refused;          /* UDP re-handshake datagrams ignored */
+	uint64_t udp_rehs_second;      /* udp_path.c: the second of udp_rehs_taken */
+	unsigned udp_rehs_taken;       /* re-handshake datagrams taken in it */
 	struct pq_sockaddr udp_seen;   /* udp_path.c: last authenticated source we
 					* did not validate (peer-reflexive) */
 	struct pq_sockaddr udp_from;   /* udp_path.c: the source of the datagram
@@ -228,8 +230,6 @@ struct pq_udp_path {
 	uint16_t port;
 	uint64_t drops;                /* datagrams refused before any peer's keys */
 	uint64_t send_errors;          /* datagrams the kernel refused */
-	uint64_t rehs_second;          /* re-handshake datagrams taken in this second */
-	unsigned rehs_in_second;
 	uint64_t stun_sent, stun_answers;
 	/* STUN client: our public mapping as servers see it */
 	struct pq_sockaddr stun_server[PQ_NODE_STUN_SERVERS];

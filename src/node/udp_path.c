@@ -418,8 +418,7 @@ static bool take_overtaking_request(struct pq_node_peer *p, struct overtaken *o)
 	memcpy(o->msg, old->last_in, old->last_in_len);
 	o->len = old->last_in_len;
 	o->from = old->addr;
-	pq_challenge_cache_forget(&p->path.cache, req.challenge, pq_wall_ms());
-	pq_rehs_clear(&old->rehs);
+	pq_rehs_abandon(&old->rehs, &p->path.cache, pq_wall_ms());
 	old->rehs_live = false;
 	old->last_in_len = 0;
 	return true;
@@ -513,6 +512,35 @@ static struct pq_dconn *rehs_target(struct pq_node_peer *p, uint8_t type)
 	return best;
 }
 
+/* Could a re-handshake datagram of this type move dc's run? A REQUEST
+ * starts or replaces a responder's run; a RESPONSE only matters to our run
+ * waiting for one, a COMPLETE to one waiting for that (or is a copy of the
+ * COMPLETE that ended it, let go in rehs_in). Anything else is refused
+ * before it costs a MAC or a share of the peer's budget. */
+static bool rehs_fits(const struct pq_dconn *dc, uint8_t type)
+{
+	if (type == PQ_MSG_REHS_REQUEST)
+		return true;
+	if (!dc->rehs_live)
+		return false;
+	return pq_rehs_state(&dc->rehs) ==
+	       (type == PQ_MSG_REHS_RESPONSE ? PQ_REHS_WAIT_RESPONSE : PQ_REHS_WAIT_COMPLETE);
+}
+
+/* A run costs a MAC and a copy of its state per datagram, and the session
+ * id is visible on the wire: at most PQ_NODE_UDP_REHS_PER_S re-handshake
+ * datagrams a second are looked at per peer (an attempt needs a few; a
+ * flood is dropped and counted). Per peer, so that a flood naming one
+ * peer's session leaves the others' runs alone. */
+static bool rehs_budget_left(struct pq_node_peer *p, uint64_t now_ms)
+{
+	if (now_ms / 1000 != p->path.udp_rehs_second) {
+		p->path.udp_rehs_second = now_ms / 1000;
+		p->path.udp_rehs_taken = 0;
+	}
+	return ++p->path.udp_rehs_taken <= PQ_NODE_UDP_REHS_PER_S;
+}
+
 static void rehs_in(struct pq_node *node, const struct pq_sockaddr *from, const struct pq_dgram *d,
 		    const uint8_t *msg, size_t len, uint64_t now_ms)
 {
@@ -523,22 +551,10 @@ static void rehs_in(struct pq_node *node, const struct pq_sockaddr *from, const 
 		node->udp.drops++;
 		return;
 	}
-	/* A run costs a MAC and a copy of its state per datagram, and the
-	 * session id is visible on the wire: at most PQ_NODE_UDP_REHS_PER_S
-	 * re-handshake datagrams a second are looked at (an attempt needs a
-	 * few; a flood is dropped and counted). */
-	if (now_ms / 1000 != node->udp.rehs_second) {
-		node->udp.rehs_second = now_ms / 1000;
-		node->udp.rehs_in_second = 0;
-	}
-	if (++node->udp.rehs_in_second > PQ_NODE_UDP_REHS_PER_S) {
+	/* Before the budget: a proven conn's runs come from its address, so
+	 * a flood from anywhere else never crowds out the peer's own. */
+	if (dc->has_addr && !pq_sockaddr_equal(from, &dc->addr) && pq_dconn_usable(dc)) {
 		node->udp.drops++;
-		return;
-	}
-	/* A REQUEST we answered already (our RESPONSE was lost): the same
-	 * answer again, where it came from. */
-	if (!dc->dialled && dc->rehs_live && len == dc->last_in_len && !memcmp(msg, dc->last_in, len)) {
-		send_lossy(node, from, dc->last_out, dc->last_out_len);
 		return;
 	}
 	/* The two copies of the COMPLETE that completed our run (the peer
@@ -550,8 +566,14 @@ static void rehs_in(struct pq_node *node, const struct pq_sockaddr *from, const 
 		dc->complete_copies++;
 		return;
 	}
-	if (dc->has_addr && !pq_sockaddr_equal(from, &dc->addr) && pq_dconn_usable(dc)) {
-		node->udp.drops++; /* a proven conn's runs come from its address */
+	if (!rehs_fits(dc, d->type) || !rehs_budget_left(p, now_ms)) {
+		node->udp.drops++;
+		return;
+	}
+	/* A REQUEST we answered already (our RESPONSE was lost): the same
+	 * answer again, where it came from. */
+	if (!dc->dialled && dc->rehs_live && len == dc->last_in_len && !memcmp(msg, dc->last_in, len)) {
+		send_lossy(node, from, dc->last_out, dc->last_out_len);
 		return;
 	}
 	pq_dconn_udp_rehs(dc, from, msg, len, now_ms);

@@ -82,7 +82,9 @@ void pq_challenge_cache_release(struct pq_challenge_cache *c, const uint8_t tag[
 /* Forget the live SEEN entry for value, if any. Only for a REQUEST taken
  * back from a run that answered it on the wrong channel (a UDP attempt's
  * REQUEST that overtook its PUNCH) and handed at once to the run it was
- * for, which records it again: the entry is gone for no longer than that. */
+ * for, which records it again: the entry is gone for no longer than that;
+ * and for the entries of a responder's run given up before its COMPLETE
+ * (pq_rehs_abandon): it proved nothing. */
 void pq_challenge_cache_forget(struct pq_challenge_cache *c, const uint8_t value[PQ_CHALLENGE_LEN],
 			       uint64_t now_ms);
 

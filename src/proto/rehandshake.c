@@ -160,6 +160,15 @@ void pq_rehs_clear(struct pq_rehs *r)
 		pq_wipe(r, sizeof(*r));
 }
 
+void pq_rehs_abandon(struct pq_rehs *r, struct pq_challenge_cache *cache, uint64_t now_ms)
+{
+	if (r->role == PQ_REHS_RESPONDER && r->state == PQ_REHS_WAIT_COMPLETE) {
+		pq_challenge_cache_forget(cache, r->challenge, now_ms);
+		pq_challenge_cache_forget(cache, r->counter_challenge, now_ms);
+	}
+	pq_rehs_clear(r);
+}
+
 enum pq_rehs_state pq_rehs_state(const struct pq_rehs *r)
 {
 	return r->state;

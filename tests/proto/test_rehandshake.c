@@ -760,6 +760,55 @@ static void test_cache_full(void **state)
 	printf("checked: %u runs filled the cache; 3 refused while full, none evicted\n", accepted);
 }
 
+/* Forged REQUESTs, each answered and then given up before a COMPLETE
+ * (on UDP the next REQUEST replaces the run): many times the cache's
+ * size of them leave it empty, where each used to hold two entries for
+ * 30 s and 32 of them locked the peer's real runs out. What a run that
+ * completed recorded, and an initiator's challenge, stay. */
+static void test_abandon_unproven(void **state)
+{
+	struct pq_rehs r, ri;
+	uint8_t m1[BUF], out[BUF], ch[32], own[32], done_req[BUF];
+	size_t l1, lo, ldone;
+	unsigned forged = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < 4 * PQ_CHALLENGE_CACHE_SLOTS; i++, forged++) {
+		memset(ch, 0, 32);
+		ch[0] = (uint8_t)i;
+		ch[1] = (uint8_t)(i >> 8);
+		ch[2] = 0xab;
+		l1 = forge_request(m1, B.keys.session_id, ch, T0 + 29000); /* lives ~59 s */
+		run_init(&r, &B, PQ_REHS_RESPONDER, binding_1, T0 + i);
+		assert_int_equal(pq_rehs_receive(&r, &B.cache, m1, l1, T0 + i, out, BUF, &lo), 0);
+		assert_int_equal(pq_rehs_state(&r), PQ_REHS_WAIT_COMPLETE);
+		assert_int_equal(pq_challenge_cache_room(&B.cache, T0 + i), PQ_CHALLENGE_CACHE_SLOTS - 2);
+		pq_rehs_abandon(&r, &B.cache, T0 + i);
+		assert_true(all_zero((const uint8_t *)&r, sizeof(r)));
+		assert_int_equal(pq_challenge_cache_room(&B.cache, T0 + i), PQ_CHALLENGE_CACHE_SLOTS);
+	}
+	assert_int_equal(B.ctr.cache_full, 0);
+	assert_fresh_runs_ok(T0 + 2000);
+	/* A completed run's REQUEST stays refused after its run is given up. */
+	l1 = started(&ri, &A, binding_1, T0 + 3000, m1, own);
+	memcpy(done_req, m1, ldone = l1);
+	run_init(&r, &B, PQ_REHS_RESPONDER, binding_1, T0 + 3000);
+	assert_int_equal(pq_rehs_receive(&r, &B.cache, m1, l1, T0 + 3000, out, BUF, &lo), 0);
+	assert_int_equal(pq_rehs_receive(&ri, &A.cache, out, lo, T0 + 3001, m1, BUF, &l1), 0);
+	assert_int_equal(pq_rehs_receive(&r, &B.cache, m1, l1, T0 + 3002, out, BUF, &lo), 0);
+	assert_int_equal(pq_rehs_state(&r), PQ_REHS_COMPLETED);
+	pq_rehs_abandon(&r, &B.cache, T0 + 3003);
+	run_init(&r, &B, PQ_REHS_RESPONDER, binding_1, T0 + 3004);
+	assert_int_equal(pq_rehs_receive(&r, &B.cache, done_req, ldone, T0 + 3004, out, BUF, &lo), PQ_E_REPLAY);
+	/* An initiator waiting for its RESPONSE keeps its challenge recorded. */
+	l1 = started(&ri, &A, binding_1, T0 + 4000, m1, own);
+	pq_rehs_abandon(&ri, &A.cache, T0 + 4001);
+	assert_int_equal(pq_challenge_cache_seen(&A.cache, own, T0 + 4001), 1);
+	pq_rehs_clear(&ri);
+	printf("checked: %u forged REQUESTs answered and given up, the cache empty after each; "
+	       "a completed run's and an initiator's entries kept\n", forged);
+}
+
 static void test_broken_rng(void **state)
 {
 	struct pq_rehs r;
@@ -1094,6 +1143,7 @@ int main(void)
 		cmocka_unit_test_setup(test_external_deadline, setup_nodes),
 		cmocka_unit_test_setup(test_reflected_and_cached_counter_challenge, setup_nodes),
 		cmocka_unit_test_setup(test_cache_full, setup_nodes),
+		cmocka_unit_test_setup(test_abandon_unproven, setup_nodes),
 		cmocka_unit_test_setup(test_broken_rng, setup_nodes),
 		cmocka_unit_test_setup(test_interleaving_attack, setup_nodes),
 		cmocka_unit_test_setup(test_mac_vectors, setup_nodes),

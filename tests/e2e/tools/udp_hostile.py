@@ -8,10 +8,12 @@ command prints one JSON object on stdout.
       capture (AF_PACKET) every UDP datagram to or from PORT seen on
       IFACE for SECS s or until SIGTERM; OUT gets one JSON object per
       line: {"src": "ip:port", "dst": "ip:port", "hex": payload}.
-  attack KIND HOST PORT [--cap FILE] [--from IP:PORT] [--count N]
+  attack KIND HOST PORT [--cap FILE] [--from IP:PORT] [--count N] [--secs S]
       send one kind of hostile datagram to HOST:PORT from our own socket,
-      or, with --from, with that (spoofed) source through a raw socket;
-      then listen 1 s for anything coming back to our socket. Prints
+      or, with --from, with that (spoofed) source through a raw socket
+      (with --secs, the same datagrams again and again for S seconds, at
+      most 60: a flood); then listen 1 s for anything coming back to our
+      socket. Prints
       {"kind", "sent", "replies"}. Kinds:
         garbage     random bytes, 1-1400 long, first byte anything
         empty       zero-length datagrams
@@ -254,8 +256,12 @@ def cmd_attack(args):
         emit({"kind": kind, "error": "nothing captured to send"})
         return 1
     s = Sender(host, port, opts.get("--from"))
-    for m in msgs:
-        s.send(m)
+    until = time.monotonic() + min(float(opts.get("--secs", "0")), 60.0)
+    while True:
+        for m in msgs:
+            s.send(m)
+        if time.monotonic() >= until:
+            break
     emit({"kind": kind, "sent": s.sent, "replies": s.replies(1.0)})
     return 0
 

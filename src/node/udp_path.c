@@ -390,8 +390,9 @@ void pq_udp_path_dial(struct pq_node_peer *p, int k, uint64_t now_ms)
  * the peer's new attempt sends its PUNCH through the relay and its
  * REQUEST straight, so the REQUEST can come first and be taken by the
  * older conn, whose answer (the older attempt's binding) the peer
- * refuses. Its run ends, and its challenge is forgotten so that the new
- * conn can take the REQUEST (it records the challenge again). */
+ * refuses. Its run is given up (pq_rehs_abandon: its challenge and
+ * counter-challenge leave the cache) so that the new conn can take the
+ * REQUEST (it records the challenge again). */
 struct overtaken {
 	uint8_t msg[PQ_REHS_MAX_MSG_LEN];
 	size_t len;

@@ -62,6 +62,10 @@ void pq_dconn_detach(struct pq_dconn *dc)
 	if (dc->peer && dc->peer->node->loop)
 		pq_loop_timer_cancel(dc->peer->node->loop, &dc->resend);
 	pq_udp_pmtu_stop(dc->node, dc);
+	/* A run ended here never completed: a responder's cache entries go
+	 * with it (pq_rehs_abandon), or forged REQUESTs on UDP conns that
+	 * come and go could keep the session's cache full. (A live run has
+	 * its peer; the plain wipe is only for safety.) */
 	if (dc->rehs_live && dc->peer)
 		pq_rehs_abandon(&dc->rehs, &dc->peer->path.cache, pq_wall_ms());
 	else if (dc->rehs_live)
@@ -269,6 +273,8 @@ void pq_dconn_udp_rehs(struct pq_dconn *dc, const struct pq_sockaddr *from, cons
 	struct pq_rehs_counters saved_count = p->path.rehs_count;
 	struct pq_sockaddr saved_addr = dc->addr;
 	bool was_live = dc->rehs_live;
+	uint32_t saved_index = dc->rehs_index;  /* rehs_init sets both */
+	uint64_t saved_start_us = dc->rehs_start_us;
 
 	memcpy(&saved_run, &dc->rehs, sizeof(saved_run));
 	memcpy(&saved_cache, &p->path.cache, sizeof(saved_cache));
@@ -280,6 +286,8 @@ void pq_dconn_udp_rehs(struct pq_dconn *dc, const struct pq_sockaddr *from, cons
 		memcpy(&p->path.cache, &saved_cache, sizeof(saved_cache));
 		p->path.rehs_count = saved_count;
 		dc->rehs_live = was_live;
+		dc->rehs_index = saved_index;
+		dc->rehs_start_us = saved_start_us;
 		dc->addr = saved_addr;
 		p->path.udp_refused++;
 	} else if (dc->peer && (msg[0] == PQ_MSG_REHS_REQUEST || msg[0] == PQ_MSG_REHS_COMPLETE) &&

@@ -123,7 +123,8 @@ struct pq_metrics;
 #define PQ_NODE_UDP_MAX_DGRAM PQ_PMTU_MAX /* the largest datagram udp_mtu allows */
 #define PQ_NODE_UDP_RX_MSGS 16
 #define PQ_NODE_UDP_RX_BUF 65536
-#define PQ_NODE_UDP_REHS_PER_S 200u
+#define PQ_NODE_UDP_REHS_PER_S 200u       /* per peer (udp_path.c rehs_budget_left) */
+#define PQ_NODE_UDP_REHS_NODE_PER_S 2000u /* and for the whole node */
 /* A datagram from an address we have not validated that proves the
  * peer's keys (its probes are answered there; see udp_path.c). */
 #define PQ_NODE_VIA_UDP_NEW (-3)
@@ -230,6 +231,8 @@ struct pq_udp_path {
 	uint16_t port;
 	uint64_t drops;                /* datagrams refused before any peer's keys */
 	uint64_t send_errors;          /* datagrams the kernel refused */
+	uint64_t rehs_second;          /* the second of rehs_taken */
+	unsigned rehs_taken;           /* re-handshake datagrams taken in it, all peers */
 	uint64_t stun_sent, stun_answers;
 	/* STUN client: our public mapping as servers see it */
 	struct pq_sockaddr stun_server[PQ_NODE_STUN_SERVERS];

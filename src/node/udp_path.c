@@ -528,18 +528,27 @@ static bool rehs_fits(const struct pq_dconn *dc, uint8_t type)
 	       (type == PQ_MSG_REHS_RESPONSE ? PQ_REHS_WAIT_RESPONSE : PQ_REHS_WAIT_COMPLETE);
 }
 
+/* Take one from a per-second allowance of max: false when it is used up. */
+static bool per_second_take(uint64_t *second, unsigned *taken, unsigned max, uint64_t now_ms)
+{
+	if (now_ms / 1000 != *second) {
+		*second = now_ms / 1000;
+		*taken = 0;
+	}
+	return *taken < max && ++*taken;
+}
+
 /* A run costs a MAC and a copy of its state per datagram, and the session
  * id is visible on the wire: at most PQ_NODE_UDP_REHS_PER_S re-handshake
- * datagrams a second are looked at per peer (an attempt needs a few; a
- * flood is dropped and counted). Per peer, so that a flood naming one
- * peer's session leaves the others' runs alone. */
-static bool rehs_budget_left(struct pq_node_peer *p, uint64_t now_ms)
+ * datagrams a second are looked at per peer, PQ_NODE_UDP_REHS_NODE_PER_S
+ * for the whole node (an attempt needs a few; a flood is dropped and
+ * counted). Per peer, so that a flood naming one peer's session leaves
+ * the others' runs alone; the node's cap bounds the CPU when many
+ * sessions are named at once. */
+static bool rehs_budget_left(struct pq_node *node, struct pq_node_peer *p, uint64_t now_ms)
 {
-	if (now_ms / 1000 != p->path.udp_rehs_second) {
-		p->path.udp_rehs_second = now_ms / 1000;
-		p->path.udp_rehs_taken = 0;
-	}
-	return ++p->path.udp_rehs_taken <= PQ_NODE_UDP_REHS_PER_S;
+	return per_second_take(&p->path.udp_rehs_second, &p->path.udp_rehs_taken, PQ_NODE_UDP_REHS_PER_S, now_ms) &&
+	       per_second_take(&node->udp.rehs_second, &node->udp.rehs_taken, PQ_NODE_UDP_REHS_NODE_PER_S, now_ms);
 }
 
 static void rehs_in(struct pq_node *node, const struct pq_sockaddr *from, const struct pq_dgram *d,
@@ -567,7 +576,9 @@ static void rehs_in(struct pq_node *node, const struct pq_sockaddr *from, const 
 		dc->complete_copies++;
 		return;
 	}
-	if (!rehs_fits(dc, d->type) || !rehs_budget_left(p, now_ms)) {
+	/* Counted as the node's drops, not the peer's udp_refused: nothing
+	 * of the peer's session was looked at. */
+	if (!rehs_fits(dc, d->type) || !rehs_budget_left(node, p, now_ms)) {
 		node->udp.drops++;
 		return;
 	}

@@ -5,7 +5,8 @@
  * The caller keeps one cache per session and passes it to every
  * re-handshake run of that session, whatever the run's role. It records
  * every REQUEST challenge and counter-challenge sent or accepted, and a
- * repeated one is rejected while its entry lives.
+ * repeated one is rejected while its entry lives (a responder's run given
+ * up before its COMPLETE takes its two back: pq_rehs_abandon).
  *
  * An entry lives until the last moment a message carrying its challenge
  * could still pass the ±30 s timestamp check. The cache has a fixed number

@@ -170,7 +170,8 @@ PQ_MUST_CHECK int pq_rehs_udp_binding(uint8_t out[PQ_REHS_BINDING_LEN], const ui
 /* Wipe everything in r. */
 void pq_rehs_clear(struct pq_rehs *r);
 
-/* Give up a run and wipe it. A responder that answered a REQUEST and
+/* Give up a run and wipe it (r not NULL; cache the one the run was given).
+ * A responder that answered a REQUEST and
  * never got its COMPLETE also takes the two cache entries it made (the
  * REQUEST's challenge, its counter-challenge) back out of cache: on a UDP
  * path anyone who saw the session id can send a REQUEST (no MAC covers

@@ -291,20 +291,27 @@ for i in 1 2; do
 done
 reloaded() { grep -q "reauth_interval 10s" "$dir/n1.log" && grep -q "reauth_interval 10s" "$dir/n2.log"; }
 e2e_until 5 reloaded || e2e_die "reload to reauth_interval = 10 not seen in both logs"
-status_json 1; rehs1=$(field 1 rehandshakes); fail1=$(field 1 rehandshake_failures)
-status_json 2; rehs2=$(field 2 rehandshakes); fail2=$(field 2 rehandshake_failures)
+counts() { # counts: "rehandshakes rehandshake_failures" of both nodes' peer
+	status_json 1 && status_json 2 || e2e_die "no status"
+	echo "$(field 1 rehandshakes) $(field 1 rehandshake_failures) $(field 2 rehandshakes) $(field 2 rehandshake_failures)"
+}
+read -r rehs1 fail1 rehs2 fail2 <<<"$(counts)"
+reauthed() { peer_of 1 "p['rehandshakes'] > $rehs1" && peer_of 2 "p['rehandshakes'] > $rehs2"; }
+# The shorter interval makes a re-authentication due at once: let it
+# finish first, so that the one counted below comes after the forgeries.
+e2e_until 15 reauthed || e2e_die "no re-authentication within 15 s of the reload"
 for i in 1 2; do
 	j=$((3 - i))
 	ip netns exec "$attacker" python3 "$tool" attack rehs-forge "192.168.243.1$i" 7444 --cap "$dir/cap.jsonl" \
 		--count 40 --from "192.168.243.1$j:7444" >"$dir/forge40-$i.json" || e2e_die "forge: $(cat "$dir/forge40-$i.json")"
 done
-reauthed() { peer_of 1 "p['rehandshakes'] > $rehs1" && peer_of 2 "p['rehandshakes'] > $rehs2"; }
+read -r rehs1 fail1 rehs2 fail2 <<<"$(counts)" # forged runs never complete: they move neither
 if e2e_until 25 reauthed && udp_direct 1 && udp_direct 2 && [ "$(snapshot 1)" = "$snap1" ] &&
 	[ "$(snapshot 2)" = "$snap2" ] && peer_of 1 "p['rehandshake_failures'] == $fail1" &&
-	peer_of 2 "p['rehandshake_failures'] == $fail2" && ! grep -q "cache full" "$dir/n1.log" "$dir/n2.log"; then
+	peer_of 2 "p['rehandshake_failures'] == $fail2"; then
 	pings 1 2 10 0.05
 	if [ "$REPLY" -eq 10 ]; then
-		e2e_ok "40 forged REQUESTs to each node, then the pair re-authenticated on the same UDP path (no fallback, no run refused for a full cache), 10 of 10 pings"
+		e2e_ok "40 forged REQUESTs to each node, then the pair re-authenticated on the same UDP path (no fallback, no failed run), 10 of 10 pings"
 	else
 		e2e_bad "after 40 forged REQUESTs: re-authenticated, but $REPLY of 10 pings"
 	fi
@@ -325,12 +332,13 @@ fi
 # part of each second before the flood had used the budget up; at 20 000
 # a second, in a longer run, it lost the path twice in 30 s. This step
 # checks the property, not that regression.)
-status_json 1; rehs1=$(field 1 rehandshakes)
-status_json 2; rehs2=$(field 2 rehandshakes)
+read -r rehs1 fail1 rehs2 fail2 <<<"$(counts)"
+udp_dropped() { status_json "$1" && python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["node"]["udp"]["dropped"])' "$dir/status$1.json"; }
+drop1=$(udp_dropped 1) drop2=$(udp_dropped 2)
 flood_pids=()
-for i in 1 2; do
-	e2e_bg "$attacker" "$dir/flood$i.json" timeout 40 python3 "$tool" attack rehs-forge "192.168.243.1$i" 7444 \
-		--cap "$dir/cap.jsonl" --count 500 --secs 20
+for i in 1 2; do # niced: the nodes, not the senders, get the CPU they need
+	e2e_bg "$attacker" "$dir/flood$i.json" nice -n 19 timeout 40 python3 "$tool" attack rehs-forge \
+		"192.168.243.1$i" 7444 --cap "$dir/cap.jsonl" --count 500 --secs 20
 	flood_pids+=("$REPLY")
 done
 if e2e_until 25 reauthed && udp_direct 1 && udp_direct 2 && [ "$(snapshot 1)" = "$snap1" ] &&
@@ -344,7 +352,14 @@ for pid in "${flood_pids[@]}"; do # each ends after its 20 s
 	e2e_wait_pid "$pid" 300 || e2e_stop "$pid" 50 || true
 done
 sent=$(cat "$dir/flood1.json" "$dir/flood2.json" 2>/dev/null | python3 -c 'import json,sys; print(sum(json.loads(l).get("sent", 0) for l in sys.stdin if l.startswith("{")))')
-echo "  flood: ${sent:-?} forged REQUESTs sent to the two nodes"
+dropped=$(($(udp_dropped 1) - drop1 + $(udp_dropped 2) - drop2))
+# The step means something only if the flood happened and reached the
+# nodes (dropped before the budget, as the node's drops).
+if [ "${sent:-0}" -ge 4000 ] && [ "$dropped" -ge $((sent / 2)) ]; then
+	e2e_ok "the flood: $sent forged REQUESTs sent in 20 s, $dropped counted as the nodes' drops"
+else
+	e2e_bad "the flood did not happen as meant: ${sent:-no} REQUESTs sent, $dropped counted as dropped ($(cat "$dir/flood1.json" "$dir/flood2.json" 2>/dev/null | tail -n 2))"
+fi
 
 # ---- the end: still running, clean exits -------------------------------------------------------
 kill -0 "${node_pid[1]}" && kill -0 "${node_pid[2]}" || e2e_bad "a node died"

@@ -800,13 +800,26 @@ static void test_abandon_unproven(void **state)
 	pq_rehs_abandon(&r, &B.cache, T0 + 3003);
 	run_init(&r, &B, PQ_REHS_RESPONDER, binding_1, T0 + 3004);
 	assert_int_equal(pq_rehs_receive(&r, &B.cache, done_req, ldone, T0 + 3004, out, BUF, &lo), PQ_E_REPLAY);
+	/* A responder whose run failed (a COMPLETE under the wrong key) keeps
+	 * its entries: the REQUEST stays refused. */
+	memset(ch, 0xfa, 32);
+	l1 = forge_request(done_req, B.keys.session_id, ch, T0 + 5000);
+	ldone = l1;
+	l1 = responded(&r, &B, binding_1, T0 + 5000, done_req, ldone, out, own);
+	l1 = forge_complete(m1, &C, B.keys.session_id, ch, own, T0 + 5001, binding_1);
+	assert_int_equal(pq_rehs_receive(&r, &B.cache, m1, l1, T0 + 5001, out, BUF, &lo), PQ_E_AUTH);
+	assert_int_equal(pq_rehs_state(&r), PQ_REHS_FAILED);
+	pq_rehs_abandon(&r, &B.cache, T0 + 5002);
+	run_init(&r, &B, PQ_REHS_RESPONDER, binding_1, T0 + 5003);
+	assert_int_equal(pq_rehs_receive(&r, &B.cache, done_req, ldone, T0 + 5003, out, BUF, &lo), PQ_E_REPLAY);
+	pq_rehs_clear(&r);
 	/* An initiator waiting for its RESPONSE keeps its challenge recorded. */
 	l1 = started(&ri, &A, binding_1, T0 + 4000, m1, own);
 	pq_rehs_abandon(&ri, &A.cache, T0 + 4001);
 	assert_int_equal(pq_challenge_cache_seen(&A.cache, own, T0 + 4001), 1);
 	pq_rehs_clear(&ri);
 	printf("checked: %u forged REQUESTs answered and given up, the cache empty after each; "
-	       "a completed run's and an initiator's entries kept\n", forged);
+	       "a completed, a failed and an initiator's run's entries kept\n", forged);
 }
 
 static void test_broken_rng(void **state)

@@ -535,7 +535,10 @@ static bool per_second_take(uint64_t *second, unsigned *taken, unsigned max, uin
 		*second = now_ms / 1000;
 		*taken = 0;
 	}
-	return *taken < max && ++*taken;
+	if (*taken >= max)
+		return false;
+	(*taken)++;
+	return true;
 }
 
 /* A run costs a MAC and a copy of its state per datagram, and the session

@@ -170,17 +170,17 @@ PQ_MUST_CHECK int pq_rehs_udp_binding(uint8_t out[PQ_REHS_BINDING_LEN], const ui
 /* Wipe everything in r. */
 void pq_rehs_clear(struct pq_rehs *r);
 
-/* Give up a run and wipe it (r not NULL; cache the one the run was given).
- * A responder that answered a REQUEST and
- * never got its COMPLETE also takes the two cache entries it made (the
- * REQUEST's challenge, its counter-challenge) back out of cache: on a UDP
- * path anyone who saw the session id can send a REQUEST (no MAC covers
- * one), so a run that never completed proved nothing, and the entries of
- * such runs, kept for 30 s, would fill the cache (PQ_E_LIMIT) against the
- * peer's real runs (on UDP and on TLS: the cache is the session's). A
- * replay of that REQUEST after this only starts a run nobody without the
- * keys can complete. Any other run (an initiator, a completed or failed
- * run) is only wiped: what it recorded stays. */
+/* Give up a run and wipe it (r not NULL; cache the one the run was
+ * given). A responder that answered a REQUEST and never got its COMPLETE
+ * also takes the two cache entries it made (the REQUEST's challenge, its
+ * counter-challenge) back out of cache: on a UDP path anyone who saw the
+ * session id can send a REQUEST (no MAC covers one), so a run that never
+ * completed proved nothing, and the entries of such runs, kept for 30 s,
+ * would fill the cache (PQ_E_LIMIT) against the peer's real runs (on UDP
+ * and on TLS: the cache is the session's). A replay of that REQUEST after
+ * this only starts a run nobody without the keys can complete. Any other
+ * run (an initiator, a completed or failed run) is only wiped: what it
+ * recorded stays. */
 void pq_rehs_abandon(struct pq_rehs *r, struct pq_challenge_cache *cache, uint64_t now_ms);
 
 /* The MAC of a RESPONSE (msg_type PQ_MSG_REHS_RESPONSE) or COMPLETE

@@ -270,17 +270,11 @@ done
 on udp 1 direct udp || e2e_die "pq0 left the UDP direct path during the runs: $(cat "$dir/st-udp-1.json")"
 on tls 1 direct tls || e2e_die "pq1 left the TLS direct path during the runs: $(cat "$dir/st-tls-1.json")"
 
-python3 - "$dir" "$RUNS" "$SECS" $tunnels <<'PY'
-import json, re, statistics, sys
+PYTHONPATH="$top/bench" python3 - "$dir" "$RUNS" "$SECS" $tunnels <<'PY'
+import json, statistics, sys
+from pings import pct, pings
 d, runs, secs, tunnels = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 labels = [t.split(":")[0] for t in tunnels]
-def pings(path):
-    return [float(m) for m in re.findall(r"time=([0-9.]+) ms", open(path).read())]
-def pct(v, q):
-    if not v:
-        return float("nan")
-    v = sorted(v)
-    return v[min(len(v) - 1, int(q * len(v)))]
 rows = {}
 for l in labels:
     idle, load, rate = [], [], []

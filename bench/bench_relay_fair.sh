@@ -106,14 +106,10 @@ for ((r = 1; r <= RUNS; r++)); do
 	wait "${pids[@]}" || true
 	wait "$ipid" || e2e_die "iperf3 failed: $(tail -n 3 "$dir/iperf-$r.json")"
 done
-python3 - "$dir" "$RUNS" "$SECS" <<'PY'
-import json, re, statistics, sys
+PYTHONPATH="$top/bench" python3 - "$dir" "$RUNS" "$SECS" <<'PY'
+import json, statistics, sys
+from pings import pct, pings
 d, runs, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-def pings(path):
-    return [float(m) for m in re.findall(r"time=([0-9.]+) ms", open(path).read())]
-def pct(v, q):
-    v = sorted(v)
-    return v[min(len(v) - 1, int(q * len(v)))] if v else float("nan")
 rate = statistics.median(json.load(open("%s/iperf-%d.json" % (d, r)))["end"]["sum_received"]["bits_per_second"] / 1e6
                          for r in range(1, runs + 1))
 print("%-24s %9s %9s %9s %9s %8s %8s" % ("pings", "idle p50", "idle p90", "load p50", "load p90", "lost", "p50/bare"))

@@ -76,12 +76,18 @@ echo "  ${PACE_MS} ms apart on the real clock, so the responder's rate limit (bu
 echo "  per 250 ms) never refuses one; the idle time is not in any sample. PRECOMPUTE=1: both"
 echo "  clients refill their precomputed ephemeral key pairs in that idle time (pq_hs_precompute),"
 echo "  as the node does from its 1 s housekeeping timer."
-# In the background and waited for, so a signal reaches the trap at once
-# (and the cleanup kills the tool by its PID).
-timeout $((N * (PACE_MS + 2000) / 1000 + 60)) $cmd >"$dir/out.txt" &
-tool_pid=$!
-E2E_PIDS+=("$tool_pid")
-wait "$tool_pid" || { cat "$dir/out.txt"; e2e_die "bench_relay_handshake failed (exit $?)"; }
+# run_bounded OUT CMD...: CMD with its output to OUT, bounded by the pace
+# of N rounds, in the background and waited for, so a signal reaches the
+# trap at once (and the cleanup kills it by its PID).
+run_bounded() {
+	local out=$1 pid
+	shift
+	timeout $((N * (PACE_MS + 2000) / 1000 + 60)) "$@" >"$out" &
+	pid=$!
+	E2E_PIDS+=("$pid")
+	wait "$pid"
+}
+run_bounded "$dir/out.txt" $cmd || { rc=$?; cat "$dir/out.txt"; e2e_die "bench_relay_handshake failed (exit $rc)"; }
 cat "$dir/out.txt"
 
 # The floor (FLOOR=1, the default; bench/bench_hop_floor.c): the same
@@ -97,7 +103,5 @@ floor=$build/bench/bench_hop_floor
 make -s -C "$top" BUILD="$build" "$floor" >&2 || e2e_die "could not build $floor"
 fcmd="ip netns exec $ns ${pin[*]:+${pin[*]} }$floor $N $PACE_MS $b_us $a_us $settle"
 echo "command: $fcmd"
-timeout $((N * (PACE_MS + 2000) / 1000 + 60)) $fcmd &
-tool_pid=$!
-E2E_PIDS+=("$tool_pid")
-wait "$tool_pid" || e2e_die "bench_hop_floor failed (exit $?)"
+run_bounded "$dir/floor.txt" $fcmd || { rc=$?; cat "$dir/floor.txt"; e2e_die "bench_hop_floor failed (exit $rc)"; }
+cat "$dir/floor.txt"

@@ -291,11 +291,14 @@ for i in 1 2; do
 done
 reloaded() { grep -q "reauth_interval 10s" "$dir/n1.log" && grep -q "reauth_interval 10s" "$dir/n2.log"; }
 e2e_until 5 reloaded || e2e_die "reload to reauth_interval = 10 not seen in both logs"
-counts() { # counts: "rehandshakes rehandshake_failures" of both nodes' peer
+# counts: rehs1 fail1 rehs2 fail2 = re-handshakes and failures of both
+# nodes' peer. Not in a command substitution: e2e_die must end the test.
+counts() {
 	status_json 1 && status_json 2 || e2e_die "no status"
-	echo "$(field 1 rehandshakes) $(field 1 rehandshake_failures) $(field 2 rehandshakes) $(field 2 rehandshake_failures)"
+	rehs1=$(field 1 rehandshakes) fail1=$(field 1 rehandshake_failures)
+	rehs2=$(field 2 rehandshakes) fail2=$(field 2 rehandshake_failures)
 }
-read -r rehs1 fail1 rehs2 fail2 <<<"$(counts)"
+counts
 reauthed() { peer_of 1 "p['rehandshakes'] > $rehs1" && peer_of 2 "p['rehandshakes'] > $rehs2"; }
 # The shorter interval makes a re-authentication due at once: let it
 # finish first, so that the one counted below comes after the forgeries.
@@ -305,7 +308,7 @@ for i in 1 2; do
 	ip netns exec "$attacker" python3 "$tool" attack rehs-forge "192.168.243.1$i" 7444 --cap "$dir/cap.jsonl" \
 		--count 40 --from "192.168.243.1$j:7444" >"$dir/forge40-$i.json" || e2e_die "forge: $(cat "$dir/forge40-$i.json")"
 done
-read -r rehs1 fail1 rehs2 fail2 <<<"$(counts)" # forged runs never complete: they move neither
+counts # forged runs never complete: they move neither
 if e2e_until 25 reauthed && udp_direct 1 && udp_direct 2 && [ "$(snapshot 1)" = "$snap1" ] &&
 	[ "$(snapshot 2)" = "$snap2" ] && peer_of 1 "p['rehandshake_failures'] == $fail1" &&
 	peer_of 2 "p['rehandshake_failures'] == $fail2"; then
@@ -332,7 +335,7 @@ fi
 # part of each second before the flood had used the budget up; at 20 000
 # a second, in a longer run, it lost the path twice in 30 s. This step
 # checks the property, not that regression.)
-read -r rehs1 fail1 rehs2 fail2 <<<"$(counts)"
+counts
 udp_dropped() { status_json "$1" && python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["node"]["udp"]["dropped"])' "$dir/status$1.json"; }
 drop1=$(udp_dropped 1) drop2=$(udp_dropped 2)
 flood_pids=()

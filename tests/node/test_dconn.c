@@ -4,18 +4,35 @@
  * check out is not a sign of life (a TLS conn is pinned to the peer's
  * key, but a handshake message on it is not sealed), and the conn's
  * probe state is left as it was.
+ *
+ * And the re-handshake datagrams of a UDP attempt we answer for
+ * (pq_dconn_udp_rehs, the attempt from pq_udp_path_punch_in): a REQUEST
+ * that replaces the run in progress and is then refused is undone, run,
+ * key index and start time (a refused REQUEST naming the next keys used
+ * to leave the restored run reporting their index); a responder run
+ * given up before its COMPLETE - replaced by a newer REQUEST, its
+ * attempt timed out, its REQUEST taken by the peer's next attempt -
+ * takes its two challenge-cache entries with it, so forged REQUESTs do
+ * not lock the peer's real runs out of the session's cache. The peer's
+ * side is a real run under the same keys; nothing goes on the wire (the
+ * peer has no UDP candidates).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "node_fixture.h"
 #include "proto/msg_handshake.h"
+#include "proto/msg_rehs.h"
 #include "proto/types.h"
+#include "util/clock.h"
 
 static void test_bad_handshake_not_alive(void **state)
 {
@@ -46,10 +63,289 @@ static void test_bad_handshake_not_alive(void **state)
 	assert_int_equal(peer.path.core.conn[0].last_rx_ms, 1000);
 }
 
+/* ---- UDP re-handshake datagrams ---- */
+
+#define T0 101000u /* the node's clock (ms) at the PUNCH; the keys are from 100 000 */
+#define SLOTS PQ_CHALLENGE_CACHE_SLOTS
+
+static const uint8_t attempt_a[PQ_REHS_UDP_ID_LEN] = { 0xa1 };
+static const uint8_t attempt_b[PQ_REHS_UDP_ID_LEN] = { 0xb2 };
+
+/* Node A (a UDP socket; a loop for the timers the conns arm, never run)
+ * and one peer with keys: the current ones (index 7, fixture_established)
+ * and a rekey's, not yet confirmed (index 8, the session's next).
+ * Static: a node is large. */
+static struct {
+	struct pq_node node;
+	struct pq_node_peer peer;
+	struct pq_config_peer cfg;
+	struct pq_sockaddr from; /* where the peer's datagrams come from */
+} U;
+
+/* The peer's side of a run: an initiator under the keys of our keypair
+ * kp (directions swapped), bound to one attempt, with its own cache. */
+struct their_run {
+	struct pq_rehs run;
+	struct pq_challenge_cache cache;
+	uint8_t binding[PQ_REHS_BINDING_LEN];
+	uint8_t msg[PQ_REHS_MAX_MSG_LEN]; /* its last message */
+	size_t len;
+};
+
+static int install_next(struct pq_node_peer *p)
+{
+	struct pq_hs_result res;
+
+	memset(&res, 0, sizeof(res));
+	res.event = PQ_HS_EV_KEYS;
+	res.initiator = true;
+	res.confirmed = false;
+	res.local_index = 8;
+	res.remote_index = 10;
+	memset(&res.keys, 0x43, sizeof(res.keys));
+	return pq_session_install(&p->session, &res, 100500);
+}
+
+static int udp_setup(void **state)
+{
+	struct pq_path_config pc = { .retry_interval_ms = 30000, .reauth_interval_ms = 600000 };
+
+	(void)state;
+	fixture_node(&U.node, &U.peer, &U.cfg, 1);
+	if (pq_loop_new(&U.node.loop) || fixture_established(&U.peer) || install_next(&U.peer) ||
+	    pq_sockaddr_from_ip(&U.from, "192.0.2.7", 40000))
+		return -1;
+	/* Only for pq_udp_path_punch_in's "have a socket": nothing is sent. */
+	U.node.udp.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	pq_path_init(&U.peer.path.core, &pc);
+	pq_challenge_cache_init(&U.peer.path.cache);
+	pq_timer_init(&U.peer.path.timer, NULL, &U.peer);
+	/* The core accepts direct conns once it knows the keys. */
+	pq_path_exec_keys(&U.peer, T0);
+	return U.node.udp.fd < 0 || !U.peer.path.core.keys ? -1 : 0;
+}
+
+static int udp_teardown(void **state)
+{
+	(void)state;
+	pq_path_exec_reset(&U.peer, T0); /* every conn detached and freed (UDP) */
+	pq_dconn_free_all(&U.node);
+	pq_session_wipe(&U.peer.session);
+	close(U.node.udp.fd);
+	pq_loop_free(U.node.loop);
+	return 0;
+}
+
+/* The peer's attempt id came (its PUNCH): our responder conn for it,
+ * the newest, as udp_path.c's rehs_target picks it. */
+static struct pq_dconn *punched(const uint8_t id[PQ_REHS_UDP_ID_LEN], uint64_t now_ms)
+{
+	struct pq_dconn *dc = NULL;
+
+	pq_udp_path_punch_in(&U.peer, id, PQ_REHS_UDP_ID_LEN, now_ms);
+	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++) {
+		struct pq_dconn *c = U.peer.path.conn[k];
+
+		if (c && c->transport == PQ_PATH_UDP && !c->dialled &&
+		    (!dc || U.peer.path.core.conn[k].seq > U.peer.path.core.conn[dc->slot].seq))
+			dc = c;
+	}
+	assert_non_null(dc);
+	return dc;
+}
+
+/* The peer starts a run under kp for attempt id: its REQUEST in t->msg. */
+static void their_request(struct their_run *t, const struct pq_keypair *kp,
+			  const uint8_t id[PQ_REHS_UDP_ID_LEN])
+{
+	struct pq_rehs_config cfg = { .role = PQ_REHS_INITIATOR, .hs_initiator = !kp->initiator,
+				      .session_id = kp->session_id, .send_key = kp->rehs_recv,
+				      .recv_key = kp->rehs_send, .binding = t->binding };
+
+	pq_challenge_cache_init(&t->cache);
+	assert_int_equal(pq_rehs_udp_binding(t->binding, id), 0);
+	assert_int_equal(pq_rehs_init(&t->run, &cfg, pq_wall_ms()), 0);
+	assert_int_equal(pq_rehs_start(&t->run, &t->cache, pq_wall_ms(), t->msg, sizeof(t->msg), &t->len), 0);
+}
+
+/* The peer takes the RESPONSE dc sent last: its COMPLETE in t->msg. */
+static void their_complete(struct their_run *t, const struct pq_dconn *dc)
+{
+	assert_int_equal(pq_rehs_receive(&t->run, &t->cache, dc->last_out, dc->last_out_len, pq_wall_ms(), t->msg,
+					 sizeof(t->msg), &t->len),
+			 0);
+	assert_int_equal(pq_rehs_state(&t->run), PQ_REHS_COMPLETED);
+}
+
+/* A REQUEST anyone who saw session id sid can send (no MAC covers one):
+ * challenge number n, stamped ts_ms. */
+static size_t forged_request(uint8_t *out, const uint8_t *sid, uint32_t n, uint64_t ts_ms)
+{
+	struct pq_rehs_request req;
+	size_t len = 0;
+
+	memcpy(req.session_id, sid, PQ_SESSION_ID_LEN);
+	memset(req.challenge, 0xf0, sizeof(req.challenge));
+	memcpy(req.challenge, &n, sizeof(n));
+	req.timestamp_ms = ts_ms;
+	assert_int_equal(pq_rehs_request_encode(out, PQ_REHS_MAX_MSG_LEN, &len, &req), 0);
+	return len;
+}
+
+static void udp_in(struct pq_dconn *dc, const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+	pq_dconn_udp_rehs(dc, &U.from, msg, len, now_ms);
+}
+
+static size_t cache_room(void)
+{
+	return pq_challenge_cache_room(&U.peer.path.cache, pq_wall_ms());
+}
+
+/* dc's first proof completed, under the keys of index: the core's view. */
+static void assert_proven(const struct pq_dconn *dc, uint32_t index)
+{
+	assert_true(pq_dconn_usable(dc));
+	assert_int_equal(U.peer.path.core.conn[dc->slot].key_index, index);
+	assert_int_equal(U.peer.path.rehs_count.completed, 1);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = ms * 1000000L };
+
+	while (nanosleep(&ts, &ts))
+		;
+}
+
+/* A run waits for its COMPLETE; a REQUEST naming the next keys (index 8),
+ * stamped too long ago, replaces it and is refused. The run goes on as it
+ * was: the COMPLETE proves the conn under index 7, the run's time counts
+ * from the first REQUEST, and the cache still holds that REQUEST's
+ * challenge (a replay of it is refused). */
+static void test_refused_request_keeps_run(void **state)
+{
+	const struct pq_keypair *cur = U.peer.session.current, *next = U.peer.session.next;
+	struct pq_dconn *dc = punched(attempt_a, T0);
+	struct their_run t;
+	uint8_t stale[PQ_REHS_MAX_MSG_LEN], first[PQ_REHS_MAX_MSG_LEN];
+	size_t lstale, lfirst;
+	uint64_t answered_us, before_us;
+
+	(void)state;
+	assert_non_null(next);
+	assert_int_not_equal(next->local_index, cur->local_index);
+	their_request(&t, cur, attempt_a);
+	memcpy(first, t.msg, lfirst = t.len);
+	udp_in(dc, t.msg, t.len, T0 + 1);
+	answered_us = pq_mono_us(); /* the run started before this */
+	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
+
+	/* Later (so a start time taken now would differ by 20 ms at least). */
+	sleep_ms(20);
+	lstale = forged_request(stale, next->session_id, 1, pq_wall_ms() - PQ_REHS_SKEW_MS - 1000);
+	udp_in(dc, stale, lstale, T0 + 2);
+	assert_int_equal(U.peer.path.udp_refused, 1);
+	assert_int_equal(U.peer.path.rehs_count.time, 0); /* a refusal is not counted */
+
+	their_complete(&t, dc);
+	before_us = pq_mono_us();
+	udp_in(dc, t.msg, t.len, T0 + 3);
+	assert_proven(dc, cur->local_index);
+	assert_true(U.peer.path.last_rehs_us >= before_us - answered_us);
+
+	udp_in(dc, first, lfirst, T0 + 4);
+	assert_int_equal(U.peer.path.udp_refused, 2);
+	assert_int_equal(U.peer.path.rehs_count.replay, 0); /* undone too */
+	assert_false(dc->rehs_live);
+}
+
+/* Twice the cache's size of forged REQUESTs on an unproven attempt, each
+ * answered and replaced by the next: only the last run's two entries
+ * stay (each used to hold two for 30 s; 32 runs filled the cache and the
+ * peer's real runs were refused). The peer's own run then proves the
+ * conn. */
+static void test_forged_requests_leave_cache(void **state)
+{
+	const struct pq_keypair *cur = U.peer.session.current;
+	struct pq_dconn *dc = punched(attempt_a, T0);
+	struct their_run t;
+	uint8_t m[PQ_REHS_MAX_MSG_LEN];
+
+	(void)state;
+	for (uint32_t i = 0; i < 2 * SLOTS; i++) {
+		size_t len = forged_request(m, cur->session_id, i, pq_wall_ms());
+
+		udp_in(dc, m, len, T0 + 1);
+	}
+	assert_int_equal(U.peer.path.udp_refused, 0);
+	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
+	assert_int_equal(cache_room(), SLOTS - 2);
+
+	their_request(&t, cur, attempt_a);
+	udp_in(dc, t.msg, t.len, T0 + 2);
+	assert_int_equal(U.peer.path.udp_refused, 0);
+	their_complete(&t, dc);
+	udp_in(dc, t.msg, t.len, T0 + 3);
+	assert_proven(dc, cur->local_index);
+}
+
+/* An attempt whose forged REQUEST was answered and never completed: its
+ * 5 s run out, the core drops it, and the run's entries go with it. */
+static void test_timed_out_attempt_leaves_cache(void **state)
+{
+	struct pq_dconn *dc = punched(attempt_a, T0);
+	uint8_t m[PQ_REHS_MAX_MSG_LEN];
+	size_t len = forged_request(m, U.peer.session.current->session_id, 1, pq_wall_ms());
+
+	(void)state;
+	udp_in(dc, m, len, T0 + 1);
+	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
+	assert_int_equal(cache_room(), SLOTS - 2);
+
+	pq_path_exec_simple(&U.peer, PQ_PATH_EV_TIMER, 0, T0 + PQ_PATH_REHS_TIMEOUT_MS);
+	assert_int_equal(U.peer.path.core.count.drops[PQ_PATH_DROP_REHS_TIMEOUT], 1);
+	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++)
+		assert_null(U.peer.path.conn[k]); /* dc is freed */
+	assert_int_equal(cache_room(), SLOTS);
+}
+
+/* The peer's next attempt (b): its REQUEST comes before its PUNCH and the
+ * older conn (a) answers it, with a's binding. The PUNCH takes the
+ * REQUEST back for the new conn: the older run's two entries go, the new
+ * run records the challenge again (else: a replay, refused) and the
+ * peer's COMPLETE, bound to b, proves the new conn. */
+static void test_overtaking_request_moves_entries(void **state)
+{
+	const struct pq_keypair *cur = U.peer.session.current;
+	struct pq_dconn *dc = punched(attempt_a, T0);
+	struct their_run t;
+
+	(void)state;
+	their_request(&t, cur, attempt_b);
+	udp_in(dc, t.msg, t.len, T0 + 1);
+	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
+	assert_int_equal(cache_room(), SLOTS - 2);
+
+	dc = punched(attempt_b, T0 + 2); /* the older conn is freed */
+	assert_int_equal(U.peer.path.udp_refused, 0);
+	assert_true(dc->rehs_live);
+	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
+	assert_int_equal(cache_room(), SLOTS - 2);
+
+	their_complete(&t, dc);
+	udp_in(dc, t.msg, t.len, T0 + 3);
+	assert_proven(dc, cur->local_index);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_handshake_not_alive),
+		cmocka_unit_test_setup_teardown(test_refused_request_keeps_run, udp_setup, udp_teardown),
+		cmocka_unit_test_setup_teardown(test_forged_requests_leave_cache, udp_setup, udp_teardown),
+		cmocka_unit_test_setup_teardown(test_timed_out_attempt_leaves_cache, udp_setup, udp_teardown),
+		cmocka_unit_test_setup_teardown(test_overtaking_request_moves_entries, udp_setup, udp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

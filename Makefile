@@ -53,12 +53,15 @@ LIB_SRCS := $(filter-out $(MAIN_SRC),$(shell find src -name '*.c' | sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(shell find tests -name 'test_*.c' -o -name 'tool_*.c' | grep -v '^tests/fuzz/' | sort)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+# Writes the seed corpora of the fuzz targets that have no hand-made ones
+# (make fuzz-corpus); built with the tests so it keeps up with the codecs.
+FUZZ_GEN := $(BUILD)/tests/fuzz/gen_corpus
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 VERSION_H := $(BUILD)/gen/pq_version.h
 
-.PHONY: all tests check check-unit check-san check-dist fuzz fuzz-build demo bench bench-tools \
+.PHONY: all tests check check-unit check-san check-dist fuzz fuzz-build fuzz-corpus demo bench bench-tools \
 	bench-relay bench-direct install uninstall deb clean FORCE
 all: $(BUILD)/pqlan $(BUILD)/libpqlan.a
 
@@ -80,7 +83,7 @@ $(BUILD)/libpqlan.a: $(LIB_OBJS)
 $(BUILD)/pqlan: $(BUILD)/obj/$(MAIN_SRC:.c=.o) $(BUILD)/libpqlan.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-tests: $(TEST_BINS)
+tests: $(TEST_BINS) $(FUZZ_GEN)
 
 # test_conn puts "the socket is full" where it wants it (its __wrap_pq_tls_write).
 $(BUILD)/tests/net/test_conn: ALL_LDFLAGS += -Wl,--wrap=pq_tls_write
@@ -153,6 +156,10 @@ fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
 	./tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# Rewrite the generated seeds (tests/fuzz/gen_corpus.c says which) in place.
+fuzz-corpus: $(FUZZ_GEN)
+	$(FUZZ_GEN) tests/fuzz/corpus
 
 # Install what an operator needs (docs/install.md): the binary, the two
 # systemd units, the system user, the man pages, example configurations.

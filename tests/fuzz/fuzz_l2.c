@@ -10,6 +10,9 @@
  * passed peer frame's source is then owned by that peer; a passed TAP
  * frame goes to a non-empty subset of the established peers, to exactly
  * one unless flooded, and its source is owned by no peer afterwards.
+ *
+ * Seeds: tests/fuzz/corpus/fuzz_l2, written by gen_corpus.c (make
+ * fuzz-corpus), which reads this format too: keep them in step.
  */
 #include <stdint.h>
 #include <stdlib.h>

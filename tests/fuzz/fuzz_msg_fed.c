@@ -8,6 +8,9 @@
  * strictly ascending (checked here pairwise, not by the codec's scan) and
  * each is found by pq_fed_watch_has; a name is valid; an accepted KV key
  * prints back to the same 64 characters.
+ *
+ * Seeds: tests/fuzz/corpus/fuzz_msg_fed, written by gen_corpus.c (make
+ * fuzz-corpus): each record kind, and records one field away from valid.
  */
 #include <stdint.h>
 #include <string.h>

@@ -9,6 +9,9 @@
  *
  * Input: a config byte, then 4 bytes per event: type, slot, time step
  * (0-255 ms, x16 when the top bit of the slot byte is set), key index.
+ *
+ * Seeds: tests/fuzz/corpus/fuzz_path, written by gen_corpus.c (make
+ * fuzz-corpus), which reads this format too: keep them in step.
  */
 #include <string.h>
 

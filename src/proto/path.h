@@ -25,9 +25,11 @@
  *             COMPLETED on it; the dialler initiates. PQ_PATH_REHS_TIMEOUT_MS
  *             after it opened (or after a re-authentication started) an
  *             unfinished run drops the conn (monotonic, not wall time);
- *             except a run the peer started on a usable UDP conn: anyone
- *             can send that REQUEST, so its end only ends the run (and a
- *             new REQUEST restarts the clock: it replaces the run).
+ *             except a run the peer started on a usable UDP conn it
+ *             dialled (the dialler initiates, so the node reports a
+ *             peer's REQUEST on no other): anyone can send that REQUEST,
+ *             so its end only ends the run (and a new REQUEST restarts
+ *             the clock: it replaces the run).
  *   migrate   a conn whose run completed becomes the active path if it is
  *             the best usable one (UDP over TLS, then the newest): one
  *             step, no fallback between; an older conn of the same

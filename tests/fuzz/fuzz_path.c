@@ -8,7 +8,9 @@
  * says (DIAL: a new dialling slot; DROP: a slot already free).
  *
  * Input: a config byte, then 4 bytes per event: type, slot, time step
- * (0-255 ms, x16 when the top bit of the slot byte is set), key index.
+ * (0-255 ms, x16 when the top bit of the slot byte is set), and one byte
+ * read four ways at once: key index, candidate count (up to two past
+ * the maximum, which the core must bound), policy and transports.
  *
  * Seeds: tests/fuzz/corpus/fuzz_path, written by gen_corpus.c (make
  * fuzz-corpus), which reads this format too: keep them in step.

@@ -7,27 +7,17 @@
  * changes nothing, and every action names a slot the way the contract
  * says (DIAL: a new dialling slot; DROP: a slot already free).
  *
- * Input: a config byte, then 4 bytes per event: type, slot, time step
- * (0-255 ms, x16 when the top bit of the slot byte is set), and one byte
- * read four ways at once: key index, candidate count (up to two past
- * the maximum, which the core must bound), policy and transports.
+ * Input: tests/fuzz/path_prog.h (a config byte, then 4 bytes per event).
  *
  * Seeds: tests/fuzz/corpus/fuzz_path, written by gen_corpus.c (make
- * fuzz-corpus), which reads this format too: keep them in step.
+ * fuzz-corpus), which reads the format through path_prog.h too.
  */
 #include <string.h>
 
 #include "fuzz/fuzz.h"
 #include "proto/path.h"
 #include "proto/path_check.h"
-
-static uint32_t fuzz_random(void *ctx, uint32_t n)
-{
-	uint32_t *r = ctx;
-
-	*r = *r * 1103515245u + 12345u;
-	return (*r >> 8) % n;
-}
+#include "fuzz/path_prog.h"
 
 static void check_actions(const struct pq_path *p, const struct pq_path_out *out)
 {
@@ -46,7 +36,6 @@ static void check_actions(const struct pq_path *p, const struct pq_path_out *out
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t transports[PQ_PATH_MAX_CANDS] = { 0, 1, 0, 1, 1, 0, 0, 1, 0 };
 	struct pq_path p, before;
 	struct pq_path_config cfg;
 	struct pq_path_out out;
@@ -55,31 +44,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.policy = (enum pq_path_policy)(data[0] % 3);
-	cfg.we_are_lower = data[0] & 4;
-	cfg.retry_interval_ms = 1000u + 1000u * (data[0] >> 5);
-	cfg.reauth_interval_ms = 10000;
-	cfg.random = fuzz_random;
-	cfg.random_ctx = &seed;
-	cfg.transports = (enum pq_path_transports)((data[0] >> 3) % 3);
-	cfg.keepalive_udp_ms = 3000;
+	path_prog_config(data[0], &seed, &cfg);
 	pq_path_init(&p, &cfg);
 	for (size_t i = 1; i + 4 <= size; i += 4) {
 		struct pq_path_event ev;
 		int ret;
 
-		memset(&ev, 0, sizeof(ev));
-		ev.type = (enum pq_path_ev_type)(data[i] % (PQ_PATH_EV_COUNT + 1));
-		ev.conn = (int)(data[i + 1] & 7) - 2; /* -2..5: relay, none, slots, out of range */
-		now += (uint64_t)data[i + 2] * (data[i + 1] & 0x80 ? 16 : 1);
-		ev.key_index = data[i + 3] & 3;
-		ev.cand_count = data[i + 3] % (PQ_PATH_MAX_CANDS + 2);
-		ev.cand_transport = transports;
-		ev.policy = (enum pq_path_policy)(data[i + 3] % 4);
-		ev.transports = (enum pq_path_transports)((data[i + 3] >> 2) % 4);
-		if (ev.type == PQ_PATH_EV_ACCEPTED)
-			ev.conn = data[i + 1] & 1;
+		path_prog_event(data + i, &now, &ev);
 		memcpy(&before, &p, sizeof(p));
 		ret = pq_path_input(&p, &ev, now, &out);
 		if (ret) {

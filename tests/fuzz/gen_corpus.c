@@ -51,6 +51,9 @@
 #include "proto/session.h"
 #include "proto/stun.h"
 
+#include "fuzz/l2_prog.h"
+#include "fuzz/path_prog.h"
+
 #define NOW 1700000000000ULL
 
 static const char *top;
@@ -423,17 +426,13 @@ static void gen_fed(void)
 }
 
 /* ---- fuzz_l2 --------------------------------------------------------
- * Input: limits (3 bytes), then ops: kind | ticks << 2 (ticks x 17 ms
- * pass first), a peer byte (for the TAP: the established set, bit 7 a
- * 13-byte runt), source and destination MAC bytes (mac_from below). The
- * table's entries age out after 1000 ms. */
+ * Input: tests/fuzz/l2_prog.h, which decodes and runs it for both
+ * programs. */
 
-#define L2_AGE_TICKS 59 /* 59 x 17 = 1003 ms > age */
+/* One tick more than the age (59 x 17 = 1003 ms > 1000). */
+#define L2_AGE_TICKS (L2_PROG_AGE_MS / L2_PROG_TICK_MS + 1)
 
-enum { L2_PEER = 0, L2_TAP = 1, L2_FORGET = 2, L2_EXPIRE = 3 };
-
-/* MAC bytes as fuzz_l2 reads them: bit 0 group, bit 1 locally
- * administered, bits 2-7 the last octet. */
+/* MAC bytes as l2_prog_mac reads them. */
 #define U(n) ((uint8_t)((n) << 2))          /* unicast */
 #define G(n) ((uint8_t)((n) << 2 | 1))      /* group */
 #define BCAST 0xff
@@ -461,13 +460,6 @@ static void l2_op(struct l2w *w, unsigned kind, unsigned ticks, unsigned peer, u
 	w->buf[w->n++] = dst;
 }
 
-static void mac_from(uint8_t b, uint8_t mac[6])
-{
-	memset(mac, 0, 6);
-	mac[0] = b & 3;
-	mac[5] = b >> 2;
-}
-
 /* Run w as fuzz_l2 does: the table's counters and final entry count, how
  * many peer frames went to the TAP, how many TAP frames went to one peer
  * (unicast) or were flooded. */
@@ -480,45 +472,24 @@ struct l2_result {
 static void l2_run(const struct l2w *w, struct l2_result *res)
 {
 	static const uint8_t key[PQ_L2_HASH_KEY_LEN] = { 1, 2, 3 };
-	const uint8_t *data = w->buf;
 	struct pq_l2_limits lim;
 	struct pq_l2 *t = NULL;
 	uint64_t now = 0;
 
 	memset(res, 0, sizeof(*res));
-	pq_l2_limits_default(&lim, 1 + data[0] % 8);
-	lim.max_entries = 1 + data[1] % 32;
-	lim.per_peer_max = 1 + data[2] % lim.max_entries;
-	lim.age_ms = 1000;
+	l2_prog_limits(w->buf, &lim);
 	EXPECT(pq_l2_new(&t, &lim, key) == 0, "l2 new");
 	for (size_t off = 3; off + 4 <= w->n; off += 4) {
-		const uint8_t *op = data + off;
-		uint8_t frame[64] = { 0 };
-		uint32_t peer = op[1] % (lim.max_peers + 1);
-		struct pq_l2_peerset est;
+		struct l2_prog_op o;
 		struct pq_l2_out out;
+		bool passed;
 
-		now += (uint64_t)(op[0] >> 2) * 17;
-		mac_from(op[3], frame);
-		mac_from(op[2], frame + 6);
-		switch (op[0] & 3) {
-		case L2_PEER:
-			if (pq_l2_from_peer(t, peer, frame, 14 + op[1] % 3 * 25, now) == PQ_L2_PASS)
-				res->delivered++;
-			break;
-		case L2_TAP:
-			pq_l2_peerset_clear(&est);
-			est.bits[0] = op[1];
-			if (pq_l2_from_tap(t, frame, op[1] & 0x80 ? 13 : 60, &est, now, &out) == PQ_L2_PASS)
-				*(out.flooded ? &res->flooded : &res->unicast) += 1;
-			break;
-		case L2_FORGET:
-			pq_l2_forget_peer(t, peer);
-			break;
-		default:
-			(void)pq_l2_expire(t, now);
-			break;
-		}
+		l2_prog_op(w->buf + off, &lim, &now, &o);
+		passed = l2_prog_run(t, &o, now, &out) == PQ_L2_PASS;
+		if (passed && o.kind == L2_PROG_PEER)
+			res->delivered++;
+		if (passed && o.kind == L2_PROG_TAP)
+			*(out.flooded ? &res->flooded : &res->unicast) += 1;
 	}
 	res->st = *pq_l2_stats(t);
 	res->count = pq_l2_count(t);
@@ -538,14 +509,14 @@ static void gen_l2(void)
 	/* Two peers learn a MAC each; the TAP's frames to them go to one
 	 * peer, to an unknown MAC and to broadcast and multicast flood. */
 	l2_begin(&w, 2, 32, 32);
-	l2_op(&w, L2_PEER, 1, 0, U(1), BCAST);
-	l2_op(&w, L2_PEER, 1, 1, U(2), U(1));
-	l2_op(&w, L2_TAP, 1, 0x03, U(3), U(1));
-	l2_op(&w, L2_TAP, 1, 0x03, U(3), U(2));
-	l2_op(&w, L2_TAP, 1, 0x03, U(3), U(9));
-	l2_op(&w, L2_TAP, 1, 0x03, U(3), BCAST);
-	l2_op(&w, L2_TAP, 1, 0x03, U(3), G(5));
-	l2_op(&w, L2_PEER, 1, 1 + 3 * 1, U(2), U(3));   /* peer 1, 39-byte frame */
+	l2_op(&w, L2_PROG_PEER, 1, 0, U(1), BCAST);
+	l2_op(&w, L2_PROG_PEER, 1, 1, U(2), U(1));
+	l2_op(&w, L2_PROG_TAP, 1, 0x03, U(3), U(1));
+	l2_op(&w, L2_PROG_TAP, 1, 0x03, U(3), U(2));
+	l2_op(&w, L2_PROG_TAP, 1, 0x03, U(3), U(9));
+	l2_op(&w, L2_PROG_TAP, 1, 0x03, U(3), BCAST);
+	l2_op(&w, L2_PROG_TAP, 1, 0x03, U(3), G(5));
+	l2_op(&w, L2_PROG_PEER, 1, 1 + 3 * 1, U(2), U(3));   /* peer 1, 39-byte frame */
 	l2_run(&w, &r);
 	EXPECT(r.st.learned == 2 && r.unicast == 2 && r.flooded == 3 && r.count == 2, "l2 learn");
 	l2_seed("learn_unicast_flood", &w);
@@ -553,48 +524,48 @@ static void gen_l2(void)
 	/* A second peer claims the first's MAC: refused until it ages out,
 	 * then it moves. */
 	l2_begin(&w, 2, 32, 32);
-	l2_op(&w, L2_PEER, 0, 0, U(1), BCAST);
-	l2_op(&w, L2_PEER, 5, 1, U(1), BCAST);
-	l2_op(&w, L2_TAP, 1, 0x03, U(7), U(1));
-	l2_op(&w, L2_PEER, L2_AGE_TICKS, 1, U(1), BCAST);
-	l2_op(&w, L2_TAP, 1, 0x03, U(7), U(1));
+	l2_op(&w, L2_PROG_PEER, 0, 0, U(1), BCAST);
+	l2_op(&w, L2_PROG_PEER, 5, 1, U(1), BCAST);
+	l2_op(&w, L2_PROG_TAP, 1, 0x03, U(7), U(1));
+	l2_op(&w, L2_PROG_PEER, L2_AGE_TICKS, 1, U(1), BCAST);
+	l2_op(&w, L2_PROG_TAP, 1, 0x03, U(7), U(1));
 	l2_run(&w, &r);
 	EXPECT(r.st.move_refused == 1 && r.st.moved == 1 && r.unicast == 2, "l2 move");
 	l2_seed("owned_then_moved", &w);
 
 	/* A peer at its cap of 2 recycles its own oldest entry. */
 	l2_begin(&w, 2, 8, 2);
-	l2_op(&w, L2_PEER, 1, 0, U(1), BCAST);
-	l2_op(&w, L2_PEER, 1, 0, U(2), BCAST);
-	l2_op(&w, L2_PEER, 1, 0, U(3), BCAST);
-	l2_op(&w, L2_PEER, 1, 1, U(4), BCAST);
-	l2_op(&w, L2_TAP, 1, 0x03, U(8), U(1));
+	l2_op(&w, L2_PROG_PEER, 1, 0, U(1), BCAST);
+	l2_op(&w, L2_PROG_PEER, 1, 0, U(2), BCAST);
+	l2_op(&w, L2_PROG_PEER, 1, 0, U(3), BCAST);
+	l2_op(&w, L2_PROG_PEER, 1, 1, U(4), BCAST);
+	l2_op(&w, L2_PROG_TAP, 1, 0x03, U(8), U(1));
 	l2_run(&w, &r);
 	EXPECT(r.st.recycled == 1 && r.count == 3 && r.flooded == 1, "l2 recycle");
 	l2_seed("per_peer_cap_recycle", &w);
 
 	/* A table of 4 full: the peer with the most entries loses its oldest. */
 	l2_begin(&w, 3, 4, 4);
-	l2_op(&w, L2_PEER, 1, 0, U(1), BCAST);
-	l2_op(&w, L2_PEER, 1, 0, U(2), BCAST);
-	l2_op(&w, L2_PEER, 1, 0, U(3), BCAST);
-	l2_op(&w, L2_PEER, 1, 1, U(4), BCAST);
-	l2_op(&w, L2_PEER, 1, 2, U(5), BCAST);
-	l2_op(&w, L2_PEER, 1, 1, U(6), BCAST);
+	l2_op(&w, L2_PROG_PEER, 1, 0, U(1), BCAST);
+	l2_op(&w, L2_PROG_PEER, 1, 0, U(2), BCAST);
+	l2_op(&w, L2_PROG_PEER, 1, 0, U(3), BCAST);
+	l2_op(&w, L2_PROG_PEER, 1, 1, U(4), BCAST);
+	l2_op(&w, L2_PROG_PEER, 1, 2, U(5), BCAST);
+	l2_op(&w, L2_PROG_PEER, 1, 1, U(6), BCAST);
 	l2_run(&w, &r);
 	EXPECT(r.st.evicted == 2 && r.count == 4, "l2 evict");
 	l2_seed("table_full_evict", &w);
 
 	/* A session ends (forget), the rest ages out (expire). */
 	l2_begin(&w, 2, 32, 32);
-	l2_op(&w, L2_PEER, 1, 0, U(1), BCAST);
-	l2_op(&w, L2_PEER, 1, 0, U(2) | 2, BCAST);
-	l2_op(&w, L2_PEER, 1, 1, U(3), BCAST);
-	l2_op(&w, L2_FORGET, 1, 0, 0, 0);
-	l2_op(&w, L2_TAP, 1, 0x03, U(7), U(1));
-	l2_op(&w, L2_EXPIRE, 10, 0, 0, 0);
-	l2_op(&w, L2_EXPIRE, L2_AGE_TICKS, 0, 0, 0);
-	l2_op(&w, L2_TAP, 1, 0x03, U(7), U(3));
+	l2_op(&w, L2_PROG_PEER, 1, 0, U(1), BCAST);
+	l2_op(&w, L2_PROG_PEER, 1, 0, U(2) | 2, BCAST);
+	l2_op(&w, L2_PROG_PEER, 1, 1, U(3), BCAST);
+	l2_op(&w, L2_PROG_FORGET, 1, 0, 0, 0);
+	l2_op(&w, L2_PROG_TAP, 1, 0x03, U(7), U(1));
+	l2_op(&w, L2_PROG_EXPIRE, 10, 0, 0, 0);
+	l2_op(&w, L2_PROG_EXPIRE, L2_AGE_TICKS, 0, 0, 0);
+	l2_op(&w, L2_PROG_TAP, 1, 0x03, U(7), U(3));
 	l2_run(&w, &r);
 	EXPECT(r.st.expired == 1 && r.count == 0 && r.flooded == 2, "l2 expire");
 	l2_seed("forget_and_expire", &w);
@@ -602,13 +573,13 @@ static void gen_l2(void)
 	/* Frames dropped: zero and group sources from a peer, a peer id out
 	 * of range, a runt and a group source from the TAP, no peer up. */
 	l2_begin(&w, 2, 32, 32);
-	l2_op(&w, L2_PEER, 1, 0, 0, BCAST);
-	l2_op(&w, L2_PEER, 1, 1, G(3), BCAST);
-	l2_op(&w, L2_PEER, 1, 2, U(3), BCAST);
-	l2_op(&w, L2_TAP, 1, 0x83, U(3), BCAST);
-	l2_op(&w, L2_TAP, 1, 0x03, BCAST, U(3));
-	l2_op(&w, L2_TAP, 1, 0x00, U(3), BCAST);
-	l2_op(&w, L2_TAP, 1, 0x7c, U(3), BCAST);        /* only ids past max_peers */
+	l2_op(&w, L2_PROG_PEER, 1, 0, 0, BCAST);
+	l2_op(&w, L2_PROG_PEER, 1, 1, G(3), BCAST);
+	l2_op(&w, L2_PROG_PEER, 1, 2, U(3), BCAST);
+	l2_op(&w, L2_PROG_TAP, 1, 0x83, U(3), BCAST);
+	l2_op(&w, L2_PROG_TAP, 1, 0x03, BCAST, U(3));
+	l2_op(&w, L2_PROG_TAP, 1, 0x00, U(3), BCAST);
+	l2_op(&w, L2_PROG_TAP, 1, 0x7c, U(3), BCAST);        /* only ids past max_peers */
 	l2_run(&w, &r);
 	EXPECT(r.st.drops[PQ_L2_DROP_BAD_SRC] == 3 && r.st.drops[PQ_L2_DROP_BAD_PEER] == 1 &&
 	       r.st.drops[PQ_L2_DROP_RUNT] == 1 && r.st.drops[PQ_L2_DROP_NO_PEER] == 2 && r.count == 0,
@@ -621,11 +592,11 @@ static void gen_l2(void)
 
 	/* A MAC a peer taught us shows up on the TAP: it is local now. */
 	l2_begin(&w, 4, 32, 8);
-	l2_op(&w, L2_PEER, 1, 2, U(1), BCAST);
-	l2_op(&w, L2_TAP, 1, 0x0f, U(9), U(1));
-	l2_op(&w, L2_TAP, 1, 0x0b, U(9), U(1));         /* owner not established */
-	l2_op(&w, L2_TAP, 1, 0x0f, U(1), U(9));
-	l2_op(&w, L2_TAP, 1, 0x0f, U(9), U(1));
+	l2_op(&w, L2_PROG_PEER, 1, 2, U(1), BCAST);
+	l2_op(&w, L2_PROG_TAP, 1, 0x0f, U(9), U(1));
+	l2_op(&w, L2_PROG_TAP, 1, 0x0b, U(9), U(1));         /* owner not established */
+	l2_op(&w, L2_PROG_TAP, 1, 0x0f, U(1), U(9));
+	l2_op(&w, L2_PROG_TAP, 1, 0x0f, U(9), U(1));
 	l2_run(&w, &r);
 	EXPECT(r.count == 0 && r.unicast == 1 && r.flooded == 3, "l2 local: %zu %u %u", r.count,
 	       r.unicast, r.flooded);
@@ -640,15 +611,15 @@ static void gen_l2(void)
 
 		for (unsigned i = 0; i < 48; i++) {
 			if (i % 5 == 4) {
-				l2_op(&w, L2_TAP, 1, 0x7f, U(50), last);
+				l2_op(&w, L2_PROG_TAP, 1, 0x7f, U(50), last);
 			} else {
 				last = (uint8_t)(U(1 + (i * 7) % 40) | (i & 2));
-				l2_op(&w, L2_PEER, 0, i % 8, last, U(1 + (i * 11) % 40));
+				l2_op(&w, L2_PROG_PEER, 0, i % 8, last, U(1 + (i * 11) % 40));
 			}
 			if (i == 20)
-				l2_op(&w, L2_FORGET, 0, 3, 0, 0);
+				l2_op(&w, L2_PROG_FORGET, 0, 3, 0, 0);
 			if (i == 36)
-				l2_op(&w, L2_EXPIRE, L2_AGE_TICKS, 0, 0, 0);
+				l2_op(&w, L2_PROG_EXPIRE, L2_AGE_TICKS, 0, 0, 0);
 		}
 	}
 	l2_run(&w, &r);
@@ -661,11 +632,7 @@ static void gen_l2(void)
 }
 
 /* ---- fuzz_path ------------------------------------------------------
- * Input: a config byte, then events of 4 bytes: type, slot (conn + 2 in
- * bits 0-2, bit 7: the step x 16), time step, and a byte that is the key
- * index (bits 0-1), the candidate count (mod 19), the policy (mod 4) and
- * the transports (bits 2-3). Candidates alternate TLS and UDP as in
- * fuzz_path.c's table: 0 TLS, 1 UDP, 2 TLS, 3 UDP, 4 UDP, ... */
+ * Input: tests/fuzz/path_prog.h, which decodes it for both programs. */
 
 struct pw {
 	uint8_t buf[1024];
@@ -678,26 +645,21 @@ struct pw {
 	unsigned refused;
 };
 
-static const uint8_t path_transports[PQ_PATH_MAX_CANDS] = { 0, 1, 0, 1, 1, 0, 0, 1, 0 };
-
-static uint32_t path_random(void *ctx, uint32_t n)
-{
-	uint32_t *r = ctx;
-
-	*r = *r * 1103515245u + 12345u;
-	return (*r >> 8) % n;
-}
-
 /* The config byte fuzz_path.c reads as this policy, key order, transports
- * and retry interval (1-8 s): policy is the byte mod 3, so the fields
- * overlap; the first byte that fits. */
+ * and retry interval (1-8 s): the fields overlap (policy is the byte
+ * mod 3), so the first byte that fits. */
 static uint8_t pcfg(enum pq_path_policy policy, bool lower, enum pq_path_transports transports,
 		    unsigned retry_s)
 {
-	for (unsigned b = 0; b < 256; b++)
-		if (b % 3 == policy && !(b & 4) == !lower && (b >> 3) % 3 == transports &&
-		    1 + (b >> 5) == retry_s)
+	for (unsigned b = 0; b < 256; b++) {
+		struct pq_path_config c;
+		uint32_t seed;
+
+		path_prog_config((uint8_t)b, &seed, &c);
+		if (c.policy == policy && c.we_are_lower == lower && c.transports == transports &&
+		    c.retry_interval_ms == 1000u * retry_s)
 			return (uint8_t)b;
+	}
 	die("path: no config byte for %d %d %d %u", (int)policy, lower, (int)transports, retry_s);
 	return 0;
 }
@@ -710,15 +672,7 @@ static void pw_begin(struct pw *w, uint8_t cfg_byte)
 	w->buf[w->n++] = cfg_byte;
 	w->seed = 1;
 	w->now = 1000;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.policy = (enum pq_path_policy)(cfg_byte % 3);
-	cfg.we_are_lower = cfg_byte & 4;
-	cfg.retry_interval_ms = 1000u + 1000u * (cfg_byte >> 5);
-	cfg.reauth_interval_ms = 10000;
-	cfg.random = path_random;
-	cfg.random_ctx = &w->seed;
-	cfg.transports = (enum pq_path_transports)((cfg_byte >> 3) % 3);
-	cfg.keepalive_udp_ms = 3000;
+	path_prog_config(cfg_byte, &w->seed, &cfg);
 	pq_path_init(&w->p, &cfg);
 }
 
@@ -741,18 +695,7 @@ static void pw_ev(struct pw *w, enum pq_path_ev_type type, int conn, unsigned st
 	w->buf[w->n++] = (uint8_t)step;
 	w->buf[w->n++] = arg;
 
-	/* As fuzz_path.c reads it. */
-	memset(&ev, 0, sizeof(ev));
-	ev.type = (enum pq_path_ev_type)(d[0] % (PQ_PATH_EV_COUNT + 1));
-	ev.conn = (int)(d[1] & 7) - 2;
-	w->now += (uint64_t)d[2] * (d[1] & 0x80 ? 16 : 1);
-	ev.key_index = d[3] & 3;
-	ev.cand_count = d[3] % (PQ_PATH_MAX_CANDS + 2);
-	ev.cand_transport = path_transports;
-	ev.policy = (enum pq_path_policy)(d[3] % 4);
-	ev.transports = (enum pq_path_transports)((d[3] >> 2) % 4);
-	if (ev.type == PQ_PATH_EV_ACCEPTED)
-		ev.conn = d[1] & 1;
+	path_prog_event(d, &w->now, &ev); /* as fuzz_path.c reads it */
 	w->ret = pq_path_input(&w->p, &ev, w->now, &w->out);
 	w->refused += w->ret != 0;
 	if (getenv("GEN_CORPUS_TRACE")) {

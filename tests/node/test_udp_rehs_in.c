@@ -1,0 +1,419 @@
+/*
+ * test_udp_rehs_in.c - which re-handshake datagrams the node's UDP socket
+ * lets reach a run (node/udp_path.c rehs_in), through a real socket: the
+ * node binds 127.0.0.1 with pq_udp_path_open and its loop reads what two
+ * local sockets send, as it would read the network.
+ *
+ * A REQUEST carries no MAC and names a session id anyone on the path saw,
+ * so before a datagram costs a MAC and a copy of the run:
+ *   - a proven conn takes runs only from its own address (a flood from
+ *     anywhere else is dropped before it uses the peer's budget);
+ *   - a datagram no run can use (a COMPLETE with no run waiting for one,
+ *     a RESPONSE to an attempt we did not start) is dropped before the
+ *     budget too;
+ *   - at most PQ_NODE_UDP_REHS_PER_S a second are looked at per peer, so
+ *     a flood naming one peer's session leaves another peer's runs alone;
+ *   - the two copies of the COMPLETE that ended a run go uncounted, a
+ *     third is a replay; a REQUEST seen again gets the same answer again.
+ * The node's cap over all peers (PQ_NODE_UDP_REHS_NODE_PER_S) is not
+ * exercised here: it takes eleven peers' floods in one second.
+ */
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "node_fixture.h"
+#include "proto/msg_rehs.h"
+#include "proto/types.h"
+#include "util/clock.h"
+
+#define PEERS 2
+#define FLOOD_CHUNK 50 /* datagrams sent between two reads: the socket's buffer holds them */
+
+static const uint8_t attempt_a[PQ_REHS_UDP_ID_LEN] = { 0xa1 };
+
+/* Node A with a UDP socket on 127.0.0.1 and a loop, two peers with keys
+ * (indices 7 and 17); the peers' datagrams come from two local sockets,
+ * near (the one a run is proven from) and far (anyone else). Static: a
+ * node is large. */
+static struct {
+	struct pq_node node;
+	struct pq_node_peer peer[PEERS];
+	struct pq_config_peer cfg[PEERS];
+	struct pq_timer stop;
+	int near, far;
+} U;
+
+/* The peer's side of a run: an initiator under our keypair kp's keys
+ * (directions swapped), bound to one attempt, with its own cache. */
+struct their_run {
+	struct pq_rehs run;
+	struct pq_challenge_cache cache;
+	uint8_t binding[PQ_REHS_BINDING_LEN];
+	uint8_t msg[PQ_REHS_MAX_MSG_LEN]; /* its last message */
+	size_t len;
+};
+
+/* Confirmed keys for p, made a second ago on the node's clock. */
+static int establish(struct pq_node_peer *p, uint32_t local_index, uint8_t key_byte)
+{
+	struct pq_hs_result res;
+
+	memset(&res, 0, sizeof(res));
+	res.event = PQ_HS_EV_KEYS;
+	res.initiator = true;
+	res.confirmed = true;
+	res.local_index = local_index;
+	res.remote_index = local_index + 1;
+	memset(&res.keys, key_byte, sizeof(res.keys));
+	p->online = true;
+	p->handshake_ms = pq_mono_ms() - 1000;
+	return pq_session_install(&p->session, &res, p->handshake_ms);
+}
+
+static int local_socket(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void stop_loop(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
+{
+	(void)t, (void)arg, (void)now_ms;
+	pq_loop_stop(loop);
+}
+
+static int setup(void **state)
+{
+	struct sockaddr_in *a = (struct sockaddr_in *)&U.node.cfg.listen_udp.ss;
+	char err[160];
+
+	(void)state;
+	fixture_node(&U.node, U.peer, U.cfg, PEERS);
+	U.node.cfg.retry_interval = 30;
+	U.node.cfg.reauth_interval = 600;
+	U.node.cfg.keepalive_udp = 25;
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	U.node.cfg.listen_udp.len = sizeof(*a);
+	U.node.cfg.has_listen_udp = true;
+	pq_timer_init(&U.stop, stop_loop, NULL);
+	if (pq_loop_new(&U.node.loop) || pq_udp_path_open(&U.node, err, sizeof(err)) || U.node.udp.fd < 0)
+		return -1;
+	for (int i = 0; i < PEERS; i++) {
+		pq_path_exec_peer_init(&U.peer[i]);
+		if (establish(&U.peer[i], 7 + 10 * (uint32_t)i, (uint8_t)(0x42 + i)))
+			return -1;
+		/* The core accepts direct conns once it knows the keys. */
+		pq_path_exec_keys(&U.peer[i], pq_mono_ms());
+		if (!U.peer[i].path.core.keys)
+			return -1;
+	}
+	U.near = local_socket();
+	U.far = local_socket();
+	return U.near < 0 || U.far < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	pq_loop_timer_cancel(U.node.loop, &U.stop);
+	for (int i = 0; i < PEERS; i++) {
+		pq_path_exec_reset(&U.peer[i], pq_mono_ms());
+		pq_loop_timer_cancel(U.node.loop, &U.peer[i].path.timer);
+		pq_session_wipe(&U.peer[i].session);
+	}
+	pq_dconn_free_all(&U.node);
+	pq_udp_path_close(&U.node);
+	close(U.near);
+	close(U.far);
+	pq_loop_free(U.node.loop);
+	return 0;
+}
+
+/* What fd sent is read and handled by the node: loopback delivers at
+ * once, and a few turns of the loop take any batch we send. */
+static void pump(void)
+{
+	for (int turn = 0; turn < 4; turn++) {
+		assert_int_equal(pq_loop_timer_start(U.node.loop, &U.stop, 0), 0);
+		assert_int_equal(pq_loop_run(U.node.loop), 0);
+	}
+}
+
+static void send_from(int fd, const uint8_t *msg, size_t len)
+{
+	const struct pq_sockaddr *to = &U.node.udp.local;
+
+	assert_int_equal(sendto(fd, msg, len, 0, (const struct sockaddr *)&to->ss, to->len), (ssize_t)len);
+}
+
+/* What the node sent to fd since the last call: the last datagram's
+ * length (its bytes in buf), 0 if none. */
+static size_t last_received(int fd, uint8_t *buf, size_t cap)
+{
+	size_t last = 0;
+	ssize_t n;
+
+	while ((n = recv(fd, buf, cap, 0)) > 0)
+		last = (size_t)n;
+	return last;
+}
+
+/* The peer's attempt id came (its PUNCH): p's newest responder conn. */
+static struct pq_dconn *punched(struct pq_node_peer *p)
+{
+	struct pq_dconn *dc = NULL;
+
+	pq_udp_path_punch_in(p, attempt_a, PQ_REHS_UDP_ID_LEN, pq_mono_ms());
+	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++) {
+		struct pq_dconn *c = p->path.conn[k];
+
+		if (c && c->transport == PQ_PATH_UDP && !c->dialled &&
+		    (!dc || p->path.core.conn[k].seq > p->path.core.conn[dc->slot].seq))
+			dc = c;
+	}
+	assert_non_null(dc);
+	return dc;
+}
+
+/* The peer starts a run under kp for attempt_a: its REQUEST in t->msg. */
+static void their_request(struct their_run *t, const struct pq_keypair *kp)
+{
+	struct pq_rehs_config cfg = { .role = PQ_REHS_INITIATOR, .hs_initiator = !kp->initiator,
+				      .session_id = kp->session_id, .send_key = kp->rehs_recv,
+				      .recv_key = kp->rehs_send, .binding = t->binding };
+
+	pq_challenge_cache_init(&t->cache);
+	assert_int_equal(pq_rehs_udp_binding(t->binding, attempt_a), 0);
+	assert_int_equal(pq_rehs_init(&t->run, &cfg, pq_wall_ms()), 0);
+	assert_int_equal(pq_rehs_start(&t->run, &t->cache, pq_wall_ms(), t->msg, sizeof(t->msg), &t->len), 0);
+}
+
+/* The peer takes the RESPONSE dc sent last: its COMPLETE in t->msg. */
+static void their_complete(struct their_run *t, const struct pq_dconn *dc)
+{
+	assert_int_equal(pq_rehs_receive(&t->run, &t->cache, dc->last_out, dc->last_out_len, pq_wall_ms(), t->msg,
+					 sizeof(t->msg), &t->len),
+			 0);
+	assert_int_equal(pq_rehs_state(&t->run), PQ_REHS_COMPLETED);
+}
+
+/* A REQUEST anyone who saw session id sid can send: challenge number n. */
+static size_t forged_request(uint8_t *out, const uint8_t *sid, uint32_t n)
+{
+	struct pq_rehs_request req;
+	size_t len = 0;
+
+	memcpy(req.session_id, sid, PQ_SESSION_ID_LEN);
+	memset(req.challenge, 0xf0, sizeof(req.challenge));
+	memcpy(req.challenge, &n, sizeof(n));
+	req.timestamp_ms = pq_wall_ms();
+	assert_int_equal(pq_rehs_request_encode(out, PQ_REHS_MAX_MSG_LEN, &len, &req), 0);
+	return len;
+}
+
+/* count forged REQUESTs naming p's session, from fd, all read. */
+static void flood_requests(struct pq_node_peer *p, int fd, uint32_t count)
+{
+	uint8_t m[PQ_REHS_MAX_MSG_LEN];
+
+	for (uint32_t i = 0; i < count; i++) {
+		send_from(fd, m, forged_request(m, p->session.current->session_id, i));
+		if ((i + 1) % FLOOD_CHUNK == 0)
+			pump();
+	}
+	pump();
+}
+
+/* p's attempt proven from the near socket by the peer's own run. */
+static struct pq_dconn *proven(struct pq_node_peer *p, struct their_run *t)
+{
+	struct pq_dconn *dc = punched(p);
+
+	their_request(t, p->session.current);
+	send_from(U.near, t->msg, t->len);
+	pump();
+	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
+	their_complete(t, dc);
+	send_from(U.near, t->msg, t->len);
+	pump();
+	assert_true(pq_dconn_usable(dc));
+	assert_int_equal(p->path.rehs_count.completed, 1);
+	return dc;
+}
+
+/* 600 forged REQUESTs for peer 0 within a second: the first 200 are
+ * looked at (each replaces the run: no MAC to refuse it by), of the rest
+ * at least 200 are dropped (600 in under a second span two of the
+ * budget's seconds at most); peer 1's own run is answered meanwhile. */
+static void test_budget_per_peer(void **state)
+{
+	struct pq_node_peer *flooded = &U.peer[0], *other = &U.peer[1];
+	struct pq_dconn *dc0 = punched(flooded), *dc1 = punched(other);
+	uint64_t start_ms = pq_mono_ms();
+	struct their_run t;
+
+	(void)state;
+	flood_requests(flooded, U.far, PQ_NODE_UDP_REHS_PER_S);
+	assert_int_equal(U.node.udp.drops, 0);
+	assert_int_equal(pq_rehs_state(&dc0->rehs), PQ_REHS_WAIT_COMPLETE);
+	flood_requests(flooded, U.far, 2 * PQ_NODE_UDP_REHS_PER_S);
+	if (pq_mono_ms() - start_ms >= 1000)
+		fail_msg("600 datagrams took %llu ms: over the one second this test needs",
+			 (unsigned long long)(pq_mono_ms() - start_ms));
+	assert_in_range(U.node.udp.drops, PQ_NODE_UDP_REHS_PER_S, 2 * PQ_NODE_UDP_REHS_PER_S);
+
+	their_request(&t, other->session.current);
+	send_from(U.near, t.msg, t.len);
+	pump();
+	assert_true(dc1->rehs_live);
+	assert_int_equal(pq_rehs_state(&dc1->rehs), PQ_REHS_WAIT_COMPLETE);
+	assert_int_equal(dc1->last_in_len, t.len);
+	assert_memory_equal(dc1->last_in, t.msg, t.len);
+	assert_int_equal(other->path.udp_refused, 0);
+}
+
+/* A proven conn: more REQUESTs than the budget from another address are
+ * all dropped, and the peer's re-authentication from the conn's own
+ * address in the same second still gets its run. */
+static void test_proven_conn_takes_its_address_only(void **state)
+{
+	struct pq_node_peer *p = &U.peer[0];
+	struct their_run t;
+	struct pq_dconn *dc = proven(p, &t);
+	uint64_t drops = U.node.udp.drops;
+
+	(void)state;
+	flood_requests(p, U.far, PQ_NODE_UDP_REHS_PER_S + 100);
+	assert_int_equal(U.node.udp.drops - drops, PQ_NODE_UDP_REHS_PER_S + 100);
+	assert_false(dc->rehs_live); /* nothing replaced the completed run */
+
+	their_request(&t, p->session.current);
+	send_from(U.near, t.msg, t.len);
+	pump();
+	assert_true(dc->rehs_live);
+	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
+	assert_memory_equal(dc->last_in, t.msg, t.len);
+}
+
+/* Datagrams no run can use cost nothing of the budget: COMPLETEs while
+ * no run waits for one, RESPONSEs to an attempt we did not start. */
+static void test_useless_types_dropped_first(void **state)
+{
+	struct pq_node_peer *p = &U.peer[0];
+	struct pq_dconn *dc = punched(p);
+	struct pq_rehs_complete c;
+	struct pq_rehs_response r;
+	uint8_t m[PQ_REHS_MAX_MSG_LEN];
+	size_t len;
+	struct their_run t;
+
+	(void)state;
+	memset(&c, 0x5a, sizeof(c));
+	memcpy(c.session_id, p->session.current->session_id, PQ_SESSION_ID_LEN);
+	assert_int_equal(pq_rehs_complete_encode(m, sizeof(m), &len, &c), 0);
+	for (uint32_t i = 0; i < PQ_NODE_UDP_REHS_PER_S + 100; i++) {
+		send_from(U.far, m, len);
+		if ((i + 1) % FLOOD_CHUNK == 0)
+			pump();
+	}
+	memset(&r, 0x5a, sizeof(r));
+	memcpy(r.session_id, p->session.current->session_id, PQ_SESSION_ID_LEN);
+	assert_int_equal(pq_rehs_response_encode(m, sizeof(m), &len, &r), 0);
+	for (uint32_t i = 0; i < PQ_NODE_UDP_REHS_PER_S + 100; i++) {
+		send_from(U.far, m, len);
+		if ((i + 1) % FLOOD_CHUNK == 0)
+			pump();
+	}
+	pump();
+	assert_int_equal(U.node.udp.drops, 2 * (PQ_NODE_UDP_REHS_PER_S + 100));
+	assert_int_equal(p->path.udp_refused, 0); /* no MAC was checked */
+	assert_false(dc->rehs_live);
+
+	their_request(&t, p->session.current);
+	send_from(U.near, t.msg, t.len);
+	pump();
+	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
+}
+
+/* The peer sends its COMPLETE three times against loss: the two copies
+ * after the one that proved the conn are let go, uncounted; a fourth is
+ * a replay, dropped. */
+static void test_complete_copies(void **state)
+{
+	struct pq_node_peer *p = &U.peer[0];
+	struct their_run t;
+	struct pq_dconn *dc = proven(p, &t);
+
+	(void)state;
+	send_from(U.near, t.msg, t.len);
+	send_from(U.near, t.msg, t.len);
+	pump();
+	assert_int_equal(U.node.udp.drops, 0);
+	assert_int_equal(p->path.udp_refused, 0);
+	send_from(U.near, t.msg, t.len);
+	pump();
+	assert_int_equal(U.node.udp.drops, 1);
+	assert_true(pq_dconn_usable(dc));
+	assert_int_equal(p->path.rehs_count.completed, 1);
+}
+
+/* Our RESPONSE was lost: the peer's REQUEST again gets the same answer,
+ * sent where the REQUEST came from, and the run is not replaced. */
+static void test_request_again_same_answer(void **state)
+{
+	struct pq_node_peer *p = &U.peer[0];
+	struct pq_dconn *dc = punched(p);
+	uint8_t first[PQ_REHS_MAX_MSG_LEN], got[PQ_REHS_MAX_MSG_LEN + 1];
+	size_t first_len;
+	struct their_run t;
+
+	(void)state;
+	their_request(&t, p->session.current);
+	send_from(U.near, t.msg, t.len);
+	pump();
+	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
+	memcpy(first, dc->last_out, first_len = dc->last_out_len);
+	(void)last_received(U.near, got, sizeof(got));
+
+	send_from(U.near, t.msg, t.len);
+	pump();
+	assert_int_equal(last_received(U.near, got, sizeof(got)), first_len);
+	assert_memory_equal(got, first, first_len);
+	assert_int_equal(p->path.udp_refused, 0);
+	assert_int_equal(p->path.rehs_count.replay, 0);
+
+	/* and the run it answered is the one that completes */
+	their_complete(&t, dc);
+	send_from(U.near, t.msg, t.len);
+	pump();
+	assert_true(pq_dconn_usable(dc));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_budget_per_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proven_conn_takes_its_address_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_useless_types_dropped_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_complete_copies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_again_same_answer, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -18,19 +18,15 @@
  * The node's cap over all peers (PQ_NODE_UDP_REHS_NODE_PER_S) is not
  * exercised here: it takes eleven peers' floods in one second.
  */
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
-#include "node_fixture.h"
+#include "udp_fixture.h"
 #include "proto/msg_rehs.h"
 #include "proto/types.h"
 #include "util/clock.h"
@@ -48,7 +44,7 @@ static struct {
 	struct pq_node node;
 	struct pq_node_peer peer[PEERS];
 	struct pq_config_peer cfg[PEERS];
-	struct pq_timer stop;
+	struct udp_fixture udp;
 	int near, far;
 } U;
 
@@ -79,40 +75,14 @@ static int establish(struct pq_node_peer *p, uint32_t local_index, uint8_t key_b
 	return pq_session_install(&p->session, &res, p->handshake_ms);
 }
 
-static int local_socket(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void stop_loop(struct pq_loop *loop, struct pq_timer *t, void *arg, uint64_t now_ms)
-{
-	(void)t, (void)arg, (void)now_ms;
-	pq_loop_stop(loop);
-}
-
 static int setup(void **state)
 {
-	struct sockaddr_in *a = (struct sockaddr_in *)&U.node.cfg.listen_udp.ss;
-	char err[160];
-
 	(void)state;
 	fixture_node(&U.node, U.peer, U.cfg, PEERS);
 	U.node.cfg.retry_interval = 30;
 	U.node.cfg.reauth_interval = 600;
 	U.node.cfg.keepalive_udp = 25;
-	a->sin_family = AF_INET;
-	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	U.node.cfg.listen_udp.len = sizeof(*a);
-	U.node.cfg.has_listen_udp = true;
-	pq_timer_init(&U.stop, stop_loop, NULL);
-	if (pq_loop_new(&U.node.loop) || pq_udp_path_open(&U.node, err, sizeof(err)) || U.node.udp.fd < 0)
+	if (udp_fixture_open(&U.udp, &U.node))
 		return -1;
 	for (int i = 0; i < PEERS; i++) {
 		pq_path_exec_peer_init(&U.peer[i]);
@@ -123,55 +93,34 @@ static int setup(void **state)
 		if (!U.peer[i].path.core.keys)
 			return -1;
 	}
-	U.near = local_socket();
-	U.far = local_socket();
+	U.near = udp_fixture_socket();
+	U.far = udp_fixture_socket();
 	return U.near < 0 || U.far < 0 ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	pq_loop_timer_cancel(U.node.loop, &U.stop);
 	for (int i = 0; i < PEERS; i++) {
 		pq_path_exec_reset(&U.peer[i], pq_mono_ms());
 		pq_loop_timer_cancel(U.node.loop, &U.peer[i].path.timer);
 		pq_session_wipe(&U.peer[i].session);
 	}
 	pq_dconn_free_all(&U.node);
-	pq_udp_path_close(&U.node);
+	udp_fixture_close(&U.udp);
 	close(U.near);
 	close(U.far);
-	pq_loop_free(U.node.loop);
 	return 0;
 }
 
-/* What fd sent is read and handled by the node: loopback delivers at
- * once, and a few turns of the loop take any batch we send. */
 static void pump(void)
 {
-	for (int turn = 0; turn < 4; turn++) {
-		assert_int_equal(pq_loop_timer_start(U.node.loop, &U.stop, 0), 0);
-		assert_int_equal(pq_loop_run(U.node.loop), 0);
-	}
+	udp_fixture_pump(&U.udp);
 }
 
 static void send_from(int fd, const uint8_t *msg, size_t len)
 {
-	const struct pq_sockaddr *to = &U.node.udp.local;
-
-	assert_int_equal(sendto(fd, msg, len, 0, (const struct sockaddr *)&to->ss, to->len), (ssize_t)len);
-}
-
-/* What the node sent to fd since the last call: the last datagram's
- * length (its bytes in buf), 0 if none. */
-static size_t last_received(int fd, uint8_t *buf, size_t cap)
-{
-	size_t last = 0;
-	ssize_t n;
-
-	while ((n = recv(fd, buf, cap, 0)) > 0)
-		last = (size_t)n;
-	return last;
+	udp_fixture_send(&U.udp, fd, msg, len);
 }
 
 /* The peer's attempt id came (its PUNCH): p's newest responder conn. */
@@ -389,11 +338,11 @@ static void test_request_again_same_answer(void **state)
 	pump();
 	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
 	memcpy(first, dc->last_out, first_len = dc->last_out_len);
-	(void)last_received(U.near, got, sizeof(got));
+	(void)udp_fixture_last_received(U.near, got, sizeof(got));
 
 	send_from(U.near, t.msg, t.len);
 	pump();
-	assert_int_equal(last_received(U.near, got, sizeof(got)), first_len);
+	assert_int_equal(udp_fixture_last_received(U.near, got, sizeof(got)), first_len);
 	assert_memory_equal(got, first, first_len);
 	assert_int_equal(p->path.udp_refused, 0);
 	assert_int_equal(p->path.rehs_count.replay, 0);

@@ -176,6 +176,17 @@ static size_t forged_request(uint8_t *out, const uint8_t *sid, uint32_t n)
 	return len;
 }
 
+/* msg count times from fd, all read. */
+static void send_times(int fd, const uint8_t *msg, size_t len, uint32_t count)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		send_from(fd, msg, len);
+		if ((i + 1) % FLOOD_CHUNK == 0)
+			pump();
+	}
+	pump();
+}
+
 /* count forged REQUESTs naming p's session, from fd, all read. */
 static void flood_requests(struct pq_node_peer *p, int fd, uint32_t count)
 {
@@ -276,20 +287,11 @@ static void test_useless_types_dropped_first(void **state)
 	memset(&c, 0x5a, sizeof(c));
 	memcpy(c.session_id, p->session.current->session_id, PQ_SESSION_ID_LEN);
 	assert_int_equal(pq_rehs_complete_encode(m, sizeof(m), &len, &c), 0);
-	for (uint32_t i = 0; i < PQ_NODE_UDP_REHS_PER_S + 100; i++) {
-		send_from(U.far, m, len);
-		if ((i + 1) % FLOOD_CHUNK == 0)
-			pump();
-	}
+	send_times(U.far, m, len, PQ_NODE_UDP_REHS_PER_S + 100);
 	memset(&r, 0x5a, sizeof(r));
 	memcpy(r.session_id, p->session.current->session_id, PQ_SESSION_ID_LEN);
 	assert_int_equal(pq_rehs_response_encode(m, sizeof(m), &len, &r), 0);
-	for (uint32_t i = 0; i < PQ_NODE_UDP_REHS_PER_S + 100; i++) {
-		send_from(U.far, m, len);
-		if ((i + 1) % FLOOD_CHUNK == 0)
-			pump();
-	}
-	pump();
+	send_times(U.far, m, len, PQ_NODE_UDP_REHS_PER_S + 100);
 	assert_int_equal(U.node.udp.drops, 2 * (PQ_NODE_UDP_REHS_PER_S + 100));
 	assert_int_equal(p->path.udp_refused, 0); /* no MAC was checked */
 	assert_false(dc->rehs_live);

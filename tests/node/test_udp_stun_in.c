@@ -84,6 +84,16 @@ static size_t answer(const uint8_t *request, size_t len, const char *ip, uint16_
 	return (size_t)n;
 }
 
+/* fd sends the answer to request (len bytes) mapping to ip:port, and
+ * the node reads it. */
+static void answer_from(int fd, const uint8_t *request, size_t len, const char *ip, uint16_t port)
+{
+	uint8_t m[PQ_STUN_MAX_LEN];
+
+	udp_fixture_send(&U.udp, fd, m, answer(request, len, ip, port, m));
+	udp_fixture_pump(&U.udp);
+}
+
 static void assert_reflexive(const char *ip, uint16_t port)
 {
 	struct pq_sockaddr want;
@@ -101,15 +111,12 @@ static void assert_reflexive(const char *ip, uint16_t port)
  * answer to the node's request is; a second one after it is not. */
 static void test_only_the_servers_answer_to_our_request(void **state)
 {
-	uint8_t m[PQ_STUN_MAX_LEN], not_ours[PQ_STUN_MAX_LEN];
+	uint8_t not_ours[PQ_STUN_MAX_LEN];
 	uint8_t txid[PQ_STUN_TXID_LEN];
-	size_t len;
 	long n;
 
 	(void)state;
-	len = answer(U.request, U.request_len, "198.51.100.66", 6666, m);
-	udp_fixture_send(&U.udp, U.other, m, len);
-	udp_fixture_pump(&U.udp);
+	answer_from(U.other, U.request, U.request_len, "198.51.100.66", 6666);
 	assert_int_equal(U.node.udp.stun_answers, 0);
 	assert_int_equal(U.node.udp.reflexive.family, 0);
 	assert_int_equal(U.node.udp.drops, 1);
@@ -117,22 +124,16 @@ static void test_only_the_servers_answer_to_our_request(void **state)
 	memset(txid, 0x77, sizeof(txid));
 	n = pq_stun_binding_request(txid, NULL, true, not_ours, sizeof(not_ours));
 	assert_true(n > 0);
-	len = answer(not_ours, (size_t)n, "198.51.100.66", 6666, m);
-	udp_fixture_send(&U.udp, U.server, m, len);
-	udp_fixture_pump(&U.udp);
+	answer_from(U.server, not_ours, (size_t)n, "198.51.100.66", 6666);
 	assert_int_equal(U.node.udp.stun_answers, 0);
 	assert_int_equal(U.node.udp.reflexive.family, 0);
 	assert_int_equal(U.node.udp.drops, 2);
 
-	len = answer(U.request, U.request_len, "203.0.113.5", 41641, m);
-	udp_fixture_send(&U.udp, U.server, m, len);
-	udp_fixture_pump(&U.udp);
+	answer_from(U.server, U.request, U.request_len, "203.0.113.5", 41641);
 	assert_int_equal(U.node.udp.stun_answers, 1);
 	assert_reflexive("203.0.113.5", 41641);
 
-	len = answer(U.request, U.request_len, "198.51.100.66", 6666, m);
-	udp_fixture_send(&U.udp, U.server, m, len);
-	udp_fixture_pump(&U.udp);
+	answer_from(U.server, U.request, U.request_len, "198.51.100.66", 6666);
 	assert_int_equal(U.node.udp.stun_answers, 1);
 	assert_reflexive("203.0.113.5", 41641);
 	assert_int_equal(U.node.udp.drops, 3);
@@ -143,7 +144,6 @@ static void test_only_the_servers_answer_to_our_request(void **state)
 static void test_garbage_from_the_server(void **state)
 {
 	uint8_t m[PQ_STUN_MAX_LEN];
-	size_t len;
 
 	(void)state;
 	memcpy(m, U.request, U.request_len);
@@ -154,9 +154,7 @@ static void test_garbage_from_the_server(void **state)
 	assert_int_equal(U.node.udp.stun_answers, 0);
 	assert_int_equal(U.node.udp.drops, 2);
 
-	len = answer(U.request, U.request_len, "203.0.113.5", 41641, m);
-	udp_fixture_send(&U.udp, U.server, m, len);
-	udp_fixture_pump(&U.udp);
+	answer_from(U.server, U.request, U.request_len, "203.0.113.5", 41641);
 	assert_int_equal(U.node.udp.stun_answers, 1);
 	assert_reflexive("203.0.113.5", 41641);
 }

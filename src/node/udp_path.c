@@ -390,23 +390,28 @@ void pq_udp_path_dial(struct pq_node_peer *p, int k, uint64_t now_ms)
  * the peer's new attempt sends its PUNCH through the relay and its
  * REQUEST straight, so the REQUEST can come first and be taken by the
  * older conn, whose answer (the older attempt's binding) the peer
- * refuses. Its run is given up (pq_rehs_abandon: its challenge and
- * counter-challenge leave the cache) so that the new conn can take the
- * REQUEST (it records the challenge again). */
+ * refuses. It is copied before the PUNCH's conn is made, and the older
+ * run is given up only once that conn was accepted: a refused PUNCH
+ * leaves the run to complete (on a proven conn it may be the peer's
+ * re-authentication). The older conn is named by slot and the path
+ * core's seq: drop_old_responders closes it in between when it is not
+ * proven (pq_dconn_detach gives its run up then). */
 struct overtaken {
 	uint8_t msg[PQ_REHS_MAX_MSG_LEN];
 	size_t len;
 	struct pq_sockaddr from;
+	int slot;     /* the older conn's */
+	uint64_t seq; /* the path core's for that slot then */
 };
 
-static bool take_overtaking_request(struct pq_node_peer *p, struct overtaken *o)
+static bool find_overtaking_request(const struct pq_node_peer *p, struct overtaken *o)
 {
 	struct pq_rehs_request req;
-	struct pq_dconn *old = NULL;
+	const struct pq_dconn *old = NULL;
 	uint64_t seq = 0;
 
 	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++) {
-		struct pq_dconn *dc = p->path.conn[k];
+		const struct pq_dconn *dc = p->path.conn[k];
 
 		if (dc && dc->transport == PQ_PATH_UDP && !dc->dialled && dc->rehs_live && dc->last_in_len &&
 		    pq_rehs_state(&dc->rehs) == PQ_REHS_WAIT_COMPLETE && (!old || p->path.core.conn[k].seq > seq)) {
@@ -419,10 +424,23 @@ static bool take_overtaking_request(struct pq_node_peer *p, struct overtaken *o)
 	memcpy(o->msg, old->last_in, old->last_in_len);
 	o->len = old->last_in_len;
 	o->from = old->addr;
+	o->slot = old->slot;
+	o->seq = seq;
+	return true;
+}
+
+/* The older run given up (pq_rehs_abandon: its challenge and
+ * counter-challenge leave the cache) before the new conn takes the
+ * REQUEST (it records the challenge again), if its conn is still there. */
+static void abandon_overtaken_run(struct pq_node_peer *p, const struct overtaken *o)
+{
+	struct pq_dconn *old = p->path.conn[o->slot];
+
+	if (!old || p->path.core.conn[o->slot].seq != o->seq || !old->rehs_live)
+		return;
 	pq_rehs_abandon(&old->rehs, &p->path.cache, pq_wall_ms());
 	old->rehs_live = false;
 	old->last_in_len = 0;
-	return true;
 }
 
 /* Older attempts of the peer we were answering, not yet proven: the new
@@ -450,7 +468,7 @@ void pq_udp_path_punch_in(struct pq_node_peer *p, const uint8_t *pt, size_t len,
 
 	if (len != PQ_PUNCH_ID_LEN || p->node->udp.fd < 0)
 		return;
-	has_early = take_overtaking_request(p, &early);
+	has_early = find_overtaking_request(p, &early);
 	drop_old_responders(p, now_ms);
 	if (new_udp_dconn(p, false, pt, &dc))
 		return;
@@ -466,6 +484,7 @@ void pq_udp_path_punch_in(struct pq_node_peer *p, const uint8_t *pt, size_t len,
 	punch(dc, now_ms);
 	arm_resend(dc);
 	if (has_early) {
+		abandon_overtaken_run(p, &early);
 		pq_log(PQ_LOG_DEBUG, "peer %s: its attempt's REQUEST came before the PUNCH: answered on the new conn",
 		       pq_peer_label(p));
 		pq_dconn_udp_rehs(dc, &early.from, early.msg, early.len, now_ms);

@@ -13,9 +13,11 @@
  * given up before its COMPLETE - replaced by a newer REQUEST, its
  * attempt timed out, its REQUEST taken by the peer's next attempt -
  * takes its two challenge-cache entries with it, so forged REQUESTs do
- * not lock the peer's real runs out of the session's cache. The peer's
- * side is a real run under the same keys; nothing goes on the wire (the
- * peer has no UDP candidates).
+ * not lock the peer's real runs out of the session's cache; and a run
+ * whose REQUEST a PUNCH would take is given up only once the PUNCH's conn
+ * was accepted (a refused one leaves a proven conn's re-authentication
+ * to complete). The peer's side is a real run under the same keys;
+ * nothing goes on the wire (the peer has no UDP candidates).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -338,6 +340,104 @@ static void test_overtaking_request_moves_entries(void **state)
 	assert_proven(dc, cur->local_index);
 }
 
+/* As above, but the older conn (a) is proven, so the PUNCH leaves it
+ * open: once the new conn (b) is accepted, a's run is given up (its two
+ * entries go, b's run records the challenge again) and b takes over. */
+static void test_overtaking_request_leaves_proven_conn(void **state)
+{
+	const struct pq_keypair *cur = U.peer.session.current;
+	struct pq_dconn *dc = punched(attempt_a, T0), *old = dc;
+	struct their_run proof, t;
+	size_t room;
+
+	(void)state;
+	their_request(&proof, cur, attempt_a);
+	udp_in(dc, proof.msg, proof.len, T0 + 1);
+	their_complete(&proof, dc);
+	udp_in(dc, proof.msg, proof.len, T0 + 2);
+	assert_proven(dc, cur->local_index);
+
+	room = cache_room();
+	their_request(&t, cur, attempt_b);
+	udp_in(dc, t.msg, t.len, T0 + 3);
+	assert_int_equal(cache_room(), room - 2);
+
+	dc = punched(attempt_b, T0 + 4);
+	assert_ptr_not_equal(dc, old);
+	assert_ptr_equal(U.peer.path.conn[old->slot], old);
+	assert_false(old->rehs_live);
+	assert_int_equal(old->last_in_len, 0);
+	assert_true(dc->rehs_live);
+	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
+	assert_int_equal(cache_room(), room - 2);
+
+	their_complete(&t, dc);
+	udp_in(dc, t.msg, t.len, T0 + 5);
+	assert_int_equal(U.peer.path.udp_refused, 0);
+	assert_int_equal(U.peer.path.rehs_count.completed, 2);
+	assert_true(pq_dconn_usable(dc));
+}
+
+/* The peer's TLS conns, accepted as tls_path.c accepts them (no
+ * transport under them: nothing is sent, the teardown frees them), until
+ * the path core has no slot left for another conn. */
+static void fill_slots_with_tls(uint64_t now_ms)
+{
+	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++) {
+		struct pq_dconn *dc;
+
+		if (U.peer.path.conn[k])
+			continue;
+		assert_int_equal(pq_dconn_new(&U.node, NULL, PQ_PATH_TLS, false, &dc), 0);
+		dc->open = true;
+		assert_true(pq_path_exec_accept(&U.peer, dc, now_ms) >= 0);
+	}
+	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++)
+		assert_non_null(U.peer.path.conn[k]);
+}
+
+/* A proven conn (a) answered the peer's re-authentication and waits for
+ * its COMPLETE when a PUNCH (b) comes that the core refuses (no slot
+ * left): the REQUEST is not taken from a (no conn to answer it on), so
+ * the run is still waiting, its two entries still in the cache, and the
+ * COMPLETE re-authenticates a. (The REQUEST used to be taken, and a's
+ * run given up, before the accept.) */
+static void test_refused_punch_keeps_reauth(void **state)
+{
+	const struct pq_keypair *cur = U.peer.session.current;
+	struct pq_dconn *dc = punched(attempt_a, T0);
+	struct their_run proof, reauth;
+	size_t room;
+
+	(void)state;
+	their_request(&proof, cur, attempt_a);
+	udp_in(dc, proof.msg, proof.len, T0 + 1);
+	their_complete(&proof, dc);
+	udp_in(dc, proof.msg, proof.len, T0 + 2);
+	assert_proven(dc, cur->local_index);
+
+	room = cache_room();
+	their_request(&reauth, cur, attempt_a);
+	udp_in(dc, reauth.msg, reauth.len, T0 + 3);
+	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
+	assert_int_equal(cache_room(), room - 2);
+
+	fill_slots_with_tls(T0 + 4);
+	pq_udp_path_punch_in(&U.peer, attempt_b, sizeof(attempt_b), T0 + 5);
+	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++) /* no slot: b was refused */
+		assert_true(U.peer.path.conn[k] == dc || U.peer.path.conn[k]->transport == PQ_PATH_TLS);
+	assert_true(dc->rehs_live);
+	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
+	assert_int_equal(cache_room(), room - 2);
+
+	their_complete(&reauth, dc);
+	udp_in(dc, reauth.msg, reauth.len, T0 + 6);
+	assert_int_equal(U.peer.path.udp_refused, 0);
+	assert_int_equal(U.peer.path.rehs_count.completed, 2);
+	assert_false(dc->rehs_live);
+	assert_true(pq_dconn_usable(dc));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +446,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forged_requests_leave_cache, udp_setup, udp_teardown),
 		cmocka_unit_test_setup_teardown(test_timed_out_attempt_leaves_cache, udp_setup, udp_teardown),
 		cmocka_unit_test_setup_teardown(test_overtaking_request_moves_entries, udp_setup, udp_teardown),
+		cmocka_unit_test_setup_teardown(test_overtaking_request_leaves_proven_conn, udp_setup, udp_teardown),
+		cmocka_unit_test_setup_teardown(test_refused_punch_keeps_reauth, udp_setup, udp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,6 +31,7 @@
 #include <cmocka.h>
 
 #include "node_fixture.h"
+#include "rehs_peer.h"
 #include "proto/msg_handshake.h"
 #include "proto/msg_rehs.h"
 #include "proto/types.h"
@@ -83,16 +84,6 @@ static struct {
 	struct pq_config_peer cfg;
 	struct pq_sockaddr from; /* where the peer's datagrams come from */
 } U;
-
-/* The peer's side of a run: an initiator under the keys of our keypair
- * kp (directions swapped), bound to one attempt, with its own cache. */
-struct their_run {
-	struct pq_rehs run;
-	struct pq_challenge_cache cache;
-	uint8_t binding[PQ_REHS_BINDING_LEN];
-	uint8_t msg[PQ_REHS_MAX_MSG_LEN]; /* its last message */
-	size_t len;
-};
 
 static int install_next(struct pq_node_peer *p)
 {
@@ -154,44 +145,6 @@ static struct pq_dconn *punched(const uint8_t id[PQ_REHS_UDP_ID_LEN], uint64_t n
 	}
 	assert_non_null(dc);
 	return dc;
-}
-
-/* The peer starts a run under kp for attempt id: its REQUEST in t->msg. */
-static void their_request(struct their_run *t, const struct pq_keypair *kp,
-			  const uint8_t id[PQ_REHS_UDP_ID_LEN])
-{
-	struct pq_rehs_config cfg = { .role = PQ_REHS_INITIATOR, .hs_initiator = !kp->initiator,
-				      .session_id = kp->session_id, .send_key = kp->rehs_recv,
-				      .recv_key = kp->rehs_send, .binding = t->binding };
-
-	pq_challenge_cache_init(&t->cache);
-	assert_int_equal(pq_rehs_udp_binding(t->binding, id), 0);
-	assert_int_equal(pq_rehs_init(&t->run, &cfg, pq_wall_ms()), 0);
-	assert_int_equal(pq_rehs_start(&t->run, &t->cache, pq_wall_ms(), t->msg, sizeof(t->msg), &t->len), 0);
-}
-
-/* The peer takes the RESPONSE dc sent last: its COMPLETE in t->msg. */
-static void their_complete(struct their_run *t, const struct pq_dconn *dc)
-{
-	assert_int_equal(pq_rehs_receive(&t->run, &t->cache, dc->last_out, dc->last_out_len, pq_wall_ms(), t->msg,
-					 sizeof(t->msg), &t->len),
-			 0);
-	assert_int_equal(pq_rehs_state(&t->run), PQ_REHS_COMPLETED);
-}
-
-/* A REQUEST anyone who saw session id sid can send (no MAC covers one):
- * challenge number n, stamped ts_ms. */
-static size_t forged_request(uint8_t *out, const uint8_t *sid, uint32_t n, uint64_t ts_ms)
-{
-	struct pq_rehs_request req;
-	size_t len = 0;
-
-	memcpy(req.session_id, sid, PQ_SESSION_ID_LEN);
-	memset(req.challenge, 0xf0, sizeof(req.challenge));
-	memcpy(req.challenge, &n, sizeof(n));
-	req.timestamp_ms = ts_ms;
-	assert_int_equal(pq_rehs_request_encode(out, PQ_REHS_MAX_MSG_LEN, &len, &req), 0);
-	return len;
 }
 
 static void udp_in(struct pq_dconn *dc, const uint8_t *msg, size_t len, uint64_t now_ms)
@@ -340,28 +293,40 @@ static void test_overtaking_request_moves_entries(void **state)
 	assert_proven(dc, cur->local_index);
 }
 
-/* As above, but the older conn (a) is proven, so the PUNCH leaves it
- * open: once the new conn (b) is accepted, a's run is given up (its two
- * entries go, b's run records the challenge again) and b takes over. */
-static void test_overtaking_request_leaves_proven_conn(void **state)
+/* Conn a proven by the peer's run, then the peer's next REQUEST (a run
+ * for attempt id) answered on it: a waits for that COMPLETE. *room: the
+ * cache's room before that REQUEST. */
+static struct pq_dconn *proven_then_request(struct their_run *t, const uint8_t id[PQ_REHS_UDP_ID_LEN],
+					    size_t *room)
 {
 	const struct pq_keypair *cur = U.peer.session.current;
-	struct pq_dconn *dc = punched(attempt_a, T0), *old = dc;
-	struct their_run proof, t;
-	size_t room;
+	struct pq_dconn *dc = punched(attempt_a, T0);
+	struct their_run proof;
 
-	(void)state;
 	their_request(&proof, cur, attempt_a);
 	udp_in(dc, proof.msg, proof.len, T0 + 1);
 	their_complete(&proof, dc);
 	udp_in(dc, proof.msg, proof.len, T0 + 2);
 	assert_proven(dc, cur->local_index);
 
-	room = cache_room();
-	their_request(&t, cur, attempt_b);
-	udp_in(dc, t.msg, t.len, T0 + 3);
-	assert_int_equal(cache_room(), room - 2);
+	*room = cache_room();
+	their_request(t, cur, id);
+	udp_in(dc, t->msg, t->len, T0 + 3);
+	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
+	assert_int_equal(cache_room(), *room - 2);
+	return dc;
+}
 
+/* As above, but the older conn (a) is proven, so the PUNCH leaves it
+ * open: once the new conn (b) is accepted, a's run is given up (its two
+ * entries go, b's run records the challenge again) and b takes over. */
+static void test_overtaking_request_leaves_proven_conn(void **state)
+{
+	struct their_run t;
+	size_t room;
+	struct pq_dconn *dc = proven_then_request(&t, attempt_b, &room), *old = dc;
+
+	(void)state;
 	dc = punched(attempt_b, T0 + 4);
 	assert_ptr_not_equal(dc, old);
 	assert_ptr_equal(U.peer.path.conn[old->slot], old);
@@ -404,24 +369,11 @@ static void fill_slots_with_tls(uint64_t now_ms)
  * run given up, before the accept.) */
 static void test_refused_punch_keeps_reauth(void **state)
 {
-	const struct pq_keypair *cur = U.peer.session.current;
-	struct pq_dconn *dc = punched(attempt_a, T0);
-	struct their_run proof, reauth;
+	struct their_run reauth;
 	size_t room;
+	struct pq_dconn *dc = proven_then_request(&reauth, attempt_a, &room);
 
 	(void)state;
-	their_request(&proof, cur, attempt_a);
-	udp_in(dc, proof.msg, proof.len, T0 + 1);
-	their_complete(&proof, dc);
-	udp_in(dc, proof.msg, proof.len, T0 + 2);
-	assert_proven(dc, cur->local_index);
-
-	room = cache_room();
-	their_request(&reauth, cur, attempt_a);
-	udp_in(dc, reauth.msg, reauth.len, T0 + 3);
-	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
-	assert_int_equal(cache_room(), room - 2);
-
 	fill_slots_with_tls(T0 + 4);
 	pq_udp_path_punch_in(&U.peer, attempt_b, sizeof(attempt_b), T0 + 5);
 	for (int k = 0; k < PQ_PATH_MAX_CONNS; k++) /* no slot: b was refused */

@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "udp_fixture.h"
+#include "rehs_peer.h"
 #include "proto/msg_rehs.h"
 #include "proto/types.h"
 #include "util/clock.h"
@@ -47,16 +48,6 @@ static struct {
 	struct udp_fixture udp;
 	int near, far;
 } U;
-
-/* The peer's side of a run: an initiator under our keypair kp's keys
- * (directions swapped), bound to one attempt, with its own cache. */
-struct their_run {
-	struct pq_rehs run;
-	struct pq_challenge_cache cache;
-	uint8_t binding[PQ_REHS_BINDING_LEN];
-	uint8_t msg[PQ_REHS_MAX_MSG_LEN]; /* its last message */
-	size_t len;
-};
 
 /* Confirmed keys for p, made a second ago on the node's clock. */
 static int establish(struct pq_node_peer *p, uint32_t local_index, uint8_t key_byte)
@@ -140,42 +131,6 @@ static struct pq_dconn *punched(struct pq_node_peer *p)
 	return dc;
 }
 
-/* The peer starts a run under kp for attempt_a: its REQUEST in t->msg. */
-static void their_request(struct their_run *t, const struct pq_keypair *kp)
-{
-	struct pq_rehs_config cfg = { .role = PQ_REHS_INITIATOR, .hs_initiator = !kp->initiator,
-				      .session_id = kp->session_id, .send_key = kp->rehs_recv,
-				      .recv_key = kp->rehs_send, .binding = t->binding };
-
-	pq_challenge_cache_init(&t->cache);
-	assert_int_equal(pq_rehs_udp_binding(t->binding, attempt_a), 0);
-	assert_int_equal(pq_rehs_init(&t->run, &cfg, pq_wall_ms()), 0);
-	assert_int_equal(pq_rehs_start(&t->run, &t->cache, pq_wall_ms(), t->msg, sizeof(t->msg), &t->len), 0);
-}
-
-/* The peer takes the RESPONSE dc sent last: its COMPLETE in t->msg. */
-static void their_complete(struct their_run *t, const struct pq_dconn *dc)
-{
-	assert_int_equal(pq_rehs_receive(&t->run, &t->cache, dc->last_out, dc->last_out_len, pq_wall_ms(), t->msg,
-					 sizeof(t->msg), &t->len),
-			 0);
-	assert_int_equal(pq_rehs_state(&t->run), PQ_REHS_COMPLETED);
-}
-
-/* A REQUEST anyone who saw session id sid can send: challenge number n. */
-static size_t forged_request(uint8_t *out, const uint8_t *sid, uint32_t n)
-{
-	struct pq_rehs_request req;
-	size_t len = 0;
-
-	memcpy(req.session_id, sid, PQ_SESSION_ID_LEN);
-	memset(req.challenge, 0xf0, sizeof(req.challenge));
-	memcpy(req.challenge, &n, sizeof(n));
-	req.timestamp_ms = pq_wall_ms();
-	assert_int_equal(pq_rehs_request_encode(out, PQ_REHS_MAX_MSG_LEN, &len, &req), 0);
-	return len;
-}
-
 /* msg count times from fd, all read. */
 static void send_times(int fd, const uint8_t *msg, size_t len, uint32_t count)
 {
@@ -193,7 +148,7 @@ static void flood_requests(struct pq_node_peer *p, int fd, uint32_t count)
 	uint8_t m[PQ_REHS_MAX_MSG_LEN];
 
 	for (uint32_t i = 0; i < count; i++) {
-		send_from(fd, m, forged_request(m, p->session.current->session_id, i));
+		send_from(fd, m, forged_request(m, p->session.current->session_id, i, pq_wall_ms()));
 		if ((i + 1) % FLOOD_CHUNK == 0)
 			pump();
 	}
@@ -205,7 +160,7 @@ static struct pq_dconn *proven(struct pq_node_peer *p, struct their_run *t)
 {
 	struct pq_dconn *dc = punched(p);
 
-	their_request(t, p->session.current);
+	their_request(t, p->session.current, attempt_a);
 	send_from(U.near, t->msg, t->len);
 	pump();
 	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
@@ -238,7 +193,7 @@ static void test_budget_per_peer(void **state)
 			 (unsigned long long)(pq_mono_ms() - start_ms));
 	assert_in_range(U.node.udp.drops, PQ_NODE_UDP_REHS_PER_S, 2 * PQ_NODE_UDP_REHS_PER_S);
 
-	their_request(&t, other->session.current);
+	their_request(&t, other->session.current, attempt_a);
 	send_from(U.near, t.msg, t.len);
 	pump();
 	assert_true(dc1->rehs_live);
@@ -263,7 +218,7 @@ static void test_proven_conn_takes_its_address_only(void **state)
 	assert_int_equal(U.node.udp.drops - drops, PQ_NODE_UDP_REHS_PER_S + 100);
 	assert_false(dc->rehs_live); /* nothing replaced the completed run */
 
-	their_request(&t, p->session.current);
+	their_request(&t, p->session.current, attempt_a);
 	send_from(U.near, t.msg, t.len);
 	pump();
 	assert_true(dc->rehs_live);
@@ -296,7 +251,7 @@ static void test_useless_types_dropped_first(void **state)
 	assert_int_equal(p->path.udp_refused, 0); /* no MAC was checked */
 	assert_false(dc->rehs_live);
 
-	their_request(&t, p->session.current);
+	their_request(&t, p->session.current, attempt_a);
 	send_from(U.near, t.msg, t.len);
 	pump();
 	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);
@@ -335,7 +290,7 @@ static void test_request_again_same_answer(void **state)
 	struct their_run t;
 
 	(void)state;
-	their_request(&t, p->session.current);
+	their_request(&t, p->session.current, attempt_a);
 	send_from(U.near, t.msg, t.len);
 	pump();
 	assert_int_equal(pq_rehs_state(&dc->rehs), PQ_REHS_WAIT_COMPLETE);

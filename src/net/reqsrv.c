@@ -20,6 +20,8 @@ struct client {
 	size_t out_len, out_off;
 	bool draining;
 	struct pq_timer deadline;
+	struct pq_sockaddr peer;       /* where it came from (TCP: its source) */
+	uint64_t seq;                  /* accept order: the oldest has the least */
 };
 
 struct pq_reqsrv {
@@ -30,6 +32,7 @@ struct pq_reqsrv {
 	struct pq_timer resume;
 	struct pq_reqsrv_stats stats;
 	struct client *clients;        /* cfg.max_clients */
+	uint64_t next_seq;
 };
 
 static void listen_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms);
@@ -160,6 +163,46 @@ static struct client *free_slot(struct pq_reqsrv *s)
 	return NULL;
 }
 
+/* Clients held by peer's source (pq_sockaddr_same_source: an IPv4
+ * address, an IPv6 /64); 0 for a peer without one (a UNIX socket's). */
+static unsigned source_held(const struct pq_reqsrv *s, const struct pq_sockaddr *peer)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < s->cfg.max_clients; i++)
+		n += s->clients[i].fd >= 0 && pq_sockaddr_same_source(&s->clients[i].peer, peer);
+	return n;
+}
+
+/* Every slot held and a client from peer: the slot of the oldest client
+ * of the source holding the most, closed for it, when that source holds
+ * more than peer's own; else NULL (peer's source has its share: the
+ * newcomer is turned away). So one host that fills the slots with silent
+ * connections holds them only until someone else asks (reqsrv.h). */
+static struct client *slot_from_busiest(struct pq_reqsrv *s, const struct pq_sockaddr *peer)
+{
+	struct client *victim = NULL;
+	unsigned most = source_held(s, peer);
+
+	if (peer->ss.ss_family != AF_INET && peer->ss.ss_family != AF_INET6)
+		return NULL;
+	for (unsigned i = 0; i < s->cfg.max_clients; i++) {
+		struct client *c = &s->clients[i];
+		unsigned held = source_held(s, &c->peer);
+
+		if (held > most || (victim && held == most && pq_sockaddr_same_source(&c->peer, &victim->peer) &&
+				    c->seq < victim->seq)) {
+			most = held;
+			victim = c;
+		}
+	}
+	if (!victim)
+		return NULL;
+	s->stats.evicted++;
+	client_close(victim);
+	return victim;
+}
+
 static void pause_listener(struct pq_reqsrv *s)
 {
 	s->stats.fd_limit_hits++;
@@ -172,25 +215,28 @@ static void pause_listener(struct pq_reqsrv *s)
 static void listen_event(struct pq_loop *loop, int fd, unsigned events, void *arg, uint64_t now_ms)
 {
 	struct pq_reqsrv *s = arg;
+	struct pq_sockaddr peer;
 	int cfd, ret;
 
 	for (unsigned i = 0; i < 4 * s->cfg.max_clients; i++) {
 		struct client *c;
 
-		ret = pq_sock_accept(fd, &cfd, NULL);
+		ret = pq_sock_accept(fd, &cfd, &peer);
 		if (ret == PQ_E_LIMIT) {
 			pause_listener(s);
 			return;
 		}
 		if (ret)
 			return;
-		if (!(c = free_slot(s))) {
-			/* Every slot held: this one is closed unanswered. */
+		if (!(c = free_slot(s)) && !(c = slot_from_busiest(s, &peer))) {
+			/* Every slot held, its source's share too: closed unanswered. */
 			s->stats.refused_busy++;
 			close(cfd);
 			continue;
 		}
 		c->fd = cfd;
+		c->peer = peer;
+		c->seq = s->next_seq++;
 		c->req_len = 0;
 		c->out = NULL;
 		c->out_len = c->out_off = 0;

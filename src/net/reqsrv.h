@@ -5,10 +5,15 @@
  *
  * Each client: read until the caller's on_request says the request is
  * whole, write the answer it built, close. Bounds: at most max_clients at
- * once (more are closed at accept), a request of at most req_max bytes,
- * the whole exchange within deadline_ms (then the client is closed,
- * whatever it is doing), so a slow or silent client holds one slot for a
- * bounded time. Out of file descriptors (EMFILE, ENFILE), the listener is
+ * once, a request of at most req_max bytes, the whole exchange within
+ * deadline_ms (then the client is closed, whatever it is doing), so a
+ * slow or silent client holds one slot for a bounded time. When every
+ * slot is held, a TCP client whose source (pq_sockaddr_same_source: an
+ * IPv4 address, an IPv6 /64) holds fewer than the busiest source gets the
+ * slot of that source's oldest client, which is closed; otherwise, and
+ * always on a UNIX socket, the newcomer is closed at accept. So one host
+ * holding every slot (a loop of silent connections to the metrics
+ * endpoint) cannot keep another's scrape out. Out of file descriptors (EMFILE, ENFILE), the listener is
  * not watched for PQ_REQSRV_FD_PAUSE_MS, so the queued connection cannot
  * wake the loop again and again (a busy loop).
  *
@@ -68,6 +73,7 @@ void pq_reqsrv_free(struct pq_reqsrv *s);
 struct pq_reqsrv_stats {
 	uint64_t fd_limit_hits;
 	uint64_t served, refused_busy;
+	uint64_t evicted;      /* clients closed for a less busy source's */
 };
 void pq_reqsrv_stats(const struct pq_reqsrv *s, struct pq_reqsrv_stats *out);
 

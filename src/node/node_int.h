@@ -604,7 +604,8 @@ const char *pq_relay_state_name(enum pq_relay_state s);
  * loop, no TLS: bind it to a loopback or management address. One request
  * per connection (Connection: close), at most PQ_METRICS_REQ_MAX bytes
  * (more: 431), the exchange within PQ_METRICS_DEADLINE_MS, at most
- * PQ_METRICS_MAX_CLIENTS at once. GET /metrics: 200; another path: 404;
+ * PQ_METRICS_MAX_CLIENTS at once (the busiest source gives way to
+ * another, net/reqsrv.h). GET /metrics: 200; another path: 404;
  * another method: 405; a malformed request line: 400. Exposed: the
  * counters of pq_peer_counters per peer (labels peer = name or key
  * prefix, key = base64), path and state as 0/1 gauges, the relay's

@@ -7,7 +7,11 @@
  * stays readable while accept4() fails, so a server that just returns is
  * woken at once, again and again (the old control socket did that, using
  * a whole core, with `pqlan status` unanswered). It must pause and resume
- * by itself. alarm() bounds the test.
+ * by itself. And over TCP (the metrics endpoint), with every slot held by
+ * one host's silent connections, another host's request is answered: the
+ * busiest source's oldest client gives its slot up; a source that holds
+ * no more than any other is turned away as before. alarm() bounds the
+ * tests.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +27,9 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -97,6 +104,12 @@ static void fx_stop(struct fx *f)
 	pq_reqsrv_free(f->srv);
 	pq_loop_free(f->loop);
 	unlink(f->sa.sun_path);
+}
+
+static void fx_stop_tcp(struct fx *f)
+{
+	pq_reqsrv_free(f->srv);
+	pq_loop_free(f->loop);
 }
 
 static int client(const struct fx *f, const char *say)
@@ -219,12 +232,95 @@ static void test_out_of_fds_does_not_spin(void **state)
 	fx_stop(&f);
 }
 
+/* A TCP server on 127.0.0.1 (port picked) in f, max_clients slots;
+ * *addr its address. */
+static void fx_start_tcp(struct fx *f, unsigned max_clients, struct sockaddr_in *addr)
+{
+	struct pq_reqsrv_config cfg = {
+		.req_max = 64, .max_clients = max_clients, .deadline_ms = 2000, .on_request = on_request,
+	};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	socklen_t len = sizeof(*addr);
+
+	memset(f, 0, sizeof(*f));
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)addr, sizeof(*addr)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)addr, &len), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(pq_loop_new(&f->loop), 0);
+	assert_int_equal(pq_reqsrv_new(&f->srv, f->loop, fd, &cfg), 0);
+}
+
+/* A TCP client from source address from (127.0.0.x: every 127/8 address
+ * is the loopback's), connected and accepted; it says say (NULL: nothing). */
+static int tcp_client(struct fx *f, const struct sockaddr_in *to, const char *from, const char *say)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(inet_pton(AF_INET, from, &src.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+	assert_int_equal(connect(fd, (const struct sockaddr *)to, sizeof(*to)), 0);
+	if (say)
+		assert_int_equal(write(fd, say, strlen(say)), (ssize_t)strlen(say));
+	run_for(f->loop, 30);
+	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	return fd;
+}
+
+/* Two slots, both held by host .2's silent connections: host .3 asks and
+ * is answered, the older of .2's connections closed for it. .2 then
+ * holds one slot, as .3 does: a third connection of .2 is turned away,
+ * and the newer of its first two is still open (reads nothing yet). */
+static void test_busy_source_gives_way(void **state)
+{
+	struct pq_reqsrv_stats st;
+	struct sockaddr_in addr;
+	struct fx f;
+	char buf[64];
+	int hog[3], asker;
+
+	alarm(30);
+	fx_start_tcp(&f, 2, &addr);
+	hog[0] = tcp_client(&f, &addr, "127.0.0.2", NULL);
+	hog[1] = tcp_client(&f, &addr, "127.0.0.2", NULL);
+	asker = tcp_client(&f, &addr, "127.0.0.3", NULL);
+	pq_reqsrv_stats(f.srv, &st);
+	assert_int_equal(st.evicted, 1);
+	assert_int_equal(st.refused_busy, 0);
+	drained(hog[0], buf, sizeof(buf));
+	assert_string_equal(buf, "EOF"); /* the oldest gave way */
+
+	hog[2] = tcp_client(&f, &addr, "127.0.0.2", NULL);
+	pq_reqsrv_stats(f.srv, &st);
+	assert_int_equal(st.evicted, 1);
+	assert_int_equal(st.refused_busy, 1);
+	drained(hog[2], buf, sizeof(buf));
+	assert_string_equal(buf, "EOF");
+	assert_int_equal(read(hog[1], buf, sizeof(buf)), -1); /* still open, nothing said */
+	assert_int_equal(errno, EAGAIN);
+
+	assert_int_equal(write(asker, "ping\n", 5), 5);
+	run_for(f.loop, 50);
+	drained(asker, buf, sizeof(buf));
+	assert_string_equal(buf, "pong\nEOF");
+	for (int i = 0; i < 3; i++)
+		close(hog[i]);
+	close(asker);
+	fx_stop_tcp(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answers_and_deadline),
 		cmocka_unit_test(test_busy_slots),
 		cmocka_unit_test(test_out_of_fds_does_not_spin),
+		cmocka_unit_test(test_busy_source_gives_way),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

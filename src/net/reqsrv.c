@@ -182,10 +182,11 @@ static unsigned source_held(const struct pq_reqsrv *s, const struct pq_sockaddr 
 static struct client *slot_from_busiest(struct pq_reqsrv *s, const struct pq_sockaddr *peer)
 {
 	struct client *victim = NULL;
-	unsigned most = source_held(s, peer);
+	unsigned most;
 
 	if (peer->ss.ss_family != AF_INET && peer->ss.ss_family != AF_INET6)
 		return NULL;
+	most = source_held(s, peer);
 	for (unsigned i = 0; i < s->cfg.max_clients; i++) {
 		struct client *c = &s->clients[i];
 		unsigned held = source_held(s, &c->peer);

@@ -15,14 +15,15 @@
  *     a flood naming one peer's session leaves another peer's runs alone;
  *   - the two copies of the COMPLETE that ended a run go uncounted, a
  *     third is a replay; a REQUEST seen again gets the same answer again.
- * The node's cap over all peers (PQ_NODE_UDP_REHS_NODE_PER_S) is not
- * exercised here: it takes eleven peers' floods in one second.
+ *   - at most PQ_NODE_UDP_REHS_NODE_PER_S a second for all peers
+ *     together, so floods naming many sessions at once bound the CPU.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -32,13 +33,14 @@
 #include "proto/types.h"
 #include "util/clock.h"
 
-#define PEERS 2
+/* One peer more than the node's cap takes at the per-peer rate. */
+#define PEERS (int)(PQ_NODE_UDP_REHS_NODE_PER_S / PQ_NODE_UDP_REHS_PER_S + 1)
 #define FLOOD_CHUNK 50 /* datagrams sent between two reads: the socket's buffer holds them */
 
 static const uint8_t attempt_a[PQ_REHS_UDP_ID_LEN] = { 0xa1 };
 
-/* Node A with a UDP socket on 127.0.0.1 and a loop, two peers with keys
- * (indices 7 and 17); the peers' datagrams come from two local sockets,
+/* Node A with a UDP socket on 127.0.0.1 and a loop, PEERS peers with keys
+ * (indices 7, 17, 27, ...); the peers' datagrams come from two local sockets,
  * near (the one a run is proven from) and far (anyone else). Static: a
  * node is large. */
 static struct {
@@ -131,6 +133,14 @@ static struct pq_dconn *punched(struct pq_node_peer *p)
 	return dc;
 }
 
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = ms * 1000000L };
+
+	while (nanosleep(&ts, &ts))
+		;
+}
+
 /* msg count times from fd, all read. */
 static void send_times(int fd, const uint8_t *msg, size_t len, uint32_t count)
 {
@@ -201,6 +211,30 @@ static void test_budget_per_peer(void **state)
 	assert_int_equal(dc1->last_in_len, t.len);
 	assert_memory_equal(dc1->last_in, t.msg, t.len);
 	assert_int_equal(other->path.udp_refused, 0);
+}
+
+/* Every peer's full allowance of forged REQUESTs within one second of
+ * the node's clock: the node's cap takes PQ_NODE_UDP_REHS_NODE_PER_S of
+ * them and drops the rest (no peer is over its own allowance). */
+static void test_node_cap(void **state)
+{
+	uint64_t start_ms;
+
+	(void)state;
+	for (int i = 0; i < PEERS; i++)
+		(void)punched(&U.peer[i]);
+	/* Just after a second begins, so the flood stays inside it. */
+	while (pq_mono_ms() % 1000 > 50)
+		sleep_ms(1);
+	start_ms = pq_mono_ms();
+	for (int i = 0; i < PEERS; i++)
+		flood_requests(&U.peer[i], U.far, PQ_NODE_UDP_REHS_PER_S);
+	if (pq_mono_ms() / 1000 != start_ms / 1000)
+		fail_msg("%d datagrams took %llu ms from %llu ms into a second: over the second this test needs",
+			 PEERS * (int)PQ_NODE_UDP_REHS_PER_S, (unsigned long long)(pq_mono_ms() - start_ms),
+			 (unsigned long long)(start_ms % 1000));
+	print_message("flood of %d took %llu ms\n", PEERS * (int)PQ_NODE_UDP_REHS_PER_S, (unsigned long long)(pq_mono_ms() - start_ms));
+	assert_int_equal(U.node.udp.drops, PEERS * PQ_NODE_UDP_REHS_PER_S - PQ_NODE_UDP_REHS_NODE_PER_S);
 }
 
 /* A proven conn: more REQUESTs than the budget from another address are
@@ -315,6 +349,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_budget_per_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_proven_conn_takes_its_address_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_useless_types_dropped_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_complete_copies, setup, teardown),

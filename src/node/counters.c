@@ -36,6 +36,10 @@ const struct pq_peer_counter_info pq_peer_counters[PQ_PC_COUNT] = {
 			       "UDP paths dropped before their re-handshake completed." },
 	[PQ_PC_UDP_REFUSED] = { "udp_refused", "pqlan_peer_udp_refused_total",
 				"Re-handshake datagrams refused on UDP (forged, replayed, late)." },
+	[PQ_PC_RX_FRAG] = { "rx_frag_frames", "pqlan_peer_rx_frag_frames_total",
+			    "Frames received from the peer in pieces (DATA_FRAG, too large for one datagram)." },
+	[PQ_PC_TX_FRAG] = { "tx_frag_frames", "pqlan_peer_tx_frag_frames_total",
+			    "Frames sent to the peer in pieces (DATA_FRAG, too large for one datagram)." },
 };
 
 uint64_t pq_peer_counter_value(const struct pq_node_peer *p, enum pq_peer_counter c)
@@ -73,6 +77,10 @@ uint64_t pq_peer_counter_value(const struct pq_node_peer *p, enum pq_peer_counte
 		return p->path.core.count.udp_failed;
 	case PQ_PC_UDP_REFUSED:
 		return p->path.udp_refused;
+	case PQ_PC_RX_FRAG:
+		return p->count.rx_frag_frames;
+	case PQ_PC_TX_FRAG:
+		return p->count.tx_frag_frames;
 	case PQ_PC_COUNT:
 	default:
 		return 0;

@@ -142,7 +142,7 @@ static void frame_from_peer(struct pq_node_peer *p, struct pq_gso_hdr *hdr, cons
 		return;
 	p->count.rx_frames++;
 	p->count.rx_bytes += len;
-	if (hdr)
+	if (hdr && !pq_gso_hdr_is_zero(hdr))
 		p->count.rx_gso_frames++;
 	ret = pq_tap_write(&node->tap, hdr, frame, len);
 	if (ret && ret != PQ_E_AGAIN)
@@ -169,6 +169,27 @@ static void data_from_peer(struct pq_node_peer *p, const uint8_t *frame, size_t 
 	}
 	if (ret)
 		p->count.dropped_frames++;
+}
+
+/* An opened DATA_FRAG piece: kept until its whole (a DATA_GSO plaintext,
+ * proto/frag.h) is in, then that goes to the TAP as DATA_GSO does, after
+ * what the batch holds (it keeps its place among p's frames, and the
+ * coalescer would borrow the slot's buffer, which the next piece reuses). */
+static void piece_from_peer(struct pq_node_peer *p, const uint8_t *pt, size_t len, uint64_t now_ms)
+{
+	struct pq_gso_hdr hdr;
+	const uint8_t *whole = NULL;
+	long n = pq_frag_rx_add(&p->frag, pt, len, now_ms, &whole);
+
+	if (n <= 0) {
+		if (n < 0)
+			p->count.dropped_frames++;
+		return;
+	}
+	if (p->node->dp.batching)
+		batch_flush(p->node);
+	p->count.rx_frag_frames++;
+	frame_from_peer(p, &hdr, whole, (size_t)n, now_ms);
 }
 
 /* Open msg into out (out == msg + PQ_SEALED_HDR_LEN: in place) and act. */
@@ -204,6 +225,8 @@ static long sealed_into(struct pq_node_peer *p, const uint8_t *msg, size_t len, 
 		data_from_peer(p, out, (size_t)n, now_ms);
 	else if (type == PQ_MSG_DATA_GSO)
 		frame_from_peer(p, &hdr, out, (size_t)n, now_ms);
+	else if (type == PQ_MSG_DATA_FRAG)
+		piece_from_peer(p, out, (size_t)n, now_ms);
 	else if (type == PQ_MSG_ENDPOINTS)
 		pq_path_exec_endpoints_in(p, out, (size_t)n, now_ms);
 	else if (type == PQ_MSG_PROBE)
@@ -218,7 +241,7 @@ static long sealed_into(struct pq_node_peer *p, const uint8_t *msg, size_t len, 
 	 * they already count as liveness of the way they came. Keepalive and
 	 * confirmation deadlines moved: re-arm p's timer (in a batch, once at
 	 * its end). */
-	if (node->dp.batching && type == PQ_MSG_DATA && p->id < PQ_CONFIG_MAX_PEERS)
+	if (node->dp.batching && (type == PQ_MSG_DATA || type == PQ_MSG_DATA_FRAG) && p->id < PQ_CONFIG_MAX_PEERS)
 		node->dp.touched[p->id / 64] |= 1ull << (p->id % 64);
 	else
 		pq_peer_service(p, now_ms);

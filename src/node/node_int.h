@@ -78,6 +78,7 @@
 #include "node/l2.h"
 #include "node/node.h"
 #include "proto/challenge_cache.h"
+#include "proto/frag.h"
 #include "proto/gso_coalesce.h"
 #include "proto/handshake.h"
 #include "proto/msg_sealed.h"
@@ -139,6 +140,7 @@ struct pq_peer_counters {
 	uint64_t rx_bytes, tx_bytes;   /* Ethernet frame bytes */
 	uint64_t rx_frames, tx_frames; /* DATA and DATA_GSO frames */
 	uint64_t rx_gso_frames, tx_gso_frames; /* of which DATA_GSO (offload header) */
+	uint64_t rx_frag_frames, tx_frag_frames; /* of which in DATA_FRAG pieces (UDP) */
 	uint64_t dropped_frames;       /* refused by the session (auth, replay,
 					* malformed), or not sent (queue full) */
 };
@@ -191,6 +193,9 @@ struct pq_node_peer {
 
 	struct pq_peer_counters count; /* datapath.c */
 	struct pq_peer_path path;      /* path_exec.c */
+	struct pq_frag_rx frag;        /* datapath.c: DATA_FRAG wholes being put
+					* together (freed with the peer) */
+	uint32_t frag_next_id;         /* send.c: the next DATA_FRAG whole's id */
 };
 
 /* ------------------------------------------------------------------ */
@@ -663,7 +668,8 @@ const char *pq_peer_path_name(const struct pq_node_peer *p, enum pq_peer_state s
 enum pq_peer_counter {
 	PQ_PC_RX_BYTES = 0, PQ_PC_TX_BYTES, PQ_PC_RX_FRAMES, PQ_PC_TX_FRAMES, PQ_PC_DROPPED,
 	PQ_PC_RX_GSO, PQ_PC_TX_GSO, PQ_PC_MIGRATIONS, PQ_PC_FALLBACKS, PQ_PC_REHS, PQ_PC_REHS_FAIL,
-	PQ_PC_DIALS, PQ_PC_UDP_ATTEMPTS, PQ_PC_UDP_VALIDATED, PQ_PC_UDP_FAILED, PQ_PC_UDP_REFUSED, PQ_PC_COUNT
+	PQ_PC_DIALS, PQ_PC_UDP_ATTEMPTS, PQ_PC_UDP_VALIDATED, PQ_PC_UDP_FAILED, PQ_PC_UDP_REFUSED,
+	PQ_PC_RX_FRAG, PQ_PC_TX_FRAG, PQ_PC_COUNT
 };
 struct pq_peer_counter_info {
 	const char *json;              /* key in `pqlan status --json` */

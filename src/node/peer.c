@@ -103,6 +103,7 @@ void pq_peers_free(struct pq_node *node)
 		}
 		pq_session_wipe(&p->session);
 		pq_hs_peer_wipe(&p->hs);
+		pq_frag_rx_free(&p->frag);
 	}
 	free(node->peers);
 	node->peers = NULL;

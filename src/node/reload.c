@@ -101,6 +101,7 @@ static void peer_remove(struct pq_node *node, struct pq_node_peer *p, uint64_t n
 	pq_session_wipe(&p->session);
 	pq_session_init(&p->session);
 	pq_hs_peer_wipe(&p->hs);
+	pq_frag_rx_free(&p->frag);
 	p->online = false;
 	p->removed = true;
 	p->cfg = &removed_cfg;

@@ -3,8 +3,9 @@
  * chooses (pq_path_route, proto/path.h): data, signalling and handshakes
  * alike, so there is one answer to "direct or relay" in the node.
  *
- * A message too large for the active conn (a datagram) takes the TLS
- * conn or the relay instead. A conn that refuses a message for good (not
+ * A frame too large for a datagram of the active UDP conn is cut: TCP
+ * into segments, anything else into DATA_FRAG pieces; another message
+ * too large for it takes the TLS conn or the relay instead. A conn that refuses a message for good (not
  * just "queue full") is
  * reported to the path core at once (SEND_FAILED: it drops the conn and
  * falls back, and asks for nothing to be sent meanwhile, so node->send's
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "node/node_int.h"
+#include "proto/frag.h"
 #include "proto/gso_seg.h"
 
 /* A handshake message leaves at once, not at the loop's next turn: the
@@ -128,13 +130,59 @@ int pq_send_handshake(struct pq_node_peer *p, const uint8_t *msg, size_t len, in
 	return send_routed(p, PQ_PATH_MSG_HANDSHAKE, came_on, msg, len, now_ms);
 }
 
+/* A frame no datagram of the UDP conn holds and that is not TCP to cut:
+ * its DATA_GSO plaintext (the offload header goes into the room before
+ * the frame) in DATA_FRAG pieces (proto/frag.h), sealed back to back in
+ * send.batch, leaving in one UDP GSO call (all pieces but the last the
+ * same size). PQ_E_TOOBIG: more than PQ_FRAG_MAX_PIECES pieces. */
+static int send_frame_pieces(struct pq_node_peer *p, int via, const struct pq_gso_hdr *hdr, uint8_t *frame,
+			     size_t len, uint64_t now_ms)
+{
+	struct pq_node *node = p->node;
+	const struct pq_dconn *dc = p->path.conn[via];
+	uint8_t *whole = frame - PQ_GSO_HDR_LEN;
+	size_t total = PQ_GSO_HDR_LEN + len, piece_size, count, used = 0, first = 0;
+	uint32_t id;
+	int ret;
+
+	ret = pq_frag_plan(total, pq_udp_path_max_msg(dc) - PQ_SEALED_OVERHEAD, &piece_size, &count);
+	if (ret)
+		return PQ_E_TOOBIG;
+	if (pq_gso_hdr_encode(hdr, len, whole, PQ_GSO_HDR_LEN) != PQ_GSO_HDR_LEN)
+		return PQ_E_INVAL;
+	id = p->frag_next_id++;
+	for (size_t i = 0; i < count; i++) {
+		long n = pq_frag_encode(id, whole, total, piece_size, i, node->send.segment, sizeof(node->send.segment));
+		long sealed;
+
+		if (n < 0)
+			return (int)n;
+		sealed = pq_session_seal(&p->session, PQ_MSG_DATA_FRAG, node->send.segment, (size_t)n,
+					 node->send.batch + used, sizeof(node->send.batch) - used, now_ms);
+		if (sealed < 0)
+			return (int)sealed;
+		if (!first)
+			first = (size_t)sealed;
+		used += (size_t)sealed;
+	}
+	/* A lost piece costs the frame, as a lost datagram would. */
+	ret = pq_udp_path_send_batch(node, &dc->addr, node->send.batch, used, first);
+	if (ret)
+		return ret;
+	p->count.tx_frag_frames++;
+	if (pq_path_tx(&p->path.core, via, now_ms))
+		pq_path_exec_rearm(p, now_ms);
+	return 0;
+}
+
 /* A frame for a UDP conn: as it is when it fits one datagram, else cut
  * into TCP segments that do (what TSO would have done: proto/gso_seg.h),
  * each sealed as DATA with consecutive counters, back to back in
  * send.batch, and handed to the kernel in as few calls as it takes (UDP
- * GSO: equal-sized datagrams but the last). PQ_E_TOOBIG: it cannot be
- * cut (not TCP): the caller sends it another way. */
-static int send_frame_udp(struct pq_node_peer *p, int via, const struct pq_gso_hdr *hdr, const uint8_t *frame,
+ * GSO: equal-sized datagrams but the last); a frame that is not TCP goes
+ * in DATA_FRAG pieces. PQ_E_TOOBIG: it cannot be sent this way (a
+ * non-TCP super-frame): the caller sends it another way. */
+static int send_frame_udp(struct pq_node_peer *p, int via, const struct pq_gso_hdr *hdr, uint8_t *frame,
 			  size_t len, uint64_t now_ms)
 {
 	struct pq_node *node = p->node;
@@ -149,7 +197,8 @@ static int send_frame_udp(struct pq_node_peer *p, int via, const struct pq_gso_h
 		return sealed < 0 ? (int)sealed : send_on(p, via, node->send.sealed, (size_t)sealed, now_ms);
 	}
 	if ((ret = pq_gso_seg_init(&it, hdr, frame, len, max_frame)))
-		return ret == PQ_E_DECODE ? PQ_E_TOOBIG : ret;
+		return ret == PQ_E_DECODE || ret == PQ_E_TOOBIG ? send_frame_pieces(p, via, hdr, frame, len, now_ms)
+								 : ret;
 	while ((n = pq_gso_seg_next(&it, node->send.segment, sizeof(node->send.segment))) > 0) {
 		if (used + (size_t)n + PQ_SEALED_OVERHEAD > sizeof(node->send.batch))
 			return PQ_E_TOOBIG; /* cannot happen: a super-frame is at most 64 KiB */

@@ -6,7 +6,7 @@
  *                 requests (first byte < 0x10, magic cookie, length)
  *   re-handshake  0x30 / 0x31 / 0x32 of exactly 57 / 89 / 57 bytes: the
  *                 session id it names (bytes 1-16) says whose
- *   sealed        0x20-0x26 within its type's size bounds
+ *   sealed        0x20-0x29 within its type's size bounds
  *                 (pq_sealed_decode): the receiver index says whose
  *   anything else is refused (counted by the caller, never answered).
  *

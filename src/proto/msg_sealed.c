@@ -3,6 +3,7 @@
  * PMTU_ACK plaintext codecs (DESIGN §4, §5).
  */
 #include "proto/msg_sealed.h"
+#include "proto/frag.h"
 #include "proto/gso_hdr.h"
 #include "util/cursor.h"
 
@@ -10,7 +11,7 @@ static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff
 
 bool pq_sealed_type_ok(uint8_t type)
 {
-	return type >= PQ_MSG_DATA && type <= PQ_MSG_PMTU_ACK;
+	return type >= PQ_MSG_DATA && type <= PQ_MSG_DATA_FRAG;
 }
 
 int pq_sealed_pt_len_ok(uint8_t type, size_t len)
@@ -40,6 +41,12 @@ int pq_sealed_pt_len_ok(uint8_t type, size_t len)
 		return len <= PQ_PMTU_PROBE_MAX_PT ? 0 : PQ_E_TOOBIG;
 	case PQ_MSG_PMTU_ACK:
 		return len == PQ_PMTU_ACK_LEN ? 0 : PQ_E_DECODE;
+	case PQ_MSG_DATA_FRAG:
+		/* The piece's own rules are frag.c's, after opening; a
+		 * piece is shorter than its whole. */
+		if (len > PQ_FRAG_HDR_LEN + PQ_FRAG_MAX_TOTAL - 1)
+			return PQ_E_TOOBIG;
+		return len > PQ_FRAG_HDR_LEN ? 0 : PQ_E_DECODE;
 	default:
 		return PQ_E_DECODE;
 	}

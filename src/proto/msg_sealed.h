@@ -19,6 +19,9 @@
  *   PMTU_PROBE 0x27  padding 0..PQ_PMTU_PROBE_MAX_PT: only its size matters
  *                    (proto/pmtu.h; UDP conns only)
  *   PMTU_ACK   0x28  size 2: the IP packet size of the PMTU_PROBE answered
+ *   DATA_FRAG  0x29  id 4 | total 2 | piece size 2 | index 1 | piece: one
+ *                    piece of a DATA_GSO plaintext no datagram holds whole
+ *                    (proto/frag.h checks the header against the piece)
  * This module only frames; session.c seals and opens.
  */
 #ifndef PQ_PROTO_MSG_SEALED_H
@@ -57,7 +60,7 @@ struct pq_sealed_hdr {
 	uint64_t counter;
 };
 
-/* true for the nine sealed types (0x20-0x28). */
+/* true for the ten sealed types (0x20-0x29). */
 bool pq_sealed_type_ok(uint8_t type);
 /* 0 when a plaintext of len bytes is allowed for type, else PQ_E_DECODE
  * (unknown type) or PQ_E_TOOBIG / PQ_E_DECODE (out of the type's bounds). */

@@ -43,6 +43,7 @@ enum pq_msg_type {
 	PQ_MSG_PUNCH = 0x26,      /* sealed: a UDP path attempt starts (its id) */
 	PQ_MSG_PMTU_PROBE = 0x27, /* sealed, padded: does a datagram this large arrive? */
 	PQ_MSG_PMTU_ACK = 0x28,   /* sealed: the size of the PMTU_PROBE that arrived */
+	PQ_MSG_DATA_FRAG = 0x29,  /* sealed: a piece of a DATA_GSO plaintext (proto/frag.h) */
 
 	PQ_MSG_REHS_REQUEST = 0x30,
 	PQ_MSG_REHS_RESPONSE = 0x31,

@@ -18,7 +18,8 @@
 # public mapping; an iperf3 run n1 -> n2 moves less than 10 % of its bytes
 # through the relay. Then n1's uplink carries only 1400-byte packets:
 # both ends find that path MTU by probing and iperf3 both ways still goes
-# direct. Then both routers map per destination (masquerade
+# direct, and 1500-byte pings (DF) cross it in DATA_FRAG pieces, not
+# through the relay. Then both routers map per destination (masquerade
 # random,fully-random): n1-n2 stays on the relay for 10 s, no ping lost,
 # never a direct path; n1-n3 still goes direct (n3 answers where n1's
 # datagrams come from). Then both routers drop UDP: n1-n2 on the relay,
@@ -154,6 +155,24 @@ for dir_flag in "" -R; do
 		e2e_bad "iperf3 ${dir_flag:-(n1 -> n2)} over the 1400-byte path failed: $(tail -n 3 "$dir/iperf.err")"
 	fi
 done
+# Frames the datagrams cannot hold and TCP cannot cut: 1500-byte ICMP
+# packets, "don't fragment" inside the tunnel too. They cross the UDP path
+# in DATA_FRAG pieces (both ways: the echo and its reply), not the relay.
+status_json 1; status_json 2
+frag_tx1=$(field_of 1 2 tx_frag_frames) frag_rx2=$(field_of 2 1 rx_frag_frames) frag_tx2=$(field_of 2 1 tx_frag_frames)
+before=$(relay_bytes)
+big=$(ip netns exec "${ns[1]}" ping -n -q -M do -s 1472 -i 0.1 -W 1 -c 10 10.79.0.2 2>/dev/null |
+	sed -n 's/.* \([0-9]*\) received.*/\1/p')
+through=$(($(relay_bytes) - before))
+status_json 1; status_json 2
+sent1=$(($(field_of 1 2 tx_frag_frames) - frag_tx1)) got2=$(($(field_of 2 1 rx_frag_frames) - frag_rx2))
+sent2=$(($(field_of 2 1 tx_frag_frames) - frag_tx2))
+if [ "${big:-0}" -ge 9 ] && [ "$sent1" -ge 9 ] && [ "$got2" -ge 9 ] && [ "$sent2" -ge 9 ] &&
+	peer_of 1 2 "p['transport'] == 'udp' and p['udp_max_frame'] < 1514" && [ "$through" -lt 10000 ]; then
+	e2e_ok "1500-byte pings (DF) over the 1400-byte path: ${big} of 10 answered, in pieces: n1 sent $sent1, n2 put together $got2 and sent $sent2 replies; $through bytes through the relay"
+else
+	e2e_bad "1500-byte pings over the 1400-byte path: ${big:-0} of 10 answered, pieces sent $sent1 / put together $got2 / replies $sent2, $through bytes through the relay"
+fi
 e2e_nat_mtu 1 1500
 
 # ---- 2. endpoint-dependent NATs on both sides: the relay, steadily ----------

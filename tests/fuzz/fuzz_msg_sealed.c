@@ -71,7 +71,7 @@ static void seal_open(struct pq_session *tx, struct pq_session *rx, const uint8_
 {
 	static uint8_t wire[PQ_SEALED_MAX_LEN], pt[PQ_SEALED_MAX_LEN];
 
-	for (uint8_t t = PQ_MSG_DATA; t <= PQ_MSG_PMTU_ACK; t++) {
+	for (uint8_t t = PQ_MSG_DATA; t <= PQ_MSG_DATA_FRAG; t++) {
 		long n = pq_session_seal(tx, t, data, size, wire, sizeof(wire), NOW);
 		uint8_t type = 0;
 

@@ -282,7 +282,7 @@ static void gen_dgram(void)
 	n = pq_session_seal(&dg_tx, PQ_MSG_PROBE, pt, PQ_PROBE_ID_LEN, buf, sizeof(buf), NOW);
 	EXPECT(n > 0, "seal");
 	dgram_seed("probe_truncated", buf, (size_t)n - 1, PQ_DGRAM_BAD);
-	buf[0] = PQ_MSG_PMTU_ACK + 1;
+	buf[0] = PQ_MSG_DATA_FRAG + 1;
 	dgram_seed("sealed_unknown_type", buf, (size_t)n, PQ_DGRAM_BAD);
 	memset(buf, 0, 64);
 	buf[0] = PQ_MSG_HS_INIT;

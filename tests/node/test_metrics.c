@@ -93,6 +93,10 @@ static void test_exposition_exact(void **state)
 			"0", "0")
 		COUNTER("pqlan_peer_udp_refused_total",
 			"Re-handshake datagrams refused on UDP (forged, replayed, late).", "0", "0")
+		COUNTER("pqlan_peer_rx_frag_frames_total",
+			"Frames received from the peer in pieces (DATA_FRAG, too large for one datagram).", "0", "0")
+		COUNTER("pqlan_peer_tx_frag_frames_total",
+			"Frames sent to the peer in pieces (DATA_FRAG, too large for one datagram).", "0", "0")
 		ENUM3("pqlan_peer_path", "path", "1 for the path frames to the peer take now (as in pqlan status).",
 		      "relay", "direct", "none", "0", "1", "0", "0", "0", "1")
 		ENUM3("pqlan_peer_state", "state", "1 for the peer's state now (as in pqlan status).", "offline",

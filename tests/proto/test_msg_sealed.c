@@ -39,7 +39,7 @@ static void test_header_round_trip(void **state)
 	assert_int_equal(ct_len, 60 + PQ_AEAD_TAG_LEN);
 	for (size_t cap = 0; cap < PQ_SEALED_HDR_LEN; cap++)
 		assert_int_equal(pq_sealed_hdr_encode(&h, buf, cap), PQ_E_TOOBIG);
-	h.type = 0x29;
+	h.type = 0x2a;
 	assert_int_equal(pq_sealed_hdr_encode(&h, buf, sizeof(buf)), PQ_E_INVAL);
 }
 
@@ -55,18 +55,20 @@ static int model_ok(int t, size_t n)
 	case 0x26: return n == 16;
 	case 0x27: return n <= 9000 - 28 - 29;
 	case 0x28: return n == 2;
+	case 0x29: return n > 9 && n < 9 + 10 + PQ_MAX_FRAME_LEN;
 	default: return 0;
 	}
 }
 
 static void test_sizes_by_type(void **state)
 {
-	static const size_t probes[] = { 0, 1, 7, 8, 9, 13, 14, 15, 16, 17, 19, 20, 21, 39, 58, 134, 153, 154, 172,
+	static const size_t probes[] = { 0, 1, 7, 8, 9, 10, 13, 14, 15, 16, 17, 19, 20, 21, 39, 58, 134, 153, 154, 172,
 					 305, 306, 324, 8942, 8943, 8944,
 					 1500, 9000, PQ_MAX_FRAME_LEN - 1, PQ_MAX_FRAME_LEN,
 					 PQ_MAX_FRAME_LEN + 1, PQ_MAX_FRAME_LEN + 40, 23, 24, 25,
 					 10 + PQ_MAX_GSO_FRAME_LEN - 1, 10 + PQ_MAX_GSO_FRAME_LEN,
-					 10 + PQ_MAX_GSO_FRAME_LEN + 1, 10 + PQ_MAX_GSO_FRAME_LEN + 40 };
+					 10 + PQ_MAX_GSO_FRAME_LEN + 1, 10 + PQ_MAX_GSO_FRAME_LEN + 40,
+					 9 + 10 + PQ_MAX_FRAME_LEN - 1, 9 + 10 + PQ_MAX_FRAME_LEN };
 	struct pq_sealed_hdr h;
 	const uint8_t *ct;
 	size_t ct_len;
@@ -87,7 +89,7 @@ static void test_sizes_by_type(void **state)
 			buf[0] = (uint8_t)t;
 			assert_int_equal(pq_sealed_decode(&h, &ct, &ct_len, buf, n), PQ_E_DECODE);
 		}
-		assert_int_equal(pq_sealed_type_ok((uint8_t)t), t >= 0x20 && t <= 0x28);
+		assert_int_equal(pq_sealed_type_ok((uint8_t)t), t >= 0x20 && t <= 0x29);
 	}
 	assert_int_equal(pq_sealed_decode(&h, &ct, &ct_len, NULL, 100), PQ_E_DECODE);
 	printf("checked: %u sealed (type, size) pairs\n", checked);

@@ -18,8 +18,8 @@
 # public mapping; an iperf3 run n1 -> n2 moves less than 10 % of its bytes
 # through the relay. Then n1's uplink carries only 1400-byte packets:
 # both ends find that path MTU by probing and iperf3 both ways still goes
-# direct, and 1500-byte pings (DF) cross it in DATA_FRAG pieces, not
-# through the relay. Then both routers map per destination (masquerade
+# direct, and 1500-byte pings (DF) and 1472-byte UDP datagrams cross it
+# in DATA_FRAG pieces, not through the relay. Then both routers map per destination (masquerade
 # random,fully-random): n1-n2 stays on the relay for 10 s, no ping lost,
 # never a direct path; n1-n3 still goes direct (n3 answers where n1's
 # datagrams come from). Then both routers drop UDP: n1-n2 on the relay,
@@ -172,6 +172,25 @@ if [ "${big:-0}" -ge 9 ] && [ "$sent1" -ge 9 ] && [ "$got2" -ge 9 ] && [ "$sent2
 	e2e_ok "1500-byte pings (DF) over the 1400-byte path: ${big} of 10 answered, in pieces: n1 sent $sent1, n2 put together $got2 and sent $sent2 replies; $through bytes through the relay"
 else
 	e2e_bad "1500-byte pings over the 1400-byte path: ${big:-0} of 10 answered, pieces sent $sent1 / put together $got2 / replies $sent2, $through bytes through the relay"
+fi
+# UDP datagrams of 1472 bytes: the sender's kernel leaves their checksum
+# to the TAP (NEEDS_CSUM), so the pieces carry an offload header too.
+ip netns exec "${ns[2]}" iperf3 -s -1 >"$dir/iperf-s.log" 2>&1 &
+E2E_PIDS+=($!)
+e2e_until 5 iperf_listening || e2e_die "iperf3 server did not start"
+status_json 2; frag_rx2=$(field_of 2 1 rx_frag_frames)
+before=$(relay_bytes)
+if ip netns exec "${ns[1]}" timeout 20 iperf3 -c 10.79.0.2 -u -b 20M -l 1472 -t 1 -J >"$dir/iperf.json" 2>"$dir/iperf.err"; then
+	read -r pkts lost < <(python3 -c 'import json,sys; s = json.load(open(sys.argv[1]))["end"]["sum"]; print(s["packets"], s["lost_packets"])' "$dir/iperf.json")
+	through=$(($(relay_bytes) - before))
+	status_json 2; got2=$(($(field_of 2 1 rx_frag_frames) - frag_rx2))
+	if [ "$pkts" -gt 1000 ] && [ "$lost" -le $((pkts / 50)) ] && [ "$got2" -ge $((pkts - lost)) ] && [ "$through" -lt 20000 ]; then
+		e2e_ok "1472-byte UDP datagrams over the 1400-byte path: $pkts sent, $lost lost, n2 put together $got2 frames from pieces; $through bytes through the relay"
+	else
+		e2e_bad "1472-byte UDP datagrams over the 1400-byte path: $pkts sent, $lost lost, $got2 put together, $through bytes through the relay"
+	fi
+else
+	e2e_bad "iperf3 -u over the 1400-byte path failed: $(tail -n 3 "$dir/iperf.err")"
 fi
 e2e_nat_mtu 1 1500
 

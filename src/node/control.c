@@ -14,6 +14,7 @@
  *    "migrations":..,"fallbacks":..,"rehandshakes":..,
  *    "rehandshake_failures":..,"direct_dials":..,"udp_attempts":..,
  *    "udp_validated":..,"udp_failures":..,"udp_refused":..,
+ *    "rx_frag_frames":..,"tx_frag_frames":..,
  *    "endpoint":null|"IP:PORT","transport":null|"tls"|"udp",
  *    "path_mtu":null|N,"path_mtu_confirmed":null|B,"udp_max_frame":null|N,
  *    "last_rehandshake_age_s":null|S,"last_rehandshake_us":null|US,
@@ -21,14 +22,16 @@
  *    "window_clamp":B}}]}
  * The counters come from one table (counters.c) shared with /metrics.
  * The gso counters are the frames among rx/tx_frames that carried an
- * offload header (DATA_GSO: a TSO super-frame or a partial checksum).
+ * offload header (DATA_GSO: a TSO super-frame or a partial checksum), the
+ * frag counters those that crossed the UDP path in pieces (DATA_FRAG).
  * "path" is "direct" while frames take a direct conn whose re-handshake
  * completed, and "endpoint" is the peer's address on it; "none" for an
  * established peer with `path = direct` and no direct conn yet.
  * "path_mtu" is the UDP path's IP packet size as far as probes confirmed
  * it (udp_pmtu.c), "udp_max_frame" the largest Ethernet frame one datagram
- * carries: larger TCP super-frames are cut to fit, other frames that do
- * not fit take the TLS conn or the relay.
+ * carries: larger TCP super-frames are cut to fit, other frames go in
+ * DATA_FRAG pieces (up to 16 384 bytes; larger ones take the TLS conn or
+ * the relay).
  * "direct_heard_ms" is the time since the last authenticated message on
  * the active direct conn (direct_heard_ms() says why it matters).
  * "tcp" is how a TLS direct conn sized itself to the path (net/conn.h
@@ -197,6 +200,9 @@ static void peer_text(struct pq_strbuf *b, const struct pq_node_peer *p, uint64_
 		     V(PQ_PC_RX_FRAMES), V(PQ_PC_TX_FRAMES), V(PQ_PC_DROPPED));
 	pq_sb_printf(b, "  offload frames: %" PRIu64 " received, %" PRIu64 " sent\n", V(PQ_PC_RX_GSO),
 		     V(PQ_PC_TX_GSO));
+	if (V(PQ_PC_RX_FRAG) || V(PQ_PC_TX_FRAG))
+		pq_sb_printf(b, "  frames in pieces (UDP): %" PRIu64 " received, %" PRIu64 " sent\n",
+			     V(PQ_PC_RX_FRAG), V(PQ_PC_TX_FRAG));
 	if (dc) {
 		char text[PQ_SOCKADDR_TEXT];
 

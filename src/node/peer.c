@@ -90,6 +90,10 @@ void pq_peer_slot_init(struct pq_node *node, struct pq_node_peer *p, uint32_t id
 	pq_session_init(&p->session);
 	pq_session_set_rekey_after(&p->session, node->opts.test_rekey_ms);
 	pq_timer_init(&p->timer, NULL, p);
+	/* Not from 0: after a restart our first ids would meet the partial
+	 * wholes the peer still keeps from before (proto/frag.h's TTL covers
+	 * only those older than a second). */
+	p->frag_next_id = pq_random_below(UINT32_MAX);
 }
 
 void pq_peers_free(struct pq_node *node)

@@ -130,48 +130,71 @@ int pq_send_handshake(struct pq_node_peer *p, const uint8_t *msg, size_t len, in
 	return send_routed(p, PQ_PATH_MSG_HANDSHAKE, came_on, msg, len, now_ms);
 }
 
+/* A batch of datagrams for one UDP conn, sealed back to back in
+ * send.batch: all the same size but the last (one UDP GSO call). */
+struct udp_batch {
+	size_t used, first;
+};
+
+static int batch_seal(struct pq_node_peer *p, struct udp_batch *b, uint8_t type, const uint8_t *pt, size_t len,
+		      uint64_t now_ms)
+{
+	struct pq_node *node = p->node;
+	long sealed;
+
+	if (b->used + len + PQ_SEALED_OVERHEAD > sizeof(node->send.batch))
+		return PQ_E_TOOBIG; /* cannot happen: a super-frame is at most 64 KiB */
+	sealed = pq_session_seal(&p->session, type, pt, len, node->send.batch + b->used,
+				 sizeof(node->send.batch) - b->used, now_ms);
+	if (sealed < 0)
+		return (int)sealed;
+	if (!b->first)
+		b->first = (size_t)sealed;
+	b->used += (size_t)sealed;
+	return 0;
+}
+
+/* A lost datagram is TCP's to resend, like any other; a lost piece
+ * costs its frame, as a lost datagram would. */
+static int batch_send(struct pq_node_peer *p, int via, const struct udp_batch *b, uint64_t now_ms)
+{
+	int ret = pq_udp_path_send_batch(p->node, &p->path.conn[via]->addr, p->node->send.batch, b->used, b->first);
+
+	if (ret == 0 && pq_path_tx(&p->path.core, via, now_ms))
+		pq_path_exec_rearm(p, now_ms);
+	return ret;
+}
+
 /* A frame no datagram of the UDP conn holds and that is not TCP to cut:
  * its DATA_GSO plaintext (the offload header goes into the room before
- * the frame) in DATA_FRAG pieces (proto/frag.h), sealed back to back in
- * send.batch, leaving in one UDP GSO call (all pieces but the last the
- * same size). PQ_E_TOOBIG: more than PQ_FRAG_MAX_PIECES pieces. */
+ * the frame) in DATA_FRAG pieces (proto/frag.h), as equal as they can
+ * be. PQ_E_TOOBIG: more than PQ_FRAG_MAX_PIECES pieces. */
 static int send_frame_pieces(struct pq_node_peer *p, int via, const struct pq_gso_hdr *hdr, uint8_t *frame,
 			     size_t len, uint64_t now_ms)
 {
 	struct pq_node *node = p->node;
-	const struct pq_dconn *dc = p->path.conn[via];
 	uint8_t *whole = frame - PQ_GSO_HDR_LEN;
-	size_t total = PQ_GSO_HDR_LEN + len, piece_size, count, used = 0, first = 0;
+	size_t total = PQ_GSO_HDR_LEN + len, piece_size, count;
+	struct udp_batch b = { 0, 0 };
 	uint32_t id;
 	int ret;
 
-	ret = pq_frag_plan(total, pq_udp_path_max_msg(dc) - PQ_SEALED_OVERHEAD, &piece_size, &count);
-	if (ret)
+	if (pq_frag_plan(total, pq_udp_path_max_msg(p->path.conn[via]) - PQ_SEALED_OVERHEAD, &piece_size, &count))
 		return PQ_E_TOOBIG;
 	if (pq_gso_hdr_encode(hdr, len, whole, PQ_GSO_HDR_LEN) != PQ_GSO_HDR_LEN)
 		return PQ_E_INVAL;
 	id = p->frag_next_id++;
 	for (size_t i = 0; i < count; i++) {
 		long n = pq_frag_encode(id, whole, total, piece_size, i, node->send.segment, sizeof(node->send.segment));
-		long sealed;
 
 		if (n < 0)
 			return (int)n;
-		sealed = pq_session_seal(&p->session, PQ_MSG_DATA_FRAG, node->send.segment, (size_t)n,
-					 node->send.batch + used, sizeof(node->send.batch) - used, now_ms);
-		if (sealed < 0)
-			return (int)sealed;
-		if (!first)
-			first = (size_t)sealed;
-		used += (size_t)sealed;
+		if ((ret = batch_seal(p, &b, PQ_MSG_DATA_FRAG, node->send.segment, (size_t)n, now_ms)))
+			return ret;
 	}
-	/* A lost piece costs the frame, as a lost datagram would. */
-	ret = pq_udp_path_send_batch(node, &dc->addr, node->send.batch, used, first);
-	if (ret)
+	if ((ret = batch_send(p, via, &b, now_ms)))
 		return ret;
 	p->count.tx_frag_frames++;
-	if (pq_path_tx(&p->path.core, via, now_ms))
-		pq_path_exec_rearm(p, now_ms);
 	return 0;
 }
 
@@ -186,8 +209,8 @@ static int send_frame_udp(struct pq_node_peer *p, int via, const struct pq_gso_h
 			  size_t len, uint64_t now_ms)
 {
 	struct pq_node *node = p->node;
-	const struct pq_dconn *dc = p->path.conn[via];
-	size_t max_frame = pq_udp_path_max_msg(dc) - PQ_SEALED_OVERHEAD, used = 0, first = 0;
+	size_t max_frame = pq_udp_path_max_msg(p->path.conn[via]) - PQ_SEALED_OVERHEAD;
+	struct udp_batch b = { 0, 0 };
 	struct pq_gso_seg it;
 	long n, sealed;
 	int ret;
@@ -199,24 +222,12 @@ static int send_frame_udp(struct pq_node_peer *p, int via, const struct pq_gso_h
 	if ((ret = pq_gso_seg_init(&it, hdr, frame, len, max_frame)))
 		return ret == PQ_E_DECODE || ret == PQ_E_TOOBIG ? send_frame_pieces(p, via, hdr, frame, len, now_ms)
 								 : ret;
-	while ((n = pq_gso_seg_next(&it, node->send.segment, sizeof(node->send.segment))) > 0) {
-		if (used + (size_t)n + PQ_SEALED_OVERHEAD > sizeof(node->send.batch))
-			return PQ_E_TOOBIG; /* cannot happen: a super-frame is at most 64 KiB */
-		sealed = pq_session_seal(&p->session, PQ_MSG_DATA, node->send.segment, (size_t)n,
-					 node->send.batch + used, sizeof(node->send.batch) - used, now_ms);
-		if (sealed < 0)
-			return (int)sealed;
-		if (!first)
-			first = (size_t)sealed;
-		used += (size_t)sealed;
-	}
+	while ((n = pq_gso_seg_next(&it, node->send.segment, sizeof(node->send.segment))) > 0)
+		if ((ret = batch_seal(p, &b, PQ_MSG_DATA, node->send.segment, (size_t)n, now_ms)))
+			return ret;
 	if (n < 0)
 		return (int)n;
-	/* A lost datagram is TCP's to resend, like any other. */
-	ret = pq_udp_path_send_batch(node, &dc->addr, node->send.batch, used, first);
-	if (ret == 0 && pq_path_tx(&p->path.core, via, now_ms))
-		pq_path_exec_rearm(p, now_ms);
-	return ret;
+	return batch_send(p, via, &b, now_ms);
 }
 
 int pq_send_frame(struct pq_node_peer *p, const struct pq_gso_hdr *hdr, uint8_t *frame, size_t len, uint64_t now_ms)

@@ -37,6 +37,7 @@
 
 #include "proto/frag.h"
 #include "fuzz/fuzz.h"
+#include "proto/frag_model.h"
 
 #define HDR PQ_FRAG_HDR_LEN
 #define MAXT PQ_FRAG_MAX_TOTAL
@@ -63,59 +64,6 @@ static size_t ceil_div(size_t a, size_t b)
 	return (a + b - 1) / b;
 }
 
-/* ---- the contract, written plainly ---- */
-
-static struct mwhole {
-	bool used;
-	uint32_t id;
-	size_t total, ps, count;
-	bool have[NP];
-	uint64_t started, order;
-	uint8_t buf[MAXT];
-} model[PQ_FRAG_SLOTS];
-static uint64_t model_order;
-
-static long model_add(const struct pq_frag_piece *p, uint64_t now, const uint8_t **out)
-{
-	struct mwhole *m = NULL, *oldest = NULL;
-	size_t have = 0;
-
-	for (size_t i = 0; i < PQ_FRAG_SLOTS; i++)
-		if (model[i].used && model[i].id == p->id)
-			m = &model[i];
-	if (m && now > m->started + PQ_FRAG_TTL_MS)
-		m->used = false;
-	if (!m || !m->used) {
-		m = NULL;
-		for (size_t i = 0; i < PQ_FRAG_SLOTS && !m; i++)
-			if (!model[i].used)
-				m = &model[i];
-		for (size_t i = 0; i < PQ_FRAG_SLOTS && !m; i++)
-			if (!oldest || model[i].order < oldest->order)
-				oldest = &model[i];
-		if (!m)
-			m = oldest;
-		memset(m->have, 0, sizeof(m->have));
-		m->used = true;
-		m->id = p->id;
-		m->total = p->total;
-		m->ps = p->piece_size;
-		m->count = p->count;
-		m->started = now;
-		m->order = ++model_order;
-	}
-	if (m->total != p->total || m->ps != p->piece_size || m->have[p->index])
-		return PQ_E_DECODE;
-	m->have[p->index] = true;
-	memcpy(m->buf + p->index * p->piece_size, p->data, p->len);
-	for (size_t i = 0; i < m->count; i++)
-		have += m->have[i];
-	if (have < m->count)
-		return 0;
-	m->used = false;
-	*out = m->buf;
-	return (long)m->total;
-}
 
 /* ---- 1. hostile pieces ---- */
 
@@ -142,9 +90,7 @@ static void run_pieces(const uint8_t *data, size_t size)
 	size_t off = 0;
 
 	memset(&rx, 0, sizeof(rx));
-	for (size_t i = 0; i < PQ_FRAG_SLOTS; i++)
-		model[i].used = false;
-	model_order = 0;
+	frag_model_reset();
 	while (off + 2 <= size) {
 		unsigned ctl = data[off++], mode = (ctl >> 5) & 3;
 		size_t len, n;
@@ -203,7 +149,7 @@ static void run_pieces(const uint8_t *data, size_t size)
 		CHECK(p.id == ((uint32_t)piece[0] << 24 | (uint32_t)piece[1] << 16 | (uint32_t)piece[2] << 8 |
 			       piece[3]));
 
-		mr = model_add(&p, now, &mw);
+		mr = frag_model_add(&p, now, &mw);
 		CHECK(r == mr);
 		if (r > 0) {
 			CHECK((size_t)r == p.total && (size_t)r <= MAXT);

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 #include "proto/frag.h"
+#include "proto/frag_model.h"
 
 #define HDR PQ_FRAG_HDR_LEN
 #define MAXT PQ_FRAG_MAX_TOTAL
@@ -868,65 +869,8 @@ static void test_slots_freed_on_completion(void **state)
 	pq_test_checked("wholes through slots freed by completion", n);
 }
 
-/* ---- a random run against a naive model ---- */
+/* ---- a random run against a naive model (frag_model.h) ---- */
 
-/* The contract, written plainly: wholes in progress (at most
- * PQ_FRAG_SLOTS), each with the pieces it has; no slot positions. */
-struct mwhole {
-	bool used;
-	uint32_t id;
-	size_t total, ps, count;
-	bool have[NP];
-	uint64_t started, order;
-	uint8_t buf[MAXT];
-};
-
-static struct mwhole model[PQ_FRAG_SLOTS];
-static uint64_t model_order;
-
-static long model_add(const struct pq_frag_piece *p, uint64_t now, const uint8_t **whole)
-{
-	struct mwhole *m = NULL;
-	size_t have = 0;
-
-	for (size_t i = 0; i < PQ_FRAG_SLOTS; i++)
-		if (model[i].used && model[i].id == p->id)
-			m = &model[i];
-	if (m && now > m->started + PQ_FRAG_TTL_MS)
-		m->used = false; /* stale: starts afresh below */
-	if (!m || !m->used) {
-		struct mwhole *oldest = NULL;
-
-		m = NULL;
-		for (size_t i = 0; i < PQ_FRAG_SLOTS && !m; i++)
-			if (!model[i].used)
-				m = &model[i];
-		for (size_t i = 0; i < PQ_FRAG_SLOTS && !m; i++)
-			if (!oldest || model[i].order < oldest->order)
-				oldest = &model[i];
-		if (!m)
-			m = oldest;
-		memset(m->have, 0, sizeof(m->have));
-		m->used = true;
-		m->id = p->id;
-		m->total = p->total;
-		m->ps = p->piece_size;
-		m->count = p->count;
-		m->started = now;
-		m->order = ++model_order;
-	}
-	if (m->total != p->total || m->ps != p->piece_size || m->have[p->index])
-		return PQ_E_DECODE;
-	m->have[p->index] = true;
-	memcpy(m->buf + p->index * p->piece_size, p->data, p->len);
-	for (size_t i = 0; i < m->count; i++)
-		have += m->have[i];
-	if (have < m->count)
-		return 0;
-	m->used = false;
-	*whole = m->buf;
-	return (long)m->total;
-}
 
 /* Senders at once: one more than the slots, so wholes are given up too. */
 #define N_SND (PQ_FRAG_SLOTS + 1)
@@ -946,8 +890,7 @@ static void test_random_vs_model(void **state)
 
 	(void)state;
 	memset(&rx, 0, sizeof(rx));
-	memset(model, 0, sizeof(model));
-	model_order = 0;
+	frag_model_reset();
 	for (size_t s = 0; s < N_SND; s++) {
 		snd[s].c = cuts[s];
 		snd[s].next = NP; /* empty: a new whole first */
@@ -990,7 +933,7 @@ static void test_random_vs_model(void **state)
 		}
 		now += rnd() % 64 ? rnd() % 30 : PQ_FRAG_TTL_MS / 2 + rnd() % PQ_FRAG_TTL_MS;
 		r = pq_frag_rx_add(&rx, pt, len, now, &w);
-		mr = pq_frag_decode(&p, pt, len) ? PQ_E_DECODE : model_add(&p, now, &mw);
+		mr = pq_frag_decode(&p, pt, len) ? PQ_E_DECODE : frag_model_add(&p, now, &mw);
 		if (r != mr)
 			fail_msg("step %d: rx_add %ld, model %ld", step, r, mr);
 		if (r > 0) {

@@ -181,11 +181,10 @@ static void piece_from_peer(struct pq_node_peer *p, const uint8_t *pt, size_t le
 	const uint8_t *whole = NULL;
 	long n = pq_frag_rx_add(&p->frag, pt, len, now_ms, &whole);
 
-	if (n <= 0) {
-		if (n < 0)
-			p->count.dropped_frames++;
+	if (n < 0)
+		p->count.dropped_frames++;
+	if (n <= 0)
 		return;
-	}
 	if (p->node->dp.batching)
 		batch_flush(p->node);
 	p->count.rx_frag_frames++;

@@ -5,12 +5,12 @@
  *
  * A frame too large for a datagram of the active UDP conn is cut: TCP
  * into segments, anything else into DATA_FRAG pieces; another message
- * too large for it takes the TLS conn or the relay instead. A conn that refuses a message for good (not
- * just "queue full") is
- * reported to the path core at once (SEND_FAILED: it drops the conn and
- * falls back, and asks for nothing to be sent meanwhile, so node->send's
- * buffer is not touched again under us); the message then takes the new
- * route: the same sealed bytes, same keys and counter, through the relay.
+ * too large for it takes the TLS conn or the relay instead. A conn that
+ * refuses a message for good (not just "queue full") is reported to the
+ * path core at once (SEND_FAILED: it drops the conn and falls back, and
+ * asks for nothing to be sent meanwhile, so node->send's buffer is not
+ * touched again under us); the message then takes the new route: the
+ * same sealed bytes, same keys and counter, through the relay.
  */
 #include <string.h>
 
